@@ -1,0 +1,101 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestLogEntry } from './request-log.ts';
+
+/** One request being answered: the Node objects, its log entry, and its lifetime signal. */
+export type Exchange = {
+  /** The incoming request. */
+  request: IncomingMessage;
+  /** The response being written. */
+  response: ServerResponse;
+  /** The request's log entry; the helpers below keep `status` and `outcome` true. */
+  entry: RequestLogEntry;
+  /**
+   * Aborted when the connection closes (client gone, emulator closing, fault) so every pending
+   * timer of the exchange is cleared at once.
+   */
+  signal: AbortSignal;
+};
+
+/** Sends the status line and headers, recording the status in the log entry. */
+export function writeHead(options: {
+  exchange: Exchange;
+  status: number;
+  headers: OutgoingHttpHeaders;
+}): void {
+  options.exchange.entry.status = options.status;
+  options.exchange.response.writeHead(options.status, options.headers);
+}
+
+/** Sends a complete JSON response. */
+export function sendJson(options: {
+  exchange: Exchange;
+  status: number;
+  body: unknown;
+  /** Extra headers. @default {} */
+  headers?: OutgoingHttpHeaders;
+}): void {
+  const text = JSON.stringify(options.body);
+  writeHead({
+    exchange: options.exchange,
+    status: options.status,
+    headers: {
+      ...options.headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    },
+  });
+  options.exchange.response.end(text);
+}
+
+/** Sends a complete plain-text response (e.g. an HTML error page a proxy might return). */
+export function sendText(options: {
+  exchange: Exchange;
+  status: number;
+  text: string;
+  /** Extra headers; a `content-type` here wins. @default {} */
+  headers?: OutgoingHttpHeaders;
+}): void {
+  writeHead({
+    exchange: options.exchange,
+    status: options.status,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      ...options.headers,
+      'content-length': Buffer.byteLength(options.text),
+    },
+  });
+  options.exchange.response.end(options.text);
+}
+
+/**
+ * Writes to the response and resolves once the data has been handed to the socket, so a
+ * following cut cannot swallow it. Resolves (never rejects) if the connection is already gone.
+ */
+export function writeFlushed(options: { exchange: Exchange; text: string }): Promise<void> {
+  return new Promise((resolve) => {
+    options.exchange.response.write(options.text, () => resolve());
+  });
+}
+
+/** Resets the TCP connection (RST), so the client sees ECONNRESET with no response. */
+export function resetConnection(exchange: Exchange): void {
+  exchange.entry.outcome = 'reset';
+  exchange.request.socket.resetAndDestroy();
+}
+
+/**
+ * Waits `ms` milliseconds unless `signal` aborts first. Resolves `true` when the full time
+ * passed, `false` when aborted; the timer is cleared on abort either way.
+ */
+export async function wait(options: { ms: number; signal: AbortSignal }): Promise<boolean> {
+  if (options.ms <= 0) {
+    return !options.signal.aborted;
+  }
+  try {
+    await sleep(options.ms, undefined, { signal: options.signal });
+    return true;
+  } catch {
+    return false;
+  }
+}

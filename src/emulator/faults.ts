@@ -1,0 +1,432 @@
+/**
+ * Answer with an HTTP error status instead of a completion.
+ *
+ * @example `{ type: 'status', status: 429, headers: { 'retry-after': '2' } }`
+ */
+export type StatusFault = {
+  type: 'status';
+  /** HTTP status code, 100-599. */
+  status: number;
+  /**
+   * Error `code` for the default body. `context_length_exceeded` and `content_filter` get
+   * OpenAI's messages for them (send them with status 400).
+   * @default a code typical of the status, e.g. `rate_limit_exceeded` for 429
+   */
+  code?: string;
+  /** Message for the default body. @default a message typical of the status */
+  message?: string;
+  /**
+   * The whole response body, replacing the OpenAI-shaped default. A string is sent verbatim as
+   * `text/plain` (e.g. an HTML error page); anything else is sent as JSON.
+   */
+  body?: unknown;
+  /**
+   * Extra response headers, e.g. `retry-after` (seconds or HTTP date), `retry-after-ms`,
+   * `x-should-retry`.
+   */
+  headers?: Readonly<Record<string, string>>;
+};
+
+/** Reset the TCP connection before any response header is sent (the client sees ECONNRESET). */
+export type ResetFault = { type: 'reset' };
+
+/** Never respond; the request stays open until the client gives up or the emulator closes. */
+export type HangFault = { type: 'hang' };
+
+/** Wait before sending the response headers (a slow first byte), then answer normally. */
+export type DelayFault = {
+  type: 'delay';
+  /** Delay before the status line, in milliseconds. */
+  ms: number;
+};
+
+/** Streaming only: destroy the socket after some content chunks, with no `[DONE]`. */
+export type StreamCutFault = {
+  type: 'stream-cut';
+  /** Content chunks sent before the cut. @default 1 */
+  afterChunks?: number;
+};
+
+/**
+ * Streaming only: after some content chunks, send `data: {"error": {...}}` inside the 200 stream
+ * and end the response (no `[DONE]`), as providers do when they fail mid-generation.
+ */
+export type StreamErrorFault = {
+  type: 'stream-error';
+  /** Content chunks sent before the error event. @default 1 */
+  afterChunks?: number;
+  /** Error message. @default 'The server had an error while processing your request.' */
+  message?: string;
+  /** Error code. @default 'server_error' */
+  code?: string;
+};
+
+/**
+ * Streaming only: after some content chunks, send nothing for a while (or forever) while keeping
+ * the socket open. With `ms` the rest of the stream follows the pause.
+ */
+export type StreamStallFault = {
+  type: 'stream-stall';
+  /** Content chunks sent before the stall. @default 1 */
+  afterChunks?: number;
+  /** Length of the stall in milliseconds. @default undefined (stall until the client or the emulator closes) */
+  ms?: number;
+};
+
+/** Streaming only: send every chunk, then end the response without `data: [DONE]`. */
+export type StreamNoDoneFault = { type: 'stream-no-done' };
+
+/**
+ * Streaming only: after some content chunks, send one `data:` line that is not valid JSON, then
+ * the rest of the stream and `[DONE]` (a lenient parser could skip it; the OpenAI SDK throws).
+ */
+export type MalformedChunkFault = {
+  type: 'malformed-chunk';
+  /** Content chunks sent before the malformed line. @default 1 */
+  afterChunks?: number;
+  /** The raw text after `data: `. @default '{"id":"chatcmpl-emu","choices":[{"delta":' */
+  data?: string;
+};
+
+/** Answer with a redirect to another origin instead of a completion. */
+export type RedirectFault = {
+  type: 'redirect';
+  /** Absolute URL for the `Location` header. */
+  location: string;
+  /** Redirect status. @default 302 */
+  status?: 301 | 302 | 303 | 307 | 308;
+};
+
+/** A failure the emulator can inject, discriminated on `type`. */
+export type Fault =
+  | StatusFault
+  | ResetFault
+  | HangFault
+  | DelayFault
+  | StreamCutFault
+  | StreamErrorFault
+  | StreamStallFault
+  | StreamNoDoneFault
+  | MalformedChunkFault
+  | RedirectFault;
+
+/** Which requests a {@link FaultRule} applies to; every given field must match. */
+export type FaultMatch = {
+  /** The request body's `model`, compared exactly (e.g. `openai/gpt-4o-mini`). */
+  model?: string;
+  /** A substring of the URL path (an exact path matches too), e.g. `/embeddings`. */
+  path?: string;
+  /**
+   * The gateway: `accountId/gatewayId` of a Cloudflare route, or a route kind
+   * (`cloudflare` or `openai-compatible`).
+   */
+  gateway?: string;
+  /** Only streaming (`true`) or only non-streaming (`false`) requests. */
+  stream?: boolean;
+};
+
+/** A fault and the requests it applies to. */
+export type FaultRule = {
+  /** Which requests it applies to. @default {} (every request) */
+  match?: FaultMatch;
+  /**
+   * How many matching requests it applies to; afterwards the rule is spent.
+   * @default undefined (unlimited)
+   */
+  times?: number;
+  /** The failure to inject. */
+  fault: Fault;
+};
+
+/** Returned by `emulator.inject(rule)`. */
+export type FaultHandle = {
+  /** Rule id, unique within one emulator, in insertion order (1, 2, ...). */
+  readonly id: number;
+  /** How many requests the rule has been applied to so far. */
+  readonly applied: number;
+  /** Applications left, or `undefined` when unlimited. */
+  readonly remaining: number | undefined;
+  /** Removes the rule; requests already faulted are not affected. */
+  remove(): void;
+};
+
+/** The facts about a request that fault rules are matched against. */
+export type FaultTarget = {
+  /** Request body `model`, when present. */
+  model: string | undefined;
+  /** URL path. */
+  path: string;
+  /** `accountId/gatewayId` for Cloudflare routes. */
+  gateway: string | undefined;
+  /** Route kind. */
+  kind: string;
+  /** Whether the request asked for a stream. */
+  stream: boolean;
+};
+
+/** A fault chosen for a request, and the rule it came from (absent for header faults). */
+export type SelectedFault = { fault: Fault; ruleId?: number };
+
+const streamOnlyTypes: ReadonlySet<Fault['type']> = new Set([
+  'stream-cut',
+  'stream-error',
+  'stream-stall',
+  'stream-no-done',
+  'malformed-chunk',
+]);
+
+/** Whether a fault only makes sense inside a streamed response. */
+export function isStreamFault(fault: Fault): boolean {
+  return streamOnlyTypes.has(fault.type);
+}
+
+const allowedKeys: Readonly<Record<Fault['type'], readonly string[]>> = {
+  status: ['status', 'code', 'message', 'body', 'headers'],
+  reset: [],
+  hang: [],
+  delay: ['ms'],
+  'stream-cut': ['afterChunks'],
+  'stream-error': ['afterChunks', 'message', 'code'],
+  'stream-stall': ['afterChunks', 'ms'],
+  'stream-no-done': [],
+  'malformed-chunk': ['afterChunks', 'data'],
+  redirect: ['location', 'status'],
+};
+
+const redirectStatuses: ReadonlySet<unknown> = new Set([301, 302, 303, 307, 308]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFaultType(value: unknown): value is Fault['type'] {
+  return typeof value === 'string' && Object.hasOwn(allowedKeys, value);
+}
+
+function isNonNegativeInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function checkOptional(options: {
+  record: Record<string, unknown>;
+  key: string;
+  valid: (value: unknown) => boolean;
+  expected: string;
+}): void {
+  const value = options.record[options.key];
+  if (value !== undefined && !options.valid(value)) {
+    throw new TypeError(`Fault field "${options.key}" must be ${options.expected}`);
+  }
+}
+
+/**
+ * Validates an untrusted value (a rule passed to `inject`, or the JSON of an `x-emulator-fault`
+ * header) as a {@link Fault}. Unknown fields are rejected so a typo fails loudly instead of
+ * silently injecting a different fault.
+ *
+ * @throws TypeError describing the first problem found.
+ */
+export function parseFault(value: unknown): Fault {
+  if (!isRecord(value)) {
+    throw new TypeError('A fault must be an object with a "type"');
+  }
+  const type = value['type'];
+  if (!isFaultType(type)) {
+    throw new TypeError(
+      `Unknown fault type ${JSON.stringify(type)} (known: ${Object.keys(allowedKeys).join(', ')})`,
+    );
+  }
+  const allowed = allowedKeys[type];
+  for (const key of Object.keys(value)) {
+    if (key !== 'type' && !allowed.includes(key)) {
+      throw new TypeError(
+        `Unknown field "${key}" for fault "${type}" (allowed: ${allowed.join(', ') || 'none'})`,
+      );
+    }
+  }
+  const isString = (field: unknown) => typeof field === 'string';
+  checkOptional({
+    record: value,
+    key: 'afterChunks',
+    valid: isNonNegativeInteger,
+    expected: 'a non-negative integer',
+  });
+  checkOptional({ record: value, key: 'message', valid: isString, expected: 'a string' });
+  checkOptional({ record: value, key: 'code', valid: isString, expected: 'a string' });
+  checkOptional({ record: value, key: 'data', valid: isString, expected: 'a string' });
+  if (type === 'status') {
+    const status = value['status'];
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+      throw new TypeError('Fault "status" needs an integer "status" between 100 and 599');
+    }
+    checkOptional({
+      record: value,
+      key: 'headers',
+      valid: (headers) => isRecord(headers) && Object.values(headers).every(isString),
+      expected: 'an object of string values',
+    });
+  }
+  if (type === 'delay' && !isNonNegativeInteger(value['ms'])) {
+    throw new TypeError('Fault "delay" needs "ms", a non-negative integer');
+  }
+  if (type === 'stream-stall') {
+    checkOptional({
+      record: value,
+      key: 'ms',
+      valid: isNonNegativeInteger,
+      expected: 'a non-negative integer',
+    });
+  }
+  if (type === 'redirect') {
+    const location = value['location'];
+    if (typeof location !== 'string' || !URL.canParse(location)) {
+      throw new TypeError('Fault "redirect" needs "location", an absolute URL');
+    }
+    checkOptional({
+      record: value,
+      key: 'status',
+      valid: (status) => redirectStatuses.has(status),
+      expected: 'one of 301, 302, 303, 307, 308',
+    });
+  }
+  // Every field has been checked against the union member selected by `type`.
+  return { ...value, type } as Fault;
+}
+
+/**
+ * Validates an untrusted {@link FaultRule}.
+ *
+ * @throws TypeError describing the first problem found.
+ */
+export function parseFaultRule(value: unknown): FaultRule {
+  if (!isRecord(value)) {
+    throw new TypeError('A fault rule must be an object with a "fault"');
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'match' && key !== 'times' && key !== 'fault') {
+      throw new TypeError(`Unknown field "${key}" in fault rule (allowed: match, times, fault)`);
+    }
+  }
+  const times = value['times'];
+  if (times !== undefined && !isNonNegativeInteger(times)) {
+    throw new TypeError('Fault rule "times" must be a non-negative integer');
+  }
+  const match = value['match'];
+  const rule: FaultRule = { fault: parseFault(value['fault']) };
+  if (typeof times === 'number') {
+    rule.times = times;
+  }
+  if (match !== undefined) {
+    rule.match = parseFaultMatch(match);
+  }
+  return rule;
+}
+
+function parseFaultMatch(value: unknown): FaultMatch {
+  if (!isRecord(value)) {
+    throw new TypeError('Fault rule "match" must be an object');
+  }
+  const match: FaultMatch = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'model' || key === 'path' || key === 'gateway') {
+      if (typeof field !== 'string') {
+        throw new TypeError(`Fault rule match "${key}" must be a string`);
+      }
+      match[key] = field;
+    } else if (key === 'stream') {
+      if (typeof field !== 'boolean') {
+        throw new TypeError('Fault rule match "stream" must be a boolean');
+      }
+      match.stream = field;
+    } else {
+      throw new TypeError(
+        `Unknown field "${key}" in fault rule match (allowed: model, path, gateway, stream)`,
+      );
+    }
+  }
+  return match;
+}
+
+function matches(options: { rule: FaultRule; target: FaultTarget }): boolean {
+  const { rule, target } = options;
+  const match = rule.match ?? {};
+  if (match.model !== undefined && match.model !== target.model) {
+    return false;
+  }
+  if (match.path !== undefined && !target.path.includes(match.path)) {
+    return false;
+  }
+  if (
+    match.gateway !== undefined &&
+    match.gateway !== target.gateway &&
+    match.gateway !== target.kind
+  ) {
+    return false;
+  }
+  if (match.stream !== undefined && match.stream !== target.stream) {
+    return false;
+  }
+  // A stream fault cannot be expressed in a JSON response, so it leaves non-streaming requests
+  // alone and keeps its `times` for the streaming request it was meant for.
+  return target.stream || !isStreamFault(rule.fault);
+}
+
+type RuleState = { id: number; rule: FaultRule; applied: number; remaining: number | undefined };
+
+/** The ordered, mutable set of fault rules of one emulator. */
+export type FaultRegistry = {
+  /** Validates and appends a rule. */
+  add(rule: FaultRule): FaultHandle;
+  /** Removes every rule. */
+  clear(): void;
+  /**
+   * Returns the fault of the first live rule (in insertion order) that matches, and counts the
+   * application against the rule's `times`.
+   */
+  take(target: FaultTarget): SelectedFault | undefined;
+};
+
+/** Creates an empty {@link FaultRegistry}. */
+export function createFaultRegistry(): FaultRegistry {
+  let rules: RuleState[] = [];
+  let nextId = 1;
+  const remove = (state: RuleState) => {
+    rules = rules.filter((candidate) => candidate !== state);
+  };
+  return {
+    add(rule) {
+      const parsed = parseFaultRule(rule);
+      const state: RuleState = { id: nextId++, rule: parsed, applied: 0, remaining: parsed.times };
+      if (state.remaining !== 0) {
+        rules.push(state);
+      }
+      return {
+        id: state.id,
+        get applied() {
+          return state.applied;
+        },
+        get remaining() {
+          return state.remaining;
+        },
+        remove: () => remove(state),
+      };
+    },
+    clear() {
+      rules = [];
+    },
+    take(target) {
+      const state = rules.find((candidate) => matches({ rule: candidate.rule, target }));
+      if (state === undefined) {
+        return undefined;
+      }
+      state.applied += 1;
+      if (state.remaining !== undefined) {
+        state.remaining -= 1;
+        if (state.remaining === 0) {
+          remove(state);
+        }
+      }
+      return { fault: state.rule.fault, ruleId: state.id };
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Public entry of the gateway emulator: `startEmulator` and the types users need to configure
+// it, inject faults and read its request log. Helpers (routing, bodies, SSE writing) stay internal.
+export type {
+  CloudflareGatewayOptions,
+  CloudflareOptions,
+  Credential,
+} from './cloudflare-auth.ts';
+export { defaultDynamicRouteTarget } from './cloudflare-auth.ts';
+export type { CloudflareMetadata } from './cloudflare-metadata.ts';
+export type { CompletionUsage } from './completions.ts';
+export { defaultEmbeddingDimensions } from './embeddings.ts';
+export type { CloudflareErrorBody, OpenAIErrorBody, OpenAIErrorObject } from './error-bodies.ts';
+export type {
+  DelayFault,
+  Fault,
+  FaultHandle,
+  FaultMatch,
+  FaultRule,
+  HangFault,
+  MalformedChunkFault,
+  RedirectFault,
+  ResetFault,
+  StatusFault,
+  StreamCutFault,
+  StreamErrorFault,
+  StreamNoDoneFault,
+  StreamStallFault,
+} from './faults.ts';
+export { parseFault, parseFaultRule } from './faults.ts';
+export type { RecordedRequest, RequestOutcome, RouteKind } from './request-log.ts';
+export type { Endpoint } from './routes.ts';
+export type { Emulator, EmulatorOptions } from './start-emulator.ts';
+export { credentialHeader, defaultCreated, faultHeader, startEmulator } from './start-emulator.ts';

@@ -1,0 +1,91 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ChatCompletionChunks } from './completions.ts';
+import { createOpenAIErrorBody } from './error-bodies.ts';
+import { type Exchange, wait, writeFlushed, writeHead } from './exchange.ts';
+import type { Fault } from './faults.ts';
+
+/** Options for {@link sendChatStream}. */
+export type SendChatStreamOptions = {
+  /** The exchange to answer. */
+  exchange: Exchange;
+  /** The rendered answer. */
+  chunks: ChatCompletionChunks;
+  /** A fault to play inside the stream (non-stream faults are ignored here). */
+  fault: Fault | undefined;
+  /** Extra response headers (gateway headers, credential). */
+  headers: OutgoingHttpHeaders;
+};
+
+/** Default `malformed-chunk` payload: the start of a chunk, cut off mid-object. */
+export const defaultMalformedData = '{"id":"chatcmpl-emu","choices":[{"delta":';
+
+const event = (data: string) => `data: ${data}\n\n`;
+
+/**
+ * Streams a chat completion as server-sent events: one `chat.completion.chunk` per word, the
+ * `finish_reason` chunk, the usage chunk when asked for, then `data: [DONE]`. A stream fault
+ * takes effect after `afterChunks` content chunks (clamped to the number of content chunks).
+ */
+export async function sendChatStream(options: SendChatStreamOptions): Promise<void> {
+  const { exchange, chunks, fault } = options;
+  writeHead({
+    exchange,
+    status: 200,
+    headers: {
+      ...options.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+    },
+  });
+  const send = async (data: string) => {
+    if (!exchange.signal.aborted) {
+      await writeFlushed({ exchange, text: event(data) });
+    }
+  };
+  const faultAt =
+    fault !== undefined && 'afterChunks' in fault
+      ? Math.min(fault.afterChunks ?? 1, chunks.content.length)
+      : -1;
+  for (let index = 0; index <= chunks.content.length; index += 1) {
+    if (index === faultAt && fault !== undefined) {
+      if (fault.type === 'stream-cut') {
+        exchange.entry.outcome = 'cut';
+        // A plain destroy after the flushed writes: the client has the first chunks, then sees
+        // the connection end without the chunked terminator.
+        exchange.request.socket.destroy();
+        return;
+      }
+      if (fault.type === 'stream-error') {
+        const body = createOpenAIErrorBody({
+          message: fault.message ?? 'The server had an error while processing your request.',
+          type: 'server_error',
+          code: fault.code ?? 'server_error',
+        });
+        await send(JSON.stringify(body));
+        exchange.response.end();
+        return;
+      }
+      if (fault.type === 'stream-stall') {
+        // Without `ms` the stream stays open and silent until the client or `close()` ends it.
+        if (fault.ms === undefined || !(await wait({ ms: fault.ms, signal: exchange.signal }))) {
+          return;
+        }
+      }
+      if (fault.type === 'malformed-chunk') {
+        await send(fault.data ?? defaultMalformedData);
+      }
+    }
+    const chunk = chunks.content[index];
+    if (chunk !== undefined) {
+      await send(JSON.stringify(chunk));
+    }
+  }
+  await send(JSON.stringify(chunks.finish));
+  if (chunks.usage !== undefined) {
+    await send(JSON.stringify(chunks.usage));
+  }
+  if (fault?.type !== 'stream-no-done') {
+    await send('[DONE]');
+  }
+  exchange.response.end();
+}
