@@ -1,0 +1,942 @@
+/**
+ * Compile step: a schema-valid config → a frozen {@link RouteTable}. Resolves references,
+ * rejects fallback cycles and duplicate targets, checks Cloudflare credentials, parses
+ * durations and cascades defaults. Problems use the same issue shape as the schema checks.
+ */
+import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
+import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
+import { Secret } from '../secret.ts';
+import type {
+  Alias,
+  CloudflareGateway,
+  Duration,
+  Gateway,
+  SwitchyardConfig,
+  TargetOptions as TargetOptionsInput,
+  Timeout,
+  Upstream,
+} from './config.generated.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import type {
+  AliasRoute,
+  ErrorAction,
+  ErrorClass,
+  GatewayAuth,
+  GatewayRoute,
+  GatewayType,
+  RetryPolicy,
+  RouteTable,
+  TargetOptions,
+  Timeouts,
+  UpstreamRoute,
+} from './route-table.ts';
+
+/** A compile problem before it is given a source position. */
+export type CompileIssue = Omit<ConfigIssue, 'line' | 'column'> & { readonly atKey?: boolean };
+
+/** Result of {@link compileConfig}. */
+export type CompileResult =
+  | { readonly ok: true; readonly table: RouteTable }
+  | { readonly ok: false; readonly issues: CompileIssue[] };
+
+/** Options of {@link compileConfig}. */
+export type CompileConfigOptions = {
+  /** A schema-valid config. */
+  config: SwitchyardConfig;
+  /** Where it came from, kept in the table. @default '<config>' */
+  source?: string;
+};
+
+/** Public endpoints, used when a gateway sets no `baseURL`. */
+export const defaultBaseURLs: Readonly<Record<GatewayType, string>> = Object.freeze({
+  cloudflare: 'https://gateway.ai.cloudflare.com',
+  vercel: 'https://ai-gateway.vercel.sh/v1',
+  openrouter: 'https://openrouter.ai/api/v1',
+  'openai-compatible': '',
+});
+
+/** Built-in retry policy; `defaults.retry` and each alias's `retry` override it field by field. */
+export const defaultRetryPolicy: RetryPolicy = Object.freeze({
+  attempts: 2,
+  initialDelayMs: 250,
+  maxDelayMs: 8000,
+  factor: 2,
+  jitter: true,
+});
+
+/** Built-in time limits. */
+export const defaultTimeouts: Timeouts = Object.freeze({
+  totalMs: 60_000,
+  attemptMs: 60_000,
+  idleMs: 30_000,
+});
+
+/**
+ * Built-in action per error class. 400, 401, 403, 404 and 422 are never retried on the same
+ * target; auth and not-found problems are usually specific to one gateway or model, so they
+ * move on, while a bad request or a content filter would fail the same way everywhere.
+ */
+export const defaultPolicy: Readonly<Record<ErrorClass, ErrorAction>> = Object.freeze({
+  rate_limit: 'retry',
+  server: 'retry',
+  timeout: 'retry',
+  network: 'retry',
+  auth: 'fallback',
+  not_found: 'fallback',
+  bad_request: 'fail',
+  context_length: 'fallback',
+  content_filter: 'fail',
+  interrupted_stream: 'fallback',
+});
+
+/** Longest fallback chain after nested aliases are spliced in. */
+const maxChainLength = 32;
+
+const cloudflareOptionKeys = new Set([
+  'cacheTtl',
+  'skipCache',
+  'cacheKey',
+  'metadata',
+  'collectLog',
+  'collectLogPayload',
+  'requestTimeout',
+  'maxAttempts',
+  'retryDelay',
+  'backoff',
+  'eventId',
+  'customCost',
+  'byokAlias',
+  'zdr',
+]);
+const routingKeys: Readonly<Record<GatewayType, ReadonlySet<string>>> = {
+  cloudflare: new Set(),
+  'openai-compatible': new Set(),
+  vercel: new Set(['order', 'only', 'models', 'sort']),
+  openrouter: new Set([
+    'order',
+    'only',
+    'ignore',
+    'allowFallbacks',
+    'requireParameters',
+    'dataCollection',
+    'zdr',
+    'sort',
+    'quantizations',
+  ]),
+};
+const openrouterWireNames: Readonly<Record<string, string>> = {
+  allowFallbacks: 'allow_fallbacks',
+  requireParameters: 'require_parameters',
+  dataCollection: 'data_collection',
+};
+const reservedParams = new Set(['model', 'messages', 'stream', 'input']);
+const reservedHeaders = new Set(['authorization', 'cf-aig-authorization']);
+
+/** Compiles a schema-valid config; returns every semantic problem found, or the frozen table. */
+export function compileConfig(options: CompileConfigOptions): CompileResult {
+  const { config } = options;
+  const issues: CompileIssue[] = [];
+  const report = (
+    code: ConfigIssueCode,
+    path: (string | number)[],
+    message: string,
+    atKey = false,
+  ) => {
+    issues.push({ code, path, message, atKey });
+  };
+
+  const gatewayInputs = entriesOf(config.gateways);
+  const gatewayNames = gatewayInputs.map(([name]) => name);
+  const gateways = new Map<string, GatewayRoute>();
+  for (const [name, input] of gatewayInputs) {
+    const gateway = compileGateway({ name, input: input as Gateway, report });
+    if (gateway !== undefined) gateways.set(name, gateway);
+  }
+
+  const upstreams = new Map<string, UpstreamRoute>();
+  for (const [name, input] of entriesOf(config.upstreams ?? {})) {
+    const path = ['upstreams', name];
+    const upstream = input as Upstream;
+    const gateway = gateways.get(upstream.gateway);
+    if (gateway === undefined) {
+      if (!gatewayNames.includes(upstream.gateway)) {
+        report(
+          'UNKNOWN_REFERENCE',
+          [...path, 'gateway'],
+          `unknown gateway "${upstream.gateway}"${didYouMeanHint(upstream.gateway, gatewayNames)}; gateways: ${listNames(gatewayNames)}`,
+        );
+      }
+      continue;
+    }
+    const compiled = compileUpstream({
+      name,
+      path,
+      gateway,
+      model: upstream.model,
+      input: upstream,
+      report,
+    });
+    if (compiled !== undefined) upstreams.set(name, compiled);
+  }
+
+  const defaults = compileDefaults({ config, gateways: gatewayNames, report });
+  const aliasInputs = new Map(
+    entriesOf(config.models).map(([name, input]) => [name, normalizeAlias(input)]),
+  );
+  const chains = resolveChains({
+    aliases: aliasInputs,
+    upstreams: new Set(entriesOf(config.upstreams ?? {}).map(([name]) => name)),
+    gateways,
+    report,
+  });
+
+  const aliases = new Map<string, AliasRoute>();
+  for (const [name, input] of aliasInputs) {
+    const chain = chains.get(name);
+    if (chain === undefined) continue;
+    for (const target of chain) {
+      if (!upstreams.has(target.name) && target.inline !== undefined) {
+        const gateway = gateways.get(target.inline.gateway);
+        if (gateway === undefined) continue;
+        const compiled = compileUpstream({
+          name: target.name,
+          path: target.path,
+          gateway,
+          model: target.inline.model,
+          input: {},
+          report,
+        });
+        if (compiled !== undefined) upstreams.set(target.name, compiled);
+      }
+    }
+    const path = ['models', name];
+    const targetGateways = chain
+      .map((target) => gateways.get(upstreams.get(target.name)?.gateway ?? ''))
+      .filter((gateway) => gateway !== undefined);
+    const aliasOptions = compileTargetOptions({
+      input: input.alias.options,
+      path: input.shorthand ? path : [...path, 'options'],
+      types: targetGateways.map((gateway) => gateway.type),
+      scope: `alias "${name}"`,
+      report,
+    });
+    const retry = cascadeRetry({
+      base: defaults.retry,
+      input: input.alias.retry,
+      path: [...path, 'retry'],
+      report,
+    });
+    const timeouts = cascadeTimeouts({
+      base: defaults.timeouts,
+      input: input.alias.timeout,
+      path: [...path, 'timeout'],
+      report,
+    });
+    const policy = freezeRecord({ ...defaults.policy, ...(input.alias.policy ?? {}) }) as Record<
+      ErrorClass,
+      ErrorAction
+    >;
+    const params = compileParams({ input: input.alias.params, path: [...path, 'params'], report });
+    for (const target of chain) {
+      const upstream = upstreams.get(target.name);
+      const gateway = gateways.get(upstream?.gateway ?? '');
+      if (upstream === undefined || gateway === undefined) continue;
+      const metadata = {
+        ...gateway.options.metadata,
+        ...upstream.options.metadata,
+        ...aliasOptions.metadata,
+      };
+      if (Object.keys(metadata).length > 5) {
+        report(
+          'INVALID_VALUE',
+          [...path, 'options', 'metadata'],
+          `metadata for upstream "${upstream.name}" has ${Object.keys(metadata).length} entries after merging gateway, upstream and alias; Cloudflare keeps at most 5`,
+        );
+      }
+    }
+    aliases.set(
+      name,
+      deepFreeze({
+        name,
+        targets: chain.map((target) => target.name),
+        retry,
+        timeouts,
+        policy,
+        options: aliasOptions,
+        params,
+      }),
+    );
+  }
+
+  if (issues.length > 0) return { ok: false, issues };
+  const table: RouteTable = {
+    version: 1,
+    source: options.source ?? '<config>',
+    gateways: freezeRecord(Object.fromEntries(gateways)),
+    upstreams: freezeRecord(Object.fromEntries(upstreams)),
+    aliases: freezeRecord(Object.fromEntries(aliases)),
+    defaults,
+  };
+  return { ok: true, table: deepFreeze(table) };
+}
+
+type Report = (
+  code: ConfigIssueCode,
+  path: (string | number)[],
+  message: string,
+  atKey?: boolean,
+) => void;
+
+function compileGateway(options: {
+  name: string;
+  input: Gateway;
+  report: Report;
+}): GatewayRoute | undefined {
+  const { name, input, report } = options;
+  const path = ['gateways', name];
+  const type = input.type;
+  const headers: Record<string, Secret | string> = {};
+  for (const [header, value] of entriesOf(input.headers ?? {})) {
+    if (reservedHeaders.has(header.toLowerCase())) {
+      report(
+        'INVALID_VALUE',
+        [...path, 'headers', header],
+        `header "${header}" carries credentials; set them with ${type === 'cloudflare' ? 'auth.token and auth.keys' : 'apiKey'} instead`,
+        true,
+      );
+      continue;
+    }
+    headers[header.toLowerCase()] = new Secret(value as string);
+  }
+
+  let base = input.baseURL ?? defaultBaseURLs[type];
+  const url = parseBaseURL({ value: base, path: [...path, 'baseURL'], report });
+  if (url === undefined) return undefined;
+  base = url.href.replace(/\/+$/, '');
+
+  let auth: GatewayAuth;
+  let options_: TargetOptions = freezeRecord({});
+  if (input.type === 'cloudflare') {
+    const cloudflare = input as CloudflareGateway;
+    base = `${base}/v1/${encodeURIComponent(cloudflare.accountId)}/${encodeURIComponent(cloudflare.gatewayId)}/compat`;
+    const compiledAuth = compileCloudflareAuth({
+      input: cloudflare,
+      path: [...path, 'auth'],
+      report,
+    });
+    if (compiledAuth === undefined) return undefined;
+    auth = compiledAuth;
+    options_ = compileTargetOptions({
+      input: cloudflare.options,
+      path: [...path, 'options'],
+      types: ['cloudflare'],
+      scope: `gateway "${name}"`,
+      report,
+    });
+  } else if (input.type === 'openai-compatible') {
+    auth =
+      input.apiKey === undefined
+        ? { mode: 'bearer' }
+        : { mode: 'bearer', apiKey: new Secret(input.apiKey) };
+  } else {
+    auth = { mode: 'bearer', apiKey: new Secret(input.apiKey) };
+    options_ = compileTargetOptions({
+      input: input.options,
+      path: [...path, 'options'],
+      types: [type],
+      scope: `gateway "${name}"`,
+      report,
+    });
+  }
+  return deepFreeze({
+    name,
+    type,
+    baseURL: base,
+    origin: url.origin,
+    auth,
+    headers: freezeRecord(headers),
+    options: options_,
+  });
+}
+
+function parseBaseURL(options: {
+  value: string;
+  path: (string | number)[];
+  report: Report;
+}): URL | undefined {
+  const { value, path, report } = options;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    report('INVALID_VALUE', path, 'is not a valid URL; write e.g. https://gateway.example.com');
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    report('INVALID_VALUE', path, 'must be an http:// or https:// URL');
+    return undefined;
+  }
+  if (url.username !== '' || url.password !== '') {
+    report(
+      'INVALID_VALUE',
+      path,
+      'must not contain credentials (user:password@); use apiKey, auth or headers',
+    );
+    return undefined;
+  }
+  if (url.search !== '' || url.hash !== '') {
+    report('INVALID_VALUE', path, 'must not have a query or fragment');
+    return undefined;
+  }
+  return url;
+}
+
+function compileCloudflareAuth(options: {
+  input: CloudflareGateway;
+  path: (string | number)[];
+  report: Report;
+}): GatewayAuth | undefined {
+  const { input, path, report } = options;
+  const { token, keys, unifiedBilling } = input.auth;
+  if (keys === 'stored') {
+    if (token === undefined) {
+      report(
+        'MISSING_CREDENTIAL',
+        path,
+        'keys: stored needs a gateway token: add token: ${CLOUDFLARE_AIG_TOKEN} (stored keys only work on an authenticated gateway)',
+      );
+      return undefined;
+    }
+    return {
+      mode: 'stored-keys',
+      token: new Secret(token),
+      unifiedBilling: unifiedBilling === true,
+    };
+  }
+  if (unifiedBilling !== undefined) {
+    report(
+      'INVALID_VALUE',
+      [...path, 'unifiedBilling'],
+      'applies only with keys: stored; remove it',
+      true,
+    );
+  }
+  const secretKeys = freezeRecord(
+    Object.fromEntries(
+      entriesOf(keys ?? {}).map(([provider, key]) => [provider, new Secret(key as string)]),
+    ),
+  );
+  return token === undefined
+    ? { mode: 'provider-keys', keys: secretKeys }
+    : { mode: 'provider-keys+token', token: new Secret(token), keys: secretKeys };
+}
+
+function compileUpstream(options: {
+  name: string;
+  path: (string | number)[];
+  gateway: GatewayRoute;
+  model: string;
+  input: Partial<Upstream>;
+  report: Report;
+}): UpstreamRoute | undefined {
+  const { name, path, gateway, model, input, report } = options;
+  const modelPath = input.model === undefined ? path : [...path, 'model'];
+  let provider: string | undefined;
+  if (gateway.type === 'cloudflare') {
+    const slash = model.indexOf('/');
+    if (slash <= 0 || slash === model.length - 1) {
+      report(
+        'INVALID_VALUE',
+        modelPath,
+        `Cloudflare models are provider/model (e.g. openai/gpt-4o-mini, workers-ai/@cf/meta/llama-3.1-8b-instruct); got "${model}"`,
+      );
+      return undefined;
+    }
+    provider = model.slice(0, slash);
+    const auth = gateway.auth;
+    if (auth.mode === 'provider-keys' || auth.mode === 'provider-keys+token') {
+      if (provider === 'dynamic') {
+        report(
+          'MISSING_CREDENTIAL',
+          modelPath,
+          `upstream "${name}" uses a dynamic route, which needs keys stored in Cloudflare: set auth.keys: stored (with auth.token) on gateway "${gateway.name}"`,
+        );
+      } else if (!Object.hasOwn(auth.keys, provider)) {
+        report(
+          'MISSING_CREDENTIAL',
+          modelPath,
+          `upstream "${name}" needs a key for provider "${provider}" on gateway "${gateway.name}": add ${provider}: \${${provider.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY} under its auth.keys (keys there: ${listNames(Object.keys(auth.keys))}), or use keys: stored`,
+        );
+      }
+    }
+  }
+  const upstreamOptions = compileTargetOptions({
+    input: input.options,
+    path: [...path, 'options'],
+    types: [gateway.type],
+    scope: `upstream "${name}"`,
+    report,
+  });
+  const metadataCount = Object.keys({
+    ...gateway.options.metadata,
+    ...upstreamOptions.metadata,
+  }).length;
+  if (metadataCount > 5) {
+    report(
+      'INVALID_VALUE',
+      [...path, 'options', 'metadata'],
+      `metadata has ${metadataCount} entries after merging with gateway "${gateway.name}"; Cloudflare keeps at most 5`,
+    );
+  }
+  return deepFreeze({
+    name,
+    gateway: gateway.name,
+    model,
+    ...(provider === undefined ? {} : { provider }),
+    params: compileParams({ input: input.params, path: [...path, 'params'], report }),
+    options: upstreamOptions,
+  });
+}
+
+function compileParams(options: {
+  input: Record<string, unknown> | undefined;
+  path: (string | number)[];
+  report: Report;
+}) {
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of entriesOf(options.input ?? {})) {
+    if (reservedParams.has(key)) {
+      options.report(
+        'INVALID_VALUE',
+        [...options.path, key],
+        `"${key}" is set by each request; remove it from params`,
+        true,
+      );
+      continue;
+    }
+    params[key] = value;
+  }
+  return freezeRecord(params);
+}
+
+function compileTargetOptions(options: {
+  input: TargetOptionsInput | undefined;
+  path: (string | number)[];
+  /** Types of the gateways these options can apply to. */
+  types: readonly GatewayType[];
+  scope: string;
+  report: Report;
+}): TargetOptions {
+  const { input, path, types, scope, report } = options;
+  if (input === undefined) return freezeRecord({});
+  const result: Record<string, unknown> = {};
+  const applies = (key: string) =>
+    cloudflareOptionKeys.has(key)
+      ? types.includes('cloudflare')
+      : types.some((type) => type === 'vercel' || type === 'openrouter');
+  for (const [key, value] of entriesOf(input as Record<string, unknown>)) {
+    if (!applies(key)) {
+      const kinds = cloudflareOptionKeys.has(key)
+        ? 'Cloudflare gateways'
+        : 'Vercel and OpenRouter gateways';
+      report(
+        'OPTION_NOT_APPLICABLE',
+        [...path, key],
+        `"${key}" applies to ${kinds}, and ${scope} has none; remove it`,
+        true,
+      );
+      continue;
+    }
+    const at = [...path, key];
+    switch (key) {
+      case 'cacheTtl': {
+        const ms = durationIn({
+          value: value as Duration,
+          path: at,
+          min: 60_000,
+          max: 30 * 86_400_000,
+          report,
+        });
+        if (ms !== undefined) result['cacheTtlSeconds'] = Math.floor(ms / 1000);
+        break;
+      }
+      case 'requestTimeout': {
+        const ms = durationIn({
+          value: value as Duration,
+          path: at,
+          min: 1,
+          max: 86_400_000,
+          report,
+        });
+        if (ms !== undefined) result['requestTimeoutMs'] = ms;
+        break;
+      }
+      case 'retryDelay': {
+        const ms = durationIn({ value: value as Duration, path: at, min: 0, max: 5000, report });
+        if (ms !== undefined) result['retryDelayMs'] = ms;
+        break;
+      }
+      case 'metadata':
+      case 'customCost':
+      case 'attribution':
+        result[key] = freezeRecord({ ...(value as object) });
+        break;
+      case 'routing': {
+        const routing: Record<string, unknown> = {};
+        for (const [routingKey, routingValue] of entriesOf(value as Record<string, unknown>)) {
+          const usable = types.filter((type) => routingKeys[type].has(routingKey));
+          if (usable.length === 0) {
+            report(
+              'OPTION_NOT_APPLICABLE',
+              [...at, routingKey],
+              `routing "${routingKey}" is not supported by the gateways of ${scope}`,
+              true,
+            );
+            continue;
+          }
+          routing[routingKey] = routingValue;
+        }
+        result['routing'] = freezeRecord(routing);
+        break;
+      }
+      default:
+        result[key] = value;
+    }
+  }
+  return freezeRecord(result) as TargetOptions;
+}
+
+/** The wire form of routing options for one gateway type. */
+export function routingForWire(
+  type: GatewayType,
+  routing: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const wire: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(routing)) {
+    if (!routingKeys[type].has(key)) continue;
+    wire[type === 'openrouter' ? (openrouterWireNames[key] ?? key) : key] = value;
+  }
+  return wire;
+}
+
+function durationIn(options: {
+  value: Duration;
+  path: (string | number)[];
+  min: number;
+  max: number;
+  report: Report;
+}): number | undefined {
+  const ms = parseDuration(options.value);
+  if (ms === undefined) {
+    options.report('INVALID_VALUE', options.path, 'must be a duration such as 250ms, 20s or 5m');
+    return undefined;
+  }
+  if (ms < options.min || ms > options.max) {
+    options.report(
+      'INVALID_VALUE',
+      options.path,
+      `must be between ${formatDuration(options.min)} and ${formatDuration(options.max)}`,
+    );
+    return undefined;
+  }
+  return ms;
+}
+
+function compileDefaults(options: {
+  config: SwitchyardConfig;
+  gateways: readonly string[];
+  report: Report;
+}): RouteTable['defaults'] {
+  const { config, gateways, report } = options;
+  const input = config.defaults ?? {};
+  const retry = cascadeRetry({
+    base: defaultRetryPolicy,
+    input: input.retry,
+    path: ['defaults', 'retry'],
+    report,
+  });
+  const timeouts = cascadeTimeouts({
+    base: defaultTimeouts,
+    input: input.timeout,
+    path: ['defaults', 'timeout'],
+    report,
+  });
+  const policy = freezeRecord({ ...defaultPolicy, ...(input.policy ?? {}) }) as Record<
+    ErrorClass,
+    ErrorAction
+  >;
+  if (input.gateway !== undefined && !gateways.includes(input.gateway)) {
+    report(
+      'UNKNOWN_REFERENCE',
+      ['defaults', 'gateway'],
+      `unknown gateway "${input.gateway}"${didYouMeanHint(input.gateway, gateways)}; gateways: ${listNames(gateways)}`,
+    );
+  }
+  return deepFreeze({
+    retry,
+    timeouts,
+    policy,
+    ...(input.gateway === undefined ? {} : { gateway: input.gateway }),
+  });
+}
+
+function cascadeRetry(options: {
+  base: RetryPolicy;
+  input: Alias['retry'];
+  path: (string | number)[];
+  report: Report;
+}): RetryPolicy {
+  const { base, input, path, report } = options;
+  if (input === undefined) return base;
+  const hour = 3_600_000;
+  const initialDelayMs =
+    input.initialDelay === undefined
+      ? base.initialDelayMs
+      : (durationIn({
+          value: input.initialDelay,
+          path: [...path, 'initialDelay'],
+          min: 0,
+          max: hour,
+          report,
+        }) ?? base.initialDelayMs);
+  const maxDelayMs =
+    input.maxDelay === undefined
+      ? base.maxDelayMs
+      : (durationIn({
+          value: input.maxDelay,
+          path: [...path, 'maxDelay'],
+          min: 0,
+          max: hour,
+          report,
+        }) ?? base.maxDelayMs);
+  if (
+    input.initialDelay !== undefined &&
+    input.maxDelay !== undefined &&
+    initialDelayMs > maxDelayMs
+  ) {
+    report(
+      'INVALID_VALUE',
+      [...path, 'initialDelay'],
+      `is longer than maxDelay (${formatDuration(maxDelayMs)}); lower it or raise maxDelay`,
+    );
+  }
+  return Object.freeze({
+    attempts: input.attempts ?? base.attempts,
+    initialDelayMs,
+    maxDelayMs,
+    factor: input.factor ?? base.factor,
+    jitter: input.jitter ?? base.jitter,
+  });
+}
+
+function cascadeTimeouts(options: {
+  base: Timeouts;
+  input: Timeout | undefined;
+  path: (string | number)[];
+  report: Report;
+}): Timeouts {
+  const { base, input, path, report } = options;
+  if (input === undefined) return base;
+  const day = 86_400_000;
+  const object = typeof input === 'object' ? input : { total: input };
+  const at = (key: string) => (typeof input === 'object' ? [...path, key] : path);
+  const read = (key: 'total' | 'attempt' | 'firstToken' | 'idle') => {
+    const value = object[key];
+    return value === undefined
+      ? undefined
+      : durationIn({ value, path: at(key), min: 1, max: day, report });
+  };
+  const total = read('total');
+  const attempt = read('attempt');
+  const firstToken = read('firstToken');
+  const idle = read('idle');
+  if (total !== undefined && attempt !== undefined && attempt > total) {
+    report(
+      'INVALID_VALUE',
+      at('attempt'),
+      `is longer than total (${formatDuration(total)}), so it could never fire; lower it`,
+    );
+  }
+  const totalMs = total ?? base.totalMs;
+  // An attempt limit never outlives the call's deadline.
+  const attemptMs = Math.min(
+    attempt ?? (total !== undefined && base.attemptMs === base.totalMs ? total : base.attemptMs),
+    totalMs,
+  );
+  const firstTokenMs = firstToken ?? base.firstTokenMs;
+  return Object.freeze({
+    totalMs,
+    attemptMs,
+    ...(firstTokenMs === undefined ? {} : { firstTokenMs }),
+    idleMs: idle ?? base.idleMs,
+  });
+}
+
+type NormalizedAlias = { alias: Alias; shorthand: boolean };
+
+function normalizeAlias(input: unknown): NormalizedAlias {
+  return typeof input === 'string'
+    ? { alias: { targets: [input] }, shorthand: true }
+    : { alias: input as Alias, shorthand: false };
+}
+
+type ChainTarget = {
+  /** Upstream name (declared, or `<gateway>:<model>` inline). */
+  name: string;
+  /** Where the top-level alias names it. */
+  path: (string | number)[];
+  inline?: { gateway: string; model: string };
+};
+
+/**
+ * Resolves every alias to its flat chain of upstreams. Upstream names win over alias names, so
+ * `claude: claude` is an alias for the upstream `claude`, not a loop. Aliases used as targets
+ * are spliced in; cycles and duplicates are reported with the path that leads to them.
+ */
+function resolveChains(options: {
+  aliases: ReadonlyMap<string, NormalizedAlias>;
+  upstreams: ReadonlySet<string>;
+  gateways: ReadonlyMap<string, GatewayRoute>;
+  report: Report;
+}): Map<string, ChainTarget[]> {
+  const { aliases, upstreams, gateways, report } = options;
+  const chains = new Map<string, ChainTarget[]>();
+  const failed = new Set<string>();
+  const known = [...upstreams, ...aliases.keys()];
+
+  const targetPath = (alias: string, index: number) =>
+    aliases.get(alias)?.shorthand === true
+      ? ['models', alias]
+      : ['models', alias, 'targets', index];
+
+  const resolve = (alias: string, stack: string[]): ChainTarget[] | undefined => {
+    const cached = chains.get(alias);
+    if (cached !== undefined) return cached;
+    if (failed.has(alias)) return undefined;
+    const entry = aliases.get(alias);
+    if (entry === undefined) return undefined;
+    const chain: ChainTarget[] = [];
+    let ok = true;
+    entry.alias.targets.forEach((reference, index) => {
+      const path = targetPath(alias, index);
+      if (upstreams.has(reference)) {
+        chain.push({ name: reference, path });
+        return;
+      }
+      if (aliases.has(reference)) {
+        if (stack.includes(reference) || reference === alias) {
+          const cycle = [...stack.slice(stack.indexOf(reference)), alias, reference];
+          const loop = reference === alias ? `${alias} → ${alias}` : cycle.join(' → ');
+          report('FALLBACK_CYCLE', path, `fallback cycle: ${loop}; remove one of these targets`);
+          ok = false;
+          return;
+        }
+        const nested = resolve(reference, [...stack, alias]);
+        if (nested === undefined) {
+          ok = false;
+          return;
+        }
+        for (const target of nested) chain.push({ ...target, path });
+        return;
+      }
+      const colon = reference.indexOf(':');
+      if (colon > 0) {
+        const gateway = reference.slice(0, colon);
+        const model = reference.slice(colon + 1);
+        if (!gateways.has(gateway)) {
+          const names = [...gateways.keys()];
+          report(
+            'UNKNOWN_REFERENCE',
+            path,
+            `unknown gateway "${gateway}" in "${reference}"${didYouMeanHint(gateway, names)}; gateways: ${listNames(names)}`,
+          );
+          ok = false;
+        } else if (model === '') {
+          report('INVALID_VALUE', path, `"${reference}" names no model; write ${gateway}:<model>`);
+          ok = false;
+        } else {
+          chain.push({ name: reference, path, inline: { gateway, model } });
+        }
+        return;
+      }
+      report(
+        'UNKNOWN_REFERENCE',
+        path,
+        `unknown target "${reference}"${didYouMeanHint(reference, known)}; a target is an upstream, an alias or <gateway>:<model> (upstreams: ${listNames([...upstreams])})`,
+      );
+      ok = false;
+    });
+    if (!ok) {
+      failed.add(alias);
+      return undefined;
+    }
+    const seen = new Set<string>();
+    const unique: ChainTarget[] = [];
+    for (const target of chain) {
+      if (seen.has(target.name)) {
+        if (stack.length === 0) {
+          report(
+            'DUPLICATE_TARGET',
+            target.path,
+            `upstream "${target.name}" appears more than once in the chain of alias "${alias}"; a target is tried once, with its retries`,
+          );
+        }
+        ok = false;
+        continue;
+      }
+      seen.add(target.name);
+      unique.push(target);
+    }
+    if (unique.length > maxChainLength) {
+      report(
+        'INVALID_VALUE',
+        ['models', alias],
+        `the chain of alias "${alias}" has ${unique.length} targets after splicing nested aliases; the limit is ${maxChainLength}`,
+      );
+      ok = false;
+    }
+    if (!ok) {
+      failed.add(alias);
+      return undefined;
+    }
+    chains.set(alias, unique);
+    return unique;
+  };
+
+  for (const alias of aliases.keys()) resolve(alias, []);
+  return chains;
+}
+
+/** Own enumerable entries of a parsed object (never inherited ones). */
+function entriesOf(record: object): [string, unknown][] {
+  return Object.entries(record);
+}
+
+/** A frozen null-prototype copy, so `record[name]` never reaches `Object.prototype`. */
+function freezeRecord<T extends object>(record: T): T {
+  const copy = Object.create(null) as T;
+  for (const [key, value] of Object.entries(record)) {
+    Object.defineProperty(copy, key, {
+      value,
+      enumerable: true,
+      writable: false,
+      configurable: false,
+    });
+  }
+  return Object.freeze(copy);
+}
+
+/** Freezes plain objects and arrays recursively (each once, so shared YAML aliases are fine). */
+export function deepFreeze<T>(value: T): T {
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null || item instanceof Secret || seen.has(item))
+      continue;
+    seen.add(item);
+    Object.freeze(item);
+    for (const child of Object.values(item)) stack.push(child);
+  }
+  return value;
+}

@@ -1,0 +1,179 @@
+/**
+ * `parseConfig(text)`: YAML text → validated, compiled, frozen route table, or one
+ * `ConfigError` listing every problem. Runtime-neutral: no `node:` imports on this path.
+ */
+import { isMap, isScalar, visit } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { type CompileIssue, compileConfig } from './compile-config.ts';
+import type { SwitchyardConfig } from './config.generated.ts';
+import { type ConfigEnv, interpolateEnv } from './interpolate-env.ts';
+import type { RouteTable } from './route-table.ts';
+import { validateConfig } from './validate-config.ts';
+import {
+  defaultYamlLimits,
+  locate,
+  parseYamlSource,
+  type YamlLimits,
+  type YamlSource,
+} from './yaml-source.ts';
+
+/** Options of {@link parseConfig}. */
+export type ParseConfigOptions = {
+  /** File name shown in errors. @default '<config>' */
+  file?: string;
+  /**
+   * Variables for `${VAR}` expansion.
+   * @default process.env where the runtime has one, else no variables
+   */
+  env?: ConfigEnv;
+  /** Parser limits (size in characters, nesting depth, alias expansions). */
+  limits?: Partial<YamlLimits>;
+};
+
+/** Keys whose values are credentials, wherever they appear; their text is blanked in excerpts. */
+const secretKey = /key|token|secret|passw|auth|credential|bearer/i;
+
+/**
+ * Parses, validates and compiles config text. Throws one {@link ConfigError} carrying every
+ * problem found (YAML, environment variables and schema together; then references, cycles and
+ * credentials once the shape is right).
+ */
+export function parseConfig(text: string, options: ParseConfigOptions = {}): RouteTable {
+  const file = options.file ?? '<config>';
+  const limits: YamlLimits = { ...defaultYamlLimits, ...options.limits };
+  const env = options.env ?? defaultEnv();
+
+  const parsed = parseYamlSource(text, limits);
+  if (!parsed.ok) {
+    throw new ConfigError({
+      issues: parsed.issues,
+      file,
+      source: text,
+      ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
+    });
+  }
+  const source = parsed.source;
+  const secretRanges = findSecretRanges(source);
+  const fail = (issues: ConfigIssue[], cause?: unknown): never => {
+    throw new ConfigError({
+      issues: sortIssues(issues),
+      file,
+      source: text,
+      lineStarts: source.lineCounter.lineStarts,
+      secretRanges,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  };
+
+  const interpolated = interpolateEnv(source.document, env);
+  const issues: ConfigIssue[] = interpolated.issues.map(({ offset, ...issue }) => {
+    const position = source.lineCounter.linePos(offset);
+    return { ...issue, line: position.line, column: position.col };
+  });
+
+  let data: unknown;
+  try {
+    data = source.document.toJS({ maxAliasCount: limits.maxAliasCount });
+  } catch (error) {
+    const position = source.lineCounter.linePos(firstAliasOffset(source));
+    return fail(
+      [
+        ...issues,
+        {
+          code: 'YAML_ALIAS_LIMIT',
+          path: [],
+          message: `aliases (*name) expand to more than ${limits.maxAliasCount} nodes, which looks like an alias bomb; write the values out or use fewer aliases`,
+          line: position.line,
+          column: position.col,
+        },
+      ],
+      error,
+    );
+  }
+
+  // Paths whose value came from a broken ${VAR} get no second, derived complaint.
+  const envPaths = interpolated.issues.map((issue) => issue.path.join('\u0000'));
+  const derived = (path: readonly (string | number)[]) => envPaths.includes(path.join('\u0000'));
+  for (const issue of validateConfig(data)) {
+    if (derived(issue.path)) continue;
+    const { atKey, ...rest } = issue;
+    const position = locate(source, issue.path, { key: atKey });
+    issues.push({ ...rest, line: position.line, column: position.column });
+    if (issue.code === 'SCHEMA_UNKNOWN_KEY') {
+      // A misspelt credential key is still a credential: blank its value too.
+      const value = locate(source, issue.path);
+      const isScalarValue = !/^[[{]/.test(text.slice(value.offset, value.offset + 1));
+      if (value.offset !== position.offset && isScalarValue)
+        secretRanges.push([value.offset, value.end]);
+    }
+  }
+  if (issues.length > 0) return fail(issues);
+
+  const compiled = compileConfig({ config: data as SwitchyardConfig, source: file });
+  if (!compiled.ok) return fail(compiled.issues.map((issue) => positionIssue(source, issue)));
+  return compiled.table;
+}
+
+function positionIssue(source: YamlSource, issue: CompileIssue): ConfigIssue {
+  const { atKey, ...rest } = issue;
+  const position = locate(source, issue.path, { key: atKey === true });
+  return { ...rest, line: position.line, column: position.column };
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues
+    .map((issue, index) => ({ issue, index }))
+    .sort(
+      (a, b) =>
+        (a.issue.line ?? 0) - (b.issue.line ?? 0) ||
+        (a.issue.column ?? 0) - (b.issue.column ?? 0) ||
+        a.index - b.index,
+    )
+    .map(({ issue }) => issue);
+}
+
+/** Text ranges of values under credential-like keys (and everything under `headers`). */
+function findSecretRanges(source: YamlSource): [number, number][] {
+  const ranges: [number, number][] = [];
+  visit(source.document, {
+    Pair(_key, pair, ancestors) {
+      if (!isScalar(pair.key)) return;
+      const name = String(pair.key.value);
+      const parentPair = ancestors.at(-2);
+      const underSecretMap =
+        parentPair !== undefined &&
+        typeof parentPair === 'object' &&
+        parentPair !== null &&
+        'key' in parentPair &&
+        isScalar(parentPair.key) &&
+        /^(headers|keys)$/.test(String(parentPair.key.value));
+      if (!secretKey.test(name) && !underSecretMap) return;
+      const value = pair.value;
+      if (isScalar(value) && value.range !== undefined && value.range !== null)
+        ranges.push([value.range[0], value.range[1]]);
+      if (isMap(value)) {
+        for (const item of value.items) {
+          if (isScalar(item.value) && item.value.range)
+            ranges.push([item.value.range[0], item.value.range[1]]);
+        }
+      }
+    },
+  });
+  return ranges;
+}
+
+function firstAliasOffset(source: YamlSource): number {
+  let offset = 0;
+  visit(source.document, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+function defaultEnv(): ConfigEnv {
+  const process = (globalThis as { process?: { env?: ConfigEnv } }).process;
+  return process?.env ?? {};
+}

@@ -1,0 +1,164 @@
+/**
+ * The compiled, frozen form of a config: references resolved, defaults applied, durations in
+ * milliseconds, secrets wrapped. The router only reads this. Maps are null-prototype records,
+ * so no lookup can reach `Object.prototype` (an alias named `toString` exists only if declared).
+ */
+import type { Secret } from '../secret.ts';
+
+/** The kinds of gateway. */
+export type GatewayType = 'cloudflare' | 'vercel' | 'openrouter' | 'openai-compatible';
+
+/** An error class, as the retry policy sees it. */
+export type ErrorClass =
+  | 'rate_limit'
+  | 'server'
+  | 'timeout'
+  | 'network'
+  | 'auth'
+  | 'not_found'
+  | 'bad_request'
+  | 'context_length'
+  | 'content_filter'
+  | 'interrupted_stream';
+
+/** What to do after an error of a class: retry the same target, move to the next, or stop. */
+export type ErrorAction = 'retry' | 'fallback' | 'fail';
+
+/**
+ * How a gateway authenticates.
+ * - `bearer`: `Authorization: Bearer <apiKey>` (Vercel, OpenRouter, OpenAI-compatible; no header without a key).
+ * - `provider-keys`: Cloudflare with your provider keys, on an open gateway.
+ * - `provider-keys+token`: Cloudflare with your provider keys and `cf-aig-authorization`.
+ * - `stored-keys`: Cloudflare with keys stored in Cloudflare: `cf-aig-authorization` only, no `Authorization`.
+ */
+export type AuthMode = 'bearer' | 'provider-keys' | 'provider-keys+token' | 'stored-keys';
+
+/** A compiled gateway. */
+export type GatewayRoute = {
+  /** The gateway's name in the config. */
+  readonly name: string;
+  readonly type: GatewayType;
+  /** The base URL the SDK appends `/chat/completions` to (Cloudflare: `.../compat`). */
+  readonly baseURL: string;
+  /** `baseURL`'s origin; credentials are only ever sent there. */
+  readonly origin: string;
+  readonly auth: GatewayAuth;
+  /** Static headers for every request: the config's `headers` (secret values) and attribution. */
+  readonly headers: Readonly<Record<string, Secret | string>>;
+  /** Gateway-level options (Cloudflare features, routing); merged under upstream and alias options. */
+  readonly options: TargetOptions;
+};
+
+/** A compiled gateway's credentials. */
+export type GatewayAuth =
+  | { readonly mode: 'bearer'; readonly apiKey?: Secret }
+  | { readonly mode: 'provider-keys'; readonly keys: Readonly<Record<string, Secret>> }
+  | {
+      readonly mode: 'provider-keys+token';
+      readonly token: Secret;
+      readonly keys: Readonly<Record<string, Secret>>;
+    }
+  | { readonly mode: 'stored-keys'; readonly token: Secret; readonly unifiedBilling: boolean };
+
+/** Options that can be set on a gateway, an upstream or an alias (all optional, compiled). */
+export type TargetOptions = {
+  /** Cloudflare: cache TTL in whole seconds (`cf-aig-cache-ttl`). */
+  readonly cacheTtlSeconds?: number;
+  readonly skipCache?: boolean;
+  readonly cacheKey?: string;
+  /** Cloudflare: custom log metadata (`cf-aig-metadata`), at most 5 entries after merging. */
+  readonly metadata?: Readonly<Record<string, string | number | boolean>>;
+  readonly collectLog?: boolean;
+  readonly collectLogPayload?: boolean;
+  /** Cloudflare: gateway-side timeout to first byte, in milliseconds (`cf-aig-request-timeout`). */
+  readonly requestTimeoutMs?: number;
+  /** Cloudflare: gateway-side attempts (`cf-aig-max-attempts`), 1 to 5. */
+  readonly maxAttempts?: number;
+  /** Cloudflare: gateway-side retry delay in milliseconds (`cf-aig-retry-delay`). */
+  readonly retryDelayMs?: number;
+  readonly backoff?: 'constant' | 'linear' | 'exponential';
+  readonly eventId?: string;
+  readonly customCost?: { readonly perTokenIn: number; readonly perTokenOut: number };
+  readonly byokAlias?: string;
+  readonly zdr?: boolean;
+  /** Vercel (`providerOptions.gateway`) or OpenRouter (`provider`) routing, as written. */
+  readonly routing?: Readonly<Record<string, unknown>>;
+  /** App attribution headers. */
+  readonly attribution?: { readonly url?: string; readonly title?: string };
+};
+
+/** A concrete model on a gateway. */
+export type UpstreamRoute = {
+  /** The upstream's name (`<gateway>:<model>` for inline targets). */
+  readonly name: string;
+  /** The gateway's name. */
+  readonly gateway: string;
+  /** The model string, sent verbatim. */
+  readonly model: string;
+  /** Cloudflare: the provider prefix of `model` (`openai` in `openai/gpt-4o`). */
+  readonly provider?: string;
+  /** Body fields merged under each request's own. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Gateway options merged over the gateway's. */
+  readonly options: TargetOptions;
+};
+
+/** Retry policy for one target. */
+export type RetryPolicy = {
+  /** Requests per target, the first included. @default 2 */
+  readonly attempts: number;
+  /** First backoff wait, in milliseconds. @default 250 */
+  readonly initialDelayMs: number;
+  /** Longest wait (backoff or Retry-After), in milliseconds. @default 8000 */
+  readonly maxDelayMs: number;
+  /** Backoff multiplier. @default 2 */
+  readonly factor: number;
+  /** Full jitter on each wait. @default true */
+  readonly jitter: boolean;
+};
+
+/** Time limits of a call. */
+export type Timeouts = {
+  /** Whole call, retries and fallbacks included (streams: until the first content chunk), ms. @default 60000 */
+  readonly totalMs: number;
+  /** One request to one target, ms. @default totalMs */
+  readonly attemptMs: number;
+  /** Streams: wait for the first content chunk, ms; undefined = no separate limit. */
+  readonly firstTokenMs?: number;
+  /** Streams: longest gap between chunks, ms. @default 30000 */
+  readonly idleMs: number;
+};
+
+/** A compiled alias. */
+export type AliasRoute = {
+  readonly name: string;
+  /** Upstream names in fallback order (nested aliases spliced in). */
+  readonly targets: readonly string[];
+  readonly retry: RetryPolicy;
+  readonly timeouts: Timeouts;
+  /** Action per error class. */
+  readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;
+  /** Alias-level options, applied to each target where they apply. */
+  readonly options: TargetOptions;
+  /** Alias-level body fields (under the request's, over the upstream's). */
+  readonly params: Readonly<Record<string, unknown>>;
+};
+
+/** The compiled config: what `parseConfig`/`loadConfig` return and `createRouter` takes. */
+export type RouteTable = {
+  readonly version: 1;
+  /** Where the config came from (a file name, or `<config>`). */
+  readonly source: string;
+  readonly gateways: Readonly<Record<string, GatewayRoute>>;
+  /** Declared upstreams and inline `<gateway>:<model>` targets. */
+  readonly upstreams: Readonly<Record<string, UpstreamRoute>>;
+  readonly aliases: Readonly<Record<string, AliasRoute>>;
+  /** Settings for calls that address `<gateway>:<model>` directly or fall to `defaultGateway`. */
+  readonly defaults: {
+    readonly retry: RetryPolicy;
+    readonly timeouts: Timeouts;
+    readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;
+    /** Gateway for model names that are not aliases; undefined = such names are errors. */
+    readonly gateway?: string;
+  };
+};

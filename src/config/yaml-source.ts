@@ -1,0 +1,250 @@
+/**
+ * The YAML layer: parses config text as hostile input and maps config paths back to
+ * source positions. Runtime-neutral (no `node:` imports).
+ */
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  type YAMLError,
+} from 'yaml';
+import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
+
+/** Limits applied while parsing. */
+export type YamlLimits = {
+  /** Largest accepted text, in characters. @default 1_048_576 (1 MiB) */
+  maxSize: number;
+  /** Deepest accepted nesting of maps and lists. @default 64 */
+  maxDepth: number;
+  /** Most alias (`*name`) expansions, counted as yaml does. @default 100 */
+  maxAliasCount: number;
+};
+
+/** Default {@link YamlLimits}. */
+export const defaultYamlLimits: YamlLimits = Object.freeze({
+  maxSize: 1_048_576,
+  maxDepth: 64,
+  maxAliasCount: 100,
+});
+
+/** A parsed YAML document with what is needed to point back into it. */
+export type YamlSource = {
+  readonly text: string;
+  readonly document: Document.Parsed;
+  readonly lineCounter: LineCounter;
+};
+
+/** Result of {@link parseYamlSource}: the source, or the issues that stopped parsing. */
+export type ParseYamlResult =
+  | { readonly ok: true; readonly source: YamlSource }
+  | { readonly ok: false; readonly issues: ConfigIssue[]; readonly lineCounter?: LineCounter };
+
+const yamlCodeToIssueCode: Readonly<Record<string, ConfigIssueCode>> = {
+  DUPLICATE_KEY: 'YAML_DUPLICATE_KEY',
+  TAG_RESOLVE_FAILED: 'YAML_UNKNOWN_TAG',
+  MULTIPLE_DOCS: 'YAML_MULTIPLE_DOCUMENTS',
+  RESOURCE_EXHAUSTION: 'YAML_TOO_DEEP',
+};
+
+/**
+ * Parses text as one YAML 1.2 document with the core schema: no merge keys (even under a
+ * `%YAML 1.1` directive), no custom tags, unique keys, string keys. Warnings are errors.
+ */
+export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResult {
+  if (text.length > limits.maxSize) {
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'CONFIG_TOO_LARGE',
+          path: [],
+          message: `the config is ${text.length} characters; the limit is ${limits.maxSize}. Split secrets and data out of it, or raise the maxSize option`,
+        },
+      ],
+    };
+  }
+  const lineCounter = new LineCounter();
+  let document: Document.Parsed;
+  try {
+    document = parseDocument(text, {
+      lineCounter,
+      version: '1.2',
+      schema: 'core',
+      merge: false,
+      uniqueKeys: true,
+      strict: true,
+      stringKeys: true,
+      prettyErrors: false,
+      keepSourceTokens: false,
+    });
+  } catch (error) {
+    // yaml reports resource exhaustion as an error entry; a throw here is the same thing.
+    return { ok: false, issues: [tooDeepIssue(error)] };
+  }
+
+  const problems = [...document.errors, ...document.warnings];
+  if (problems.length > 0) {
+    const issues = problems.map((problem) =>
+      yamlErrorToIssue({ error: problem, lineCounter, text }),
+    );
+    return { ok: false, issues: limitCascade(dedupe(issues)), lineCounter };
+  }
+  const depthIssue = checkDepth(document, limits.maxDepth, lineCounter);
+  if (depthIssue !== undefined) return { ok: false, issues: [depthIssue], lineCounter };
+  return { ok: true, source: { text, document, lineCounter } };
+}
+
+function tooDeepIssue(error: unknown): ConfigIssue {
+  const detail =
+    error instanceof RangeError ? 'nesting is too deep' : 'the YAML could not be parsed';
+  return { code: 'YAML_TOO_DEEP', path: [], message: `${detail}; flatten the config` };
+}
+
+function yamlErrorToIssue(options: {
+  error: YAMLError;
+  lineCounter: LineCounter;
+  text: string;
+}): ConfigIssue {
+  const { error, lineCounter, text } = options;
+  const code = yamlCodeToIssueCode[error.code] ?? 'YAML_SYNTAX';
+  const position = lineCounter.linePos(error.pos[0]);
+  const firstLine = error.message.split('\n')[0] ?? error.message;
+  // yaml appends " at line L, column C"; the position is reported separately.
+  let message = firstLine.replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'YAML_UNKNOWN_TAG')
+    message = `${message}; custom tags are not allowed, remove the tag`;
+  if (code === 'YAML_MULTIPLE_DOCUMENTS')
+    message = 'the file holds several YAML documents (---); keep one';
+  if (code === 'YAML_DUPLICATE_KEY') message = `${message}; keep one of them`;
+  if (code === 'YAML_TOO_DEEP') message = 'nesting is too deep; flatten the config';
+  if (code === 'YAML_SYNTAX') {
+    const lineText =
+      text.slice(lineCounter.lineStarts[position.line - 1] ?? 0).split('\n', 1)[0] ?? '';
+    // `{ key: ${VAR} }`: inside { } or [ ] a `{` opens a nested map.
+    if (lineText.includes('${') && /[[{]/.test(lineText.replace(/\$\{/g, ''))) {
+      message = `${message}; inside { } or [ ], quote variables: "\${VAR}"`;
+    }
+  }
+  return { code, path: [], message, line: position.line, column: position.col };
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.code}:${issue.line}:${issue.column}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * One syntax error tends to cause a cascade of others; keep the first per line and at most
+ * three syntax errors in all: later ones are usually echoes of the first.
+ */
+function limitCascade(issues: ConfigIssue[]): ConfigIssue[] {
+  const lines = new Set<number | undefined>();
+  const kept: ConfigIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'YAML_SYNTAX' && lines.has(issue.line)) continue;
+    lines.add(issue.line);
+    kept.push(issue);
+  }
+  const syntax = kept.filter((issue) => issue.code === 'YAML_SYNTAX').slice(0, 3);
+  return kept.filter((issue) => issue.code !== 'YAML_SYNTAX' || syntax.includes(issue));
+}
+
+/** Iterative walk, so hostile depth cannot overflow the stack here. */
+function checkDepth(document: Document.Parsed, maxDepth: number, lineCounter: LineCounter) {
+  const stack: { node: unknown; depth: number }[] = [{ node: document.contents, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop() as { node: unknown; depth: number };
+    if (!isCollection(node)) continue;
+    if (depth > maxDepth) {
+      const position = lineCounter.linePos(node.range?.[0] ?? 0);
+      return {
+        code: 'YAML_TOO_DEEP',
+        path: [],
+        message: `nesting is deeper than ${maxDepth} levels; flatten the config`,
+        line: position.line,
+        column: position.col,
+      } satisfies ConfigIssue;
+    }
+    for (const item of node.items as unknown[]) {
+      if (isPair(item)) stack.push({ node: item.value, depth: depth + 1 });
+      else stack.push({ node: item, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+/** Where a config path points in the source. */
+export type SourceLocation = {
+  /** Start offset of the value (or of the key, with `key: true`). */
+  readonly offset: number;
+  /** End offset of the same node. */
+  readonly end: number;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+};
+
+/** Options of {@link locate}. */
+export type LocateOptions = {
+  /** Point at the key of the last path segment instead of its value. */
+  key?: boolean;
+};
+
+/**
+ * The source position of a config path: the deepest node that exists along it, following
+ * YAML aliases. Never fails: the root is the fallback.
+ */
+export function locate(
+  source: YamlSource,
+  path: readonly (string | number)[],
+  options: LocateOptions = {},
+): SourceLocation {
+  let node: unknown = source.document.contents;
+  let pair: Pair | undefined;
+  for (const segment of path) {
+    const resolved = resolveAlias(source, node);
+    let next: unknown;
+    pair = undefined;
+    if (isMap(resolved)) {
+      pair = resolved.items.find(
+        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+      );
+      next = pair?.value;
+    } else if (isSeq(resolved) && typeof segment === 'number') {
+      next = resolved.items[segment];
+    }
+    if (next === undefined || next === null) {
+      // `key:` with no value: point at the key.
+      if (pair !== undefined && isScalar(pair.key)) node = pair.key;
+      break;
+    }
+    node = next;
+  }
+  const target = options.key === true && pair !== undefined && isScalar(pair.key) ? pair.key : node;
+  const range = (target as Node | undefined)?.range;
+  const offset = range?.[0] ?? 0;
+  const position = source.lineCounter.linePos(offset);
+  return { offset, end: range?.[1] ?? offset, line: position.line, column: position.col };
+}
+
+function resolveAlias(source: YamlSource, node: unknown): unknown {
+  let current = node;
+  for (let hops = 0; hops < 16 && isAlias(current); hops += 1) {
+    current = current.resolve(source.document);
+  }
+  return current;
+}
