@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createOpenAIErrorBody } from './error-bodies.ts';
 import type { RequestLogEntry } from './request-log.ts';
 
 /** One request being answered: the Node objects, its log entry, and its lifetime signal. */
@@ -46,6 +47,36 @@ export function sendJson(options: {
     },
   });
   options.exchange.response.end(text);
+}
+
+/** Options for {@link sendOpenAIError}. */
+export type SendOpenAIErrorOptions = {
+  /** The exchange to answer. */
+  exchange: Exchange;
+  /** HTTP status. */
+  status: number;
+  /** Error message. */
+  message: string;
+  /** Error code, e.g. `invalid_api_key`. */
+  code: string;
+  /** The request parameter at fault. @default null */
+  param?: string;
+  /** Extra headers. @default {} */
+  headers?: OutgoingHttpHeaders;
+};
+
+/** Answers with an OpenAI-shaped error body of type `invalid_request_error`. */
+export function sendOpenAIError(options: SendOpenAIErrorOptions): void {
+  sendJson({
+    exchange: options.exchange,
+    status: options.status,
+    body: createOpenAIErrorBody({
+      message: options.message,
+      code: options.code,
+      param: options.param ?? null,
+    }),
+    headers: options.headers ?? {},
+  });
 }
 
 /** Sends a complete plain-text response (e.g. an HTML error page a proxy might return). */

@@ -1,5 +1,6 @@
 // Public entry of the gateway emulator: `startEmulator` and the types users need to configure
 // it, inject faults and read its request log. Helpers (routing, bodies, SSE writing) stay internal.
+export { credentialHeader } from './admit-request.ts';
 export type {
   CloudflareGatewayOptions,
   CloudflareOptions,
@@ -27,7 +28,8 @@ export type {
   StreamStallFault,
 } from './faults.ts';
 export { parseFault, parseFaultRule } from './faults.ts';
+export { faultHeader } from './play-fault.ts';
 export type { RecordedRequest, RequestOutcome, RouteKind } from './request-log.ts';
 export type { Endpoint } from './routes.ts';
 export type { Emulator, EmulatorOptions } from './start-emulator.ts';
-export { credentialHeader, defaultCreated, faultHeader, startEmulator } from './start-emulator.ts';
+export { defaultCreated, startEmulator } from './start-emulator.ts';

@@ -1,0 +1,217 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import {
+  type CloudflareOptions,
+  checkGatewayToken,
+  findCloudflareGateway,
+  resolveCloudflareCredential,
+  resolveCloudflareUpstream,
+} from './cloudflare-auth.ts';
+import { parseCloudflareMetadata } from './cloudflare-metadata.ts';
+import { type Exchange, sendJson, sendOpenAIError } from './exchange.ts';
+import type { ResponseCache } from './response-cache.ts';
+import type { EmulatorRoute } from './routes.ts';
+
+/** Response header naming the credential that served a request. */
+export const credentialHeader = 'x-emulator-credential';
+
+/** A request the gateway lets through to the (emulated) upstream. */
+export type Admission = {
+  /** The JSON body. */
+  body: Readonly<Record<string, unknown>>;
+  /** Headers every answer to the request carries from here on (`cf-aig-*`, credential, ids). */
+  headers: OutgoingHttpHeaders;
+  /** Where to remember a clean answer in the gateway cache, when caching was asked for. */
+  cacheKey?: string;
+};
+
+/** Options for {@link admitRequest}. */
+export type AdmitRequestOptions = {
+  /** The exchange; refusals are answered on it and recorded in its log entry. */
+  exchange: Exchange;
+  /** The matched route. */
+  route: EmulatorRoute;
+  /** Cloudflare emulation settings. */
+  cloudflare: CloudflareOptions | undefined;
+  /** Keys accepted on OpenAI-compatible routes (any when undefined). */
+  apiKeys: readonly string[] | undefined;
+  /** Whether OpenAI-compatible routes serve requests without `Authorization`. */
+  allowMissingApiKey: boolean;
+  /** The gateway cache. */
+  cache: ResponseCache;
+};
+
+function pad(sequence: number): string {
+  return String(sequence).padStart(6, '0');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readBearer(value: string | undefined): string | undefined {
+  const match = value === undefined ? null : /^Bearer\s+(\S.*)$/i.exec(value.trim());
+  return match?.[1];
+}
+
+// Checked after authentication, as a gateway does: an unauthenticated caller learns nothing
+// about what is wrong with its body.
+function requireObjectBody(options: {
+  exchange: Exchange;
+  headers: OutgoingHttpHeaders;
+}): Readonly<Record<string, unknown>> | undefined {
+  const body = options.exchange.entry.body;
+  if (isRecord(body)) {
+    return body;
+  }
+  sendOpenAIError({
+    exchange: options.exchange,
+    status: 400,
+    message: 'We could not parse the JSON body of your request. The body must be a JSON object.',
+    code: 'invalid_json',
+    headers: options.headers,
+  });
+  return undefined;
+}
+
+function admitCloudflare(
+  options: AdmitRequestOptions & { route: Extract<EmulatorRoute, { kind: 'cloudflare' }> },
+): Admission | undefined {
+  const { exchange, route } = options;
+  const { entry } = exchange;
+  const requestHeaders = entry.headers;
+  const gateway = findCloudflareGateway({
+    cloudflare: options.cloudflare,
+    accountId: route.accountId,
+    gatewayId: route.gatewayId,
+  });
+  const gatewayCheck = checkGatewayToken({ gateway, headers: requestHeaders });
+  if (!gatewayCheck.ok) {
+    sendJson({ exchange, status: gatewayCheck.status, body: gatewayCheck.body });
+    return undefined;
+  }
+  // Single-step requests: the request id is the log id, and the step is always the first.
+  const logId = `emu-log-${pad(entry.seq)}`;
+  const headers: OutgoingHttpHeaders = {
+    'x-request-id': `req_emu_${pad(entry.seq)}`,
+    'cf-aig-log-id': logId,
+    'cf-aig-request-id': logId,
+    'cf-aig-step': '0',
+  };
+  const eventId = requestHeaders['cf-aig-event-id'];
+  if (eventId !== undefined) {
+    headers['cf-aig-event-id'] = eventId;
+  }
+  const body = requireObjectBody({ exchange, headers });
+  if (body === undefined) {
+    return undefined;
+  }
+  const metadataHeader = requestHeaders['cf-aig-metadata'];
+  if (metadataHeader !== undefined) {
+    const metadata = parseCloudflareMetadata(metadataHeader);
+    if (!metadata.ok) {
+      sendOpenAIError({
+        exchange,
+        status: 400,
+        message: metadata.message,
+        code: 'invalid_metadata',
+        headers,
+      });
+      return undefined;
+    }
+    entry.metadata = metadata.metadata;
+  }
+  const model = entry.model;
+  const upstream = model === undefined ? undefined : resolveCloudflareUpstream({ model, gateway });
+  if (upstream === undefined) {
+    sendOpenAIError({
+      exchange,
+      status: 400,
+      message: `Invalid model ${JSON.stringify(model ?? null)}: Cloudflare /compat models are "provider/model", e.g. "openai/gpt-4o-mini"`,
+      code: 'invalid_model',
+      param: 'model',
+      headers,
+    });
+    return undefined;
+  }
+  entry.provider = upstream.provider;
+  if (upstream.dynamicRoute !== undefined) {
+    headers['cf-aig-provider'] = upstream.provider;
+    headers['cf-aig-model'] = upstream.model;
+  }
+  const resolved = resolveCloudflareCredential({
+    gateway,
+    headers: requestHeaders,
+    provider: upstream.provider,
+    providerKeys: options.cloudflare?.providerKeys,
+  });
+  if (resolved.credential !== undefined) {
+    entry.credential = resolved.credential;
+    headers[credentialHeader] = resolved.credential;
+  }
+  if (!resolved.ok) {
+    sendJson({ exchange, status: resolved.status, body: resolved.body, headers });
+    return undefined;
+  }
+  const wantsCache =
+    requestHeaders['cf-aig-cache-key'] !== undefined ||
+    requestHeaders['cf-aig-cache-ttl'] !== undefined;
+  const skipCache = requestHeaders['cf-aig-skip-cache']?.trim().toLowerCase() === 'true';
+  const cacheKey =
+    wantsCache && !skipCache
+      ? JSON.stringify([
+          route.accountId,
+          route.gatewayId,
+          route.endpoint,
+          requestHeaders['cf-aig-cache-key'] ?? '',
+          body,
+        ])
+      : undefined;
+  const hit =
+    cacheKey !== undefined && options.cache.has({ key: cacheKey, now: performance.now() });
+  entry.cacheStatus = hit ? 'HIT' : 'MISS';
+  headers['cf-aig-cache-status'] = entry.cacheStatus;
+  return cacheKey === undefined ? { body, headers } : { body, headers, cacheKey };
+}
+
+function admitOpenAICompatible(options: AdmitRequestOptions): Admission | undefined {
+  const { exchange } = options;
+  const { entry } = exchange;
+  const authorization = entry.headers['authorization'];
+  const credential = authorization === undefined ? 'none' : 'request';
+  entry.credential = credential;
+  const headers: OutgoingHttpHeaders = {
+    'x-request-id': `req_emu_${pad(entry.seq)}`,
+    [credentialHeader]: credential,
+  };
+  const key = readBearer(authorization);
+  const open = authorization === undefined && options.allowMissingApiKey;
+  const rejected =
+    key === undefined || (options.apiKeys !== undefined && !options.apiKeys.includes(key));
+  if (!open && rejected) {
+    sendOpenAIError({
+      exchange,
+      status: 401,
+      message:
+        authorization === undefined
+          ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+          : 'Incorrect API key provided.',
+      code: authorization === undefined ? 'missing_api_key' : 'invalid_api_key',
+      headers,
+    });
+    return undefined;
+  }
+  const body = requireObjectBody({ exchange, headers });
+  return body === undefined ? undefined : { body, headers };
+}
+
+/**
+ * The gateway's checks before anything reaches the upstream: authentication, body shape,
+ * Cloudflare metadata and model string, credential choice and cache lookup. Answers refusals
+ * itself and returns `undefined` for them.
+ */
+export function admitRequest(options: AdmitRequestOptions): Admission | undefined {
+  return options.route.kind === 'cloudflare'
+    ? admitCloudflare({ ...options, route: options.route })
+    : admitOpenAICompatible(options);
+}

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.ts';
+import { createCloudflareClient, userMessage } from './helpers.ts';
+
+describe('startEmulator', () => {
+  it('listens on 127.0.0.1 at an ephemeral port by default', async () => {
+    const emulator = await startEmulator();
+    try {
+      expect(emulator.port).toBeGreaterThan(0);
+      expect(emulator.url).toBe(`http://127.0.0.1:${emulator.port}`);
+      expect(emulator.origin).toBe(emulator.url);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('rejects an invalid port', async () => {
+    await expect(startEmulator({ port: 70_000 })).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('close()', () => {
+  it('ends hanging, stalled and delayed exchanges promptly', async () => {
+    const emulator = await startEmulator();
+    const client = createCloudflareClient({ emulator, timeout: 60_000 });
+    const pending = [
+      client.chat.completions.create(
+        { model: 'openai/a', messages: userMessage('x') },
+        { headers: { 'x-emulator-fault': JSON.stringify({ type: 'hang' }) } },
+      ),
+      client.chat.completions.create(
+        { model: 'openai/b', messages: userMessage('x') },
+        { headers: { 'x-emulator-fault': JSON.stringify({ type: 'delay', ms: 60_000 }) } },
+      ),
+      client.chat.completions
+        .create(
+          { model: 'openai/c', messages: userMessage('x y z'), stream: true },
+          {
+            headers: {
+              'x-emulator-fault': JSON.stringify({ type: 'stream-stall', afterChunks: 1 }),
+            },
+          },
+        )
+        .then(async (stream) => {
+          for await (const _chunk of stream) {
+            // drain until the emulator goes away
+          }
+        }),
+    ].map((request) =>
+      request.then(
+        () => 'resolved',
+        (error: unknown) => error,
+      ),
+    );
+    await expect.poll(() => emulator.requests.length).toBe(3);
+    // Let the stalled stream deliver its first chunk before closing.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    const started = performance.now();
+    await emulator.close();
+    expect(performance.now() - started).toBeLessThan(500);
+    const outcomes = await Promise.all(pending);
+    expect(outcomes[0]).toBeInstanceOf(Error);
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    // The stalled stream had sent a 200; the cut surfaces as an error in the iteration.
+    expect(outcomes[2]).toBeInstanceOf(Error);
+    expect(emulator.requests.map((entry) => entry.outcome)).toEqual([
+      'emulator-closed',
+      'emulator-closed',
+      'emulator-closed',
+    ]);
+    await expect(emulator.close()).resolves.toBeUndefined();
+
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: emulator.port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+  });
+
+  it('leaves nothing that keeps a process alive', () => {
+    const script = fileURLToPath(new URL('./fixtures/close-exits.ts', import.meta.url));
+    const started = performance.now();
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 5_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('closed');
+    expect(result.status).toBe(0);
+    expect(performance.now() - started).toBeLessThan(4_000);
+  });
+});
