@@ -3,6 +3,8 @@
  * fields, and a guard that survives duplicate installs and bundlers (`instanceof` does not).
  */
 
+import type { ErrorClass } from './config/route-table.ts';
+
 const marker = Symbol.for('switchyard.error');
 
 /**
@@ -221,4 +223,166 @@ export function formatPath(path: readonly (string | number)[]): string {
     else text += `[${JSON.stringify(segment)}]`;
   }
   return text;
+}
+
+/** One request sent (or skipped) while serving a call, as recorded in the attempt log. */
+export type AttemptRecord = {
+  /** Upstream name (`<gateway>:<model>` for direct calls). */
+  readonly upstream: string;
+  /** Gateway name. */
+  readonly gateway: string;
+  /** Model string sent. */
+  readonly model: string;
+  /** 0-based position of the target in the chain. */
+  readonly targetIndex: number;
+  /** 1-based try on this target. */
+  readonly attempt: number;
+  /** HTTP status, when a response arrived. */
+  readonly status?: number;
+  /** Error class, for a failed attempt. */
+  readonly errorClass?: ErrorClass;
+  /** What happened next. `skipped`: not sent (the upstream was cooling down). */
+  readonly decision: 'success' | 'retry' | 'fallback' | 'fail' | 'skipped';
+  /** Wait before the next request, in milliseconds (0 when none). */
+  readonly waitMs: number;
+  /** Time from sending to the outcome, in milliseconds. */
+  readonly durationMs: number;
+  /** A short description of the failure (status and the provider's message; never a secret). */
+  readonly message?: string;
+  /** Gateway response identifiers, when the gateway sent them (e.g. `cf-aig-log-id`). */
+  readonly gatewayIds?: Readonly<Record<string, string>>;
+};
+
+/** Options of {@link AllTargetsFailedError}. */
+export type AllTargetsFailedErrorOptions = {
+  /** The alias (or `<gateway>:<model>`) that was called. */
+  model: string;
+  /** Every attempt, in order. */
+  attempts: readonly AttemptRecord[];
+  /** The first target's (last) failure. */
+  primaryError: unknown;
+  /** The last failure. */
+  lastError: unknown;
+  /** Why the router stopped, when it stopped before trying every target. */
+  reason?: string;
+};
+
+/**
+ * A call failed: every target was tried (or the policy said stop). Carries the whole attempt
+ * log, the primary's failure and the last one (also the `cause`).
+ */
+export class AllTargetsFailedError extends RouterError {
+  override readonly name = 'AllTargetsFailedError';
+  /** The alias (or `<gateway>:<model>`) that was called. */
+  readonly model: string;
+  /** Every attempt, in order. */
+  readonly attempts: readonly AttemptRecord[];
+  /** The first target's failure. */
+  readonly primaryError: unknown;
+  /** The last failure (an `openai` `APIError` for HTTP failures). */
+  readonly lastError: unknown;
+  /** HTTP status of the last failure, if it had one. */
+  readonly status: number | undefined;
+
+  constructor(options: AllTargetsFailedErrorOptions) {
+    const last = options.attempts.at(-1);
+    const tried = new Set(
+      options.attempts
+        .filter((attempt) => attempt.decision !== 'skipped')
+        .map((attempt) => attempt.upstream),
+    ).size;
+    const summary =
+      last === undefined
+        ? 'no request was sent'
+        : `[${last.gateway} → ${last.model}] ${last.message ?? last.errorClass ?? 'failed'}`;
+    super(
+      `${options.model}: ${options.reason ?? `all targets failed`} after ${options.attempts.filter((attempt) => attempt.decision !== 'skipped').length} request(s) to ${tried} upstream(s); last: ${summary}`,
+      { code: 'ALL_TARGETS_FAILED', cause: options.lastError },
+    );
+    this.model = options.model;
+    this.attempts = Object.freeze([...options.attempts]);
+    this.primaryError = options.primaryError;
+    this.lastError = options.lastError;
+    const status = (options.lastError as { status?: unknown } | undefined)?.status;
+    this.status = typeof status === 'number' ? status : undefined;
+  }
+}
+
+/** Options of {@link UnknownAliasError}. */
+export type UnknownAliasErrorOptions = {
+  /** The name asked for. */
+  model: string;
+  /** The aliases that exist. */
+  available: readonly string[];
+  /** A close match, if any. */
+  suggestion?: string;
+};
+
+/** `model` names no alias (and no gateway or default gateway matches). */
+export class UnknownAliasError extends RouterError {
+  override readonly name = 'UnknownAliasError';
+  /** The name asked for. */
+  readonly model: string;
+  /** The aliases that exist. */
+  readonly available: readonly string[];
+
+  constructor(options: UnknownAliasErrorOptions) {
+    const hint = options.suggestion === undefined ? '' : ` Did you mean "${options.suggestion}"?`;
+    const shown = options.available.slice(0, 20).join(', ');
+    const more = options.available.length > 20 ? `, … ${options.available.length - 20} more` : '';
+    super(
+      `Unknown model "${options.model}".${hint} Aliases: ${shown || 'none'}${more}. Or address a gateway directly as <gateway>:<model>.`,
+      { code: 'UNKNOWN_ALIAS' },
+    );
+    this.model = options.model;
+    this.available = Object.freeze([...options.available]);
+  }
+}
+
+/** Options of {@link StreamInterruptedError}. */
+export type StreamInterruptedErrorOptions = {
+  /** The alias that was called. */
+  model: string;
+  /** The upstream that was streaming. */
+  upstream: string;
+  /** Text received before the interruption. */
+  partialContent: string;
+  /** Chunks received before the interruption. */
+  chunks: number;
+  /** Every attempt of the call. */
+  attempts: readonly AttemptRecord[];
+  /** What went wrong. */
+  cause: unknown;
+  /** Short description. */
+  reason: string;
+};
+
+/**
+ * A stream failed after its first content chunk. The router never falls back at that point
+ * (two models' answers would be glued together), so the partial output is attached instead.
+ */
+export class StreamInterruptedError extends RouterError {
+  override readonly name = 'StreamInterruptedError';
+  readonly model: string;
+  readonly upstream: string;
+  /** Text received before the interruption. */
+  readonly partialContent: string;
+  /** Chunks received before the interruption. */
+  readonly chunks: number;
+  readonly attempts: readonly AttemptRecord[];
+
+  constructor(options: StreamInterruptedErrorOptions) {
+    super(
+      `${options.model}: the stream from ${options.upstream} was interrupted after ${options.chunks} chunk(s): ${options.reason}`,
+      {
+        code: 'STREAM_INTERRUPTED',
+        cause: options.cause,
+      },
+    );
+    this.model = options.model;
+    this.upstream = options.upstream;
+    this.partialContent = options.partialContent;
+    this.chunks = options.chunks;
+    this.attempts = Object.freeze([...options.attempts]);
+  }
 }

@@ -24,6 +24,9 @@ export type {
 export type { YamlLimits } from './config/yaml-source.ts';
 // Errors.
 export {
+  AllTargetsFailedError,
+  type AllTargetsFailedErrorOptions,
+  type AttemptRecord,
   ConfigError,
   type ConfigErrorOptions,
   type ConfigIssue,
@@ -32,5 +35,28 @@ export {
   RouterError,
   type RouterErrorCode,
   type RouterErrorOptions,
+  StreamInterruptedError,
+  type StreamInterruptedErrorOptions,
+  UnknownAliasError,
+  type UnknownAliasErrorOptions,
 } from './errors.ts';
+// Router: resolve → execute.
+export { createRouter, routeOf } from './router/create-router.ts';
+export type {
+  AttemptState,
+  ChatParams,
+  FailureState,
+  FallbackState,
+  Fetch,
+  Plan,
+  PlanTarget,
+  RetryState,
+  RouteInfo,
+  Router,
+  RouterHooks,
+  RouterOptions,
+  RouterPromise,
+  RouterRequestOptions,
+  SuccessState,
+} from './router/types.ts';
 export { Secret } from './secret.ts';

@@ -1,0 +1,91 @@
+/**
+ * Cloudflare AI Gateway's OpenAI-compatible endpoint
+ * (`https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat`) in its three auth modes,
+ * and its features as `cf-aig-*` request headers.
+ */
+import type { TargetOptions } from '../config/route-table.ts';
+import { RouterError } from '../errors.ts';
+import { staticHeaders } from './openai-compatible.ts';
+import type { GatewayAdapter } from './types.ts';
+import { noKeyPlaceholder } from './types.ts';
+
+/** The Cloudflare AI Gateway adapter. */
+export const cloudflareAdapter: GatewayAdapter = {
+  type: 'cloudflare',
+  clientSetup: ({ gateway, upstream }) => {
+    const { headers, secrets } = staticHeaders(gateway);
+    const auth = gateway.auth;
+    if (auth.mode === 'stored-keys') {
+      const token = auth.token.reveal();
+      return {
+        key: gateway.name,
+        apiKey: noKeyPlaceholder,
+        baseURL: gateway.baseURL,
+        // Any Authorization header would be forwarded to the provider and beat the stored key,
+        // so the SDK's is removed. Without a stored key Cloudflare would bill Unified Billing
+        // credits; `cf-aig-no-wholesale` makes that a 400 unless the config opts in.
+        defaultHeaders: {
+          ...headers,
+          authorization: null,
+          'cf-aig-authorization': `Bearer ${token}`,
+          ...(auth.unifiedBilling ? {} : { 'cf-aig-no-wholesale': 'true' }),
+        },
+        secrets: [...secrets, token],
+      };
+    }
+    if (auth.mode !== 'provider-keys' && auth.mode !== 'provider-keys+token') {
+      throw new RouterError(`gateway "${gateway.name}" has no Cloudflare auth`, {
+        code: 'INVALID_REQUEST',
+      });
+    }
+    const provider = upstream.provider ?? '';
+    const key = Object.hasOwn(auth.keys, provider) ? auth.keys[provider] : undefined;
+    if (key === undefined) {
+      throw new RouterError(
+        `[${gateway.name} → ${upstream.model}] no key for provider "${provider}" on gateway "${gateway.name}" (keys for: ${Object.keys(auth.keys).join(', ')}); add it under auth.keys or use keys: stored`,
+        { code: 'INVALID_REQUEST' },
+      );
+    }
+    const apiKey = key.reveal();
+    const token = auth.mode === 'provider-keys+token' ? auth.token.reveal() : undefined;
+    return {
+      key: `${gateway.name}\u0000${provider}`,
+      apiKey,
+      baseURL: gateway.baseURL,
+      defaultHeaders:
+        token === undefined ? headers : { ...headers, 'cf-aig-authorization': `Bearer ${token}` },
+      secrets: token === undefined ? [...secrets, apiKey] : [...secrets, apiKey, token],
+    };
+  },
+  requestExtras: ({ options }) => ({ headers: cloudflareHeaders(options), body: {} }),
+};
+
+/** `cf-aig-*` headers for merged options. */
+export function cloudflareHeaders(options: TargetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const set = (name: string, value: string | number | boolean | undefined) => {
+    if (value !== undefined) headers[name] = String(value);
+  };
+  set('cf-aig-cache-ttl', options.cacheTtlSeconds);
+  set('cf-aig-skip-cache', options.skipCache);
+  set('cf-aig-cache-key', options.cacheKey);
+  if (options.metadata !== undefined && Object.keys(options.metadata).length > 0) {
+    headers['cf-aig-metadata'] = JSON.stringify(options.metadata);
+  }
+  set('cf-aig-collect-log', options.collectLog);
+  set('cf-aig-collect-log-payload', options.collectLogPayload);
+  set('cf-aig-request-timeout', options.requestTimeoutMs);
+  set('cf-aig-max-attempts', options.maxAttempts);
+  set('cf-aig-retry-delay', options.retryDelayMs);
+  set('cf-aig-backoff', options.backoff);
+  set('cf-aig-event-id', options.eventId);
+  if (options.customCost !== undefined) {
+    headers['cf-aig-custom-cost'] = JSON.stringify({
+      per_token_in: options.customCost.perTokenIn,
+      per_token_out: options.customCost.perTokenOut,
+    });
+  }
+  set('cf-aig-byok-alias', options.byokAlias);
+  set('cf-aig-zdr', options.zdr);
+  return headers;
+}

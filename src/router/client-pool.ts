@@ -1,0 +1,76 @@
+/**
+ * One `openai` client per gateway and credential, created on first use and reused. Every client
+ * is built so that only its own gateway's settings reach the wire: `maxRetries: 0` (the router
+ * owns retries), explicit `apiKey` and `baseURL`, `organization`/`project` null (no
+ * `OPENAI_ORG_ID`/`OPENAI_PROJECT_ID` leak), headers from `OPENAI_CUSTOM_HEADERS` removed, and
+ * redirects not followed (a credentialed request never moves to another origin).
+ */
+import OpenAI from 'openai';
+import { type ClientSetup, noKeyPlaceholder } from '../gateways/types.ts';
+import type { Fetch } from './types.ts';
+
+/** Options of {@link createClientPool}. */
+export type ClientPoolOptions = {
+  fetch?: Fetch;
+  env: Readonly<Record<string, string | undefined>>;
+};
+
+/** The pool. */
+export type ClientPool = {
+  /** The client for a setup, created on first use. */
+  get(setup: ClientSetup): OpenAI;
+  /** How many clients exist. */
+  readonly size: number;
+  /** Drops every client. */
+  clear(): void;
+};
+
+/** Creates an empty pool. */
+export function createClientPool(options: ClientPoolOptions): ClientPool {
+  const clients = new Map<string, OpenAI>();
+  const customHeaderNames = parseCustomHeaderNames(options.env['OPENAI_CUSTOM_HEADERS']);
+  return {
+    get(setup) {
+      let client = clients.get(setup.key);
+      if (client === undefined) {
+        const neutralised: Record<string, string | null> = {};
+        for (const name of customHeaderNames) neutralised[name] = null;
+        // The SDK applies OPENAI_CUSTOM_HEADERS after its own auth header, so an Authorization
+        // there would replace this gateway's key: restate the key instead of removing it.
+        if ('authorization' in neutralised && setup.apiKey !== noKeyPlaceholder) {
+          neutralised['authorization'] = `Bearer ${setup.apiKey}`;
+        }
+        client = new OpenAI({
+          apiKey: setup.apiKey,
+          baseURL: setup.baseURL,
+          organization: null,
+          project: null,
+          adminAPIKey: null,
+          webhookSecret: null,
+          maxRetries: 0,
+          defaultHeaders: { ...neutralised, ...setup.defaultHeaders },
+          fetchOptions: { redirect: 'manual' },
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+        });
+        clients.set(setup.key, client);
+      }
+      return client;
+    },
+    get size() {
+      return clients.size;
+    },
+    clear() {
+      clients.clear();
+    },
+  };
+}
+
+/** Header names the SDK would add from `OPENAI_CUSTOM_HEADERS` (`Name: value` lines). */
+function parseCustomHeaderNames(value: string | undefined): string[] {
+  if (value === undefined || value === '') return [];
+  return value
+    .split('\n')
+    .filter((line) => line.includes(':'))
+    .map((line) => line.slice(0, line.indexOf(':')).trim().toLowerCase())
+    .filter((name) => name !== '');
+}

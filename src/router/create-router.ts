@@ -1,0 +1,215 @@
+/**
+ * `createRouter(table)`: a drop-in for the parts of the `openai` client apps use. A call resolves
+ * its model to a plan, then walks it with retries and fallback. No I/O at creation.
+ */
+import type OpenAI from 'openai';
+import { Stream } from 'openai/core/streaming';
+import type { RouteTable } from '../config/route-table.ts';
+import { RouterError } from '../errors.ts';
+import { createClientPool } from './client-pool.ts';
+import { type AttemptContext, type AttemptResult, executePlan } from './execute-plan.ts';
+import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
+import { type CommittedStream, continueStream, readToCommit } from './stream-attempt.ts';
+import type {
+  RouteInfo,
+  Router,
+  RouterOptions,
+  RouterPromise,
+  RouterRequestOptions,
+} from './types.ts';
+
+type Chunk = OpenAI.Chat.ChatCompletionChunk;
+type RequestHeaders = RouterRequestOptions['headers'];
+
+const routes = new WeakMap<object, RouteInfo>();
+
+/**
+ * The route that served a result returned by a router (a completion, a stream or an
+ * embeddings response), or undefined for any other object.
+ */
+export function routeOf(result: object): RouteInfo | undefined {
+  return routes.get(result);
+}
+
+/** Creates a router over a compiled config. Creates no client and opens no connection. */
+export function createRouter(table: RouteTable, options: RouterOptions = {}): Router {
+  const env =
+    options.env ??
+    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
+    {};
+  const pool = createClientPool({
+    env,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
+  const resolver = createPlanResolver(table);
+  const random = options.random ?? Math.random;
+  const closing = new AbortController();
+  let closed = false;
+
+  const run = <T>(
+    model: string,
+    requestOptions: RouterRequestOptions | undefined,
+    perform: (context: AttemptContext) => Promise<AttemptResult<T>>,
+  ) => {
+    if (closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
+    const plan = resolver.resolve(model);
+    return executePlan({
+      plan,
+      perform,
+      signals: [requestOptions?.signal ?? undefined, options.signal, closing.signal],
+      ...(requestOptions?.timeout === undefined ? {} : { totalMs: requestOptions.timeout }),
+      hooks: options,
+      random,
+    }).then((result) => ({ ...result, plan }));
+  };
+
+  const requestOptionsFor = (context: AttemptContext, callerHeaders: RequestHeaders) => ({
+    signal: context.signal,
+    // The router's own timer ends the attempt; the SDK's is only a backstop.
+    timeout: Math.ceil(context.timeoutMs) + 1000,
+    maxRetries: 0,
+    headers: mergeHeaders(context.target.headers, callerHeaders),
+  });
+
+  const createChat = (
+    params: OpenAI.Chat.ChatCompletionCreateParams,
+    requestOptions?: RouterRequestOptions,
+  ) => {
+    if (params.stream === true) {
+      const promise = Promise.resolve().then(() =>
+        run<CommittedStream>(params.model, requestOptions, async (context) => {
+          const client = pool.get(context.target.setup);
+          const startedAt = performance.now();
+          const body = {
+            ...context.target.body,
+            ...params,
+            model: context.target.upstream.model,
+            stream: true as const,
+          };
+          const { data, response } = await client.chat.completions
+            .create(body, requestOptionsFor(context, requestOptions?.headers))
+            .withResponse();
+          const committed = await readToCommit({
+            stream: data,
+            controller: context.attemptController,
+            firstTokenMs: context.plan.timeouts.firstTokenMs,
+            idleMs: context.plan.timeouts.idleMs,
+            startedAt,
+          });
+          return { value: committed, response, keepAlive: true };
+        }).then((result) => {
+          const stream = new Stream<Chunk>(
+            () =>
+              continueStream({
+                committed: result.value,
+                controller: result.controller,
+                idleMs: result.plan.timeouts.idleMs,
+                model: params.model,
+                upstream: result.route.upstream,
+                attempts: result.route.attempts,
+                release: result.release,
+              }),
+            result.controller,
+          );
+          routes.set(stream, result.route);
+          return { data: stream, response: result.response, route: result.route };
+        }),
+      );
+      return toRouterPromise(promise);
+    }
+    const promise = Promise.resolve().then(() =>
+      run<OpenAI.Chat.ChatCompletion>(params.model, requestOptions, async (context) => {
+        const client = pool.get(context.target.setup);
+        const body = {
+          ...context.target.body,
+          ...params,
+          model: context.target.upstream.model,
+        } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+        const { data, response } = await client.chat.completions
+          .create(body, requestOptionsFor(context, requestOptions?.headers))
+          .withResponse();
+        return { value: data, response };
+      }).then((result) => {
+        routes.set(result.value, result.route);
+        return { data: result.value, response: result.response, route: result.route };
+      }),
+    );
+    return toRouterPromise(promise);
+  };
+
+  const router: Router = {
+    chat: {
+      completions: {
+        create: createChat as Router['chat']['completions']['create'],
+      },
+    },
+    embeddings: {
+      create(params, requestOptions) {
+        const promise = Promise.resolve().then(() =>
+          run<OpenAI.CreateEmbeddingResponse>(params.model, requestOptions, async (context) => {
+            const client = pool.get(context.target.setup);
+            const body = {
+              ...context.target.body,
+              ...params,
+              model: context.target.upstream.model,
+            };
+            const { data, response } = await client.embeddings
+              .create(body, requestOptionsFor(context, requestOptions?.headers))
+              .withResponse();
+            return { value: data, response };
+          }).then((result) => {
+            routes.set(result.value, result.route);
+            return { data: result.value, response: result.response, route: result.route };
+          }),
+        );
+        return toRouterPromise(promise);
+      },
+    },
+    resolve: (model) => toPublicPlan(resolver.resolve(model)),
+    aliases: () => Object.keys(table.aliases),
+    close: async () => {
+      closed = true;
+      closing.abort(new RouterError('the router was closed', { code: 'ROUTER_CLOSED' }));
+      pool.clear();
+    },
+  };
+  return Object.freeze(router);
+}
+
+type Settled<T> = { data: T; response: Response; route: RouteInfo };
+
+function toRouterPromise<T>(settled: Promise<Settled<T>>): RouterPromise<T> {
+  const data = settled.then((result) => result.data) as RouterPromise<T>;
+  // Callers who only use withRoute()/withResponse() handle the error there.
+  const handled = () => data.catch(() => undefined);
+  data.withRoute = () =>
+    (handled(), settled).then((result) => ({ data: result.data, route: result.route }));
+  data.withResponse = () =>
+    (handled(), settled).then((result) => ({
+      data: result.data,
+      response: result.response,
+      request_id: result.response.headers.get('x-request-id'),
+      route: result.route,
+    }));
+  return data;
+}
+
+/** The target's headers under the caller's (the caller wins), as one record. */
+function mergeHeaders(
+  target: Readonly<Record<string, string>>,
+  caller: RequestHeaders,
+): Record<string, string | null> {
+  const merged: Record<string, string | null> = { ...target };
+  if (caller === undefined || caller === null) return merged;
+  const entries: [string, unknown][] =
+    caller instanceof Headers
+      ? [...caller]
+      : Array.isArray(caller)
+        ? (caller as [string, unknown][])
+        : Object.entries(caller as object);
+  for (const [name, value] of entries) {
+    if (value === undefined) continue;
+    merged[name.toLowerCase()] = value === null ? null : String(value);
+  }
+  return merged;
+}

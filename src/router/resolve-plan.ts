@@ -1,0 +1,215 @@
+/**
+ * Model name → plan: the ordered targets with everything a request needs (client setup, headers,
+ * body fields), computed once per name and cached. No I/O.
+ */
+import type {
+  AliasRoute,
+  GatewayRoute,
+  RouteTable,
+  TargetOptions,
+  UpstreamRoute,
+} from '../config/route-table.ts';
+import { RouterError, UnknownAliasError } from '../errors.ts';
+import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
+import type { ClientSetup } from '../gateways/types.ts';
+import { didYouMean } from '../internal/did-you-mean.ts';
+import type { Plan, PlanTarget } from './types.ts';
+
+/** A target ready to be called. */
+export type ResolvedTarget = {
+  readonly upstream: UpstreamRoute;
+  readonly gateway: GatewayRoute;
+  readonly setup: ClientSetup;
+  /** Headers added to each request (`cf-aig-*`, attribution). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Body fields under the request's own (params, routing). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** Gateway-side attempts per request (`cf-aig-max-attempts`), 1 when unset. */
+  readonly gatewayAttempts: number;
+};
+
+/** A resolved plan (internal: holds revealed credentials inside `setup`). */
+export type ResolvedPlan = Omit<Plan, 'targets'> & { readonly targets: readonly ResolvedTarget[] };
+
+/** Most direct (`<gateway>:<model>`) and default-gateway names kept resolved; names come from callers. */
+const maxDynamicEntries = 1000;
+
+/** Resolves names against one route table, caching results. */
+export type PlanResolver = {
+  resolve(model: string): ResolvedPlan;
+};
+
+/** Creates a resolver for a table. */
+export function createPlanResolver(table: RouteTable): PlanResolver {
+  const aliasPlans = new Map<string, ResolvedPlan>();
+  const dynamicPlans = new Map<string, ResolvedPlan>();
+  const aliasNames = Object.keys(table.aliases);
+
+  const resolveAlias = (alias: AliasRoute): ResolvedPlan => ({
+    model: alias.name,
+    kind: 'alias',
+    retry: alias.retry,
+    timeouts: alias.timeouts,
+    policy: alias.policy,
+    targets: alias.targets.map((name) => {
+      const upstream = table.upstreams[name];
+      if (upstream === undefined)
+        throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
+          code: 'INVALID_REQUEST',
+        });
+      return resolveTarget({
+        table,
+        upstream,
+        aliasOptions: alias.options,
+        aliasParams: alias.params,
+      });
+    }),
+  });
+
+  const resolveDynamic = (model: string): ResolvedPlan | undefined => {
+    const colon = model.indexOf(':');
+    let gatewayName: string | undefined;
+    let upstreamModel = model;
+    let kind: Plan['kind'] = 'direct';
+    if (colon > 0 && Object.hasOwn(table.gateways, model.slice(0, colon))) {
+      gatewayName = model.slice(0, colon);
+      upstreamModel = model.slice(colon + 1);
+    } else if (table.defaults.gateway !== undefined) {
+      gatewayName = table.defaults.gateway;
+      kind = 'default-gateway';
+    }
+    if (gatewayName === undefined) return undefined;
+    const gateway = table.gateways[gatewayName];
+    if (gateway === undefined) return undefined;
+    if (upstreamModel === '') {
+      throw new RouterError(`"${model}" names no model; write ${gatewayName}:<model>`, {
+        code: 'INVALID_REQUEST',
+      });
+    }
+    let provider: string | undefined;
+    if (gateway.type === 'cloudflare') {
+      const slash = upstreamModel.indexOf('/');
+      if (slash <= 0) {
+        throw new RouterError(
+          `[${gateway.name} → ${upstreamModel}] Cloudflare models are provider/model (e.g. openai/gpt-4o-mini)`,
+          {
+            code: 'INVALID_REQUEST',
+          },
+        );
+      }
+      provider = upstreamModel.slice(0, slash);
+    }
+    const upstream: UpstreamRoute = {
+      name: `${gatewayName}:${upstreamModel}`,
+      gateway: gatewayName,
+      model: upstreamModel,
+      ...(provider === undefined ? {} : { provider }),
+      params: {},
+      options: {},
+    };
+    return {
+      model,
+      kind,
+      retry: table.defaults.retry,
+      timeouts: table.defaults.timeouts,
+      policy: table.defaults.policy,
+      targets: [resolveTarget({ table, upstream, aliasOptions: {}, aliasParams: {} })],
+    };
+  };
+
+  return {
+    resolve(model) {
+      const alias = Object.hasOwn(table.aliases, model) ? table.aliases[model] : undefined;
+      if (alias !== undefined) {
+        let plan = aliasPlans.get(model);
+        if (plan === undefined) {
+          plan = resolveAlias(alias);
+          aliasPlans.set(model, plan);
+        }
+        return plan;
+      }
+      const cached = dynamicPlans.get(model);
+      if (cached !== undefined) return cached;
+      const plan = resolveDynamic(model);
+      if (plan === undefined) {
+        const suggestion = didYouMean(model, aliasNames);
+        throw new UnknownAliasError({
+          model,
+          available: aliasNames,
+          ...(suggestion === undefined ? {} : { suggestion }),
+        });
+      }
+      if (dynamicPlans.size >= maxDynamicEntries) {
+        const oldest = dynamicPlans.keys().next().value;
+        if (oldest !== undefined) dynamicPlans.delete(oldest);
+      }
+      dynamicPlans.set(model, plan);
+      return plan;
+    },
+  };
+}
+
+function resolveTarget(options: {
+  table: RouteTable;
+  upstream: UpstreamRoute;
+  aliasOptions: TargetOptions;
+  aliasParams: Readonly<Record<string, unknown>>;
+}): ResolvedTarget {
+  const { table, upstream } = options;
+  const gateway = table.gateways[upstream.gateway];
+  if (gateway === undefined)
+    throw new RouterError(
+      `upstream "${upstream.name}" names unknown gateway "${upstream.gateway}"`,
+      { code: 'INVALID_REQUEST' },
+    );
+  const adapter = gatewayAdapters[gateway.type];
+  const merged = mergeTargetOptions(gateway.options, upstream.options, options.aliasOptions);
+  const extras = adapter.requestExtras({ gateway, options: merged });
+  return {
+    upstream,
+    gateway,
+    setup: adapter.clientSetup({ gateway, upstream }),
+    headers: extras.headers,
+    body: { ...extras.body, ...upstream.params, ...options.aliasParams },
+    gatewayAttempts: gateway.type === 'cloudflare' ? (merged.maxAttempts ?? 1) : 1,
+  };
+}
+
+/** The public, redacted view of a resolved plan. */
+export function toPublicPlan(plan: ResolvedPlan): Plan {
+  return {
+    model: plan.model,
+    kind: plan.kind,
+    retry: plan.retry,
+    timeouts: plan.timeouts,
+    policy: plan.policy,
+    targets: plan.targets.map((target): PlanTarget => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
+        if (value !== null)
+          headers[name] =
+            target.setup.secrets.includes(value) || /authorization/i.test(name)
+              ? '[redacted]'
+              : value;
+      }
+      if (
+        target.setup.apiKey !== 'switchyard-no-key' &&
+        target.setup.defaultHeaders['authorization'] !== null
+      ) {
+        headers['authorization'] = '[redacted]';
+      }
+      Object.assign(headers, target.headers);
+      return {
+        upstream: target.upstream.name,
+        gateway: target.gateway.name,
+        gatewayType: target.gateway.type,
+        url: `${target.setup.baseURL}/chat/completions`,
+        model: target.upstream.model,
+        authMode: target.gateway.auth.mode,
+        headers,
+        body: target.body,
+        gatewayAttempts: target.gatewayAttempts,
+      };
+    }),
+  };
+}

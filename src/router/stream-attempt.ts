@@ -1,0 +1,212 @@
+/**
+ * Honest streaming. An attempt reads its stream until the first content chunk (the commit
+ * point); a failure before it (HTTP error, error event, first-token or idle timeout, an empty
+ * end) is an ordinary attempt failure, so the router can still fall back. After it, the stream
+ * belongs to the caller: a failure, or an end without a finish reason, raises a typed
+ * `StreamInterruptedError` carrying the partial output. Never a clean end, never two answers.
+ */
+import type OpenAI from 'openai';
+import type { Stream } from 'openai/core/streaming';
+import { type AttemptRecord, RouterError, StreamInterruptedError } from '../errors.ts';
+import { PreCommitStreamError } from './classify-error.ts';
+
+type Chunk = OpenAI.Chat.ChatCompletionChunk;
+
+/** A stream that reached its commit point. */
+export type CommittedStream = {
+  /** Chunks read so far (all up to and including the first content chunk). */
+  readonly buffered: readonly Chunk[];
+  /** The rest of the SDK stream. */
+  readonly iterator: AsyncIterator<Chunk>;
+  /** True when the stream already ended (complete) before or at commit. */
+  readonly ended: boolean;
+};
+
+/** Options of {@link readToCommit}. */
+export type ReadToCommitOptions = {
+  stream: Stream<Chunk>;
+  /** Aborts the attempt (and the SDK's request) with a reason. */
+  controller: AbortController;
+  /** Longest wait for the first content chunk, from the start of the attempt, ms. */
+  firstTokenMs: number | undefined;
+  /** Longest gap between chunks, ms. */
+  idleMs: number;
+  /** When the attempt started (performance.now()). */
+  startedAt: number;
+};
+
+/** Reads chunks until the first one with content; throws `PreCommitStreamError` on any failure before it. */
+export async function readToCommit(options: ReadToCommitOptions): Promise<CommittedStream> {
+  const { stream, controller } = options;
+  const iterator = stream[Symbol.asyncIterator]();
+  const buffered: Chunk[] = [];
+  const firstTokenTimer =
+    options.firstTokenMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new PreCommitStreamError(`no content within ${options.firstTokenMs} ms`, {
+                errorClass: 'timeout',
+              }),
+            ),
+          Math.max(0, options.firstTokenMs - (performance.now() - options.startedAt)),
+        );
+  try {
+    for (;;) {
+      const next = await withIdleTimeout({ iterator, controller, idleMs: options.idleMs });
+      if (next.done === true) {
+        if (buffered.some(hasFinishReason)) return { buffered, iterator, ended: true };
+        throw new PreCommitStreamError('the stream ended before any content', {
+          errorClass: 'interrupted_stream',
+        });
+      }
+      buffered.push(next.value);
+      if (isContentChunk(next.value)) return { buffered, iterator, ended: false };
+    }
+  } catch (error) {
+    const reason = controller.signal.reason;
+    if (reason instanceof PreCommitStreamError) throw reason;
+    throw error;
+  } finally {
+    if (firstTokenTimer !== undefined) clearTimeout(firstTokenTimer);
+  }
+}
+
+/** Options of {@link continueStream}. */
+export type ContinueStreamOptions = {
+  committed: CommittedStream;
+  controller: AbortController;
+  idleMs: number;
+  model: string;
+  upstream: string;
+  attempts: readonly AttemptRecord[];
+  /** Frees timers and listeners when the stream is done, however it ends. */
+  release: () => void;
+};
+
+/** The caller's stream after commit: the buffered chunks, then the rest, with honest endings. */
+export async function* continueStream(options: ContinueStreamOptions): AsyncGenerator<Chunk> {
+  const { committed, controller } = options;
+  let partialContent = '';
+  let chunks = 0;
+  let finished = false;
+  const track = (chunk: Chunk) => {
+    chunks += 1;
+    for (const choice of chunk.choices) {
+      if (typeof choice.delta?.content === 'string') partialContent += choice.delta.content;
+      if (choice.finish_reason !== null && choice.finish_reason !== undefined) finished = true;
+    }
+  };
+  let completed = false;
+  try {
+    for (const chunk of committed.buffered) {
+      track(chunk);
+      yield chunk;
+    }
+    if (!committed.ended) {
+      for (;;) {
+        let next: IteratorResult<Chunk>;
+        try {
+          next = await withIdleTimeout({
+            iterator: committed.iterator,
+            controller,
+            idleMs: options.idleMs,
+          });
+        } catch (error) {
+          const reason = controller.signal.reason;
+          if (reason instanceof RouterError) throw reason; // the caller aborted
+          throw interrupted({
+            ...options,
+            partialContent,
+            chunks,
+            cause: reason instanceof Error ? reason : error,
+            reason: describe(reason ?? error),
+          });
+        }
+        if (next.done === true) break;
+        track(next.value);
+        yield next.value;
+      }
+    }
+    if (!finished) {
+      throw interrupted({
+        ...options,
+        partialContent,
+        chunks,
+        cause: undefined,
+        reason: 'the stream ended without a finish reason',
+      });
+    }
+    completed = true;
+  } finally {
+    if (!completed && !controller.signal.aborted) {
+      // The consumer stopped early (break) or the stream failed: stop the request too.
+      controller.abort(new RouterError('stream closed', { code: 'ABORTED' }));
+    }
+    await committed.iterator.return?.().catch(() => undefined);
+    options.release();
+  }
+}
+
+function interrupted(
+  options: ContinueStreamOptions & {
+    partialContent: string;
+    chunks: number;
+    cause: unknown;
+    reason: string;
+  },
+) {
+  return new StreamInterruptedError({
+    model: options.model,
+    upstream: options.upstream,
+    partialContent: options.partialContent,
+    chunks: options.chunks,
+    attempts: options.attempts,
+    cause: options.cause,
+    reason: options.reason,
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `iterator.next()`, aborting the request when no chunk arrives within `idleMs`. */
+async function withIdleTimeout(options: {
+  iterator: AsyncIterator<Chunk>;
+  controller: AbortController;
+  idleMs: number;
+}): Promise<IteratorResult<Chunk>> {
+  const { controller, idleMs } = options;
+  const timer = setTimeout(() => {
+    controller.abort(
+      new PreCommitStreamError(`no chunk for ${idleMs} ms`, { errorClass: 'timeout' }),
+    );
+  }, idleMs);
+  try {
+    return await options.iterator.next();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function hasFinishReason(chunk: Chunk): boolean {
+  return chunk.choices.some(
+    (choice) => choice.finish_reason !== null && choice.finish_reason !== undefined,
+  );
+}
+
+/** A chunk that carries part of the answer: text, a refusal, tool calls, or the finish. */
+function isContentChunk(chunk: Chunk): boolean {
+  return chunk.choices.some((choice) => {
+    const delta = choice.delta;
+    return (
+      (typeof delta?.content === 'string' && delta.content !== '') ||
+      (typeof delta?.refusal === 'string' && delta.refusal !== '') ||
+      (delta?.tool_calls?.length ?? 0) > 0 ||
+      delta?.function_call !== undefined ||
+      (choice.finish_reason !== null && choice.finish_reason !== undefined)
+    );
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * Public types of the router: options, hooks, plans and the route information a call returns.
+ */
+import type OpenAI from 'openai';
+import type { Stream } from 'openai/core/streaming';
+import type {
+  AuthMode,
+  ErrorAction,
+  ErrorClass,
+  GatewayType,
+  RetryPolicy,
+  Timeouts,
+} from '../config/route-table.ts';
+import type { AttemptRecord } from '../errors.ts';
+
+/** The `fetch` the `openai` SDK accepts. */
+export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** State passed to `onAttempt`: one request finished (or was skipped). */
+export type AttemptState = {
+  /** The model asked for (alias or `<gateway>:<model>`). */
+  readonly model: string;
+  /** The attempt, as recorded in the log. */
+  readonly attempt: AttemptRecord;
+  /** The error of a failed attempt. */
+  readonly error?: unknown;
+};
+
+/** State passed to `onRetry`: the same target is about to be tried again. */
+export type RetryState = {
+  readonly model: string;
+  /** The attempt that failed. */
+  readonly attempt: AttemptRecord;
+  readonly error: unknown;
+  /** Wait before the retry, in milliseconds. */
+  readonly waitMs: number;
+};
+
+/** State passed to `onFallback`: the router moves to the next target. */
+export type FallbackState = {
+  readonly model: string;
+  /** Upstream given up on. */
+  readonly from: string;
+  /** Upstream tried next. */
+  readonly to: string;
+  readonly error: unknown;
+};
+
+/** State passed to `onSuccess`. */
+export type SuccessState = {
+  readonly model: string;
+  readonly route: RouteInfo;
+};
+
+/** State passed to `onFailure`. */
+export type FailureState = {
+  readonly model: string;
+  readonly error: unknown;
+  readonly attempts: readonly AttemptRecord[];
+};
+
+/** Observability callbacks. Each receives one state object; an exception thrown by a hook is ignored. */
+export type RouterHooks = {
+  onAttempt?: (state: AttemptState) => void;
+  onRetry?: (state: RetryState) => void;
+  onFallback?: (state: FallbackState) => void;
+  onSuccess?: (state: SuccessState) => void;
+  onFailure?: (state: FailureState) => void;
+};
+
+/** Options of `createRouter`. */
+export type RouterOptions = RouterHooks & {
+  /**
+   * The `fetch` every `openai` client uses (tests, proxies, instrumentation).
+   * @default globalThis.fetch
+   */
+  fetch?: Fetch;
+  /**
+   * Environment for the few variables the `openai` SDK reads on its own
+   * (`OPENAI_CUSTOM_HEADERS`), which the router neutralises.
+   * @default process.env where the runtime has one
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Aborts every call of this router (e.g. at shutdown). */
+  signal?: AbortSignal;
+  /**
+   * Random source for backoff jitter, returning [0, 1). Injectable for tests.
+   * @default Math.random
+   */
+  random?: () => number;
+};
+
+/** One target of a plan, as `router.resolve()` shows it. Secrets are redacted. */
+export type PlanTarget = {
+  /** Upstream name (`<gateway>:<model>` for direct calls). */
+  readonly upstream: string;
+  /** Gateway name. */
+  readonly gateway: string;
+  readonly gatewayType: GatewayType;
+  /** The chat completions URL requests go to. */
+  readonly url: string;
+  /** Model string sent. */
+  readonly model: string;
+  readonly authMode: AuthMode;
+  /** Headers the router adds (secret values shown as `[redacted]`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Body fields merged under the request's own (upstream and alias `params`, routing). */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** Gateway-side attempts (`cf-aig-max-attempts`), 1 when not configured. */
+  readonly gatewayAttempts: number;
+};
+
+/** What a call to a model would do, computed without I/O. */
+export type Plan = {
+  /** The name asked for. */
+  readonly model: string;
+  /** How the name resolved. */
+  readonly kind: 'alias' | 'direct' | 'default-gateway';
+  /** Targets in fallback order. */
+  readonly targets: readonly PlanTarget[];
+  readonly retry: RetryPolicy;
+  readonly timeouts: Timeouts;
+  readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;
+};
+
+/** Which upstream served a call, and how. */
+export type RouteInfo = {
+  /** The name asked for. */
+  readonly model: string;
+  /** The upstream that served it. */
+  readonly upstream: string;
+  readonly gateway: string;
+  /** The model string sent to the gateway. */
+  readonly upstreamModel: string;
+  /** Every attempt, the successful one last. */
+  readonly attempts: readonly AttemptRecord[];
+  /** Gateway response identifiers (`cf-aig-log-id`, `cf-aig-cache-status`, `cf-aig-step`, `x-request-id`, ...). */
+  readonly gatewayIds: Readonly<Record<string, string>>;
+};
+
+/** The promise a router call returns: the result, plus ways to see the route and the response. */
+export type RouterPromise<T> = Promise<T> & {
+  /** The result and the route that served it. */
+  withRoute(): Promise<{ data: T; route: RouteInfo }>;
+  /** Like the SDK's `withResponse()`: the result, the serving `Response`, its request id, and the route. */
+  withResponse(): Promise<{
+    data: T;
+    response: Response;
+    request_id: string | null;
+    route: RouteInfo;
+  }>;
+};
+
+/** The SDK's per-request options. */
+type RequestOptions = NonNullable<Parameters<OpenAI['embeddings']['create']>[1]>;
+
+/**
+ * Per-call options, as the SDK takes them: `signal` (aborts the whole call), `headers` (added to
+ * every attempt, e.g. `cf-aig-*` for one request), `timeout` (the call's deadline, in ms).
+ */
+export type RouterRequestOptions = Pick<RequestOptions, 'signal' | 'headers' | 'timeout'>;
+
+/** Chat completion params as the SDK types them; `model` is an alias or `<gateway>:<model>`. */
+export type ChatParams = OpenAI.Chat.ChatCompletionCreateParams;
+
+/** The router: a drop-in for the parts of the `openai` client apps use. */
+export type Router = {
+  readonly chat: {
+    readonly completions: {
+      create(
+        params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+        options?: RouterRequestOptions,
+      ): RouterPromise<OpenAI.Chat.ChatCompletion>;
+      create(
+        params: OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+        options?: RouterRequestOptions,
+      ): RouterPromise<Stream<OpenAI.Chat.ChatCompletionChunk>>;
+      create(
+        params: OpenAI.Chat.ChatCompletionCreateParams,
+        options?: RouterRequestOptions,
+      ): RouterPromise<OpenAI.Chat.ChatCompletion | Stream<OpenAI.Chat.ChatCompletionChunk>>;
+    };
+  };
+  readonly embeddings: {
+    create(
+      params: OpenAI.EmbeddingCreateParams,
+      options?: RouterRequestOptions,
+    ): RouterPromise<OpenAI.CreateEmbeddingResponse>;
+  };
+  /** The plan for a model name, without I/O. Throws `UnknownAliasError` for an unknown name. */
+  resolve(model: string): Plan;
+  /** The alias names, in config order. */
+  aliases(): string[];
+  /** Releases clients and timers; later calls fail with `ROUTER_CLOSED`. */
+  close(): Promise<void>;
+};
