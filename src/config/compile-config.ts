@@ -295,7 +295,8 @@ function compileGateway(options: {
   const { name, input, report } = options;
   const path = ['gateways', name];
   const type = input.type;
-  const headers: Record<string, Secret | string> = {};
+  // Null prototype: a header named `__proto__` is data, not a prototype swap.
+  const headers: Record<string, Secret | string> = Object.create(null);
   for (const [header, value] of entriesOf(input.headers ?? {})) {
     if (reservedHeaders.has(header.toLowerCase())) {
       report(
@@ -503,7 +504,8 @@ function compileParams(options: {
   path: (string | number)[];
   report: Report;
 }) {
-  const params: Record<string, unknown> = {};
+  // Null prototype: a body field named `__proto__` stays a field (the schema allows any name).
+  const params: Record<string, unknown> = Object.create(null);
   for (const [key, value] of entriesOf(options.input ?? {})) {
     if (reservedParams.has(key)) {
       options.report(

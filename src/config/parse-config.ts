@@ -2,7 +2,7 @@
  * `parseConfig(text)`: YAML text → validated, compiled, frozen route table, or one
  * `ConfigError` listing every problem. Runtime-neutral: no `node:` imports on this path.
  */
-import { isMap, isScalar, visit } from 'yaml';
+import { type Document, isMap, isNode, isScalar, visit } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
@@ -50,10 +50,12 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       file,
       source: text,
       ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
+      // Even text yaml could not parse has secrets on the lines its errors point at.
+      ...(parsed.document === undefined ? {} : { secretRanges: findSecretRanges(parsed.document) }),
     });
   }
   const source = parsed.source;
-  const secretRanges = findSecretRanges(source);
+  const secretRanges = findSecretRanges(source.document);
   const fail = (issues: ConfigIssue[], cause?: unknown): never => {
     throw new ConfigError({
       issues: sortIssues(issues),
@@ -132,10 +134,13 @@ function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
     .map(({ issue }) => issue);
 }
 
-/** Text ranges of values under credential-like keys (and everything under `headers`). */
-function findSecretRanges(source: YamlSource): [number, number][] {
+/**
+ * Text ranges of values under credential-like keys (and everything under `headers` and `keys`).
+ * A value of the wrong shape is blanked whole: it may be a secret that yaml read as a map.
+ */
+function findSecretRanges(document: Document.Parsed): [number, number][] {
   const ranges: [number, number][] = [];
-  visit(source.document, {
+  visit(document, {
     Pair(_key, pair, ancestors) {
       if (!isScalar(pair.key)) return;
       const name = String(pair.key.value);
@@ -149,13 +154,13 @@ function findSecretRanges(source: YamlSource): [number, number][] {
         /^(headers|keys)$/.test(String(parentPair.key.value));
       if (!secretKey.test(name) && !underSecretMap) return;
       const value = pair.value;
-      if (isScalar(value) && value.range !== undefined && value.range !== null)
-        ranges.push([value.range[0], value.range[1]]);
-      if (isMap(value)) {
+      if (isMap(value) && /^(auth|keys)$/.test(name) && !underSecretMap) {
         for (const item of value.items) {
           if (isScalar(item.value) && item.value.range)
             ranges.push([item.value.range[0], item.value.range[1]]);
         }
+      } else if (isNode(value) && value.range) {
+        ranges.push([value.range[0], value.range[1]]);
       }
     },
   });

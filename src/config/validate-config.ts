@@ -72,6 +72,9 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
   }
   if (replaced.size === 0) return [...errors];
 
+  // Innermost first: a bad duration inside a timeout object belongs to the duration's `oneOf`,
+  // not to the timeout's.
+  const alternatives = [...replaced.keys()].sort((a, b) => b.length - a.length);
   const result: AjvError[] = [];
   const scalarKeywords = new Set([
     'type',
@@ -86,7 +89,7 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
     'discriminator',
   ]);
   for (const error of errors) {
-    const alternativePath = [...replaced.keys()].find(
+    const alternativePath = alternatives.find(
       (path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`),
     );
     if (alternativePath === undefined) {
@@ -96,10 +99,17 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
     const value = valueAt(data, decodePointer(alternativePath, data));
     const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
     if (!isObject) continue; // a scalar: one x-expected message replaces the branch errors
-    if (error.instancePath === alternativePath && scalarKeywords.has(error.keyword)) continue;
+    // A bad key name inside the object branch (`propertyName` set) is not a scalar mismatch.
+    if (
+      error.instancePath === alternativePath &&
+      error.propertyName === undefined &&
+      scalarKeywords.has(error.keyword)
+    )
+      continue;
     result.push(error);
   }
-  for (const [path, error] of replaced) {
+  for (const path of alternatives) {
+    const error = replaced.get(path) as AjvError;
     const value = valueAt(data, decodePointer(path, data));
     const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
     const hasBranchErrors = result.some(

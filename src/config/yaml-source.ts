@@ -45,7 +45,13 @@ export type YamlSource = {
 /** Result of {@link parseYamlSource}: the source, or the issues that stopped parsing. */
 export type ParseYamlResult =
   | { readonly ok: true; readonly source: YamlSource }
-  | { readonly ok: false; readonly issues: ConfigIssue[]; readonly lineCounter?: LineCounter };
+  | {
+      readonly ok: false;
+      readonly issues: ConfigIssue[];
+      readonly lineCounter?: LineCounter;
+      /** What yaml made of text it could not parse cleanly: used only to find secret values. */
+      readonly document?: Document.Parsed;
+    };
 
 const yamlCodeToIssueCode: Readonly<Record<string, ConfigIssueCode>> = {
   DUPLICATE_KEY: 'YAML_DUPLICATE_KEY',
@@ -72,6 +78,27 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
     };
   }
   const lineCounter = new LineCounter();
+  const nested = findExcessiveNesting(text, limits.maxDepth);
+  if (nested !== undefined) {
+    lineCounter.addNewLine(0);
+    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+      lineCounter.addNewLine(index + 1);
+    }
+    const position = lineCounter.linePos(nested);
+    return {
+      ok: false,
+      issues: [
+        {
+          code: 'YAML_TOO_DEEP',
+          path: [],
+          message: `nesting is deeper than ${limits.maxDepth} levels; flatten the config`,
+          line: position.line,
+          column: position.col,
+        },
+      ],
+      lineCounter,
+    };
+  }
   let document: Document.Parsed;
   try {
     document = parseDocument(text, {
@@ -95,10 +122,10 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
     const issues = problems.map((problem) =>
       yamlErrorToIssue({ error: problem, lineCounter, text }),
     );
-    return { ok: false, issues: limitCascade(dedupe(issues)), lineCounter };
+    return { ok: false, issues: limitCascade(dedupe(issues)), lineCounter, document };
   }
   const depthIssue = checkDepth(document, limits.maxDepth, lineCounter);
-  if (depthIssue !== undefined) return { ok: false, issues: [depthIssue], lineCounter };
+  if (depthIssue !== undefined) return { ok: false, issues: [depthIssue], lineCounter, document };
   return { ok: true, source: { text, document, lineCounter } };
 }
 
@@ -123,7 +150,17 @@ function yamlErrorToIssue(options: {
     message = `${message}; custom tags are not allowed, remove the tag`;
   if (code === 'YAML_MULTIPLE_DOCUMENTS')
     message = 'the file holds several YAML documents (---); keep one';
-  if (code === 'YAML_DUPLICATE_KEY') message = `${message}; keep one of them`;
+  if (code === 'YAML_DUPLICATE_KEY') {
+    // yaml's message does not name the key; it starts where the error points.
+    const key = /^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s:,{}[\]#]+))/.exec(
+      text.slice(error.pos[0], error.pos[0] + 256),
+    );
+    const name = key?.[1] ?? key?.[2] ?? key?.[3];
+    message =
+      name === undefined
+        ? `${message}; keep one of them`
+        : `duplicate key "${name}" in this map; keep one of them`;
+  }
   if (code === 'YAML_TOO_DEEP') message = 'nesting is too deep; flatten the config';
   if (code === 'YAML_SYNTAX') {
     const lineText =
@@ -160,6 +197,78 @@ function limitCascade(issues: ConfigIssue[]): ConfigIssue[] {
   }
   const syntax = kept.filter((issue) => issue.code === 'YAML_SYNTAX').slice(0, 3);
   return kept.filter((issue) => issue.code !== 'YAML_SYNTAX' || syntax.includes(issue));
+}
+
+/**
+ * One linear pass over the text for hostile nesting: flow collections (`[[[…`, `{a: {a: …`),
+ * compact block collections on one line (`- - - …`) and ever deeper indentation. yaml composes
+ * nodes recursively, so it takes hundreds of milliseconds to reject 20,000 such levels (and
+ * reports wherever its stack ran out); this finds them at once, at the first level too many.
+ * Quotes and comments are skipped. The count can only err high (a bracket inside a plain scalar,
+ * indentation inside a block scalar), which matters only past `maxDepth` levels. Returns the
+ * offending offset.
+ */
+function findExcessiveNesting(text: string, maxDepth: number): number | undefined {
+  let flow = 0;
+  let compact = 0;
+  const indents: number[] = [];
+  let lineBegin = 0;
+  let lineStart = true;
+  let indentPending = true;
+  let quote: string | undefined;
+  let previous = '\n';
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index] as string;
+    if (quote !== undefined) {
+      if (char === '\\' && quote === '"') index += 1;
+      else if (char === quote) quote = undefined;
+      previous = char;
+      continue;
+    }
+    if (char === '\n') {
+      compact = 0;
+      lineBegin = index + 1;
+      lineStart = true;
+      indentPending = true;
+      previous = char;
+      continue;
+    }
+    if (char === '#' && /\s/.test(previous)) {
+      const end = text.indexOf('\n', index);
+      index = (end === -1 ? text.length : end) - 1;
+      continue;
+    }
+    if (indentPending && char !== ' ' && char !== '\r') {
+      indentPending = false;
+      if (flow === 0) {
+        const indent = index - lineBegin;
+        while (indents.length > 0 && (indents.at(-1) as number) >= indent) indents.pop();
+        indents.push(indent);
+        if (indents.length > maxDepth) return index;
+      }
+    }
+    if ((char === '"' || char === "'") && /[\s[{,:]/.test(previous)) {
+      quote = char;
+      lineStart = false;
+    } else if (char === '[' || char === '{') {
+      flow += 1;
+      lineStart = false;
+      if (flow > maxDepth) return index;
+    } else if (char === ']' || char === '}') {
+      flow = Math.max(0, flow - 1);
+      lineStart = false;
+    } else if ((char === '-' || char === '?' || char === ':') && lineStart) {
+      const next = text[index + 1];
+      if (next === ' ' || next === '\t') {
+        compact += 1;
+        if (indents.length + compact > maxDepth) return index;
+      } else lineStart = false;
+    } else if (char !== ' ' && char !== '\t' && char !== '\r') {
+      lineStart = false;
+    }
+    previous = char;
+  }
+  return undefined;
 }
 
 /** Iterative walk, so hostile depth cannot overflow the stack here. */
