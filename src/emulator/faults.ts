@@ -5,7 +5,7 @@
  */
 export type StatusFault = {
   type: 'status';
-  /** HTTP status code, 100-599. */
+  /** HTTP status code, 200-599 (a 200 with a custom `body` makes a malformed success). */
   status: number;
   /**
    * Error `code` for the default body. `context_length_exceeded` and `content_filter` get
@@ -256,8 +256,8 @@ export function parseFault(value: unknown): Fault {
   checkOptional({ record: value, key: 'data', valid: isString, expected: 'a string' });
   if (type === 'status') {
     const status = value['status'];
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-      throw new TypeError('Fault "status" needs an integer "status" between 100 and 599');
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+      throw new TypeError('Fault "status" needs an integer "status" from 200 to 599');
     }
     checkOptional({
       record: value,

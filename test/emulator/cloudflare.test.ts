@@ -292,7 +292,7 @@ describe('cf-aig response headers', () => {
         emulator: cached,
         headers: { 'cf-aig-cache-key': 'k1' },
       });
-      const status = async (content: string, headers: Record<string, string> = {}) => {
+      const status = async (content: string, headers: Record<string, string | null> = {}) => {
         const { response } = await client.chat.completions
           .create({ model: 'openai/gpt-4o-mini', messages: userMessage(content) }, { headers })
           .withResponse();
@@ -312,6 +312,11 @@ describe('cf-aig response headers', () => {
       ]);
       cached.clearCache();
       expect(await status('same')).toBe('MISS');
+      // A TTL alone asks for caching too.
+      const ttlOnly = { 'cf-aig-cache-key': null, 'cf-aig-cache-ttl': '60' };
+      expect(await status('ttl only', ttlOnly)).toBe('MISS');
+      expect(await status('ttl only', ttlOnly)).toBe('HIT');
+      expect(cached.requests.at(-1)?.headers).not.toHaveProperty('cf-aig-cache-key');
     } finally {
       await cached.close();
     }

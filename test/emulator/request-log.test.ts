@@ -100,6 +100,22 @@ describe('request log', () => {
     expect(emulator.requests[0]?.seq).toBe(lastSeq + 1);
   });
 
+  it('logs and refuses bodies over maxBodyBytes with 413', async () => {
+    const small = await startEmulator({ maxBodyBytes: 64 });
+    try {
+      const response = await fetch(`${small.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk' },
+        body: JSON.stringify({ model: 'm', messages: userMessage('x'.repeat(100)) }),
+      });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toMatchObject({ error: { code: 'request_too_large' } });
+      expect(small.requests[0]).toMatchObject({ status: 413, body: undefined });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('returns a snapshot that callers cannot use to alter the log', () => {
     const snapshot = emulator.requests as unknown[];
     snapshot.push({});
