@@ -21,6 +21,20 @@ export const defaultMalformedData = '{"id":"chatcmpl-emu","choices":[{"delta":';
 
 const event = (data: string) => `data: ${data}\n\n`;
 
+/** Index of the content chunk a stream fault fires before, or -1 for none. */
+function faultPosition(options: { fault: Fault | undefined; contentChunks: number }): number {
+  const { fault } = options;
+  switch (fault?.type) {
+    case 'stream-cut':
+    case 'stream-error':
+    case 'stream-stall':
+    case 'malformed-chunk':
+      return Math.min(fault.afterChunks ?? 1, options.contentChunks);
+    default:
+      return -1;
+  }
+}
+
 /**
  * Streams a chat completion as server-sent events: one `chat.completion.chunk` per word, the
  * `finish_reason` chunk, the usage chunk when asked for, then `data: [DONE]`. A stream fault
@@ -42,10 +56,7 @@ export async function sendChatStream(options: SendChatStreamOptions): Promise<vo
       await writeFlushed({ exchange, text: event(data) });
     }
   };
-  const faultAt =
-    fault !== undefined && 'afterChunks' in fault
-      ? Math.min(fault.afterChunks ?? 1, chunks.content.length)
-      : -1;
+  const faultAt = faultPosition({ fault, contentChunks: chunks.content.length });
   for (let index = 0; index <= chunks.content.length; index += 1) {
     if (index === faultAt && fault !== undefined) {
       if (fault.type === 'stream-cut') {

@@ -304,6 +304,24 @@ describe('stream faults', () => {
     expect(events.at(-1)).toBe('[DONE]');
   });
 
+  it.each(['stream-cut', 'stream-error', 'stream-stall'] as const)(
+    '%s fires after one chunk when afterChunks is omitted',
+    async (type) => {
+      // The silent stall never ends on its own; the other faults end long before the abort.
+      const signal = AbortSignal.timeout(300);
+      const raw = await readAll(await fetchStream({ fault: { type }, signal }));
+      const contents = sseData(raw.text)
+        .map((data) => JSON.parse(data) as { choices?: { delta?: { content?: string } }[] })
+        .map((chunk) => chunk.choices?.[0]?.delta?.content);
+      expect(contents).toEqual(type === 'stream-error' ? ['Echo', undefined] : ['Echo']);
+    },
+  );
+
+  it('malformed-chunk fires after one chunk when afterChunks is omitted', async () => {
+    const raw = await readAll(await fetchStream({ fault: { type: 'malformed-chunk' } }));
+    expect(sseData(raw.text)[1]).toBe('{"id":"chatcmpl-emu","choices":[{"delta":');
+  });
+
   it('clamps afterChunks to the content chunks', async () => {
     const raw = await readAll(
       await fetchStream({ fault: { type: 'stream-cut', afterChunks: 99 } }),
