@@ -42,6 +42,12 @@ export {
 } from './errors.ts';
 // Router: resolve → execute.
 export { createRouter, routeOf } from './router/create-router.ts';
+export {
+  createHealthMemory,
+  type HealthMemoryOptions,
+  type HealthStore,
+  type HealthTicket,
+} from './router/health-memory.ts';
 export type {
   AttemptState,
   ChatParams,

@@ -8,6 +8,7 @@ import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { createClientPool } from './client-pool.ts';
 import { type AttemptContext, type AttemptResult, executePlan } from './execute-plan.ts';
+import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { type CommittedStream, continueStream, readToCommit } from './stream-attempt.ts';
 import type {
@@ -43,6 +44,8 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   });
   const resolver = createPlanResolver(table);
   const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const health = createHealth(options.health);
   const closing = new AbortController();
   let closed = false;
 
@@ -59,6 +62,8 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       signals: [requestOptions?.signal ?? undefined, options.signal, closing.signal],
       ...(requestOptions?.timeout === undefined ? {} : { totalMs: requestOptions.timeout }),
       hooks: options,
+      health,
+      now,
       random,
     }).then((result) => ({ ...result, plan }));
   };
@@ -176,16 +181,24 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   return Object.freeze(router);
 }
 
+function createHealth(option: RouterOptions['health']): HealthStore | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && 'acquire' in option) return option;
+  return createHealthMemory(option ?? {});
+}
+
 type Settled<T> = { data: T; response: Response; route: RouteInfo };
 
 function toRouterPromise<T>(settled: Promise<Settled<T>>): RouterPromise<T> {
   const data = settled.then((result) => result.data) as RouterPromise<T>;
-  // Callers who only use withRoute()/withResponse() handle the error there.
-  const handled = () => data.catch(() => undefined);
-  data.withRoute = () =>
-    (handled(), settled).then((result) => ({ data: result.data, route: result.route }));
+  // Callers who use only withRoute()/withResponse() handle the error there, not on `data`.
+  const handled = () => {
+    data.catch(() => undefined);
+    return settled;
+  };
+  data.withRoute = () => handled().then((result) => ({ data: result.data, route: result.route }));
   data.withResponse = () =>
-    (handled(), settled).then((result) => ({
+    handled().then((result) => ({
       data: result.data,
       response: result.response,
       request_id: result.response.headers.get('x-request-id'),

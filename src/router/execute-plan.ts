@@ -1,10 +1,11 @@
 /**
  * Walks a plan: per target, p-retry retries within the policy; then the next target. One deadline
- * covers the whole call; the caller's signal stops everything at once. Every request is recorded
- * in the attempt log, and the hooks see each step.
+ * covers the whole call; the caller's signal stops everything at once. Health memory skips
+ * upstreams that are cooling down. Every request (and every skip) is recorded in the attempt
+ * log, and the hooks see each step.
  */
 import pRetry, { AbortError } from 'p-retry';
-import type { ErrorAction } from '../config/route-table.ts';
+import type { ErrorAction, ErrorClass } from '../config/route-table.ts';
 import { AllTargetsFailedError, type AttemptRecord, RouterError } from '../errors.ts';
 import { sleep } from '../internal/sleep.ts';
 import {
@@ -14,6 +15,7 @@ import {
   isRetryForbidden,
   serverRetryAdvice,
 } from './classify-error.ts';
+import type { HealthStore } from './health-memory.ts';
 import type { ResolvedPlan, ResolvedTarget } from './resolve-plan.ts';
 import { retryAfterMs } from './retry-after.ts';
 import type { RouteInfo, RouterHooks } from './types.ts';
@@ -28,7 +30,7 @@ export type AttemptContext = {
   readonly signal: AbortSignal;
   /** This attempt's time limit, in ms. */
   readonly timeoutMs: number;
-  /** The call's controller: streams keep using it after the call has committed. */
+  /** The attempt's controller: streams keep using it after the call has committed. */
   readonly attemptController: AbortController;
 };
 
@@ -38,8 +40,8 @@ export type AttemptResult<T> = {
   /** The serving response. */
   readonly response: Response;
   /**
-   * Streams: keep the attempt's signal and listeners alive after commit (the stream owns them
-   * and calls `release` when it ends). Plain calls leave this false.
+   * Streams: keep the caller's signal linked to the attempt after commit (the stream owns the
+   * link and calls `release` when it ends). Plain calls leave this false.
    */
   readonly keepAlive?: boolean;
 };
@@ -49,11 +51,16 @@ export type ExecutePlanOptions<T> = {
   plan: ResolvedPlan;
   /** Sends one request. */
   perform: (context: AttemptContext) => Promise<AttemptResult<T>>;
-  /** The caller's signal (the request's, the router's). */
+  /** The caller's signals (the request's, the router's). */
   signals: readonly (AbortSignal | undefined)[];
   /** Overrides the plan's total deadline, in ms. */
   totalMs?: number;
   hooks: RouterHooks;
+  /** Health memory; undefined turns it off. */
+  health: HealthStore | undefined;
+  /** Wall clock in ms (Retry-After dates, health). */
+  now: () => number;
+  /** Random source in [0, 1) for jitter. */
   random: () => number;
 };
 
@@ -62,18 +69,30 @@ export type ExecuteResult<T> = {
   readonly value: T;
   readonly response: Response;
   readonly route: RouteInfo;
-  /** For kept-alive streams: frees the attempt's timers and listeners. */
+  /** For kept-alive streams: unlinks the caller's signals; call once when the stream ends. */
   readonly release: () => void;
   /** The serving attempt's controller (streams abort through it). */
   readonly controller: AbortController;
 };
 
-/** `stopped`: the policy ended the call (rather than the chain running out). */
+/** Error classes that say something about an upstream's health (not about the request). */
+const healthClasses = new Set<ErrorClass>(['server', 'timeout', 'network', 'rate_limit']);
+
+/** What follows a failed attempt. `stopped`: the policy ended the call. */
 type Failure = { error: unknown; decision: ErrorAction; waitMs: number; stopped?: boolean };
+
+type TargetOutcome<T> =
+  | {
+      readonly ok: true;
+      readonly result: AttemptResult<T>;
+      readonly controller: AbortController;
+      readonly release: () => void;
+    }
+  | { readonly ok: false; readonly failure: Failure | undefined; readonly error: unknown };
 
 /** Runs a plan to its first success, or throws one error with the whole attempt log. */
 export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<ExecuteResult<T>> {
-  const { plan, hooks } = options;
+  const { plan, hooks, health } = options;
   const attempts: AttemptRecord[] = [];
   const totalMs = options.totalMs ?? plan.timeouts.totalMs;
   const deadline = performance.now() + totalMs;
@@ -98,153 +117,240 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
     signal.addEventListener('abort', onAbort, { once: true });
     unlinks.push(() => signal.removeEventListener('abort', onAbort));
   }
-  const finishCall = () => {
-    clearTimeout(deadlineTimer);
-    for (const unlink of unlinks) unlink();
+  const unlinkCaller = () => {
+    for (const unlink of unlinks.splice(0)) unlink();
+  };
+  let keepCallerLinked = false;
+
+  const record = (entry: AttemptRecord, error?: unknown) => {
+    attempts.push(entry);
+    safely(() =>
+      hooks.onAttempt?.({
+        model: plan.model,
+        attempt: entry,
+        ...(error === undefined ? {} : { error }),
+      }),
+    );
+  };
+
+  const runTarget = async (
+    target: ResolvedTarget,
+    index: number,
+    isLast: boolean,
+    probe: boolean,
+  ): Promise<TargetOutcome<T>> => {
+    let failure: Failure | undefined;
+    try {
+      const outcome = await pRetry(
+        async (attemptNumber) => {
+          const started = performance.now();
+          const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, deadline - started));
+          const attemptController = new AbortController();
+          const attemptTimer = setTimeout(
+            () =>
+              attemptController.abort(
+                new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
+              ),
+            timeoutMs,
+          );
+          const onCallAbort = () => attemptController.abort(call.signal.reason);
+          call.signal.addEventListener('abort', onCallAbort, { once: true });
+          const release = () => {
+            clearTimeout(attemptTimer);
+            call.signal.removeEventListener('abort', onCallAbort);
+          };
+          try {
+            const result = await options.perform({
+              plan,
+              target,
+              attempt: attemptNumber,
+              signal: attemptController.signal,
+              timeoutMs,
+              attemptController,
+            });
+            clearTimeout(attemptTimer);
+            if (result.keepAlive !== true) release();
+            health?.recordSuccess(target.upstream.name, options.now());
+            record({
+              ...describeTarget(target, index, attemptNumber),
+              status: result.response.status,
+              decision: 'success',
+              waitMs: 0,
+              durationMs: round(performance.now() - started),
+              gatewayIds: gatewayIds(result.response.headers),
+            });
+            return { result, controller: attemptController, release };
+          } catch (error) {
+            release();
+            if (call.signal.aborted) {
+              if (probe) health?.releaseProbe(target.upstream.name);
+              const reason = call.signal.reason as RouterError;
+              record(
+                {
+                  ...describeTarget(target, index, attemptNumber),
+                  ...(reason.code === 'DEADLINE_EXCEEDED'
+                    ? { errorClass: 'timeout' as const }
+                    : {}),
+                  decision: 'fail',
+                  waitMs: 0,
+                  durationMs: round(performance.now() - started),
+                  message:
+                    reason.code === 'DEADLINE_EXCEEDED'
+                      ? 'the call deadline passed'
+                      : 'aborted by the caller',
+                },
+                reason,
+              );
+              throw new AbortError(reason);
+            }
+            const timedOut = attemptController.signal.reason;
+            const cause =
+              timedOut instanceof Error && !(timedOut instanceof RouterError) ? timedOut : error;
+            const errorClass = classifyError(cause);
+            failure = decide({
+              error: cause,
+              errorClass,
+              plan,
+              attemptNumber,
+              isLast,
+              deadline,
+              now: options.now(),
+              random: options.random,
+            });
+            if (healthClasses.has(errorClass)) {
+              const asked = retryAfterMs(cause, options.now());
+              const status = (cause as { status?: number }).status;
+              health?.recordFailure(target.upstream.name, {
+                now: options.now(),
+                ...(asked !== undefined && (status === 429 || status === 503)
+                  ? { retryAfterMs: asked }
+                  : {}),
+              });
+            }
+            const entry: AttemptRecord = {
+              ...describeTarget(target, index, attemptNumber),
+              ...statusOf(cause),
+              errorClass,
+              decision: failure.decision,
+              waitMs: failure.waitMs,
+              durationMs: round(performance.now() - started),
+              message: describeFailure(cause),
+              ...gatewayIdsOf(cause),
+            };
+            record(entry, cause);
+            if (failure.decision === 'retry') {
+              const waitMs = failure.waitMs;
+              safely(() =>
+                hooks.onRetry?.({ model: plan.model, attempt: entry, error: cause, waitMs }),
+              );
+              throw asError(cause);
+            }
+            throw new AbortError(asError(cause));
+          }
+        },
+        {
+          retries: plan.retry.attempts - 1,
+          // The router computes every wait itself (backoff with jitter, Retry-After, the
+          // deadline) and sleeps in shouldRetry, so p-retry's own delay stays zero.
+          minTimeout: 0,
+          maxTimeout: 0,
+          factor: 1,
+          signal: call.signal,
+          shouldRetry: async () => {
+            await sleep(failure?.waitMs ?? 0, call.signal);
+            return true;
+          },
+        },
+      );
+      return { ok: true, ...outcome };
+    } catch (error) {
+      if (call.signal.aborted) throw call.signal.reason;
+      return { ok: false, failure, error: failure?.error ?? error };
+    }
   };
 
   let primaryError: unknown;
   let lastError: unknown;
   let stopReason: string | undefined;
   try {
+    const cooling: { target: ResolvedTarget; index: number; retryInMs: number }[] = [];
+    let sent = false;
+    const finish = (
+      target: ResolvedTarget,
+      outcome: TargetOutcome<T> & { ok: true },
+    ): ExecuteResult<T> => {
+      const route: RouteInfo = {
+        model: plan.model,
+        upstream: target.upstream.name,
+        gateway: target.gateway.name,
+        upstreamModel: target.upstream.model,
+        attempts: Object.freeze([...attempts]),
+        gatewayIds: gatewayIds(outcome.result.response.headers),
+      };
+      safely(() => hooks.onSuccess?.({ model: plan.model, route }));
+      keepCallerLinked = outcome.result.keepAlive === true;
+      return {
+        value: outcome.result.value,
+        response: outcome.result.response,
+        route,
+        controller: outcome.controller,
+        release: () => {
+          outcome.release();
+          unlinkCaller();
+        },
+      };
+    };
+
     for (const [index, target] of plan.targets.entries()) {
-      const isLast = index === plan.targets.length - 1;
-      let failure: Failure | undefined;
-      try {
-        const outcome = await pRetry(
-          async (attemptNumber) => {
-            const started = performance.now();
-            const remaining = deadline - started;
-            const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, remaining));
-            const attemptController = new AbortController();
-            const attemptTimer = setTimeout(
-              () =>
-                attemptController.abort(
-                  new AttemptTimeoutError(`attempt timed out after ${timeoutMs} ms`),
-                ),
-              timeoutMs,
-            );
-            const onCallAbort = () => attemptController.abort(call.signal.reason);
-            call.signal.addEventListener('abort', onCallAbort, { once: true });
-            const release = () => {
-              clearTimeout(attemptTimer);
-              call.signal.removeEventListener('abort', onCallAbort);
-            };
-            try {
-              const result = await options.perform({
-                plan,
-                target,
-                attempt: attemptNumber,
-                signal: attemptController.signal,
-                timeoutMs,
-                attemptController,
-              });
-              const record: AttemptRecord = {
-                ...describeTarget(target, index, attemptNumber),
-                status: result.response.status,
-                decision: 'success',
-                waitMs: 0,
-                durationMs: round(performance.now() - started),
-                gatewayIds: gatewayIds(result.response.headers),
-              };
-              attempts.push(record);
-              safely(() => hooks.onAttempt?.({ model: plan.model, attempt: record }));
-              if (result.keepAlive === true) clearTimeout(attemptTimer);
-              else release();
-              return { result, release, attemptController };
-            } catch (error) {
-              release();
-              if (call.signal.aborted) throw new AbortError(asError(call.signal.reason));
-              const cause =
-                attemptController.signal.reason instanceof AttemptTimeoutError
-                  ? attemptController.signal.reason
-                  : error;
-              failure = decide({
-                error: cause,
-                plan,
-                attemptNumber,
-                isLast,
-                deadline,
-                random: options.random,
-              });
-              const record: AttemptRecord = {
-                ...describeTarget(target, index, attemptNumber),
-                ...statusOf(cause),
-                errorClass: classifyError(cause),
-                decision: failure.decision,
-                waitMs: failure.waitMs,
-                durationMs: round(performance.now() - started),
-                message: describeFailure(cause),
-                ...gatewayIdsOf(cause),
-              };
-              attempts.push(record);
-              safely(() => hooks.onAttempt?.({ model: plan.model, attempt: record, error: cause }));
-              if (failure.decision === 'retry') {
-                safely(() =>
-                  hooks.onRetry?.({
-                    model: plan.model,
-                    attempt: record,
-                    error: cause,
-                    waitMs: failure?.waitMs ?? 0,
-                  }),
-                );
-                throw asError(cause);
-              }
-              throw new AbortError(asError(cause));
-            }
-          },
-          {
-            retries: plan.retry.attempts - 1,
-            // The router computes every wait itself (backoff with jitter, Retry-After, the
-            // deadline) and sleeps in shouldRetry; p-retry's own delay stays zero.
-            minTimeout: 0,
-            maxTimeout: 0,
-            factor: 1,
-            signal: call.signal,
-            shouldRetry: async () => {
-              await sleep(failure?.waitMs ?? 0, call.signal);
-              return true;
-            },
-          },
+      const ticket = health?.acquire(target.upstream.name, options.now()) ?? {
+        available: true as const,
+        probe: false,
+      };
+      if (!ticket.available) {
+        cooling.push({ target, index, retryInMs: ticket.retryInMs });
+        record({
+          ...describeTarget(target, index, 0),
+          decision: 'skipped',
+          waitMs: 0,
+          durationMs: 0,
+          message: `cooling down after recent failures; next try in ${Math.ceil(ticket.retryInMs)} ms`,
+        });
+        continue;
+      }
+      sent = true;
+      const outcome = await runTarget(target, index, isLastAvailable(plan, index), ticket.probe);
+      if (outcome.ok) return finish(target, outcome);
+      if (primaryError === undefined) primaryError = outcome.error;
+      lastError = outcome.error;
+      if (outcome.failure?.stopped === true) {
+        stopReason = `stopped: the policy does not retry ${classifyError(outcome.error)} errors or pass them to another target`;
+        break;
+      }
+      const next = plan.targets[index + 1];
+      if (next !== undefined) {
+        safely(() =>
+          hooks.onFallback?.({
+            model: plan.model,
+            from: target.upstream.name,
+            to: next.upstream.name,
+            error: outcome.error,
+          }),
         );
-        const route: RouteInfo = {
-          model: plan.model,
-          upstream: target.upstream.name,
-          gateway: target.gateway.name,
-          upstreamModel: target.upstream.model,
-          attempts: Object.freeze([...attempts]),
-          gatewayIds: gatewayIds(outcome.result.response.headers),
-        };
-        safely(() => hooks.onSuccess?.({ model: plan.model, route }));
-        return {
-          value: outcome.result.value,
-          response: outcome.result.response,
-          route,
-          release: outcome.release,
-          controller: outcome.attemptController,
-        };
-      } catch (error) {
-        if (call.signal.aborted) throw call.signal.reason;
-        const cause = failure?.error ?? error;
-        if (index === 0) primaryError = cause;
-        lastError = cause;
-        if (failure?.stopped === true) {
-          stopReason = `stopped: ${classifyError(cause)} errors are not retried or passed to another target`;
-          break;
-        }
-        const next = plan.targets[index + 1];
-        if (next !== undefined) {
-          safely(() =>
-            hooks.onFallback?.({
-              model: plan.model,
-              from: target.upstream.name,
-              to: next.upstream.name,
-              error: cause,
-            }),
-          );
-        }
       }
     }
+
+    // Every target was cooling down: rather than fail without a request, try the one that
+    // recovers soonest.
+    if (!sent && cooling.length > 0) {
+      const soonest = cooling.reduce((best, entry) =>
+        entry.retryInMs < best.retryInMs ? entry : best,
+      );
+      const outcome = await runTarget(soonest.target, soonest.index, true, false);
+      if (outcome.ok) return finish(soonest.target, outcome);
+      primaryError = outcome.error;
+      lastError = outcome.error;
+    }
+
     const failed = new AllTargetsFailedError({
       model: plan.model,
       attempts,
@@ -259,8 +365,10 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
   } catch (error) {
     if (
       error instanceof RouterError &&
-      (error.code === 'ABORTED' || error.code === 'DEADLINE_EXCEEDED') &&
-      !(error instanceof AllTargetsFailedError)
+      !(error instanceof AllTargetsFailedError) &&
+      (error.code === 'ABORTED' ||
+        error.code === 'DEADLINE_EXCEEDED' ||
+        error.code === 'ROUTER_CLOSED')
     ) {
       const stopped = withAttempts(error, attempts);
       safely(() => hooks.onFailure?.({ model: plan.model, error: stopped, attempts }));
@@ -268,31 +376,40 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
     }
     throw error;
   } finally {
-    finishCall();
+    clearTimeout(deadlineTimer);
+    if (!keepCallerLinked) unlinkCaller();
   }
+}
+
+/** Whether no later target could be tried (so a failure here ends the call). */
+function isLastAvailable(plan: ResolvedPlan, index: number): boolean {
+  return index === plan.targets.length - 1;
 }
 
 /** Decides what follows a failed attempt. */
 function decide(options: {
   error: unknown;
+  errorClass: ErrorClass;
   plan: ResolvedPlan;
   attemptNumber: number;
   isLast: boolean;
   deadline: number;
+  now: number;
   random: () => number;
 }): Failure {
   const { error, plan, attemptNumber, isLast } = options;
-  const action = plan.policy[classifyError(error)];
+  const action = plan.policy[options.errorClass];
   const moveOn: Failure = { error, decision: isLast ? 'fail' : 'fallback', waitMs: 0 };
   if (action === 'fail') return { error, decision: 'fail', waitMs: 0, stopped: true };
-  if (action === 'fallback') return moveOn;
-  if (isRetryForbidden(error) || serverRetryAdvice(error) === false) return moveOn;
+  const advice = serverRetryAdvice(error);
+  // `x-should-retry: true` lets a retryable status retry even where the policy would move on.
+  const wantsRetry = action === 'retry' || (advice === true && !isRetryForbidden(error));
+  if (!wantsRetry || isRetryForbidden(error) || advice === false) return moveOn;
   if (attemptNumber >= plan.retry.attempts) return moveOn;
-  const asked = retryAfterMs(error, Date.now());
+  const asked = retryAfterMs(error, options.now);
   if (asked !== undefined && asked > plan.retry.maxDelayMs) return moveOn;
   const waitMs = asked ?? backoff({ retry: plan.retry, attemptNumber, random: options.random });
-  const remaining = options.deadline - performance.now();
-  if (waitMs >= remaining) return moveOn;
+  if (waitMs >= options.deadline - performance.now()) return moveOn;
   return { error, decision: 'retry', waitMs };
 }
 
@@ -344,15 +461,23 @@ export function gatewayIds(headers: Headers): Record<string, string> {
 }
 
 function abortedError(model: string, reason: unknown): RouterError {
+  if (reason instanceof RouterError && reason.code === 'ROUTER_CLOSED') {
+    return new RouterError(`${model}: the router was closed`, {
+      code: 'ROUTER_CLOSED',
+      cause: reason,
+    });
+  }
   return new RouterError(`${model}: the call was aborted`, { code: 'ABORTED', cause: reason });
 }
 
-/** The same abort or deadline error, with the attempts made before it. */
+/** The abort or deadline error, with the attempts made before it. */
 function withAttempts(error: RouterError, attempts: readonly AttemptRecord[]): RouterError {
-  Object.defineProperty(error, 'attempts', {
-    value: Object.freeze([...attempts]),
-    enumerable: true,
-  });
+  if (!Object.hasOwn(error, 'attempts')) {
+    Object.defineProperty(error, 'attempts', {
+      value: Object.freeze([...attempts]),
+      enumerable: true,
+    });
+  }
   return error;
 }
 

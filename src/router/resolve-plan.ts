@@ -29,7 +29,9 @@ export type ResolvedTarget = {
 };
 
 /** A resolved plan (internal: holds revealed credentials inside `setup`). */
-export type ResolvedPlan = Omit<Plan, 'targets'> & { readonly targets: readonly ResolvedTarget[] };
+export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase'> & {
+  readonly targets: readonly ResolvedTarget[];
+};
 
 /** Most direct (`<gateway>:<model>`) and default-gateway names kept resolved; names come from callers. */
 const maxDynamicEntries = 1000;
@@ -183,6 +185,13 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
     retry: plan.retry,
     timeouts: plan.timeouts,
     policy: plan.policy,
+    worstCase: {
+      requests: plan.targets.reduce(
+        (sum, target) => sum + plan.retry.attempts * target.gatewayAttempts,
+        0,
+      ),
+      timeMs: plan.timeouts.totalMs,
+    },
     targets: plan.targets.map((target): PlanTarget => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {

@@ -12,6 +12,7 @@ import type {
   Timeouts,
 } from '../config/route-table.ts';
 import type { AttemptRecord } from '../errors.ts';
+import type { HealthMemoryOptions, HealthStore } from './health-memory.ts';
 
 /** The `fetch` the `openai` SDK accepts. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -88,6 +89,18 @@ export type RouterOptions = RouterHooks & {
    * @default Math.random
    */
   random?: () => number;
+  /**
+   * Wall clock in milliseconds since the epoch (Retry-After dates, health cool-downs).
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Health memory: skip upstreams that keep failing for a cool-down, then probe them.
+   * Options for the built-in memory, your own {@link HealthStore} (e.g. shared across
+   * processes), or `false` to turn it off.
+   * @default {} (built-in memory: 3 failures, 5 s first cool-down, 60 s longest)
+   */
+  health?: HealthMemoryOptions | HealthStore | false;
 };
 
 /** One target of a plan, as `router.resolve()` shows it. Secrets are redacted. */
@@ -121,6 +134,13 @@ export type Plan = {
   readonly retry: RetryPolicy;
   readonly timeouts: Timeouts;
   readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;
+  /** The most a call can cost: requests sent (gateway-side attempts counted) and time. */
+  readonly worstCase: {
+    /** Requests, at most: each target's attempts × its gateway-side attempts, summed. */
+    readonly requests: number;
+    /** Milliseconds, at most: the call's deadline (streams: until their first content chunk). */
+    readonly timeMs: number;
+  };
 };
 
 /** Which upstream served a call, and how. */
