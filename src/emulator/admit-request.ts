@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { readBearerToken } from './bearer-token.ts';
 import {
   type CloudflareOptions,
   checkGatewayToken,
@@ -9,6 +10,8 @@ import {
 } from './cloudflare-auth.ts';
 import { parseCloudflareMetadata } from './cloudflare-metadata.ts';
 import { type Exchange, sendJson, sendOpenAIError } from './exchange.ts';
+import { isRecord } from './is-record.ts';
+import { formatSequence } from './request-log.ts';
 import type { ResponseCache } from './response-cache.ts';
 import type { EmulatorRoute } from './routes.ts';
 
@@ -40,19 +43,6 @@ export type AdmitRequestOptions = {
   /** The gateway cache. */
   cache: ResponseCache;
 };
-
-function pad(sequence: number): string {
-  return String(sequence).padStart(6, '0');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function readBearer(value: string | undefined): string | undefined {
-  const match = value === undefined ? null : /^Bearer\s+(\S.*)$/i.exec(value.trim());
-  return match?.[1];
-}
 
 // Checked after authentication, as a gateway does: an unauthenticated caller learns nothing
 // about what is wrong with its body.
@@ -91,9 +81,9 @@ function admitCloudflare(
     return undefined;
   }
   // Single-step requests: the request id is the log id, and the step is always the first.
-  const logId = `emu-log-${pad(entry.seq)}`;
+  const logId = `emu-log-${formatSequence(entry.seq)}`;
   const headers: OutgoingHttpHeaders = {
-    'x-request-id': `req_emu_${pad(entry.seq)}`,
+    'x-request-id': `req_emu_${formatSequence(entry.seq)}`,
     'cf-aig-log-id': logId,
     'cf-aig-request-id': logId,
     'cf-aig-step': '0',
@@ -181,10 +171,10 @@ function admitOpenAICompatible(options: AdmitRequestOptions): Admission | undefi
   const credential = authorization === undefined ? 'none' : 'request';
   entry.credential = credential;
   const headers: OutgoingHttpHeaders = {
-    'x-request-id': `req_emu_${pad(entry.seq)}`,
+    'x-request-id': `req_emu_${formatSequence(entry.seq)}`,
     [credentialHeader]: credential,
   };
-  const key = readBearer(authorization);
+  const key = readBearerToken(authorization);
   const open = authorization === undefined && options.allowMissingApiKey;
   const rejected =
     key === undefined || (options.apiKeys !== undefined && !options.apiKeys.includes(key));

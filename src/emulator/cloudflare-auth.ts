@@ -1,3 +1,4 @@
+import { readBearerToken } from './bearer-token.ts';
 import {
   type CloudflareErrorBody,
   createCloudflareErrorBody,
@@ -112,11 +113,6 @@ export type ResolveCloudflareCredentialOptions = {
   providerKeys: Readonly<Record<string, readonly string[]>> | undefined;
 };
 
-function readBearer(value: string): string | undefined {
-  const match = /^Bearer\s+(\S.*)$/i.exec(value.trim());
-  return match?.[1];
-}
-
 /**
  * Decides which credential serves a request, in Cloudflare's precedence order:
  * 1. an `Authorization` header is forwarded to the provider as is, and stored keys are never
@@ -132,7 +128,7 @@ export function resolveCloudflareCredential(
   const { gateway, headers, provider } = options;
   const authorization = headers['authorization'];
   if (authorization !== undefined) {
-    const key = readBearer(authorization);
+    const key = readBearerToken(authorization);
     const accepted =
       options.providerKeys !== undefined && Object.hasOwn(options.providerKeys, provider)
         ? options.providerKeys[provider]

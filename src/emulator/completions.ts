@@ -1,3 +1,5 @@
+import { isRecord } from './is-record.ts';
+
 /** Token counts reported in `usage`; the emulator counts whitespace-separated words as tokens. */
 export type CompletionUsage = {
   /** Words across every message's text content. */
@@ -43,10 +45,6 @@ export type PlanResult<T> = { ok: true; value: T } | { ok: false; message: strin
 
 function splitWords(text: string): string[] {
   return text.split(/\s+/).filter((word) => word !== '');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // Message content is a string or an array of parts; only text parts carry words.

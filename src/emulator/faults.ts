@@ -1,3 +1,5 @@
+import { isRecord } from './is-record.ts';
+
 /**
  * Answer with an HTTP error status instead of a completion.
  *
@@ -194,10 +196,6 @@ const allowedKeys: Readonly<Record<Fault['type'], readonly string[]>> = {
 };
 
 const redirectStatuses: ReadonlySet<unknown> = new Set([301, 302, 303, 307, 308]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isFaultType(value: unknown): value is Fault['type'] {
   return typeof value === 'string' && Object.hasOwn(allowedKeys, value);

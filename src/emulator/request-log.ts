@@ -76,3 +76,8 @@ export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, str
     ),
   );
 }
+
+/** A sequence number as the fixed-width text used in ids (`000042`), so ids sort as text. */
+export function formatSequence(sequence: number): string {
+  return String(sequence).padStart(6, '0');
+}

@@ -12,10 +12,22 @@ import { controlPrefix, handleControlRequest } from './control-routes.ts';
 import { createEmbeddingsResponse } from './embeddings.ts';
 import { createOpenAIErrorBody } from './error-bodies.ts';
 import { type Exchange, sendJson, sendOpenAIError, wait } from './exchange.ts';
-import { createFaultRegistry, type Fault, type FaultHandle, type FaultRule } from './faults.ts';
+import {
+  createFaultRegistry,
+  type Fault,
+  type FaultHandle,
+  type FaultRegistry,
+  type FaultRule,
+} from './faults.ts';
+import { isRecord } from './is-record.ts';
 import { playResponseFault, readHeaderFault } from './play-fault.ts';
 import { BodyTooLargeError, parseBody, readBody } from './read-body.ts';
-import { flattenHeaders, type RecordedRequest, type RequestLogEntry } from './request-log.ts';
+import {
+  flattenHeaders,
+  formatSequence,
+  type RecordedRequest,
+  type RequestLogEntry,
+} from './request-log.ts';
 import { createResponseCache, defaultCacheTtlMs, type ResponseCache } from './response-cache.ts';
 import { type EmulatorRoute, matchRoute } from './routes.ts';
 import { sendChatStream } from './send-stream.ts';
@@ -100,7 +112,7 @@ type EmulatorState = {
   options: EmulatorOptions;
   clock: () => number;
   cache: ResponseCache;
-  faults: ReturnType<typeof createFaultRegistry>;
+  faults: FaultRegistry;
 };
 
 function chooseFault(options: { exchange: Exchange; route: EmulatorRoute; state: EmulatorState }): {
@@ -155,7 +167,14 @@ async function answer(options: {
   const { exchange, admission } = options;
   const { body, headers } = admission;
   const invalid = (problem: { message: string; param: string }) =>
-    sendOpenAIError({ exchange, status: 400, code: 'invalid_value', headers, ...problem });
+    sendOpenAIError({
+      exchange,
+      status: 400,
+      code: 'invalid_value',
+      message: problem.message,
+      param: problem.param,
+      headers,
+    });
   if (options.route.endpoint === 'embeddings') {
     const embeddings = createEmbeddingsResponse({ body });
     if (!embeddings.ok) {
@@ -167,7 +186,7 @@ async function answer(options: {
   }
   const plan = planChatCompletion({
     body,
-    id: `chatcmpl-emu-${String(exchange.entry.seq).padStart(6, '0')}`,
+    id: `chatcmpl-emu-${formatSequence(exchange.entry.seq)}`,
     created: options.clock(),
   });
   if (!plan.ok) {
@@ -333,12 +352,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     entry.body = parseBody(text);
-    if (typeof entry.body === 'object' && entry.body !== null && !Array.isArray(entry.body)) {
-      const fields: { model?: unknown; stream?: unknown } = entry.body;
-      if (typeof fields.model === 'string') {
-        entry.model = fields.model;
+    if (isRecord(entry.body)) {
+      const { model, stream } = entry.body;
+      if (typeof model === 'string') {
+        entry.model = model;
       }
-      entry.stream = fields.stream === true;
+      entry.stream = stream === true;
     }
     if (route === undefined) {
       sendOpenAIError({
