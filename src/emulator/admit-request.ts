@@ -2,8 +2,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { readBearerToken } from './bearer-token.ts';
 import {
-  type CloudflareOptions,
   checkGatewayToken,
+  type EmulatorCloudflareOptions,
   findCloudflareGateway,
   resolveCloudflareCredential,
   resolveCloudflareUpstream,
@@ -35,7 +35,7 @@ export type AdmitRequestOptions = {
   /** The matched route. */
   route: EmulatorRoute;
   /** Cloudflare emulation settings. */
-  cloudflare: CloudflareOptions | undefined;
+  cloudflare: EmulatorCloudflareOptions | undefined;
   /** Keys accepted on OpenAI-compatible routes (any when undefined). */
   apiKeys: readonly string[] | undefined;
   /** Whether OpenAI-compatible routes serve requests without `Authorization`. */

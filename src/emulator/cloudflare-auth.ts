@@ -7,7 +7,7 @@ import {
 } from './error-bodies.ts';
 
 /** How one emulated Cloudflare AI Gateway is set up. */
-export type CloudflareGatewayOptions = {
+export type EmulatedGatewayOptions = {
   /**
    * Makes the gateway authenticated: every request must carry exactly
    * `cf-aig-authorization: Bearer <token>`, else 401 with Cloudflare's error envelope.
@@ -36,13 +36,13 @@ export type CloudflareGatewayOptions = {
 };
 
 /** Cloudflare AI Gateway emulation settings. */
-export type CloudflareOptions = {
+export type EmulatorCloudflareOptions = {
   /**
    * Gateways by `"<accountId>/<gatewayId>"`. Unlisted gateways are unauthenticated and have no
    * stored keys.
    * @default {}
    */
-  gateways?: Readonly<Record<string, CloudflareGatewayOptions>>;
+  gateways?: Readonly<Record<string, EmulatedGatewayOptions>>;
   /**
    * Provider keys each provider accepts, by provider slug. A request key not in the list gets the
    * provider's 401 (`invalid_api_key`), e.g. to show a placeholder `Authorization` being
@@ -57,7 +57,7 @@ export type CloudflareOptions = {
  * gateway (`stored`), Cloudflare's Unified Billing (`unified-billing`), or none at all on an open
  * OpenAI-compatible endpoint (`none`).
  */
-export type Credential = 'request' | 'stored' | 'unified-billing' | 'none';
+export type EmulatorCredential = 'request' | 'stored' | 'unified-billing' | 'none';
 
 /** The `provider/model` a `dynamic/<route>` model resolves to when the route is not configured. */
 export const defaultDynamicRouteTarget = 'openai/gpt-4o-mini';
@@ -68,15 +68,15 @@ export type AuthRefusal = {
   status: number;
   body: OpenAIErrorBody | CloudflareErrorBody;
   /** The credential the request presented, when it got that far. */
-  credential?: Credential;
+  credential?: EmulatorCredential;
 };
 
 /** Looks up a gateway's options without reaching `Object.prototype` (e.g. a gateway `toString`). */
 export function findCloudflareGateway(options: {
-  cloudflare: CloudflareOptions | undefined;
+  cloudflare: EmulatorCloudflareOptions | undefined;
   accountId: string;
   gatewayId: string;
-}): CloudflareGatewayOptions | undefined {
+}): EmulatedGatewayOptions | undefined {
   const gateways = options.cloudflare?.gateways;
   const key = `${options.accountId}/${options.gatewayId}`;
   return gateways !== undefined && Object.hasOwn(gateways, key) ? gateways[key] : undefined;
@@ -87,7 +87,7 @@ export function findCloudflareGateway(options: {
  * `cf-aig-authorization: Bearer <token>`. The refusal uses Cloudflare's envelope with code 2009.
  */
 export function checkGatewayToken(options: {
-  gateway: CloudflareGatewayOptions | undefined;
+  gateway: EmulatedGatewayOptions | undefined;
   headers: Readonly<Record<string, string>>;
 }): { ok: true } | AuthRefusal {
   const token = options.gateway?.token;
@@ -104,12 +104,12 @@ export function checkGatewayToken(options: {
 /** Options for {@link resolveCloudflareCredential}. */
 export type ResolveCloudflareCredentialOptions = {
   /** The gateway's options (undefined for an unlisted gateway). */
-  gateway: CloudflareGatewayOptions | undefined;
+  gateway: EmulatedGatewayOptions | undefined;
   /** Lower-cased request headers. */
   headers: Readonly<Record<string, string>>;
   /** Upstream provider slug (for `dynamic/<route>`, the provider the route resolves to). */
   provider: string;
-  /** Keys the providers accept (see {@link CloudflareOptions.providerKeys}). */
+  /** Keys the providers accept (see {@link EmulatorCloudflareOptions.providerKeys}). */
   providerKeys: Readonly<Record<string, readonly string[]>> | undefined;
 };
 
@@ -124,7 +124,7 @@ export type ResolveCloudflareCredentialOptions = {
  */
 export function resolveCloudflareCredential(
   options: ResolveCloudflareCredentialOptions,
-): { ok: true; credential: Credential } | AuthRefusal {
+): { ok: true; credential: EmulatorCredential } | AuthRefusal {
   const { gateway, headers, provider } = options;
   const authorization = headers['authorization'];
   if (authorization !== undefined) {
@@ -190,7 +190,7 @@ export type CloudflareUpstream = {
  */
 export function resolveCloudflareUpstream(options: {
   model: string;
-  gateway: CloudflareGatewayOptions | undefined;
+  gateway: EmulatedGatewayOptions | undefined;
 }): CloudflareUpstream | undefined {
   const split = (model: string) => {
     const slash = model.indexOf('/');

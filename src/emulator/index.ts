@@ -2,15 +2,13 @@
 // it, inject faults and read its request log. Helpers (routing, bodies, SSE writing) stay internal.
 export { credentialHeader } from './admit-request.ts';
 export type {
-  CloudflareGatewayOptions,
-  CloudflareOptions,
-  Credential,
+  EmulatedGatewayOptions,
+  EmulatorCloudflareOptions,
+  EmulatorCredential,
 } from './cloudflare-auth.ts';
 export { defaultDynamicRouteTarget } from './cloudflare-auth.ts';
 export type { CloudflareMetadata } from './cloudflare-metadata.ts';
-export type { CompletionUsage } from './completions.ts';
 export { defaultEmbeddingDimensions } from './embeddings.ts';
-export type { CloudflareErrorBody, OpenAIErrorBody, OpenAIErrorObject } from './error-bodies.ts';
 export type {
   DelayFault,
   Fault,
@@ -29,7 +27,7 @@ export type {
 } from './faults.ts';
 export { parseFault, parseFaultRule } from './faults.ts';
 export { faultHeader } from './play-fault.ts';
-export type { RecordedRequest, RequestOutcome, RouteKind } from './request-log.ts';
-export type { Endpoint } from './routes.ts';
+export type { EmulatorRouteKind, RecordedRequest, RequestOutcome } from './request-log.ts';
+export type { EmulatorEndpoint } from './routes.ts';
 export type { Emulator, EmulatorOptions } from './start-emulator.ts';
 export { defaultCreated, startEmulator } from './start-emulator.ts';

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Credential } from './cloudflare-auth.ts';
+import type { EmulatorCredential } from './cloudflare-auth.ts';
 import type { CloudflareMetadata } from './cloudflare-metadata.ts';
 import type { Fault } from './faults.ts';
-import type { Endpoint } from './routes.ts';
+import type { EmulatorEndpoint } from './routes.ts';
 
 /** Which family of route a request hit; `unknown` for paths the emulator does not serve. */
-export type RouteKind = 'cloudflare' | 'openai-compatible' | 'unknown';
+export type EmulatorRouteKind = 'cloudflare' | 'openai-compatible' | 'unknown';
 
 /**
  * How the exchange ended: the full response was sent (`completed`), the emulator reset the
@@ -31,9 +31,9 @@ export type RecordedRequest = {
   /** The body: parsed JSON, or the raw text when it is not JSON; `undefined` when empty. */
   readonly body: unknown;
   /** Route family. */
-  readonly kind: RouteKind;
+  readonly kind: EmulatorRouteKind;
   /** Which API, for served routes. */
-  readonly endpoint?: Endpoint;
+  readonly endpoint?: EmulatorEndpoint;
   /** Cloudflare account id from the path. */
   readonly accountId?: string;
   /** Cloudflare gateway id from the path. */
@@ -47,7 +47,7 @@ export type RecordedRequest = {
   /** Parsed `cf-aig-metadata`, when sent and valid. */
   readonly metadata?: CloudflareMetadata;
   /** The credential that served (or was refused for) the request. */
-  readonly credential?: Credential;
+  readonly credential?: EmulatorCredential;
   /** `cf-aig-cache-status` sent back (Cloudflare routes). */
   readonly cacheStatus?: 'HIT' | 'MISS';
   /** The fault applied, from a rule or the `x-emulator-fault` header. */

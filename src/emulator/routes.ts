@@ -1,5 +1,5 @@
 /** The two APIs the emulator answers. */
-export type Endpoint = 'chat.completions' | 'embeddings';
+export type EmulatorEndpoint = 'chat.completions' | 'embeddings';
 
 /** A matched API route. */
 export type EmulatorRoute =
@@ -11,13 +11,13 @@ export type EmulatorRoute =
       /** The `{gatewayId}` path segment. */
       gatewayId: string;
       /** Which API. */
-      endpoint: Endpoint;
+      endpoint: EmulatorEndpoint;
     }
   | {
       /** Any other OpenAI-compatible route (Vercel, OpenRouter, a local server, ...). */
       kind: 'openai-compatible';
       /** Which API. */
-      endpoint: Endpoint;
+      endpoint: EmulatorEndpoint;
     };
 
 const cloudflarePattern = /^\/v1\/([^/]+)\/([^/]+)\/compat\/(chat\/completions|embeddings)$/;

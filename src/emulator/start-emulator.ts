@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Admission, admitRequest } from './admit-request.ts';
-import type { CloudflareOptions } from './cloudflare-auth.ts';
+import type { EmulatorCloudflareOptions } from './cloudflare-auth.ts';
 import {
   createChatCompletion,
   createChatCompletionChunks,
@@ -47,7 +47,7 @@ export type EmulatorOptions = {
    */
   allowMissingApiKey?: boolean;
   /** Cloudflare AI Gateway emulation: gateways, their auth and stored keys. @default {} */
-  cloudflare?: CloudflareOptions;
+  cloudflare?: EmulatorCloudflareOptions;
   /**
    * Fixed delay before every admitted request's answer, in milliseconds (e.g. for benchmarks).
    * Added to any `delay` fault. @default 0
