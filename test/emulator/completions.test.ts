@@ -241,15 +241,15 @@ describe('embeddings', () => {
 
 describe('latency', () => {
   it('delays responses by latencyMs, overridden per model', async () => {
-    const slow = await startEmulator({ latencyMs: 150, modelLatencyMs: { 'openai/fast': 0 } });
+    const slow = await startEmulator({ latencyMs: 250, modelLatencyMs: { 'openai/fast': 0 } });
     try {
       const client = createCloudflareClient({ emulator: slow });
       let started = performance.now();
       await client.chat.completions.create({ model: 'openai/slow', messages: userMessage('x') });
-      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(240);
       started = performance.now();
       await client.chat.completions.create({ model: 'openai/fast', messages: userMessage('x') });
-      expect(performance.now() - started).toBeLessThan(100);
+      expect(performance.now() - started).toBeLessThan(150);
     } finally {
       await slow.close();
     }
