@@ -51,7 +51,14 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       source: text,
       ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
       // Even text yaml could not parse has secrets on the lines its errors point at.
-      ...(parsed.document === undefined ? {} : { secretRanges: findSecretRanges(parsed.document) }),
+      ...(parsed.document === undefined
+        ? {}
+        : {
+            // `{ key: ${VAR} }` leaves yaml a lone `$` before the `{`: no secret, and the cause.
+            secretRanges: findSecretRanges(parsed.document).filter(
+              ([from, to]) => !(text.slice(from, to) === '$' && text[to] === '{'),
+            ),
+          }),
     });
   }
   const source = parsed.source;

@@ -106,6 +106,9 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
       version: '1.2',
       schema: 'core',
       merge: false,
+      // `!!binary`, `!!timestamp`, `!!set`, `!!omap` and `!!pairs` would otherwise resolve under
+      // any schema, to values no config needs (Buffer, Date, Set, Map): unknown tags instead.
+      resolveKnownTags: false,
       uniqueKeys: true,
       strict: true,
       stringKeys: true,
@@ -221,6 +224,7 @@ function findExcessiveNesting(text: string, maxDepth: number): number | undefine
     const char = text[index] as string;
     if (quote !== undefined) {
       if (char === '\\' && quote === '"') index += 1;
+      else if (char === "'" && quote === "'" && text[index + 1] === "'") index += 1;
       else if (char === quote) quote = undefined;
       previous = char;
       continue;
