@@ -32,8 +32,13 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
     helpers.set(specifier, name);
     return name;
   });
+  // CommonJS interop differs between Node (default = module.exports) and bundlers that honour
+  // __esModule (default = exports.default); accept both shapes.
   const imports = [...helpers]
-    .map(([specifier, name]) => `import ${name} from "${specifier}.js";`)
+    .map(
+      ([specifier, name]) =>
+        `import * as ${name}Module from "${specifier}.js";\nconst ${name} = { default: ${name}Module.default?.default ?? ${name}Module.default };`,
+    )
     .join('\n');
 
   const types = await compile(schemaForTypes as never, 'SwitchyardConfig', {

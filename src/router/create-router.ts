@@ -10,7 +10,7 @@ import { createClientPool } from './client-pool.ts';
 import { type AttemptContext, type AttemptResult, executePlan } from './execute-plan.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
-import { type CommittedStream, continueStream, readToCommit } from './stream-attempt.ts';
+import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
 import type {
   RouteInfo,
   Router,
@@ -84,24 +84,22 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       const promise = Promise.resolve().then(() =>
         run<CommittedStream>(params.model, requestOptions, async (context) => {
           const client = pool.get(context.target.setup);
-          const startedAt = performance.now();
           const body = {
             ...context.target.body,
             ...params,
             model: context.target.upstream.model,
             stream: true as const,
           };
-          const { data, response } = await client.chat.completions
-            .create(body, requestOptionsFor(context, requestOptions?.headers))
-            .withResponse();
-          const committed = await readToCommit({
-            stream: data,
+          const committed = await openToCommit({
+            open: () =>
+              client.chat.completions
+                .create(body, requestOptionsFor(context, requestOptions?.headers))
+                .withResponse(),
             controller: context.attemptController,
             firstTokenMs: context.plan.timeouts.firstTokenMs,
             idleMs: context.plan.timeouts.idleMs,
-            startedAt,
           });
-          return { value: committed, response, keepAlive: true };
+          return { value: committed, response: committed.response, keepAlive: true };
         }).then((result) => {
           const stream = new Stream<Chunk>(
             () =>

@@ -22,24 +22,27 @@ export type CommittedStream = {
   readonly ended: boolean;
 };
 
-/** Options of {@link readToCommit}. */
-export type ReadToCommitOptions = {
-  stream: Stream<Chunk>;
+/** Options of {@link openToCommit}. */
+export type OpenToCommitOptions = {
+  /** Sends the request; resolves with the SDK stream once response headers arrive. */
+  open: () => Promise<{ data: Stream<Chunk>; response: Response }>;
   /** Aborts the attempt (and the SDK's request) with a reason. */
   controller: AbortController;
-  /** Longest wait for the first content chunk, from the start of the attempt, ms. */
+  /** Longest wait for the first content chunk, from sending the request, ms. */
   firstTokenMs: number | undefined;
-  /** Longest gap between chunks, ms. */
+  /** Longest gap between chunks (before the first one: after the headers), ms. */
   idleMs: number;
-  /** When the attempt started (performance.now()). */
-  startedAt: number;
 };
 
-/** Reads chunks until the first one with content; throws `PreCommitStreamError` on any failure before it. */
-export async function readToCommit(options: ReadToCommitOptions): Promise<CommittedStream> {
-  const { stream, controller } = options;
-  const iterator = stream[Symbol.asyncIterator]();
-  const buffered: Chunk[] = [];
+/**
+ * Sends a streaming request and reads it until the first chunk with content. Any failure
+ * before that point throws, so the attempt can be retried or passed to the next target.
+ */
+export async function openToCommit(
+  options: OpenToCommitOptions,
+): Promise<CommittedStream & { response: Response }> {
+  const { controller } = options;
+  // The first-token limit covers the wait for headers too: a slow first byte is a slow first token.
   const firstTokenTimer =
     options.firstTokenMs === undefined
       ? undefined
@@ -50,25 +53,41 @@ export async function readToCommit(options: ReadToCommitOptions): Promise<Commit
                 errorClass: 'timeout',
               }),
             ),
-          Math.max(0, options.firstTokenMs - (performance.now() - options.startedAt)),
+          options.firstTokenMs,
         );
+  // Before the first chunk the idle limit also covers the wait for response headers.
+  const onIdle = () =>
+    controller.abort(
+      new PreCommitStreamError(`no data for ${options.idleMs} ms`, { errorClass: 'timeout' }),
+    );
+  let idleTimer = setTimeout(onIdle, options.idleMs);
   try {
+    const { data, response } = await options.open();
+    const iterator = data[Symbol.asyncIterator]();
+    const buffered: Chunk[] = [];
     for (;;) {
-      const next = await withIdleTimeout({ iterator, controller, idleMs: options.idleMs });
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(onIdle, options.idleMs);
+      const next = await iterator.next();
+      // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
+      if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       if (next.done === true) {
-        if (buffered.some(hasFinishReason)) return { buffered, iterator, ended: true };
+        if (buffered.some(hasFinishReason)) return { buffered, iterator, ended: true, response };
         throw new PreCommitStreamError('the stream ended before any content', {
           errorClass: 'interrupted_stream',
         });
       }
       buffered.push(next.value);
-      if (isContentChunk(next.value)) return { buffered, iterator, ended: false };
+      if (isContentChunk(next.value)) return { buffered, iterator, ended: false, response };
     }
   } catch (error) {
     const reason = controller.signal.reason;
     if (reason instanceof PreCommitStreamError) throw reason;
+    // Otherwise an HTTP error, or a failure inside the stream (an error event, a malformed
+    // chunk, a cut) before any content: the caller classifies it.
     throw error;
   } finally {
+    clearTimeout(idleTimer);
     if (firstTokenTimer !== undefined) clearTimeout(firstTokenTimer);
   }
 }
@@ -122,6 +141,17 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
             chunks,
             cause: reason instanceof Error ? reason : error,
             reason: describe(reason ?? error),
+          });
+        }
+        const reason = controller.signal.reason;
+        if (reason instanceof RouterError) throw reason; // the caller aborted
+        if (reason instanceof Error) {
+          throw interrupted({
+            ...options,
+            partialContent,
+            chunks,
+            cause: reason,
+            reason: reason.message,
           });
         }
         if (next.done === true) break;
