@@ -99,13 +99,13 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
 
   // One controller for the call: the caller's signals and the deadline abort it.
   const call = new AbortController();
-  const deadlineTimer = setTimeout(() => {
+  const expire = () =>
     call.abort(
       new RouterError(`${plan.model}: deadline of ${totalMs} ms exceeded`, {
         code: 'DEADLINE_EXCEEDED',
       }),
     );
-  }, totalMs);
+  const deadlineTimer = setTimeout(expire, totalMs);
   const unlinks: (() => void)[] = [];
   for (const signal of options.signals) {
     if (signal === undefined) continue;
@@ -144,13 +144,17 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       const outcome = await pRetry(
         async (attemptNumber) => {
           const started = performance.now();
-          const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, deadline - started));
+          const remaining = deadline - started;
+          const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, remaining));
           const attemptController = new AbortController();
+          // An attempt cut short by the deadline ends the call, not just the attempt.
           const attemptTimer = setTimeout(
             () =>
-              attemptController.abort(
-                new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
-              ),
+              timeoutMs >= remaining
+                ? expire()
+                : attemptController.abort(
+                    new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
+                  ),
             timeoutMs,
           );
           const onCallAbort = () => attemptController.abort(call.signal.reason);
