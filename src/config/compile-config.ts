@@ -187,6 +187,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     aliases: aliasInputs,
     upstreams: new Set(entriesOf(config.upstreams ?? {}).map(([name]) => name)),
     gateways,
+    gatewayNames,
     report,
   });
 
@@ -799,9 +800,11 @@ function resolveChains(options: {
   aliases: ReadonlyMap<string, NormalizedAlias>;
   upstreams: ReadonlySet<string>;
   gateways: ReadonlyMap<string, GatewayRoute>;
+  /** Every declared gateway, including those that failed to compile. */
+  gatewayNames: readonly string[];
   report: Report;
 }): Map<string, ChainTarget[]> {
-  const { aliases, upstreams, gateways, report } = options;
+  const { aliases, upstreams, gateways, gatewayNames, report } = options;
   const chains = new Map<string, ChainTarget[]>();
   const failed = new Set<string>();
   const known = [...upstreams, ...aliases.keys()];
@@ -846,7 +849,12 @@ function resolveChains(options: {
         const gateway = reference.slice(0, colon);
         const model = reference.slice(colon + 1);
         if (!gateways.has(gateway)) {
-          const names = [...gateways.keys()];
+          // A declared gateway that failed to compile has its own issue already.
+          if (gatewayNames.includes(gateway)) {
+            ok = false;
+            return;
+          }
+          const names = [...gatewayNames];
           report(
             'UNKNOWN_REFERENCE',
             path,

@@ -159,8 +159,18 @@ function findSecretRanges(document: Document.Parsed): [number, number][] {
         'key' in parentPair &&
         isScalar(parentPair.key) &&
         /^(headers|keys)$/.test(String(parentPair.key.value));
-      if (!secretKey.test(name) && !underSecretMap) return;
       const value = pair.value;
+      // A URL can carry credentials too: `https://user:key@host`, `?key=...`.
+      if (
+        /^(baseURL|url)$/.test(name) &&
+        isScalar(value) &&
+        value.range &&
+        /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@|[?#]/i.test(String(value.value))
+      ) {
+        ranges.push([value.range[0], value.range[1]]);
+        return;
+      }
+      if (!secretKey.test(name) && !underSecretMap) return;
       if (isMap(value) && /^(auth|keys)$/.test(name) && !underSecretMap) {
         for (const item of value.items) {
           if (isScalar(item.value) && item.value.range)
