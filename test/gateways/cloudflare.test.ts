@@ -174,7 +174,7 @@ models:
     for (const alias of ['llama', 'support', 'dotted']) {
       await router.chat.completions.create({ model: alias, messages: user('hi') });
     }
-    expect(emulator.requests.map((request) => (request.body as { model: string }).model)).toEqual([
+    expect(emulator.requests.map((request) => request.model)).toEqual([
       'workers-ai/@cf/meta/llama-3.1-8b-instruct',
       'dynamic/support',
       'openai/gpt-4.1-mini-2025-04-14',
@@ -227,7 +227,7 @@ models:
   it('the request cannot change the model string sent: the alias is replaced by the upstream model', async () => {
     const { emulator, router } = await startStandardFixture();
     await router.chat.completions.create({ model: 'cf-open', messages: user('hi') });
-    expect((onlyRequest(emulator).body as { model: string }).model).toBe('openai/gpt-4o-mini');
+    expect(onlyRequest(emulator).model).toBe('openai/gpt-4o-mini');
   });
 });
 
