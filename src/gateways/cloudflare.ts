@@ -18,6 +18,7 @@ export const cloudflareAdapter: GatewayAdapter = {
     if (auth.mode === 'stored-keys') {
       const token = auth.token.reveal();
       return {
+        gateway: gateway.name,
         key: gateway.name,
         apiKey: noKeyPlaceholder,
         baseURL: gateway.baseURL,
@@ -49,6 +50,7 @@ export const cloudflareAdapter: GatewayAdapter = {
     const apiKey = key.reveal();
     const token = auth.mode === 'provider-keys+token' ? auth.token.reveal() : undefined;
     return {
+      gateway: gateway.name,
       key: `${gateway.name}\u0000${provider}`,
       apiKey,
       baseURL: gateway.baseURL,

@@ -11,6 +11,7 @@ export function bearerClientSetup(gateway: GatewayRoute): ClientSetup {
   const { headers, secrets } = staticHeaders(gateway);
   if (gateway.auth.mode !== 'bearer' || gateway.auth.apiKey === undefined) {
     return {
+      gateway: gateway.name,
       key: gateway.name,
       apiKey: noKeyPlaceholder,
       baseURL: gateway.baseURL,
@@ -20,6 +21,7 @@ export function bearerClientSetup(gateway: GatewayRoute): ClientSetup {
   }
   const apiKey = gateway.auth.apiKey.reveal();
   return {
+    gateway: gateway.name,
     key: gateway.name,
     apiKey,
     baseURL: gateway.baseURL,

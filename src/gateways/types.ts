@@ -11,7 +11,9 @@ import type {
 
 /** How to build (or find in the pool) the `openai` client for one upstream. */
 export type ClientSetup = {
-  /** Pool key: one client per gateway and credential. Never contains the secret itself. */
+  /** The gateway's name. */
+  readonly gateway: string;
+  /** One client per gateway and credential: the gateway's name, and the provider where keys differ by provider. */
   readonly key: string;
   /** The bearer key (a placeholder when no `Authorization` header is sent; see `defaultHeaders`). */
   readonly apiKey: string;

@@ -21,17 +21,22 @@ export type ClientPool = {
   get(setup: ClientSetup): OpenAI;
   /** How many clients exist. */
   readonly size: number;
+  /** Drops the clients of gateways not in `names` (after a reload). */
+  retainGateways(names: ReadonlySet<string>): void;
   /** Drops every client. */
   clear(): void;
 };
 
 /** Creates an empty pool. */
 export function createClientPool(options: ClientPoolOptions): ClientPool {
-  const clients = new Map<string, OpenAI>();
+  // Keyed by the client's whole configuration, so a reload that changes a gateway's key or URL
+  // gets a new client while calls in flight keep the old one.
+  const clients = new Map<string, { gateway: string; client: OpenAI }>();
   const customHeaderNames = parseCustomHeaderNames(options.env['OPENAI_CUSTOM_HEADERS']);
   return {
     get(setup) {
-      let client = clients.get(setup.key);
+      const key = JSON.stringify([setup.key, setup.baseURL, setup.apiKey, setup.defaultHeaders]);
+      let client = clients.get(key)?.client;
       if (client === undefined) {
         const neutralised: Record<string, string | null> = {};
         for (const name of customHeaderNames) neutralised[name] = null;
@@ -52,12 +57,17 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
           fetchOptions: { redirect: 'manual' },
           ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
         });
-        clients.set(setup.key, client);
+        clients.set(key, { gateway: setup.gateway, client });
       }
       return client;
     },
     get size() {
       return clients.size;
+    },
+    retainGateways(names) {
+      for (const [key, entry] of clients) {
+        if (!names.has(entry.gateway)) clients.delete(key);
+      }
     },
     clear() {
       clients.clear();

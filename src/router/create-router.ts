@@ -42,7 +42,9 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     env,
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
-  const resolver = createPlanResolver(table);
+  // The current config. A call resolves its plan from the snapshot it starts with, so a reload
+  // never changes a call in flight.
+  let current = { table, resolver: createPlanResolver(table) };
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const health = createHealth(options.health);
@@ -55,7 +57,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     perform: (context: AttemptContext) => Promise<AttemptResult<T>>,
   ) => {
     if (closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
-    const plan = resolver.resolve(model);
+    const plan = current.resolver.resolve(model);
     return executePlan({
       plan,
       perform,
@@ -168,8 +170,19 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
         return toRouterPromise(promise);
       },
     },
-    resolve: (model) => toPublicPlan(resolver.resolve(model)),
-    aliases: () => Object.keys(table.aliases),
+    resolve: (model) => toPublicPlan(current.resolver.resolve(model)),
+    aliases: () => Object.keys(current.table.aliases),
+    reload: (next) => {
+      if (closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
+      const previous = current.table;
+      current = { table: next, resolver: createPlanResolver(next) };
+      // Health carries over for upstreams that did not change; a changed one starts afresh.
+      for (const name of Object.keys(previous.upstreams)) {
+        if (!sameUpstream({ before: previous, after: next, name })) health?.forget(name);
+      }
+      pool.retainGateways(new Set(Object.keys(next.gateways)));
+    },
+    config: () => current.table,
     close: async () => {
       closed = true;
       closing.abort(new RouterError('the router was closed', { code: 'ROUTER_CLOSED' }));
@@ -177,6 +190,19 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     },
   };
   return Object.freeze(router);
+}
+
+/** Whether an upstream, and the gateway it is on, are the same in two tables. */
+function sameUpstream(options: { before: RouteTable; after: RouteTable; name: string }): boolean {
+  const before = options.before.upstreams[options.name];
+  const after = options.after.upstreams[options.name];
+  if (before === undefined || after === undefined) return false;
+  if (before.gateway !== after.gateway || before.model !== after.model) return false;
+  const gatewayBefore = options.before.gateways[before.gateway];
+  const gatewayAfter = options.after.gateways[after.gateway];
+  return (
+    gatewayBefore?.type === gatewayAfter?.type && gatewayBefore?.baseURL === gatewayAfter?.baseURL
+  );
 }
 
 function createHealth(option: RouterOptions['health']): HealthStore | undefined {

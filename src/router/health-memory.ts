@@ -21,6 +21,8 @@ export type HealthStore = {
   recordFailure(upstream: string, failure: { now: number; retryAfterMs?: number }): void;
   /** A probe ended without telling anything (e.g. the caller aborted): let the next call probe. */
   releaseProbe(upstream: string): void;
+  /** Drops what is known of an upstream (its definition changed). */
+  forget(upstream: string): void;
   /** How many upstreams have state. */
   readonly size: number;
 };
@@ -101,6 +103,9 @@ export function createHealthMemory(options: HealthMemoryOptions = {}): HealthSto
         entry.cooldownMs = Math.max(entry.cooldownMs, baseCooldown);
         entry.openUntil = failure.now + entry.cooldownMs;
       }
+    },
+    forget(upstream) {
+      entries.delete(upstream);
     },
     releaseProbe(upstream) {
       const entry = entries.get(upstream);

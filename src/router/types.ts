@@ -9,6 +9,7 @@ import type {
   ErrorClass,
   GatewayType,
   RetryPolicy,
+  RouteTable,
   Timeouts,
 } from '../config/route-table.ts';
 import type { AttemptRecord } from '../errors.ts';
@@ -211,6 +212,15 @@ export type Router = {
   resolve(model: string): Plan;
   /** The alias names, in config order. */
   aliases(): string[];
+  /**
+   * Swaps in a new compiled config, atomically: calls already running finish on the config they
+   * started with; new calls use the new one. Health state carries over for upstreams whose
+   * gateway, model and endpoint did not change. Validate first (`loadConfig` throws on a bad
+   * file, leaving the router as it was).
+   */
+  reload(table: RouteTable): void;
+  /** The config in use. */
+  config(): RouteTable;
   /** Releases clients and timers; later calls fail with `ROUTER_CLOSED`. */
   close(): Promise<void>;
 };
