@@ -180,13 +180,18 @@ function renderExcerpt(options: ExcerptOptions): string[] {
     const from = (match.index ?? 0) + (match[1] ?? '').length;
     cuts.push([from, from + value.trimEnd().length]);
   }
+  // Overlapping cuts (a wide value and a narrower one inside it) merge into their union, so the
+  // narrower one cannot leave the rest of the wide one showing.
+  const merged: [number, number][] = [];
+  for (const [a, b] of cuts.sort((x, y) => x[0] - y[0])) {
+    if (envTemplate.test(original.slice(a, b).trim())) continue; // `${VAR}` shows no secret
+    const last = merged.at(-1);
+    if (last !== undefined && a < last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
   let text = original;
   let column = options.column;
-  const applied: [number, number][] = [];
-  for (const [a, b] of cuts.sort((x, y) => y[0] - x[0])) {
-    if (envTemplate.test(original.slice(a, b).trim())) continue; // `${VAR}` shows no secret
-    if (applied.some(([c, d]) => a < d && b > c)) continue;
-    applied.push([a, b]);
+  for (const [a, b] of merged.reverse()) {
     text = `${text.slice(0, a)}<redacted>${text.slice(b)}`;
     if (column - 1 >= b) column += '<redacted>'.length - (b - a);
     else if (column - 1 > a) column = a + 1;
