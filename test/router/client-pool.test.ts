@@ -212,3 +212,18 @@ describe('route information', () => {
     ]);
   });
 });
+
+describe('router.close()', () => {
+  it('later calls reject with ROUTER_CLOSED and send nothing', async () => {
+    const { emulator, router } = await startStandardFixture();
+    await router.chat.completions.create({ model: 'local', messages: user('before') });
+    await router.close();
+    await expect(
+      router.chat.completions.create({ model: 'local', messages: user('after') }),
+    ).rejects.toMatchObject({ code: 'ROUTER_CLOSED' });
+    await expect(router.embeddings.create({ model: 'local', input: 'x' })).rejects.toMatchObject({
+      code: 'ROUTER_CLOSED',
+    });
+    expect(emulator.requests).toHaveLength(1);
+  });
+});

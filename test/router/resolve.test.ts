@@ -241,6 +241,87 @@ describe('<gateway>:<model> and defaults.gateway', () => {
     expect(emulator.requests).toHaveLength(0);
   });
 
+  it('a Cloudflare direct model whose provider has no key is refused, naming the provider, not the key', () => {
+    const router = routerFromYaml(standardConfigYaml({ cloudflare: url }));
+    let thrown: unknown;
+    try {
+      router.resolve('cf-open:groq/llama-3.3-70b-versatile');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(RouterError);
+    expect((thrown as RouterError).code).toBe('INVALID_REQUEST');
+    expect((thrown as RouterError).message).toContain('"groq"');
+    for (const secret of Object.values(secrets)) {
+      expect((thrown as RouterError).message).not.toContain(secret);
+    }
+  });
+
+  // BUG (src/router/resolve-plan.ts:95, `if (slash <= 0)`): a direct Cloudflare model ending in
+  // "/" passes the router's check, although the config compiler rejects the same string for an
+  // upstream (src/config/compile-config.ts: `slash === model.length - 1`); the request goes out
+  // and the gateway answers 400 invalid_model.
+  it.fails('a Cloudflare direct model with an empty model part ("openai/") is refused like in the config', async () => {
+    const { emulator, router } = await startStandardFixture();
+    expect(() => router.resolve('cf-open:openai/')).toThrow(RouterError);
+    await router.chat.completions
+      .create({ model: 'cf-open:openai/', messages: user('hi') })
+      .catch(() => undefined);
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it('baseURL overrides keep the gateway path: a path prefix and a trailing slash', async () => {
+    const emulator = await startTestEmulator(standardEmulatorOptions());
+    const router = routerFromYaml(`
+version: 1
+gateways:
+  edge:
+    type: cloudflare
+    accountId: acct
+    gatewayId: gw
+    baseURL: "https://ai.example.com/proxy/"
+    auth: { keys: { openai: "\${CF_OPEN_OPENAI_KEY}" } }
+  vercel: { type: vercel, apiKey: "\${VERCEL_KEY}", baseURL: "${emulator.url}/v1/" }
+  default-vercel: { type: vercel, apiKey: "\${VERCEL_KEY}" }
+  default-openrouter: { type: openrouter, apiKey: "\${OPENROUTER_KEY}" }
+  default-cloudflare:
+    type: cloudflare
+    accountId: acct
+    gatewayId: gw
+    auth: { token: "\${CF_STORED_TOKEN}", keys: stored }
+models:
+  edge: edge:openai/gpt-4o-mini
+  vercel: vercel:openai/gpt-4o-mini
+`);
+    expect(router.resolve('edge').targets[0]?.url).toBe(
+      'https://ai.example.com/proxy/v1/acct/gw/compat/chat/completions',
+    );
+    expect(router.resolve('default-vercel:m').targets[0]?.url).toBe(
+      'https://ai-gateway.vercel.sh/v1/chat/completions',
+    );
+    expect(router.resolve('default-openrouter:m').targets[0]?.url).toBe(
+      'https://openrouter.ai/api/v1/chat/completions',
+    );
+    expect(router.resolve('default-cloudflare:openai/m').targets[0]?.url).toBe(
+      'https://gateway.ai.cloudflare.com/v1/acct/gw/compat/chat/completions',
+    );
+    await router.chat.completions.create({ model: 'vercel', messages: user('hi') });
+    expect(onlyRequest(emulator).path).toBe('/v1/chat/completions');
+  });
+
+  it('defaults.gateway sends OpenRouter-style names with ":" verbatim', async () => {
+    const emulator = await startTestEmulator(standardEmulatorOptions());
+    const router = routerFromYaml(
+      `${standardConfigYaml({ cloudflare: emulator.url })}  gateway: openrouter\n`,
+    );
+    await router.chat.completions.create({
+      model: 'meta-llama/llama-3.3-70b-instruct:free',
+      messages: user('hi'),
+    });
+    expect(onlyRequest(emulator).model).toBe('meta-llama/llama-3.3-70b-instruct:free');
+    expect(onlyRequest(emulator).path).toBe('/api/v1/chat/completions');
+  });
+
   it('defaults.gateway routes bare names to that gateway; aliases still win', async () => {
     const emulator = await startTestEmulator(standardEmulatorOptions());
     const router = routerFromYaml(
