@@ -1,0 +1,169 @@
+/**
+ * The offline demo (`npm run demo`): the main job, with no keys and no network beyond loopback.
+ *
+ * 1. Starts the gateway emulator on 127.0.0.1.
+ * 2. Loads config.example.yaml as written, with its `${SWITCHYARD_*_BASE_URL}` variables pointed
+ *    at the emulator and placeholder credentials for every other variable.
+ * 3. Streams an answer through the alias `fast`.
+ * 4. Makes `fast`'s primary fail (503), calls again, and prints the attempt log: the fallback
+ *    serves the answer.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import {
+  type EmulatedGatewayOptions,
+  type Emulator,
+  startEmulator,
+} from '../src/emulator/index.ts';
+import { type AttemptRecord, createRouter, loadConfig, type RouteTable } from '../src/index.ts';
+
+const configPath =
+  process.argv[2] ?? fileURLToPath(new URL('../config.example.yaml', import.meta.url));
+const alias = process.argv[3] ?? 'fast';
+const tty = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
+const bold = (text: string) => (tty ? `\u001b[1m${text}\u001b[22m` : text);
+const dim = (text: string) => (tty ? `\u001b[2m${text}\u001b[22m` : text);
+const green = (text: string) => (tty ? `\u001b[32m${text}\u001b[39m` : text);
+const yellow = (text: string) => (tty ? `\u001b[33m${text}\u001b[39m` : text);
+
+/** Environment for the example config: base URLs → the emulator, other variables → placeholders. */
+function demoEnv(text: string, emulatorURL: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const match of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g)) {
+    const [, name = '', fallback] = match;
+    if (/_BASE_URL$/.test(name)) {
+      // Keep the public default's path (e.g. /api/v1 for OpenRouter) on the emulator's origin.
+      const path = fallback === undefined ? '' : new URL(fallback).pathname.replace(/\/$/, '');
+      env[name] = `${emulatorURL}${path}`;
+    } else if (fallback === undefined) {
+      env[name] = `demo-${name.toLowerCase().replace(/_/g, '-')}`;
+    }
+  }
+  return env;
+}
+
+/** The emulator's Cloudflare gateways, with the auth the config expects (tokens, stored keys). */
+function emulatedGateways(table: RouteTable): Record<string, EmulatedGatewayOptions> {
+  const gateways: Record<string, EmulatedGatewayOptions> = {};
+  for (const gateway of Object.values(table.gateways)) {
+    if (gateway.type !== 'cloudflare') continue;
+    const match = /\/v1\/([^/]+)\/([^/]+)\/compat$/.exec(new URL(gateway.baseURL).pathname);
+    if (match === null) continue;
+    const providers = Object.values(table.upstreams)
+      .filter((upstream) => upstream.gateway === gateway.name && upstream.provider !== undefined)
+      .map((upstream) => upstream.provider as string);
+    const auth = gateway.auth;
+    gateways[`${match[1]}/${match[2]}`] =
+      auth.mode === 'stored-keys'
+        ? { token: auth.token.reveal(), storedKeys: [...new Set(providers)] }
+        : auth.mode === 'provider-keys+token'
+          ? { token: auth.token.reveal() }
+          : {};
+  }
+  return gateways;
+}
+
+function printAttempts(attempts: readonly AttemptRecord[]): void {
+  const header = [
+    '#'.padStart(2),
+    'upstream'.padEnd(20),
+    'gateway'.padEnd(14),
+    'status',
+    'class'.padEnd(12),
+    'decision',
+    'wait'.padEnd(7),
+    'time',
+  ];
+  console.log(dim(`  ${header.join('  ')}`));
+  attempts.forEach((attempt, index) => {
+    const row = [
+      String(index + 1).padStart(2),
+      attempt.upstream.padEnd(20),
+      attempt.gateway.padEnd(14),
+      String(attempt.status ?? '—').padEnd(6),
+      (attempt.errorClass ?? '').padEnd(12),
+      attempt.decision.padEnd(8),
+      `${attempt.waitMs}ms`.padEnd(7),
+      `${Math.round(attempt.durationMs)}ms`,
+    ].join('  ');
+    console.log(`  ${attempt.decision === 'success' ? green(row) : yellow(row)}`);
+  });
+}
+
+const text = readFileSync(configPath, 'utf8');
+parse(text); // fail early, with yaml's own message, if the file is not YAML at all
+
+// The emulator's address goes into the config, and the config's auth into the emulator: start
+// once to get a free port, then again on that port with the gateways' auth rules.
+const probe = await startEmulator({ port: 0 });
+const port = probe.port;
+await probe.close();
+const env = demoEnv(text, `http://127.0.0.1:${port}`);
+const table = loadConfig(configPath, { env });
+const emulator: Emulator = await startEmulator({
+  port,
+  cloudflare: { gateways: emulatedGateways(table) },
+});
+const router = createRouter(table, { env: {}, health: false });
+
+try {
+  const plan = router.resolve(alias);
+  const primary = plan.targets[0];
+  if (primary === undefined || plan.targets.length < 2) {
+    throw new Error(
+      `the demo needs an alias with a fallback; "${alias}" has ${plan.targets.length} target(s)`,
+    );
+  }
+  console.log(bold(`Switchyard demo — offline, through the gateway emulator at ${emulator.url}`));
+  console.log(
+    dim(
+      `config: ${table.source} (${Object.keys(table.gateways).length} gateways, ${Object.keys(table.aliases).length} aliases)`,
+    ),
+  );
+  console.log(
+    dim(
+      `alias "${alias}": ${plan.targets.map((target) => `${target.upstream} (${target.gateway})`).join(' → ')}`,
+    ),
+  );
+
+  console.log(`\n${bold('1. A streamed answer through')} ${bold(alias)}`);
+  const streamed = await router.chat.completions
+    .create({
+      model: alias,
+      stream: true,
+      messages: [
+        { role: 'user', content: 'Explain in one sentence why a router needs fallbacks.' },
+      ],
+    })
+    .withRoute();
+  process.stdout.write('  ');
+  for await (const chunk of streamed.data)
+    process.stdout.write(chunk.choices[0]?.delta?.content ?? '');
+  process.stdout.write('\n');
+  console.log(
+    dim(
+      `  served by ${streamed.route.upstream} via ${streamed.route.gateway}; cf-aig-log-id ${streamed.route.gatewayIds['cf-aig-log-id'] ?? '—'}`,
+    ),
+  );
+
+  console.log(`\n${bold('2. The primary fails (503); the same alias falls back')}`);
+  emulator.inject({
+    match: { model: primary.model },
+    fault: { type: 'status', status: 503, message: 'primary is down (injected by the demo)' },
+  });
+  const fallback = await router.chat.completions
+    .create({ model: alias, messages: [{ role: 'user', content: 'Are you still there?' }] })
+    .withRoute();
+  console.log(`  ${fallback.data.choices[0]?.message.content ?? ''}`);
+  console.log(
+    dim(`  served by ${fallback.route.upstream} via ${fallback.route.gateway}; attempt log:`),
+  );
+  printAttempts(fallback.route.attempts);
+
+  const sent = emulator.requests.length;
+  console.log(`\n${green('✓')} ${sent} requests, all to 127.0.0.1; no key and no network used.`);
+} finally {
+  await router.close();
+  await emulator.close();
+}

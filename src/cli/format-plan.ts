@@ -1,0 +1,95 @@
+/**
+ * `switchyard plan`: a plan as readable text, with the worst case (requests and time) and
+ * warnings about targets the deadline can never reach.
+ */
+import { formatDuration } from '../config/duration.ts';
+import type { Plan } from '../router/types.ts';
+import type { Paint } from './output.ts';
+
+/** A warning about a plan. */
+export type PlanWarning = { readonly target: number; readonly message: string };
+
+/**
+ * Targets that cannot be reached within the deadline when every earlier target times out on
+ * every attempt (the worst case the chain exists for).
+ */
+export function findPlanWarnings(plan: Plan): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  const { retry, timeouts } = plan;
+  let waits = 0;
+  for (let attempt = 1; attempt < retry.attempts; attempt += 1) {
+    waits += Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** (attempt - 1));
+  }
+  const perTarget = retry.attempts * timeouts.attemptMs + waits;
+  plan.targets.forEach((target, index) => {
+    const before = index * perTarget;
+    if (index > 0 && before >= timeouts.totalMs) {
+      warnings.push({
+        target: index,
+        message: `target ${index + 1} (${target.upstream}) is never reached when earlier targets time out: they can take ${formatDuration(before)}, the deadline is ${formatDuration(timeouts.totalMs)}. Lower timeout.attempt or retry.attempts, or raise timeout.total.`,
+      });
+    }
+  });
+  return warnings;
+}
+
+/** The plan as text. */
+export function formatPlan(options: { plan: Plan; paint: Paint }): string {
+  const { plan, paint } = options;
+  const { retry, timeouts } = plan;
+  const lines: string[] = [];
+  const kind =
+    plan.kind === 'alias'
+      ? 'alias'
+      : plan.kind === 'direct'
+        ? 'direct gateway call'
+        : 'default gateway';
+  lines.push(
+    `${paint.bold(plan.model)} ${paint.dim(`(${kind}, ${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'})`)}`,
+  );
+  plan.targets.forEach((target, index) => {
+    lines.push('');
+    lines.push(
+      `  ${index + 1}. ${paint.cyan(target.upstream)}  ${target.gateway} (${target.gatewayType}, ${target.authMode})`,
+    );
+    lines.push(`     model    ${target.model}`);
+    lines.push(`     url      ${target.url}`);
+    const headers = Object.entries(target.headers);
+    if (headers.length > 0)
+      lines.push(
+        `     headers  ${headers.map(([name, value]) => `${name}: ${value}`).join('\n              ')}`,
+      );
+    if (Object.keys(target.body).length > 0)
+      lines.push(`     body     ${JSON.stringify(target.body)}`);
+    if (target.gatewayAttempts > 1)
+      lines.push(
+        `     gateway  retries inside Cloudflare: up to ${target.gatewayAttempts} attempts per request`,
+      );
+  });
+  lines.push('');
+  const backoff =
+    retry.attempts > 1
+      ? `, backoff ${formatDuration(retry.initialDelayMs)} ×${retry.factor} up to ${formatDuration(retry.maxDelayMs)}${retry.jitter ? ' with jitter' : ''}`
+      : '';
+  lines.push(
+    `  retry     ${retry.attempts} attempt${retry.attempts === 1 ? '' : 's'} per target${backoff}`,
+  );
+  const extra = [
+    `attempt ${formatDuration(timeouts.attemptMs)}`,
+    ...(timeouts.firstTokenMs === undefined
+      ? []
+      : [`first token ${formatDuration(timeouts.firstTokenMs)}`]),
+    `stream idle ${formatDuration(timeouts.idleMs)}`,
+  ];
+  lines.push(`  timeout   ${formatDuration(timeouts.totalMs)} for the call (${extra.join(', ')})`);
+  const policy = Object.entries(plan.policy)
+    .map(([errorClass, action]) => `${errorClass}→${action}`)
+    .join(', ');
+  lines.push(`  policy    ${policy}`);
+  lines.push(
+    `  worst case ${plan.worstCase.requests} request${plan.worstCase.requests === 1 ? '' : 's'}, ${formatDuration(plan.worstCase.timeMs)}`,
+  );
+  for (const warning of findPlanWarnings(plan))
+    lines.push('', `  ${paint.yellow('warning:')} ${warning.message}`);
+  return `${lines.join('\n')}\n`;
+}
