@@ -5,12 +5,8 @@
  * talks to the real emulator.
  */
 import { onTestFinished } from 'vitest';
-import { compileConfig } from '../../src/config/compile-config.ts';
-import type { SwitchyardConfig } from '../../src/config/config.generated.ts';
-import { interpolateEnv } from '../../src/config/interpolate-env.ts';
 import { parseConfig } from '../../src/config/parse-config.ts';
 import type { RouteTable } from '../../src/config/route-table.ts';
-import { defaultYamlLimits, parseYamlSource } from '../../src/config/yaml-source.ts';
 import {
   type Emulator,
   type EmulatorOptions,
@@ -176,46 +172,9 @@ export const standardAliases = [
   'local-open',
 ] as const;
 
-/**
- * Whether `parseConfig` runs under this test loader. The generated ajv validator
- * (`src/internal/validate-config.generated.ts`) default-imports `ajv/dist/runtime/ucs2length.js`
- * and calls `.default` on it; under an ESM-interop loader (vitest/Vite, esbuild, Wrangler) the
- * default import already is the function, so `.default` is undefined and `parseConfig` throws
- * `TypeError: func2 is not a function` on any config with a string-length check. Reported as a
- * src bug; probed here with a minimal config so these tests use `parseConfig` once it is fixed.
- */
-export const parseConfigWorks: boolean = (() => {
-  try {
-    parseConfig(
-      'version: 1\ngateways:\n  g: { type: openai-compatible, baseURL: "http://127.0.0.1:9/v1" }\nmodels:\n  a: g:m\n',
-      { env: {} },
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof TypeError) return false;
-    throw error;
-  }
-})();
-
-/**
- * YAML text → route table through `parseConfig`. While `parseConfig` is broken under the test
- * loader (see {@link parseConfigWorks}), the same pipeline runs without the schema check —
- * YAML parse, `${VAR}` expansion, compile — so the router tests still get the real compiled table.
- */
+/** YAML text → route table, through the real `parseConfig` (parse, `${VAR}`, schema, compile). */
 export function compileYaml(text: string, env: Readonly<Record<string, string>>): RouteTable {
-  if (parseConfigWorks) return parseConfig(text, { env });
-  const parsed = parseYamlSource(text, defaultYamlLimits);
-  if (!parsed.ok) throw new Error(`YAML: ${parsed.issues.map((i) => i.message).join('; ')}`);
-  const interpolated = interpolateEnv(parsed.source.document, env);
-  if (interpolated.issues.length > 0) {
-    throw new Error(`env: ${interpolated.issues.map((i) => i.message).join('; ')}`);
-  }
-  const data = parsed.source.document.toJS() as SwitchyardConfig;
-  const compiled = compileConfig({ config: data });
-  if (!compiled.ok) {
-    throw new Error(`config: ${compiled.issues.map((i) => i.message).join('; ')}`);
-  }
-  return compiled.table;
+  return parseConfig(text, { env });
 }
 
 /** A router over a YAML config; closed when the current test finishes. */

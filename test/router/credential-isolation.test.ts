@@ -93,7 +93,7 @@ describe('OPENAI_* environment variables never reach a gateway', () => {
     expect(emulator.requests[0]?.headers).not.toHaveProperty('x-leak');
   });
 
-  // BUG (src/router/client-pool.ts:30): the header names are parsed once, when the router is
+  // BUG (src/router/client-pool.ts:35): the header names are parsed once, when the router is
   // created, but each SDK client reads OPENAI_CUSTOM_HEADERS when it is built (the first call).
   // A variable set in between (late dotenv loading, a test) leaks.
   it.fails('OPENAI_CUSTOM_HEADERS set after createRouter but before the first call is neutralised', async () => {
@@ -105,7 +105,7 @@ describe('OPENAI_* environment variables never reach a gateway', () => {
 });
 
 describe('OPENAI_LOG', () => {
-  // BUG (src/router/client-pool.ts:46, `new OpenAI({...})` sets no `logLevel`/`logger`): the SDK
+  // BUG (src/router/client-pool.ts:48, `new OpenAI({...})` sets no `logLevel`/`logger`): the SDK
   // reads OPENAI_LOG itself, and at `debug` it prints every request header, redacting only the
   // names it knows (authorization, x-api-key, ...). A gateway `headers:` value — a secret in
   // the config language — under any other name (here X-Gateway-Key) is printed in clear.

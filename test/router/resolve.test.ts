@@ -257,7 +257,7 @@ describe('<gateway>:<model> and defaults.gateway', () => {
     }
   });
 
-  // BUG (src/router/resolve-plan.ts:95, `if (slash <= 0)`): a direct Cloudflare model ending in
+  // BUG (src/router/resolve-plan.ts:94, `if (slash <= 0)`): a direct Cloudflare model ending in
   // "/" passes the router's check, although the config compiler rejects the same string for an
   // upstream (src/config/compile-config.ts: `slash === model.length - 1`); the request goes out
   // and the gateway answers 400 invalid_model.
