@@ -30,9 +30,9 @@ type Equal<A, B> =
 type Expect<T extends true> = T;
 
 // The compiled types name exactly what the schema allows.
-export type GatewayTypesMatch = Expect<Equal<GatewayType, Gateway['type']>>;
-export type ErrorClassesMatch = Expect<Equal<ErrorClass, keyof Policy>>;
-export type ActionsMatch = Expect<Equal<ErrorAction, Action>>;
+type GatewayTypesMatch = Expect<Equal<GatewayType, Gateway['type']>>;
+type ErrorClassesMatch = Expect<Equal<ErrorClass, keyof Policy>>;
+type ActionsMatch = Expect<Equal<ErrorAction, Action>>;
 // Every Cloudflare option, and routing/attribution, has a compiled counterpart (durations renamed
 // with their unit).
 type CompiledName<K> = K extends 'cacheTtl'
@@ -42,16 +42,24 @@ type CompiledName<K> = K extends 'cacheTtl'
     : K extends 'retryDelay'
       ? 'retryDelayMs'
       : K;
-export type CloudflareOptionsMatch = Expect<
+type CloudflareOptionsMatch = Expect<
   Equal<CompiledName<keyof CloudflareOptions> | 'routing' | 'attribution', keyof TargetOptions>
 >;
-export type AttributionMatches = Expect<
+type AttributionMatches = Expect<
   Equal<keyof Attribution, keyof NonNullable<TargetOptions['attribution']>>
 >;
 // The compiled table keeps `defaults.gateway` a plain name.
-export type DefaultGatewayIsName = Expect<
-  Equal<RouteTable['defaults']['gateway'], string | undefined>
->;
+type DefaultGatewayIsName = Expect<Equal<RouteTable['defaults']['gateway'], string | undefined>>;
+
+/** Each element only type-checks as `true` while the types above agree. */
+const typeChecks: [
+  GatewayTypesMatch,
+  ErrorClassesMatch,
+  ActionsMatch,
+  CloudflareOptionsMatch,
+  AttributionMatches,
+  DefaultGatewayIsName,
+] = [true, true, true, true, true, true];
 
 /** A config using every key of the schema, typed as the public `Config`. */
 const full = {
@@ -164,33 +172,33 @@ const full = {
 } satisfies Config;
 
 // Misspelt or misplaced keys do not type-check.
-export const misspeltTopLevel: Config = {
+const misspeltTopLevel: Config = {
   version: 1,
   gateways: {},
   models: {},
   // @ts-expect-error `defualts` is not a key of Config
   defualts: {},
 };
-export const misspeltRetry: Config['models'] = {
+const misspeltRetry: Config['models'] = {
   // @ts-expect-error `atempts` is not a key of retry
   fast: { targets: ['a'], retry: { atempts: 3 } },
 };
-export const unknownGatewayType: Config['gateways'] = {
+const unknownGatewayType: Config['gateways'] = {
   // @ts-expect-error `azure` is not a gateway type
   g: { type: 'azure', apiKey: 'k' },
 };
-export const cloudflareWithApiKey: Config['gateways'] = {
+const cloudflareWithApiKey: Config['gateways'] = {
   // @ts-expect-error Cloudflare gateways take auth, not apiKey
   g: { type: 'cloudflare', accountId: 'a', gatewayId: 'g', auth: { keys: 'stored' }, apiKey: 'k' },
 };
-export const wrongAction: Config['models'] = {
+const wrongAction: Config['models'] = {
   // @ts-expect-error `skip` is not an action
   fast: { targets: ['a'], policy: { auth: 'skip' } },
 };
 // @ts-expect-error a Vercel routing has no OpenRouter-only keys
-export const vercelRoutingWithIgnore: VercelRouting = { ignore: ['x'] };
+const vercelRoutingWithIgnore: VercelRouting = { ignore: ['x'] };
 // @ts-expect-error `dataCollection` is allow or deny
-export const badDataCollection: OpenrouterRouting = { dataCollection: 'maybe' };
+const badDataCollection: OpenrouterRouting = { dataCollection: 'maybe' };
 
 describe('the Config type', () => {
   it('describes configs the schema accepts: the typed literal is valid', () => {
@@ -216,7 +224,16 @@ describe('the Config type', () => {
     ]);
   });
 
+  it('holds the type-level checks (they fail npm run typecheck, not this test)', () => {
+    expect(typeChecks).toEqual([true, true, true, true, true, true]);
+  });
+
   it('is rejected at run time where the types reject it', () => {
+    const { vercel, openrouter } = full.gateways;
+    const routedVercel = { ...vercel, options: { routing: vercelRoutingWithIgnore } };
+    expect(validateConfig({ ...full, gateways: { vercel: routedVercel } })).not.toEqual([]);
+    const routedOpenrouter = { ...openrouter, options: { routing: badDataCollection } };
+    expect(validateConfig({ ...full, gateways: { openrouter: routedOpenrouter } })).not.toEqual([]);
     expect(validateConfig(misspeltTopLevel).map((issue) => issue.code)).toContain(
       'SCHEMA_UNKNOWN_KEY',
     );
