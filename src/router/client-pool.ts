@@ -32,14 +32,22 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
   // Keyed by the client's whole configuration, so a reload that changes a gateway's key or URL
   // gets a new client while calls in flight keep the old one.
   const clients = new Map<string, { gateway: string; client: OpenAI }>();
-  const customHeaderNames = parseCustomHeaderNames(options.env['OPENAI_CUSTOM_HEADERS']);
   return {
     get(setup) {
       const key = JSON.stringify([setup.key, setup.baseURL, setup.apiKey, setup.defaultHeaders]);
       let client = clients.get(key)?.client;
       if (client === undefined) {
+        // The SDK reads OPENAI_CUSTOM_HEADERS from the real process environment when a client is
+        // built, whatever `env` the router was given: read both, at that same moment.
+        const live = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+          .process?.env;
         const neutralised: Record<string, string | null> = {};
-        for (const name of customHeaderNames) neutralised[name] = null;
+        for (const source of [
+          options.env['OPENAI_CUSTOM_HEADERS'],
+          live?.['OPENAI_CUSTOM_HEADERS'],
+        ]) {
+          for (const name of parseCustomHeaderNames(source)) neutralised[name] = null;
+        }
         // The SDK applies OPENAI_CUSTOM_HEADERS after its own auth header, so an Authorization
         // there would replace this gateway's key: restate the key instead of removing it.
         if ('authorization' in neutralised && setup.apiKey !== noKeyPlaceholder) {

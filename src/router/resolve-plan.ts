@@ -91,7 +91,7 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
     let provider: string | undefined;
     if (gateway.type === 'cloudflare') {
       const slash = upstreamModel.indexOf('/');
-      if (slash <= 0) {
+      if (slash <= 0 || slash === upstreamModel.length - 1) {
         throw new RouterError(
           `[${gateway.name} → ${upstreamModel}] Cloudflare models are provider/model (e.g. openai/gpt-4o-mini)`,
           {

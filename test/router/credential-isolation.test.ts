@@ -86,7 +86,7 @@ describe('OPENAI_* environment variables never reach a gateway', () => {
   // `options.env.OPENAI_CUSTOM_HEADERS`, but the `openai` SDK reads `process.env` itself when a
   // client is built. With `createRouter(table, { env: {...} })` (tests, Workers-style config)
   // the process's OPENAI_CUSTOM_HEADERS goes out unneutralised.
-  it.fails('OPENAI_CUSTOM_HEADERS in process.env is neutralised even when createRouter gets its own env', async () => {
+  it('OPENAI_CUSTOM_HEADERS in process.env is neutralised even when createRouter gets its own env', async () => {
     setProcessEnv({ OPENAI_CUSTOM_HEADERS: 'X-Leak: 1' });
     const { emulator, router } = await startStandardFixture({ router: { env: {} } });
     await router.chat.completions.create({ model: 'local', messages: user('hi') });
@@ -96,7 +96,7 @@ describe('OPENAI_* environment variables never reach a gateway', () => {
   // BUG (src/router/client-pool.ts:35): the header names are parsed once, when the router is
   // created, but each SDK client reads OPENAI_CUSTOM_HEADERS when it is built (the first call).
   // A variable set in between (late dotenv loading, a test) leaks.
-  it.fails('OPENAI_CUSTOM_HEADERS set after createRouter but before the first call is neutralised', async () => {
+  it('OPENAI_CUSTOM_HEADERS set after createRouter but before the first call is neutralised', async () => {
     const { emulator, router } = await startStandardFixture();
     setProcessEnv({ OPENAI_CUSTOM_HEADERS: 'X-Leak: 1' });
     await router.chat.completions.create({ model: 'local', messages: user('hi') });

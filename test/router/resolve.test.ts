@@ -261,7 +261,7 @@ describe('<gateway>:<model> and defaults.gateway', () => {
   // "/" passes the router's check, although the config compiler rejects the same string for an
   // upstream (src/config/compile-config.ts: `slash === model.length - 1`); the request goes out
   // and the gateway answers 400 invalid_model.
-  it.fails('a Cloudflare direct model with an empty model part ("openai/") is refused like in the config', async () => {
+  it('a Cloudflare direct model with an empty model part ("openai/") is refused like in the config', async () => {
     const { emulator, router } = await startStandardFixture();
     expect(() => router.resolve('cf-open:openai/')).toThrow(RouterError);
     await router.chat.completions
