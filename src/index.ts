@@ -2,9 +2,9 @@
  * Switchyard's public API. Everything a user imports is named here; nothing else is public.
  */
 
+// Config: load → parse → validate → compile into a frozen route table.
 export type { SwitchyardConfig as Config } from './config/config.generated.ts';
 export type { ConfigEnv } from './config/interpolate-env.ts';
-// Config: load → parse → validate → compile.
 export { type LoadConfigOptions, loadConfig } from './config/load-config.ts';
 export { type ParseConfigOptions, parseConfig } from './config/parse-config.ts';
 export type {
@@ -65,4 +65,9 @@ export type {
   RouterRequestOptions,
   SuccessState,
 } from './router/types.ts';
+// Credentials in a route table print as [redacted].
 export { Secret } from './secret.ts';
+
+// Intentionally not exported: the client pool, plan resolver, adapters and classification
+// (src/router, src/gateways, src/internal) are implementation. The gateway emulator has its
+// own entry point, `switchyard/emulator`.
