@@ -78,6 +78,40 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     headers: mergeHeaders(context.target.headers, callerHeaders),
   });
 
+  /** The request body for a target: its fields under the caller's, and its own model string. */
+  const bodyFor = <P extends { model: string }>(context: AttemptContext, params: P): P => ({
+    ...context.target.body,
+    ...params,
+    model: context.target.upstream.model,
+  });
+
+  /** A plain (non-streaming) call: one request per attempt, its parsed body as the result. */
+  const callPlain = <T extends object>(
+    model: string,
+    requestOptions: RouterRequestOptions | undefined,
+    send: (
+      client: OpenAI,
+      context: AttemptContext,
+      options: ReturnType<typeof requestOptionsFor>,
+    ) => Promise<{ data: T; response: Response }>,
+  ) =>
+    toRouterPromise(
+      Promise.resolve().then(() =>
+        run<T>(model, requestOptions, async (context) => {
+          const client = pool.get(context.target.setup);
+          const { data, response } = await send(
+            client,
+            context,
+            requestOptionsFor(context, requestOptions?.headers),
+          );
+          return { value: data, response };
+        }).then((result) => {
+          routes.set(result.value, result.route);
+          return { data: result.value, response: result.response, route: result.route };
+        }),
+      ),
+    );
+
   const createChat = (
     params: OpenAI.Chat.ChatCompletionCreateParams,
     requestOptions?: RouterRequestOptions,
@@ -86,12 +120,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       const promise = Promise.resolve().then(() =>
         run<CommittedStream>(params.model, requestOptions, async (context) => {
           const client = pool.get(context.target.setup);
-          const body = {
-            ...context.target.body,
-            ...params,
-            model: context.target.upstream.model,
-            stream: true as const,
-          };
+          const body = { ...bodyFor(context, params), stream: true as const };
           const committed = await openToCommit({
             open: () =>
               client.chat.completions
@@ -122,24 +151,14 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       );
       return toRouterPromise(promise);
     }
-    const promise = Promise.resolve().then(() =>
-      run<OpenAI.Chat.ChatCompletion>(params.model, requestOptions, async (context) => {
-        const client = pool.get(context.target.setup);
-        const body = {
-          ...context.target.body,
-          ...params,
-          model: context.target.upstream.model,
-        } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
-        const { data, response } = await client.chat.completions
-          .create(body, requestOptionsFor(context, requestOptions?.headers))
-          .withResponse();
-        return { value: data, response };
-      }).then((result) => {
-        routes.set(result.value, result.route);
-        return { data: result.value, response: result.response, route: result.route };
-      }),
+    return callPlain(params.model, requestOptions, (client, context, options) =>
+      client.chat.completions
+        .create(
+          bodyFor(context, params) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+          options,
+        )
+        .withResponse(),
     );
-    return toRouterPromise(promise);
   };
 
   const router: Router = {
@@ -149,26 +168,10 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       },
     },
     embeddings: {
-      create(params, requestOptions) {
-        const promise = Promise.resolve().then(() =>
-          run<OpenAI.CreateEmbeddingResponse>(params.model, requestOptions, async (context) => {
-            const client = pool.get(context.target.setup);
-            const body = {
-              ...context.target.body,
-              ...params,
-              model: context.target.upstream.model,
-            };
-            const { data, response } = await client.embeddings
-              .create(body, requestOptionsFor(context, requestOptions?.headers))
-              .withResponse();
-            return { value: data, response };
-          }).then((result) => {
-            routes.set(result.value, result.route);
-            return { data: result.value, response: result.response, route: result.route };
-          }),
-        );
-        return toRouterPromise(promise);
-      },
+      create: (params, requestOptions) =>
+        callPlain(params.model, requestOptions, (client, context, options) =>
+          client.embeddings.create(bodyFor(context, params), options).withResponse(),
+        ),
     },
     resolve: (model) => toPublicPlan(current.resolver.resolve(model)),
     aliases: () => Object.keys(current.table.aliases),
