@@ -31,7 +31,7 @@ describe('docs/errors.md', () => {
     const end = section.indexOf('\n## ', 1);
     const rows = (end === -1 ? section : section.slice(0, end))
       .split('\n')
-      .flatMap((line) => /^\| `([A-Z_]+)` \|/.exec(line)?.[1] ?? []);
+      .flatMap((line) => /^\|\s*`([A-Z_]+)`\s*\|/.exec(line)?.[1] ?? []);
     expect(rows).toEqual(codes);
   });
 });
