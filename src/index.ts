@@ -21,6 +21,15 @@ export type {
   Timeouts,
   UpstreamRoute,
 } from './config/route-table.ts';
+// Hot reload (Node only, like loadConfig).
+export {
+  type ConfigCheckResult,
+  type ConfigReloadErrorState,
+  type ConfigReloadState,
+  type ConfigWatcher,
+  type WatchConfigOptions,
+  watchConfig,
+} from './config/watch-config.ts';
 export type { YamlLimits } from './config/yaml-source.ts';
 // Errors.
 export {
