@@ -19,8 +19,11 @@ import {
 } from '../src/emulator/index.ts';
 import { type AttemptRecord, createRouter, loadConfig, type RouteTable } from '../src/index.ts';
 
-const configPath =
-  process.argv[2] ?? fileURLToPath(new URL('../config.example.yaml', import.meta.url));
+// Shown relative to where the demo runs, as a person would type it.
+const configPath = relative(
+  process.cwd(),
+  process.argv[2] ?? fileURLToPath(new URL('../config.example.yaml', import.meta.url)),
+);
 const alias = process.argv[3] ?? 'fast';
 const tty = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefined;
 const bold = (text: string) => (tty ? `\u001b[1m${text}\u001b[22m` : text);
