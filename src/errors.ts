@@ -79,7 +79,6 @@ export type ConfigIssueCode =
   | 'SCHEMA_UNKNOWN_KEY'
   | 'SCHEMA_VIOLATION'
   | 'UNKNOWN_REFERENCE'
-  | 'NAME_CONFLICT'
   | 'FALLBACK_CYCLE'
   | 'DUPLICATE_TARGET'
   | 'MISSING_CREDENTIAL'
@@ -184,7 +183,8 @@ function renderExcerpt(options: ExcerptOptions): string[] {
   // narrower one cannot leave the rest of the wide one showing.
   const merged: [number, number][] = [];
   for (const [a, b] of cuts.sort((x, y) => x[0] - y[0])) {
-    if (envTemplate.test(original.slice(a, b).trim())) continue; // `${VAR}` shows no secret
+    // `${VAR}` shows no secret, nor does the mode word in `keys: stored`.
+    if (shownAsWritten.test(original.slice(a, b).trim())) continue;
     const last = merged.at(-1);
     if (last !== undefined && a < last[1]) last[1] = Math.max(last[1], b);
     else merged.push([a, b]);
@@ -207,7 +207,7 @@ function renderExcerpt(options: ExcerptOptions): string[] {
   return [`  ${gutter} | ${text}`, `  ${pad} | ${caretPad}^`];
 }
 
-const envTemplate = /^["']?\$\{[A-Za-z_][A-Za-z0-9_]*\}["']?$/;
+const shownAsWritten = /^["']?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|stored)["']?$/;
 const secretPair =
   /([\w-]*(?:key|token|secret|passw|auth|credential|bearer)[\w-]*["']?\s*:\s+)("[^"]*"|'[^']*'|\$\{[^}]*\}|[^\s,{}[\]#"'][^,{}[\]#]*)/gi;
 

@@ -342,7 +342,7 @@ describe('full error messages', () => {
       "stored-keys-without-token.yaml: 1 problem
 
       stored-keys-without-token.yaml:8:7 MISSING_CREDENTIAL gateways.edge.auth: keys: stored needs a gateway token: add token: \${CLOUDFLARE_AIG_TOKEN} (stored keys only work on an authenticated gateway)
-        8 |       keys: <redacted>
+        8 |       keys: stored
           |       ^"
     `);
   });
