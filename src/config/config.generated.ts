@@ -65,10 +65,40 @@ export type SlugList5 = [string, ...(string)[]]
  */
 export type SlugList6 = [string, ...(string)[]]
 /**
+ * Provider slugs to try in order (Vercel and OpenRouter).
+ * 
  * @minItems 1
  * @maxItems 32
  */
 export type SlugList7 = [string, ...(string)[]]
+/**
+ * Restrict to these providers (Vercel and OpenRouter).
+ * 
+ * @minItems 1
+ * @maxItems 32
+ */
+export type SlugList8 = [string, ...(string)[]]
+/**
+ * OpenRouter: never use these providers.
+ * 
+ * @minItems 1
+ * @maxItems 32
+ */
+export type SlugList9 = [string, ...(string)[]]
+/**
+ * Vercel: gateway-side fallback models, tried in order by Vercel.
+ * 
+ * @minItems 1
+ * @maxItems 32
+ */
+export type SlugList10 = [string, ...(string)[]]
+/**
+ * OpenRouter: allowed quantizations (e.g. fp8, int4).
+ * 
+ * @minItems 1
+ * @maxItems 32
+ */
+export type SlugList11 = [string, ...(string)[]]
 /**
  * An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.
  */
@@ -466,15 +496,30 @@ zdr?: boolean
  */
 routing?: {
 order?: SlugList7
-only?: SlugList7
-ignore?: SlugList7
-models?: SlugList7
+only?: SlugList8
+ignore?: SlugList9
+models?: SlugList10
+/**
+ * Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.
+ */
 sort?: string
+/**
+ * OpenRouter: let it try other providers (allow_fallbacks).
+ */
 allowFallbacks?: boolean
+/**
+ * OpenRouter: only providers supporting every request parameter (require_parameters).
+ */
 requireParameters?: boolean
+/**
+ * OpenRouter: whether providers may store data (data_collection).
+ */
 dataCollection?: ("allow" | "deny")
+/**
+ * OpenRouter: only Zero Data Retention endpoints.
+ */
 zdr?: boolean
-quantizations?: SlugList7
+quantizations?: SlugList11
 }
 attribution?: Attribution
 }

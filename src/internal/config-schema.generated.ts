@@ -442,6 +442,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       }
     },
     "slugList": {
+      "description": "A list of provider or model slugs.",
       "type": "array",
       "minItems": 1,
       "maxItems": 32,
@@ -652,38 +653,48 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "additionalProperties": false,
           "properties": {
             "order": {
+              "description": "Provider slugs to try in order (Vercel and OpenRouter).",
               "$ref": "#/definitions/slugList"
             },
             "only": {
+              "description": "Restrict to these providers (Vercel and OpenRouter).",
               "$ref": "#/definitions/slugList"
             },
             "ignore": {
+              "description": "OpenRouter: never use these providers.",
               "$ref": "#/definitions/slugList"
             },
             "models": {
+              "description": "Vercel: gateway-side fallback models, tried in order by Vercel.",
               "$ref": "#/definitions/slugList"
             },
             "sort": {
+              "description": "Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.",
               "type": "string",
               "minLength": 1,
               "maxLength": 32
             },
             "allowFallbacks": {
+              "description": "OpenRouter: let it try other providers (allow_fallbacks).",
               "type": "boolean"
             },
             "requireParameters": {
+              "description": "OpenRouter: only providers supporting every request parameter (require_parameters).",
               "type": "boolean"
             },
             "dataCollection": {
+              "description": "OpenRouter: whether providers may store data (data_collection).",
               "enum": [
                 "allow",
                 "deny"
               ]
             },
             "zdr": {
+              "description": "OpenRouter: only Zero Data Retention endpoints.",
               "type": "boolean"
             },
             "quantizations": {
+              "description": "OpenRouter: allowed quantizations (e.g. fp8, int4).",
               "$ref": "#/definitions/slugList"
             }
           }
