@@ -202,7 +202,9 @@ describe('chat', () => {
     try {
       const result = await run(['chat', 'fast', 'hi', '-c', valid], { CF_TOKEN: 'cli-token' });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('fast: all targets failed after 4 request(s) to 2 upstream(s)');
+      expect(result.stderr).toContain(
+        'fast: all targets failed after 4 request(s) to 2 upstream(s)',
+      );
       expect(result.stdout).toBe('');
     } finally {
       rule.remove();
