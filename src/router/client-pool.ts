@@ -3,7 +3,9 @@
  * is built so that only its own gateway's settings reach the wire: `maxRetries: 0` (the router
  * owns retries), explicit `apiKey` and `baseURL`, `organization`/`project` null (no
  * `OPENAI_ORG_ID`/`OPENAI_PROJECT_ID` leak), headers from `OPENAI_CUSTOM_HEADERS` removed, and
- * redirects not followed (a credentialed request never moves to another origin).
+ * redirects not followed (a credentialed request never moves to another origin). Each client
+ * logs through a logger that blanks its secrets: the SDK's own redaction (`OPENAI_LOG=debug`)
+ * knows `authorization`-like header names, not a gateway's custom secret headers.
  */
 import OpenAI from 'openai';
 import { type ClientSetup, noKeyPlaceholder } from '../gateways/types.ts';
@@ -63,6 +65,7 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
           maxRetries: 0,
           defaultHeaders: { ...neutralised, ...setup.defaultHeaders },
           fetchOptions: { redirect: 'manual' },
+          logger: scrubbingLogger(setup.secrets),
           ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
         });
         clients.set(key, { gateway: setup.gateway, client });
@@ -91,4 +94,74 @@ function parseCustomHeaderNames(value: string | undefined): string[] {
     .filter((line) => line.includes(':'))
     .map((line) => line.slice(0, line.indexOf(':')).trim().toLowerCase())
     .filter((name) => name !== '');
+}
+
+type LogMethod = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * A logger for the SDK that writes to `console` with every occurrence of `secrets` replaced by
+ * `[redacted]`, in strings and inside the objects the SDK logs (request details, headers).
+ */
+function scrubbingLogger(
+  secrets: readonly string[],
+): Record<LogMethod, (...args: unknown[]) => void> {
+  // Longest first, so a secret containing another is blanked whole.
+  const values = [...new Set(secrets)]
+    .filter((value) => value !== '')
+    .sort((a, b) => b.length - a.length);
+  const method =
+    (name: LogMethod) =>
+    (...args: unknown[]) => {
+      console[name](
+        ...args.map((arg) => scrubValue({ value: arg, secrets: values, seen: new WeakMap() })),
+      );
+    };
+  return {
+    error: method('error'),
+    warn: method('warn'),
+    info: method('info'),
+    debug: method('debug'),
+  };
+}
+
+/** A copy of a logged value with secrets blanked; plain data only (at most 32 levels deep). */
+function scrubValue(options: {
+  value: unknown;
+  secrets: readonly string[];
+  seen: WeakMap<object, unknown>;
+  depth?: number;
+}): unknown {
+  const { value, secrets, seen } = options;
+  const depth = options.depth ?? 0;
+  if (typeof value === 'string') {
+    let text = value;
+    for (const secret of secrets) text = text.replaceAll(secret, '[redacted]');
+    return text;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (depth >= 32) return '[redacted: too deep]';
+  const next = (item: unknown) => scrubValue({ value: item, secrets, seen, depth: depth + 1 });
+  if (value instanceof Error) {
+    const copy = new Error(String(next(value.message)));
+    copy.name = value.name;
+    copy.stack = String(next(value.stack ?? ''));
+    seen.set(value, copy);
+    if (value.cause !== undefined) copy.cause = next(value.cause);
+    return copy;
+  }
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    seen.set(value, copy);
+    for (const item of value) copy.push(next(item));
+    return copy;
+  }
+  const entries =
+    value instanceof Headers || value instanceof Map
+      ? [...(value as Iterable<[unknown, unknown]>)]
+      : Object.entries(value);
+  const copy: Record<string, unknown> = {};
+  seen.set(value, copy);
+  for (const [key, item] of entries) copy[String(next(key))] = next(item);
+  return copy;
 }

@@ -105,11 +105,11 @@ describe('OPENAI_* environment variables never reach a gateway', () => {
 });
 
 describe('OPENAI_LOG', () => {
-  // BUG (src/router/client-pool.ts:48, `new OpenAI({...})` sets no `logLevel`/`logger`): the SDK
-  // reads OPENAI_LOG itself, and at `debug` it prints every request header, redacting only the
-  // names it knows (authorization, x-api-key, ...). A gateway `headers:` value — a secret in
-  // the config language — under any other name (here X-Gateway-Key) is printed in clear.
-  it.fails('OPENAI_LOG=debug does not print a configured header secret', async () => {
+  // The SDK reads OPENAI_LOG itself, and at `debug` it prints every request header, redacting
+  // only the names it knows (authorization, x-api-key, ...). A gateway `headers:` value — a
+  // secret in the config language — under any other name (here X-Gateway-Key) was printed in
+  // clear; the client pool now gives each client a logger that blanks its setup's secrets.
+  it('OPENAI_LOG=debug does not print a configured header secret', async () => {
     setProcessEnv({ OPENAI_LOG: 'debug' });
     const emulator = await startTestEmulator({ allowMissingApiKey: true });
     const router = routerFromYaml(`
