@@ -7,6 +7,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { ErrorAction, ErrorClass } from '../config/route-table.ts';
 import { AllTargetsFailedError, type AttemptRecord, RouterError } from '../errors.ts';
+import { scrubError } from '../internal/scrub-secrets.ts';
 import { sleep } from '../internal/sleep.ts';
 import {
   AttemptTimeoutError,
@@ -208,8 +209,11 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
               throw new AbortError(reason);
             }
             const timedOut = attemptController.signal.reason;
-            const cause =
-              timedOut instanceof Error && !(timedOut instanceof RouterError) ? timedOut : error;
+            // A gateway may echo the credential it was sent; nothing relayed from here carries it.
+            const cause = scrubError(
+              timedOut instanceof Error && !(timedOut instanceof RouterError) ? timedOut : error,
+              target.setup.secrets,
+            );
             const errorClass = classifyError(cause);
             failure = decide({
               error: cause,
