@@ -225,11 +225,9 @@ describe('CLI output', () => {
 });
 
 describe('a gateway that echoes the key back', () => {
-  // Bug (reported; src/router/execute-plan.ts and the error classes): the router relays an
-  // upstream's error message verbatim into its own error message, the attempt log
-  // (`AttemptRecord.message`) and hook states. A gateway or proxy that echoes the credential in
-  // its error body ("Incorrect API key provided: sk-...") therefore leaks the configured secret,
-  // although the router knows every secret it sent (`ClientSetup.secrets`) and could blank them.
+  // A gateway or proxy may echo the credential in its error body ("Incorrect API key provided:
+  // sk-..."). The router knows every secret it sent (`ClientSetup.secrets`) and blanks them out
+  // of the relayed error, the attempt log and hook states (src/internal/scrub-secrets.ts).
   it('keeps the echoed secret out of errors and hooks', async () => {
     const emulator = await startEmulator();
     const seen: unknown[] = [];
