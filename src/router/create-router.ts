@@ -48,7 +48,8 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const health = createHealth(options.health);
-  const closing = new AbortController();
+  // Calls in flight, so close() can stop them.
+  const active = new Set<(reason: RouterError) => void>();
   let closed = false;
 
   const run = <T>(
@@ -61,7 +62,11 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     return executePlan({
       plan,
       perform,
-      signals: [requestOptions?.signal ?? undefined, options.signal, closing.signal],
+      signals: [requestOptions?.signal ?? undefined, options.signal],
+      register: (stop) => {
+        active.add(stop);
+        return () => active.delete(stop);
+      },
       ...(requestOptions?.timeout === undefined ? {} : { totalMs: requestOptions.timeout }),
       hooks: options,
       health,
@@ -188,7 +193,9 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     config: () => current.table,
     close: async () => {
       closed = true;
-      closing.abort(new RouterError('the router was closed', { code: 'ROUTER_CLOSED' }));
+      const reason = new RouterError('the router was closed', { code: 'ROUTER_CLOSED' });
+      for (const stop of [...active]) stop(reason);
+      active.clear();
       pool.clear();
     },
   };

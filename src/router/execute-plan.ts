@@ -54,6 +54,12 @@ export type ExecutePlanOptions<T> = {
   perform: (context: AttemptContext) => Promise<AttemptResult<T>>;
   /** The caller's signals (the request's, the router's). */
   signals: readonly (AbortSignal | undefined)[];
+  /**
+   * Registers the call with its router so `close()` can stop it; returns the unregister
+   * function. (A callback rather than a router-wide AbortSignal: Workers tie a signal to the
+   * request that created it, and a router lives across requests.)
+   */
+  register?: (stop: (reason: RouterError) => void) => () => void;
   /** Overrides the plan's total deadline, in ms. */
   totalMs?: number;
   hooks: RouterHooks;
@@ -117,6 +123,9 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
     const onAbort = () => call.abort(abortedError(plan.model, signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     unlinks.push(() => signal.removeEventListener('abort', onAbort));
+  }
+  if (options.register !== undefined) {
+    unlinks.push(options.register((reason) => call.abort(abortedError(plan.model, reason))));
   }
   const unlinkCaller = () => {
     for (const unlink of unlinks.splice(0)) unlink();
