@@ -258,3 +258,47 @@ describe('retry policy', () => {
     expect(error.attempts.map((attempt) => attempt.errorClass)).toEqual(['auth', 'auth']);
   });
 });
+
+describe('gateway-side retries', () => {
+  it('are sent only when configured, and then counted in the worst case', async () => {
+    const { parseConfig, createRouter } = await import('../../src/index.ts');
+    const { startEmulator } = await import('../../src/emulator/index.ts');
+    const emulator = await startEmulator();
+    try {
+      const yaml = (options: string) =>
+        [
+          'version: 1',
+          'gateways:',
+          `  cf: { type: cloudflare, accountId: a, gatewayId: g, baseURL: "${emulator.url}", auth: { keys: { openai: k-1234 } }${options} }`,
+          'upstreams:',
+          '  one: { gateway: cf, model: openai/one }',
+          '  two: { gateway: cf, model: openai/two }',
+          'models:',
+          '  chain: { targets: [one, two], retry: { attempts: 3 } }',
+        ].join('\n');
+      const plain = createRouter(parseConfig(yaml(''), { env: {} }), { health: false });
+      const counted = createRouter(
+        parseConfig(yaml(', options: { maxAttempts: 4 }'), { env: {} }),
+        { health: false },
+      );
+      expect(plain.resolve('chain').worstCase.requests).toBe(6);
+      expect(counted.resolve('chain').worstCase.requests).toBe(24);
+      await plain.chat.completions.create({
+        model: 'chain',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      await counted.chat.completions.create({
+        model: 'chain',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      expect(emulator.requests.map((request) => request.headers['cf-aig-max-attempts'])).toEqual([
+        undefined,
+        '4',
+      ]);
+      await plain.close();
+      await counted.close();
+    } finally {
+      await emulator.close();
+    }
+  });
+});
