@@ -208,8 +208,9 @@ function renderExcerpt(options: ExcerptOptions): string[] {
 }
 
 const shownAsWritten = /^["']?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|stored)["']?$/;
+// Bounded runs around the key word keep the search linear on long lines of word characters.
 const secretPair =
-  /([\w-]*(?:key|token|secret|passw|auth|credential|bearer)[\w-]*["']?\s*:\s+)("[^"]*"|'[^']*'|\$\{[^}]*\}|[^\s,{}[\]#"'][^,{}[\]#]*)/gi;
+  /((?<![\w-])[\w-]{0,64}(?:key|token|secret|passw|auth|credential|bearer)[\w-]{0,64}["']?\s{0,16}:\s{1,16})("[^"]*"|'[^']*'|\$\{[^}]*\}|[^\s,{}[\]#"'][^,{}[\]#]*)/gi;
 
 function computeLineStarts(source: string): number[] {
   const starts = [0];
