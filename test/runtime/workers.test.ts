@@ -51,7 +51,7 @@ let bundleText: string;
 beforeAll(async () => {
   emulator = await startEmulator({
     cloudflare: { gateways: { 'acct/gw': { token: gatewayToken, storedKeys: ['openai'] } } },
-    apiKeys: [localKey],
+    apiKeys: [localKey, 'sk-bundled'],
   });
   const result = await build({
     entryPoints: [workerEntry],
@@ -64,20 +64,12 @@ beforeAll(async () => {
     mainFields: ['module', 'main'],
     external: ['node:*'],
     metafile: true,
+    define: { bundledGatewayURL: JSON.stringify(emulator.url) },
     logLevel: 'silent',
   });
   metafile = result.metafile;
   bundleText = result.outputFiles[0]?.text ?? '';
-  miniflare = new Miniflare({
-    modules: [{ type: 'ESModule', path: 'worker.js', contents: bundleText }],
-    compatibilityDate: '2025-09-01',
-    bindings: {
-      CONFIG_YAML: configYaml,
-      GATEWAY_URL: emulator.url,
-      GATEWAY_TOKEN: gatewayToken,
-      LOCAL_KEY: localKey,
-    },
-  });
+  miniflare = startWorker([]);
   await miniflare.ready;
 }, 60_000);
 
@@ -85,6 +77,20 @@ afterAll(async () => {
   await miniflare?.dispose();
   await emulator?.close();
 });
+
+function startWorker(compatibilityFlags: string[]): Miniflare {
+  return new Miniflare({
+    modules: [{ type: 'ESModule', path: 'worker.js', contents: bundleText }],
+    compatibilityDate: '2025-09-01',
+    compatibilityFlags,
+    bindings: {
+      CONFIG_YAML: configYaml,
+      GATEWAY_URL: emulator.url,
+      GATEWAY_TOKEN: gatewayToken,
+      LOCAL_KEY: localKey,
+    },
+  });
+}
 
 beforeEach(() => {
   emulator.clearFaults();
@@ -192,7 +198,7 @@ describe('inside workerd', () => {
     });
   });
 
-  it('resolves a plan with secrets redacted, and compiled the config once for every request', async () => {
+  it('resolves a plan with secrets redacted; one router served every request', async () => {
     const response = await callWorker('/resolve');
     expect(response.status, response.text).toBe(200);
     expect(response.text).not.toContain(gatewayToken);
@@ -220,13 +226,49 @@ describe('inside workerd', () => {
     expect(sick).toHaveLength(3);
   });
 
-  // workerd ties an AbortSignal to the request that created it; the router therefore holds no
-  // signal of its own (close() reaches calls through a set of callbacks) and can live across
-  // requests, like the compiled table and the health memory.
-  it('a router created in one request serves calls made in later requests', async () => {
-    const first = await callWorker('/plain', { router: 'shared' });
-    expect(first.status, first.text).toBe(200);
-    const second = await callWorker('/plain', { router: 'shared' });
-    expect(second.status, second.text).toBe(200);
+  // workerd ties an AbortSignal to the request that created it, and forbids timers and I/O at
+  // global scope; the router holds no signal of its own and does nothing at creation, so it
+  // can be made at module scope and serve every request.
+  it('a router made at module scope serves requests', async () => {
+    for (const prompt of ['first', 'second']) {
+      const response = await callWorker('/module-scope', { prompt });
+      expect(response.status, response.text).toBe(200);
+      expect(response.json()).toEqual({
+        content: `Echo from bundled-model: ${prompt}`,
+        upstream: 'g:bundled-model',
+      });
+    }
+  });
+});
+
+describe('inside workerd with the nodejs_compat flag', () => {
+  // Most Workers projects turn it on; then `process` exists and the SDK sees a Node-like
+  // runtime. The same bundle must behave the same.
+  it('routes plain, streaming and fallback calls', async () => {
+    const compat = startWorker(['nodejs_compat']);
+    try {
+      const call = async (path: string, query: Record<string, string> = {}) => {
+        const url = new URL(path, 'http://worker.test');
+        for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+        const response = await compat.dispatchFetch(url.href);
+        const text = await response.text();
+        expect(response.status, text).toBe(200);
+        return JSON.parse(text) as Record<string, unknown>;
+      };
+      expect((await call('/plain'))['content']).toBe(
+        'Echo from openai/primary-model: hello from a worker',
+      );
+      expect((await call('/stream', { prompt: 'a b' }))['text']).toBe(
+        'Echo from openai/primary-model: a b',
+      );
+      emulator.inject({
+        match: { model: 'openai/primary-model' },
+        times: 1,
+        fault: { type: 'status', status: 500 },
+      });
+      expect((await call('/plain'))['upstream']).toBe('backup');
+    } finally {
+      await compat.dispose();
+    }
   });
 });
