@@ -233,10 +233,13 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
       path: [...path, 'timeout'],
       report,
     });
-    const policy = freezeRecord({ ...defaults.policy, ...(input.alias.policy ?? {}) }) as Record<
-      ErrorClass,
-      ErrorAction
-    >;
+    const policy =
+      input.alias.policy === undefined
+        ? defaults.policy
+        : (freezeRecord({ ...defaults.policy, ...input.alias.policy }) as Record<
+            ErrorClass,
+            ErrorAction
+          >);
     const params = compileParams({ input: input.alias.params, path: [...path, 'params'], report });
     for (const target of chain) {
       const upstream = upstreams.get(target.name);
@@ -257,9 +260,9 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     }
     aliases.set(
       name,
-      deepFreeze({
+      Object.freeze({
         name,
-        targets: chain.map((target) => target.name),
+        targets: Object.freeze(chain.map((target) => target.name)),
         retry,
         timeouts,
         policy,
@@ -278,7 +281,8 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     aliases: freezeRecord(Object.fromEntries(aliases)),
     defaults,
   };
-  return { ok: true, table: deepFreeze(table) };
+  // Every part was frozen as it was built (user data inside params and routing deeply).
+  return { ok: true, table: Object.freeze(table) };
 }
 
 type Report = (
@@ -350,12 +354,12 @@ function compileGateway(options: {
       report,
     });
   }
-  return deepFreeze({
+  return Object.freeze({
     name,
     type,
     baseURL: base,
     origin: url.origin,
-    auth,
+    auth: Object.freeze(auth),
     headers: freezeRecord(headers),
     options: options_,
   });
@@ -490,7 +494,7 @@ function compileUpstream(options: {
       `metadata has ${metadataCount} entries after merging with gateway "${gateway.name}"; Cloudflare keeps at most 5`,
     );
   }
-  return deepFreeze({
+  return Object.freeze({
     name,
     gateway: gateway.name,
     model,
@@ -517,7 +521,7 @@ function compileParams(options: {
       );
       continue;
     }
-    params[key] = value;
+    params[key] = deepFreeze(value);
   }
   return freezeRecord(params);
 }
@@ -597,7 +601,7 @@ function compileTargetOptions(options: {
             );
             continue;
           }
-          routing[routingKey] = routingValue;
+          routing[routingKey] = deepFreeze(routingValue);
         }
         result['routing'] = freezeRecord(routing);
         break;
@@ -675,7 +679,7 @@ function compileDefaults(options: {
       `unknown gateway "${input.gateway}"${didYouMeanHint(input.gateway, gateways)}; gateways: ${listNames(gateways)}`,
     );
   }
-  return deepFreeze({
+  return Object.freeze({
     retry,
     timeouts,
     policy,
@@ -924,27 +928,16 @@ function entriesOf(record: object): [string, unknown][] {
 
 /** A frozen null-prototype copy, so `record[name]` never reaches `Object.prototype`. */
 function freezeRecord<T extends object>(record: T): T {
-  const copy = Object.create(null) as T;
-  for (const [key, value] of Object.entries(record)) {
-    Object.defineProperty(copy, key, {
-      value,
-      enumerable: true,
-      writable: false,
-      configurable: false,
-    });
-  }
-  return Object.freeze(copy);
+  // Object.assign onto a null-prototype object defines plain data properties, `__proto__` too.
+  return Object.freeze(Object.assign(Object.create(null) as T, record));
 }
 
-/** Freezes plain objects and arrays recursively (each once, so shared YAML aliases are fine). */
+/** Freezes user data (params, routing lists) all the way down; shared YAML aliases are fine. */
 export function deepFreeze<T>(value: T): T {
-  const seen = new Set<object>();
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const item = stack.pop();
-    if (typeof item !== 'object' || item === null || item instanceof Secret || seen.has(item))
-      continue;
-    seen.add(item);
+    if (typeof item !== 'object' || item === null || Object.isFrozen(item)) continue;
     Object.freeze(item);
     for (const child of Object.values(item)) stack.push(child);
   }

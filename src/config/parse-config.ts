@@ -62,14 +62,16 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
     });
   }
   const source = parsed.source;
-  const secretRanges = findSecretRanges(source.document);
+  // Secret ranges are only needed to print excerpts: found when an error is thrown, not on the
+  // success path (a full pass over the document). Misspelt credential keys add to them below.
+  const extraSecretRanges: [number, number][] = [];
   const fail = (issues: ConfigIssue[], cause?: unknown): never => {
     throw new ConfigError({
       issues: sortIssues(issues),
       file,
       source: text,
       lineStarts: source.lineCounter.lineStarts,
-      secretRanges,
+      secretRanges: [...findSecretRanges(source.document), ...extraSecretRanges],
       ...(cause === undefined ? {} : { cause }),
     });
   };
@@ -113,7 +115,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       const value = locate(source, issue.path);
       const isScalarValue = !/^[[{]/.test(text.slice(value.offset, value.offset + 1));
       if (value.offset !== position.offset && isScalarValue)
-        secretRanges.push([value.offset, value.end]);
+        extraSecretRanges.push([value.offset, value.end]);
     }
   }
   if (issues.length > 0) return fail(issues);

@@ -1,0 +1,894 @@
+/**
+ * Turns results.json into docs/benchmarks.md and the charts beside it (docs/benchmarks/*.png).
+ * A quick run renders into bench/results/tmp/ instead, leaving the committed page alone.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { paths } from '../lib/modules.ts';
+import { barChart, formatNumber, lineChart, writePng } from './charts.ts';
+
+type Verdict = { median: number; q1: number; q3: number };
+type PlainFigures = {
+  n: number;
+  p50Us: number;
+  p99Us: number;
+  roundMedianUs: Verdict;
+  errors: number;
+  firstError?: string;
+  addedP50Us?: number;
+  addedP50IqrUs?: [number, number];
+  addedP99Us?: number;
+  addedP99IqrUs?: [number, number];
+  pooledAddedP99Us?: number;
+};
+type LatencyRung = {
+  id: string;
+  label: string;
+  group: string;
+  baseline: string;
+  plain: PlainFigures;
+  stream: {
+    ttft: PlainFigures;
+    gaps: { n: number; p50Us: number; p99Us: number; addedP50Us?: number; addedP99Us?: number };
+    droppedChunks: number;
+  };
+};
+type ThroughputCell = {
+  rps: number;
+  rpsPerRound: number[];
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  firstError?: string;
+  ratioToBaseline?: number;
+};
+type ThroughputRung = {
+  id: string;
+  label: string;
+  group: string;
+  byConcurrency: Record<string, ThroughputCell>;
+};
+type FailoverFigures = {
+  n: number;
+  viaFallbackP50Ms: number | null;
+  viaFallbackP99Ms: number | null;
+  directP50Ms: number;
+  addedP50Ms: number | null;
+  errors: number;
+  firstError?: string;
+};
+type FailoverCase = {
+  id: string;
+  label: string;
+  failure: '503' | 'refused';
+  plain: FailoverFigures;
+  stream: FailoverFigures;
+};
+type ConfigSize = {
+  aliases: number;
+  bytes: number;
+  yamlParseMs: number;
+  loadMs: number;
+  parseConfigMs: number;
+  loadOverYamlParse: number;
+  validatePlusCompileMs: number;
+  stages: {
+    yamlSourceMs: number;
+    interpolateEnvMs: number;
+    toJsMs: number;
+    validateMs: number;
+    compileMs: number;
+  };
+  unstagedMs: number;
+};
+type LongRun = {
+  durationS: number;
+  concurrency: number;
+  calls: number;
+  errors: number;
+  netChangeMiB: number;
+  growthMiBPerMin: number;
+  firstHeapMiB: number;
+  lastHeapMiB: number;
+  afterCloseHeapMiB?: number;
+  samples: { atS: number; heapMiB: number; rssMiB: number; calls: number }[];
+};
+type ProfileRun = {
+  calls: number;
+  wallUsPerCall: number;
+  cpuUsPerCall: number;
+  byAreaUsPerCall: Record<string, number>;
+  top: { function: string; location: string; area: string; usPerCall: number }[];
+};
+type Results = {
+  machine: Record<string, string | number>;
+  versions: Record<string, string>;
+  run: { mode: string; date: string; command: string; durationS?: number };
+  problems: Record<string, string>;
+  'mock-ceiling'?: {
+    client: string;
+    concurrency: number;
+    lean: { rps: number; p50Ms: number; p99Ms: number; errors: number };
+    emulator: { rps: number; p50Ms: number; p99Ms: number; errors: number };
+  };
+  resolve?: {
+    aliases: number;
+    hotPath: { p50Ns: number; p99Ns: number; batches: number; batchSize: number };
+    firstResolution: { p50Ns: number; p99Ns: number };
+    publicResolve: { p50Ns: number; p99Ns: number };
+  };
+  'config-load'?: {
+    runs: Record<string, number>;
+    cold: { aliases: number; loadMs: number; yamlParseMs: number };
+    sizes: ConfigSize[];
+  };
+  size?: {
+    bundler: string;
+    core: { minifiedBytes: number; minifiedGzipBytes: number };
+    coreWithoutGeneratedValidator: { minifiedBytes: number; minifiedGzipBytes: number };
+    generatedValidator: { minifiedBytes: number; minifiedGzipBytes: number };
+    emulatorSubpath: { minifiedBytes: number; minifiedGzipBytes: number };
+    runtimeCodegen: { newFunction: boolean; eval: boolean };
+    importMs: { median: number };
+  };
+  latency?: {
+    settings: Record<string, number>;
+    durationS: number;
+    problems: Record<string, string>;
+    warnings: Record<string, number>;
+    rungs: LatencyRung[];
+  };
+  throughput?: {
+    settings: { concurrencies: number[]; rounds: number; warmupMs: number; durationMs: number };
+    problems: Record<string, string>;
+    warnings: Record<string, number>;
+    rungs: ThroughputRung[];
+  };
+  failover?: {
+    settings: Record<string, number>;
+    problems: Record<string, string>;
+    cases: FailoverCase[];
+  };
+  memory?: {
+    idle: {
+      aliases: number;
+      tableMiB: number;
+      routerMiB: number;
+      idleTotalMiB: number;
+      afterResolvingEveryAliasMiB: number;
+    };
+    longRun: LongRun & { hookCalls: number };
+    control: LongRun;
+    warnings: Record<string, number>;
+  };
+  profile?: {
+    samplingIntervalUs: number;
+    perCall: {
+      sdk: ProfileRun;
+      routerOne: ProfileRun;
+      routerFull: ProfileRun;
+      routerOneAddedByAreaUsPerCall: Record<string, number>;
+      routerOneAddedFunctionsUsPerCall: {
+        function: string;
+        location: string;
+        area: string;
+        addedUsPerCall: number;
+      }[];
+      routerFullAddedByAreaUsPerCall: Record<string, number>;
+    };
+    compile: ProfileRun;
+  };
+};
+
+type Check = { figure: string; target: string; measured: string; pass: boolean | undefined };
+
+const colors = {
+  baseline: '#95a5a6',
+  switchyard: '#2e86de',
+  peer: '#e67e22',
+  second: '#16a085',
+  third: '#8e44ad',
+};
+
+const us = (value: number | undefined) =>
+  value === undefined ? 'n/a' : `${formatNumber(value)} µs`;
+const ms = (value: number | null | undefined) =>
+  value === undefined || value === null ? 'n/a' : `${formatNumber(value)} ms`;
+const verdictMark = (pass: boolean | undefined) =>
+  pass === undefined ? '— (not measured)' : pass ? '**pass**' : '**miss**';
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** Renders the page (and charts) for the results file. */
+export async function renderReport(options: { resultsPath: string; quick: boolean }) {
+  const results = JSON.parse(readFileSync(options.resultsPath, 'utf8')) as Results;
+  const docsDirectory = options.quick
+    ? join(paths.benchDirectory, 'results', 'tmp')
+    : join(paths.rootDirectory, 'docs');
+  const chartDirectory = options.quick ? docsDirectory : join(docsDirectory, 'benchmarks');
+  mkdirSync(chartDirectory, { recursive: true });
+  const pagePath = join(docsDirectory, options.quick ? 'benchmarks-quick.md' : 'benchmarks.md');
+  const chartLink = (name: string) => relative(dirname(pagePath), join(chartDirectory, name));
+  const charts: string[] = [];
+  const chart = async (name: string, svg: string) => {
+    await writePng(svg, join(chartDirectory, name));
+    charts.push(name);
+    return `![${name}](${chartLink(name)})`;
+  };
+
+  const checks: Check[] = [];
+  const lines: string[] = [];
+  const push = (...text: string[]) => lines.push(...text);
+
+  const latency = results.latency;
+  const rung = (id: string) => latency?.rungs.find((entry) => entry.id === id);
+  const routerRungs = ['router-one', 'router-chain', 'router-full'];
+
+  // Targets.
+  if (results.resolve !== undefined) {
+    checks.push({
+      figure: 'Alias resolution (call path), p50',
+      target: '≤ 2 µs',
+      measured: `${formatNumber(results.resolve.hotPath.p50Ns)} ns`,
+      pass: results.resolve.hotPath.p50Ns <= 2000,
+    });
+  }
+  for (const id of routerRungs) {
+    const entry = rung(id);
+    if (entry === undefined) continue;
+    const plain = entry.plain;
+    checks.push({
+      figure: `Added latency over the SDK, plain, c=1 — ${entry.label}`,
+      target: '≤ 50 µs p50, ≤ 200 µs p99',
+      measured: `${us(plain.addedP50Us)} p50, ${us(plain.addedP99Us)} p99`,
+      pass: (plain.addedP50Us ?? Infinity) <= 50 && (plain.addedP99Us ?? Infinity) <= 200,
+    });
+    const ttft = entry.stream.ttft;
+    checks.push({
+      figure: `Added time to first token, streaming, c=1 — ${entry.label}`,
+      target: '≤ 50 µs p50, ≤ 200 µs p99',
+      measured: `${us(ttft.addedP50Us)} p50, ${us(ttft.addedP99Us)} p99`,
+      pass: (ttft.addedP50Us ?? Infinity) <= 50 && (ttft.addedP99Us ?? Infinity) <= 200,
+    });
+    const gaps = entry.stream.gaps;
+    checks.push({
+      figure: `Added time between chunks, streaming — ${entry.label}`,
+      target: '≤ 50 µs p50, ≤ 200 µs p99; 0 dropped',
+      measured: `${us(gaps.addedP50Us)} p50, ${us(gaps.addedP99Us)} p99; ${entry.stream.droppedChunks} dropped`,
+      pass:
+        (gaps.addedP50Us ?? Infinity) <= 50 &&
+        (gaps.addedP99Us ?? Infinity) <= 200 &&
+        entry.stream.droppedChunks === 0,
+    });
+  }
+  const throughput = results.throughput;
+  if (throughput !== undefined) {
+    for (const id of routerRungs) {
+      const entry = throughput.rungs.find((candidate) => candidate.id === id);
+      if (entry === undefined) continue;
+      for (const concurrency of throughput.settings.concurrencies) {
+        const cell = entry.byConcurrency[String(concurrency)];
+        if (cell === undefined) continue;
+        checks.push({
+          figure: `Throughput at c=${concurrency} vs the SDK — ${entry.label}`,
+          target: '≥ 95%, 0 errors',
+          measured: `${((cell.ratioToBaseline ?? 0) * 100).toFixed(0)}% (${formatNumber(cell.rps)} req/s), ${cell.errors} errors`,
+          pass: (cell.ratioToBaseline ?? 0) >= 0.95 && cell.errors === 0,
+        });
+      }
+    }
+  }
+  const configLoad = results['config-load'];
+  const config1000 = configLoad?.sizes.find((size) => size.aliases === 1000);
+  if (config1000 !== undefined) {
+    checks.push({
+      figure: 'Config, 1,000 aliases: validate + compile',
+      target: '≤ 20 ms',
+      measured: `${ms(config1000.validatePlusCompileMs)} (validate ${ms(config1000.stages.validateMs)}, compile ${ms(config1000.stages.compileMs)})`,
+      pass: config1000.validatePlusCompileMs <= 20,
+    });
+    checks.push({
+      figure: 'Config, 1,000 aliases: whole `loadConfig` vs bare `yaml.parse`',
+      target: '≤ 1.5×',
+      measured: `${config1000.loadOverYamlParse.toFixed(2)}× (${ms(config1000.loadMs)} vs ${ms(config1000.yamlParseMs)})`,
+      pass: config1000.loadOverYamlParse <= 1.5,
+    });
+  }
+  const failover = results.failover;
+  for (const failure of ['503', 'refused'] as const) {
+    const entry = failover?.cases.find((candidate) => candidate.id === `switchyard-${failure}`);
+    if (entry === undefined) continue;
+    checks.push({
+      figure: `Failover on a fast failure (${failure === '503' ? '503' : 'connection refused'}): answer via the fallback vs direct`,
+      target: '≤ +5 ms',
+      measured: `+${ms(entry.plain.addedP50Ms)} plain, +${ms(entry.stream.addedP50Ms)} first chunk (p50)`,
+      pass: (entry.plain.addedP50Ms ?? Infinity) <= 5 && (entry.stream.addedP50Ms ?? Infinity) <= 5,
+    });
+  }
+  const memory = results.memory;
+  if (memory !== undefined) {
+    checks.push({
+      figure: 'Memory: idle router with 1,000 aliases (heap)',
+      target: '≤ 5 MB',
+      measured: `${memory.idle.idleTotalMiB.toFixed(2)} MiB idle; ${memory.idle.afterResolvingEveryAliasMiB.toFixed(2)} MiB with every alias resolved`,
+      pass: memory.idle.afterResolvingEveryAliasMiB * 1.048576 <= 5,
+    });
+    const tolerance = Math.max(1, memory.control.netChangeMiB + 1);
+    checks.push({
+      figure: 'Memory: no growth over a long run (quiesced heap, last third vs first third)',
+      target: `≤ ${tolerance.toFixed(1)} MiB (1 MiB, or the SDK alone's change + 1 MiB)`,
+      measured: `${memory.longRun.netChangeMiB.toFixed(2)} MiB over ${memory.longRun.durationS} s, ${formatNumber(memory.longRun.calls)} calls (SDK alone: ${memory.control.netChangeMiB.toFixed(2)} MiB)`,
+      pass: memory.longRun.netChangeMiB <= tolerance,
+    });
+  }
+  const size = results.size;
+  if (size !== undefined) {
+    checks.push({
+      figure: "Size: the library's own code, minified + gzipped",
+      target: '≤ 50 KB',
+      measured: `${(size.core.minifiedGzipBytes / 1000).toFixed(1)} KB (${size.generatedValidator.minifiedGzipBytes / 1000} KB of it the generated validator)`,
+      pass: size.core.minifiedGzipBytes <= 50_000,
+    });
+  }
+
+  // Page.
+  const machine = results.machine;
+  push(
+    '# Benchmarks',
+    '',
+    `Generated by \`${results.run.command}\` on ${results.run.date.slice(0, 10)} (${results.run.mode} run, ${results.run.durationS ?? '?'} s). Every number below comes from [\`benchmarks/results.json\`](${chartLink('results.json')}) of that one run; the charts are drawn from it. Regenerate everything with:`,
+    '',
+    '```sh',
+    'npm run bench            # full run, a few minutes; rewrites this page, the charts and results.json',
+    'npm run bench -- --quick # short run into bench/results/tmp/ (does not touch docs/)',
+    'npm run bench -- --report # re-render this page and the charts from results.json',
+    '```',
+    '',
+    `Machine: ${machine['cpu']}, ${machine['cores']} cores, ${machine['memoryGiB']} GiB, ${machine['os']}, Node ${machine['node']}. Processes are not pinned to cores (see [Method](#method)).`,
+    '',
+    'Versions: ' +
+      Object.entries(results.versions)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ') +
+      '.',
+    '',
+    '## Targets',
+    '',
+    'The targets of issue 6 (method and anchors: `shared/reference/benchmarks.md`).',
+    '',
+    '| Figure | Target | Measured | Result |',
+    '| --- | --- | --- | --- |',
+    ...checks.map(
+      (check) =>
+        `| ${check.figure} | ${check.target} | ${check.measured} | ${verdictMark(check.pass)} |`,
+    ),
+    '',
+  );
+  const missed = checks.filter((check) => check.pass === false);
+  push(
+    missed.length === 0
+      ? 'Every target is met.'
+      : `${missed.length} of ${checks.length} checks miss. The profiles in [Where the time goes](#where-the-time-goes) say what the time goes to and what would fix it.`,
+    '',
+  );
+
+  // Method.
+  const ceiling = results['mock-ceiling'];
+  push(
+    '## Method',
+    '',
+    '- **Mock upstream.** A zero-delay OpenAI-shaped server in its own process on 127.0.0.1 (`bench/lib/mock-server.ts`, `node:http`): pre-serialised ~1 KB completions; streams of a role chunk, 32 content deltas (one write each), a finish chunk, a usage chunk and `[DONE]`; `/fail503/…` answers 503 at once. It is a dedicated lean mock rather than the project emulator (`startEmulator`), because the emulator admits, authenticates and logs every request, and its request log grows for the whole run (it would show up in the memory figures).' +
+      (ceiling === undefined
+        ? ''
+        : ` Measured with ${ceiling.client} at c=${ceiling.concurrency}: lean mock ${formatNumber(ceiling.lean.rps)} req/s, emulator ${formatNumber(ceiling.emulator.rps)} req/s. Every client below stays well under the lean mock's ceiling except \`undici.request\` itself, which *is* that ceiling measurement.`),
+    "- **Client ladder** (`bench/lib/ladder.ts`), all against the same mock, same request: `undici.request` (floor), global `fetch`, the `openai` SDK (`maxRetries: 0`, the copy the router itself uses), Switchyard with one target, with a 3-deep chain (healthy primary), and the chain with every feature on (all five hooks, health memory, the attempt log read through `withRoute()`); the first two Switchyard rungs run with `health: false` so that each added feature is visible on its own. Every client uses its library defaults for HTTP (Node's global dispatcher, keep-alive).",
+    "- **Peers**, same mock, same load, same process layout: Portkey's gateway (`@portkey-ai/gateway`, its published Node build, started on 127.0.0.1 with `--headless`; called through the `openai` SDK with an `x-portkey-config` of one target, or a 3-deep `fallback` strategy, all targets `custom_host` = the mock), the Vercel AI SDK (`@ai-sdk/openai` `.chat()` model; with `ai-fallback` `createFallback` over 3 models), LangChain.js (`ChatOpenAI`, `maxRetries: 0`; `withFallbacks` with 2 fallbacks). Peers' added latency is measured against the same `openai` SDK baseline as ours.",
+    `- **Concurrency 1**: ${latency === undefined ? '' : `${latency.settings['rounds']} interleaved rounds (each round rotates the rung order) × up to ${latency.settings['plainCalls']} plain calls and ${latency.settings['streamCalls']} streams per rung, after ${latency.settings['warmup']} warm-up calls per rung that are discarded; a full GC before each block (so no rung pays for another's garbage); a per-rung time budget per round keeps slow peers from stretching the run (hence fewer samples for them). `}Added p50 = median over rounds of (rung median − SDK median) in the same round, with its IQR; added p99 = median over rounds of the paired difference of round p99s. Streams: time to first content chunk (TTFT), gaps between consecutive content chunks, and content chunks missing out of 32 (dropped).`,
+    `- **Throughput**: closed loop, c callers making plain calls back to back${throughput === undefined ? '' : ` for ${throughput.settings.durationMs / 1000} s after a ${throughput.settings.warmupMs} ms warm-up, ${throughput.settings.rounds} interleaved rounds, median req/s over rounds`}; only calls that start and end inside the window count.`,
+    "- **Processes**: mock, Portkey and each suite run in their own processes; the orchestrator is idle while a suite runs. Pinning was tried (`taskset`: client on core 0, mock and gateway on core 1) and dropped: with the event loop, V8's compiler and GC threads and libuv all on one core, the client's own p50 rose by 40–60% and its p99 doubled, which measured the pinning, not the code.",
+    "- **Caveat**: this is a 2-core machine; client, mock and (for Portkey) the gateway share it. p99 figures at concurrency 1 are dominated by the SDK's garbage collection pauses (its heap churn is high), so added-p99 figures carry a wide IQR; the medians are the robust figures.",
+    '',
+  );
+
+  // 1. Resolve.
+  const resolve = results.resolve;
+  if (resolve !== undefined) {
+    push(
+      '## Alias resolution',
+      '',
+      `A ${resolve.aliases}-alias table (3-target chains), no I/O; timed in batches of ${resolve.hotPath.batchSize}, ${resolve.hotPath.batches} batches after as many warm-up batches; p99 is over batch averages.`,
+      '',
+      '| What | p50 | p99 |',
+      '| --- | --- | --- |',
+      `| Call path: \`createPlanResolver(table).resolve(alias)\` (plan cached per alias) | ${formatNumber(resolve.hotPath.p50Ns)} ns | ${formatNumber(resolve.hotPath.p99Ns)} ns |`,
+      `| First resolution of an alias (plan built, then cached) | ${formatNumber(resolve.firstResolution.p50Ns)} ns | ${formatNumber(resolve.firstResolution.p99Ns)} ns |`,
+      `| Public \`router.resolve(alias)\` (builds the redacted, printable \`Plan\` each time) | ${formatNumber(resolve.publicResolve.p50Ns)} ns | ${formatNumber(resolve.publicResolve.p99Ns)} ns |`,
+      '',
+    );
+  }
+
+  // 2. Latency.
+  if (latency !== undefined) {
+    push(
+      '## Added latency at concurrency 1',
+      '',
+      '### Plain calls',
+      '',
+      '| Client | n | p50 | p99 | median of round medians [IQR] | added p50 vs SDK [IQR] | added p99 vs SDK [IQR] | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...latency.rungs.map((entry) => {
+        const plain = entry.plain;
+        const iqr = (range: [number, number] | undefined) =>
+          range === undefined ? '' : ` [${formatNumber(range[0])}, ${formatNumber(range[1])}]`;
+        return `| ${entry.label} | ${plain.n} | ${us(plain.p50Us)} | ${us(plain.p99Us)} | ${us(plain.roundMedianUs.median)} [${formatNumber(plain.roundMedianUs.q1)}, ${formatNumber(plain.roundMedianUs.q3)}] | ${plain.addedP50Us === undefined ? '—' : `${us(plain.addedP50Us)}${iqr(plain.addedP50IqrUs)}`} | ${plain.addedP99Us === undefined ? '—' : `${us(plain.addedP99Us)}${iqr(plain.addedP99IqrUs)}`} | ${plain.errors} |`;
+      }),
+      '',
+      await chart(
+        'latency-plain.png',
+        barChart({
+          title: 'Plain chat completion at concurrency 1',
+          subtitle: 'p50 per call against a zero-delay loopback mock (lower is better)',
+          unit: 'µs',
+          categories: latency.rungs.map((entry) => entry.label),
+          series: [
+            {
+              name: 'p50',
+              color: colors.switchyard,
+              values: latency.rungs.map((entry) => entry.plain.p50Us),
+            },
+          ],
+        }),
+      ),
+      '',
+      '### Streaming',
+      '',
+      '| Client | streams | TTFT p50 | TTFT p99 | added TTFT p50 [IQR] | added TTFT p99 | gap p50 | gap p99 | added gap p50 / p99 | dropped chunks | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...latency.rungs.map((entry) => {
+        const ttft = entry.stream.ttft;
+        const gaps = entry.stream.gaps;
+        return `| ${entry.label} | ${ttft.n} | ${us(ttft.p50Us)} | ${us(ttft.p99Us)} | ${ttft.addedP50Us === undefined ? '—' : `${us(ttft.addedP50Us)} [${formatNumber(ttft.addedP50IqrUs?.[0] ?? 0)}, ${formatNumber(ttft.addedP50IqrUs?.[1] ?? 0)}]`} | ${ttft.addedP99Us === undefined ? '—' : us(ttft.addedP99Us)} | ${us(gaps.p50Us)} | ${us(gaps.p99Us)} | ${gaps.addedP50Us === undefined ? '—' : `${us(gaps.addedP50Us)} / ${us(gaps.addedP99Us)}`} | ${entry.stream.droppedChunks} | ${ttft.errors} |`;
+      }),
+      '',
+      await chart(
+        'latency-stream.png',
+        barChart({
+          title: 'Streaming at concurrency 1: time to first token',
+          subtitle: 'p50; bars past 3 ms are cut (Portkey holds the first chunk back ~25 ms)',
+          unit: 'µs',
+          max: 3000,
+          categories: latency.rungs.map((entry) => entry.label),
+          series: [
+            {
+              name: 'TTFT p50',
+              color: colors.second,
+              values: latency.rungs.map((entry) => entry.stream.ttft.p50Us),
+            },
+          ],
+        }),
+      ),
+      '',
+    );
+    const portkey = rung('portkey-one');
+    if (portkey !== undefined) {
+      push(
+        `Portkey's streaming TTFT (${ms(portkey.stream.ttft.p50Us / 1000)}) is its own doing: its Node stream transformer waits 25 ms before forwarding the first chunk (\`await new Promise(r => setTimeout(r, 25))\` on the first event in the published \`build/start-server.js\`), on every stream.`,
+        '',
+      );
+    }
+  }
+
+  // 3. Throughput.
+  if (throughput !== undefined) {
+    const concurrencies = throughput.settings.concurrencies;
+    push(
+      '## Throughput',
+      '',
+      `| Client | ${concurrencies.map((c) => `c=${c} req/s (rounds) | vs SDK | p50 / p99 | errors`).join(' | ')} |`,
+      `| --- | ${concurrencies.map(() => '--- | --- | --- | ---').join(' | ')} |`,
+      ...throughput.rungs.map((entry) => {
+        const cells = concurrencies.map((concurrency) => {
+          const cell = entry.byConcurrency[String(concurrency)];
+          if (cell === undefined) return 'n/a | n/a | n/a | n/a';
+          return `${formatNumber(cell.rps)} (${cell.rpsPerRound.map((value) => formatNumber(value)).join(', ')}) | ${cell.ratioToBaseline === undefined ? '—' : `${(cell.ratioToBaseline * 100).toFixed(0)}%`} | ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} | ${cell.errors}`;
+        });
+        return `| ${entry.label} | ${cells.join(' | ')} |`;
+      }),
+      '',
+      await chart(
+        'throughput.png',
+        barChart({
+          title: 'Throughput, closed loop',
+          subtitle: 'requests per second, median over rounds (higher is better)',
+          unit: 'req/s',
+          categories: throughput.rungs.map((entry) => entry.label),
+          series: concurrencies.map((concurrency, index) => ({
+            name: `c=${concurrency}`,
+            color: index === 0 ? colors.switchyard : colors.third,
+            values: throughput.rungs.map((entry) => entry.byConcurrency[String(concurrency)]?.rps),
+          })),
+        }),
+      ),
+      '',
+    );
+  }
+
+  // 4. Config load.
+  if (configLoad !== undefined) {
+    push(
+      '## Config load',
+      '',
+      'Generated configs: N aliases, each a 3-target chain with its own retry and timeout, over 10 OpenAI-compatible gateways and min(N, 1,000) upstreams, block style. Medians of warm runs; the stages are timed separately on the same text.',
+      '',
+      '| Aliases | File | bare `yaml.parse` | `loadConfig` (whole) | ratio | YAML layer (`parseYamlSource`) | `${VAR}` | `toJS` | validate | compile | validate + compile |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...configLoad.sizes.map(
+        (entry) =>
+          `| ${formatNumber(entry.aliases)} | ${kib(entry.bytes)} | ${ms(entry.yamlParseMs)} | ${ms(entry.loadMs)} | ${entry.loadOverYamlParse.toFixed(2)}× | ${ms(entry.stages.yamlSourceMs)} | ${ms(entry.stages.interpolateEnvMs)} | ${ms(entry.stages.toJsMs)} | ${ms(entry.stages.validateMs)} | ${ms(entry.stages.compileMs)} | ${ms(entry.validatePlusCompileMs)} |`,
+      ),
+      '',
+      `Cold (the first load in a fresh process, ${configLoad.cold.aliases} aliases): \`loadConfig\` ${ms(configLoad.cold.loadMs)}, then a bare \`yaml.parse\` of the same text ${ms(configLoad.cold.yamlParseMs)} (the YAML parser's own code is already warm by then).`,
+      '',
+      await chart(
+        'config-load.png',
+        barChart({
+          title: 'Config load, 1,000 aliases: where the time goes',
+          subtitle: 'median ms per stage (warm)',
+          unit: 'ms',
+          categories: [
+            'bare yaml.parse',
+            'loadConfig (whole)',
+            'YAML layer (parseDocument)',
+            '${VAR} interpolation',
+            'toJS',
+            'schema validation',
+            'compile step',
+          ],
+          series: [
+            {
+              name: '1,000 aliases',
+              color: colors.switchyard,
+              values:
+                config1000 === undefined
+                  ? []
+                  : [
+                      config1000.yamlParseMs,
+                      config1000.loadMs,
+                      config1000.stages.yamlSourceMs,
+                      config1000.stages.interpolateEnvMs,
+                      config1000.stages.toJsMs,
+                      config1000.stages.validateMs,
+                      config1000.stages.compileMs,
+                    ],
+            },
+          ],
+          reference: { value: 20, label: 'validate + compile target: 20 ms' },
+        }),
+      ),
+      '',
+    );
+  }
+
+  // 5. Failover.
+  if (failover !== undefined) {
+    push(
+      '## Failover on a fast failure',
+      '',
+      'The primary answers 503 at once, or refuses the connection (a closed loopback port); the second target is healthy. "Via fallback" is the whole plain call (zero-delay mock: first byte ≈ answer) or the first content chunk of a stream; "direct" is the same client calling the healthy target directly, interleaved with it. Switchyard runs with health memory off, so every call pays for the failed attempt.',
+      '',
+      '| Client | Failure | n | via fallback p50 / p99 | direct p50 | added p50, plain | added p50, first chunk | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      ...failover.cases.map(
+        (entry) =>
+          `| ${entry.label} | ${entry.failure === '503' ? '503' : 'refused'} | ${entry.plain.n} | ${ms(entry.plain.viaFallbackP50Ms)} / ${ms(entry.plain.viaFallbackP99Ms)} | ${ms(entry.plain.directP50Ms)} | ${entry.plain.addedP50Ms === null ? 'n/a' : `+${ms(entry.plain.addedP50Ms)}`} | ${entry.stream.addedP50Ms === null ? 'n/a' : `+${ms(entry.stream.addedP50Ms)}`} | ${entry.plain.errors + entry.stream.errors}${entry.plain.firstError === undefined ? '' : ` (${entry.plain.firstError.slice(0, 120)})`} |`,
+      ),
+      '',
+      'The default policy retries a 5xx or a network error once on the same target, after a jittered 250 ms backoff, before it falls back; that wait is configured, not overhead. `policy: { server: fallback, network: fallback }` on an alias (or under `defaults`) falls back at once, which is what the target is checked against. With health memory on (the default), the primary is skipped after 3 failures for a cool-down, and later calls go straight to the fallback.',
+      '',
+    );
+    const shown = failover.cases.filter(
+      (entry) => entry.plain.addedP50Ms !== null && entry.plain.addedP50Ms < 50,
+    );
+    push(
+      await chart(
+        'failover.png',
+        barChart({
+          title: 'Failover: added time to the answer via the fallback',
+          subtitle:
+            'p50, plain calls, vs the same client calling the fallback directly (default-policy rows left out: they include a 250 ms backoff)',
+          unit: 'ms',
+          categories: shown.map(
+            (entry) => `${entry.label.replace(/ \(.*\)$/, '')}, ${entry.failure}`,
+          ),
+          series: [
+            {
+              name: 'added p50',
+              color: colors.peer,
+              values: shown.map((entry) => entry.plain.addedP50Ms ?? undefined),
+            },
+          ],
+          reference: { value: 5, label: 'target: 5 ms' },
+        }),
+      ),
+      '',
+    );
+  }
+
+  // 6. Memory.
+  if (memory !== undefined) {
+    const idle = memory.idle;
+    push(
+      '## Memory',
+      '',
+      `Heap after two full GCs (\`--expose-gc\`), ${idle.aliases} aliases:`,
+      '',
+      '| What | Heap |',
+      '| --- | --- |',
+      `| Compiled route table (\`parseConfig\`) | ${idle.tableMiB.toFixed(2)} MiB |`,
+      `| \`createRouter(table)\` on top (no client, no connection yet) | ${idle.routerMiB.toFixed(2)} MiB |`,
+      `| Idle router, total | ${idle.idleTotalMiB.toFixed(2)} MiB |`,
+      `| After resolving every alias once (all plans cached) | ${idle.afterResolvingEveryAliasMiB.toFixed(2)} MiB |`,
+      '',
+      `Long run at c=${memory.longRun.concurrency}, ${memory.longRun.durationS} s each: the \`openai\` SDK alone (control), then the router (3-deep chain, health memory and every hook on, one call in ten fails over from a 503). The load runs in 2 s phases; after each, the calls in flight finish and the heap is sampled after two full GCs (a quiesced heap: requests in flight would otherwise blur the trend). Even quiesced, the heap moves by ±2 MiB from sample to sample (compiled code, connection pools), so the check compares the median of the last third of samples with the first third, against the SDK alone under the same load; the least-squares slope is shown too.`,
+      '',
+      '| Run | calls | errors | first → last heap | net change (last third − first third) | slope |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| openai SDK alone | ${formatNumber(memory.control.calls)} | ${memory.control.errors} | ${memory.control.firstHeapMiB.toFixed(1)} → ${memory.control.lastHeapMiB.toFixed(1)} MiB | ${memory.control.netChangeMiB.toFixed(2)} MiB | ${memory.control.growthMiBPerMin.toFixed(2)} MiB/min |`,
+      `| Switchyard | ${formatNumber(memory.longRun.calls)} | ${memory.longRun.errors} | ${memory.longRun.firstHeapMiB.toFixed(1)} → ${memory.longRun.lastHeapMiB.toFixed(1)} MiB | ${memory.longRun.netChangeMiB.toFixed(2)} MiB | ${memory.longRun.growthMiBPerMin.toFixed(2)} MiB/min |`,
+      '',
+      `After \`router.close()\`: ${memory.longRun.afterCloseHeapMiB?.toFixed(1) ?? 'n/a'} MiB. Warnings during the runs: ${Object.keys(memory.warnings).length === 0 ? 'none' : Object.keys(memory.warnings).join('; ')}.`,
+      '',
+      await chart(
+        'memory.png',
+        lineChart({
+          title: 'Quiesced heap over a long run (after full GCs)',
+          subtitle: `c=${memory.longRun.concurrency}, plain calls against the mock`,
+          xLabel: 'seconds',
+          yLabel: 'heap MiB',
+          series: [
+            {
+              name: 'openai SDK alone',
+              color: colors.baseline,
+              points: memory.control.samples.map((sample) => [sample.atS, sample.heapMiB]),
+            },
+            {
+              name: 'Switchyard (chain, all features, 10% failover)',
+              color: colors.switchyard,
+              points: memory.longRun.samples.map((sample) => [sample.atS, sample.heapMiB]),
+            },
+          ],
+        }),
+      ),
+      '',
+    );
+  }
+
+  // 7. Size.
+  if (size !== undefined) {
+    push(
+      '## Size',
+      '',
+      `\`src/index.ts\` bundled with ${size.bundler} (ESM, minified; \`openai\`, \`yaml\`, \`ajv\`, \`p-retry\` external), gzip level 9:`,
+      '',
+      '| What | Minified | Minified + gzip |',
+      '| --- | --- | --- |',
+      `| The library (\`src/index.ts\`) | ${kib(size.core.minifiedBytes)} | ${kib(size.core.minifiedGzipBytes)} (${(size.core.minifiedGzipBytes / 1000).toFixed(1)} KB) |`,
+      `| — without the generated validator | ${kib(size.coreWithoutGeneratedValidator.minifiedBytes)} | ${kib(size.coreWithoutGeneratedValidator.minifiedGzipBytes)} |`,
+      `| The generated ajv standalone validator alone | ${kib(size.generatedValidator.minifiedBytes)} | ${kib(size.generatedValidator.minifiedGzipBytes)} |`,
+      `| The emulator subpath (\`switchyard/emulator\`), not part of the main entry | ${kib(size.emulatorSubpath.minifiedBytes)} | ${kib(size.emulatorSubpath.minifiedGzipBytes)} |`,
+      '',
+      `Run-time code generation in the bundle: \`new Function\` ${size.runtimeCodegen.newFunction ? 'found' : 'none'}, \`eval\` ${size.runtimeCodegen.eval ? 'found' : 'none'} (the validator is precompiled; it imports one ajv runtime helper, \`ajv/dist/runtime/ucs2length\`). Importing the bundle with its dependencies in a fresh process: ${ms(size.importMs.median)} (median), most of it the \`openai\` SDK's module graph.`,
+      '',
+    );
+  }
+
+  // Peers.
+  push('## Peers', '', ...peerNotes(results), '');
+
+  // Profiles.
+  push(...profileSection(results, checks));
+
+  const problemEntries = Object.entries(results.problems);
+  if (problemEntries.length > 0) {
+    push(
+      '## Problems in this run',
+      '',
+      ...problemEntries.map(([name, problem]) => `- \`${name}\`: \`${problem.split('\n')[0]}\``),
+      '',
+    );
+  }
+
+  writeFileSync(pagePath, `${lines.join('\n')}\n`);
+  return { pagePath, charts };
+}
+
+function peerNotes(results: Results): string[] {
+  const notes: string[] = [];
+  const versions = results.versions;
+  const latency = results.latency;
+  const throughput = results.throughput;
+  const find = (id: string) => latency?.rungs.find((entry) => entry.id === id);
+  const tput = (id: string, concurrency: number) =>
+    throughput?.rungs.find((entry) => entry.id === id)?.byConcurrency[String(concurrency)];
+  notes.push(
+    '| Peer | Version | Status | added p50, plain | added TTFT p50 | req/s c=64 (vs SDK) | req/s c=256 (vs SDK) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  const row = (
+    label: string,
+    version: string,
+    id: string,
+    throughputId: string,
+    status: string,
+  ) => {
+    const entry = find(id);
+    const c64 = tput(throughputId, 64);
+    const c256 = tput(throughputId, 256);
+    const cell = (value: ThroughputCell | undefined) =>
+      value === undefined
+        ? 'n/a'
+        : `${formatNumber(value.rps)} (${((value.ratioToBaseline ?? 0) * 100).toFixed(0)}%)`;
+    notes.push(
+      `| ${label} | ${version} | ${status} | ${entry === undefined ? 'n/a' : us(entry.plain.addedP50Us)} | ${entry === undefined ? 'n/a' : us(entry.stream.ttft.addedP50Us)} | ${cell(c64)} | ${cell(c256)} |`,
+    );
+  };
+  row(
+    'Switchyard, 3-deep chain',
+    versions['switchyard'] ?? '',
+    'router-chain',
+    'router-chain',
+    'ours',
+  );
+  row(
+    'Portkey gateway, 3-deep fallback',
+    versions['@portkey-ai/gateway'] ?? '',
+    'portkey-chain',
+    'portkey-chain',
+    results.problems['portkey'] === undefined
+      ? 'ran (with a 1-line stream fix, below)'
+      : 'did not run',
+  );
+  row(
+    'Portkey gateway, 1 target',
+    versions['@portkey-ai/gateway'] ?? '',
+    'portkey-one',
+    'portkey-one',
+    'ran',
+  );
+  row(
+    'AI SDK + ai-fallback, 3-deep',
+    `ai ${versions['ai']}, ai-fallback ${versions['ai-fallback']}`,
+    'ai-fallback',
+    'ai-fallback',
+    'ran',
+  );
+  row('AI SDK alone', `@ai-sdk/openai ${versions['@ai-sdk/openai']}`, 'ai-sdk', 'ai-sdk', 'ran');
+  row(
+    'LangChain withFallbacks, 3-deep',
+    `@langchain/openai ${versions['@langchain/openai']}`,
+    'langchain-fallbacks',
+    'langchain-fallbacks',
+    'ran',
+  );
+  row(
+    'LangChain ChatOpenAI alone',
+    `@langchain/core ${versions['@langchain/core']}`,
+    'langchain',
+    'langchain',
+    'ran',
+  );
+  notes.push(
+    '',
+    '- **Portkey** is a separate process (one more loopback hop, and its own CPU on this 2-core machine), so its added latency includes a second HTTP exchange; it is the only peer here that is a proxy. As published (1.15.2, with `@hono/node-server` 1.19 that npm resolves from its `^1.3.3` range), **every streamed chat completion fails on Node** with `500 {"status":"failure","message":"Something went wrong"}` and `TypeError: immutable` in its log: it wraps the upstream response in `new Response(stream, upstreamResponse)`, hono\'s lightweight `Response` keeps the upstream\'s immutable `Headers` by reference, and Portkey\'s `updateHeaders()` then appends to them (Portkey-AI/gateway#1389, #1550). Pinning `@hono/node-server` to 1.14.2, the workaround suggested in #1389, does not fix streaming. The bench preloads `bench/peers/portkey-stream-fix.ts`, which copies those headers before Portkey mutates them (what the proposed fix #1551 does), so that its streaming could be measured at all; `bench/peers/loopback-only.ts` keeps it on 127.0.0.1.',
+    '- **Portkey streaming TTFT**: its Node stream transformer sleeps 25 ms before forwarding the first chunk of every stream, so its TTFT is ≈ 25 ms plus the proxy hop.',
+    "- **ai-fallback** does not fall back when the primary refuses the connection: its default `shouldRetryThisError` matches HTTP statuses only, so an `ECONNREFUSED` ends the call with `AI_APICallError: Cannot connect to API` (the failover table counts those as errors). It also remembers a failed model and starts later calls at the next one (`modelResetInterval`, 3 min by default); the failover bench builds a fresh fallback model per call so that every call pays for the failed attempt, as Switchyard's (health memory off) does.",
+    '- **LangChain** `withFallbacks` falls back on any error, including the refused connection.',
+  );
+  return notes;
+}
+
+function profileSection(results: Results, checks: Check[]): string[] {
+  const profile = results.profile;
+  if (profile === undefined) return [];
+  const { sdk, routerOne, routerFull } = profile.perCall;
+  const areas = [
+    ...new Set([
+      ...Object.keys(sdk.byAreaUsPerCall),
+      ...Object.keys(routerOne.byAreaUsPerCall),
+      ...Object.keys(routerFull.byAreaUsPerCall),
+    ]),
+  ];
+  const lines: string[] = [
+    '## Where the time goes',
+    '',
+    `CPU profiles from V8's sampling profiler (the one behind \`node --cpu-prof\`, driven through \`node:inspector\` around the measured loops only, ${profile.samplingIntervalUs} µs interval). Per call, the SDK alone and the router make the same plain calls at concurrency 1 in alternating blocks in one process (${formatNumber(sdk.calls)} calls each); self time is summed per area and per function. Sampling makes calls slower than in the latency table; the differences are what count.`,
+    '',
+    '### Per call: CPU per area (µs per call)',
+    '',
+    '| Area | openai SDK alone | Switchyard, 1 target | Switchyard, chain + all features | added (1 target) |',
+    '| --- | --- | --- | --- | --- |',
+    ...areas.map(
+      (area) =>
+        `| ${area} | ${formatNumber(sdk.byAreaUsPerCall[area] ?? 0)} | ${formatNumber(routerOne.byAreaUsPerCall[area] ?? 0)} | ${formatNumber(routerFull.byAreaUsPerCall[area] ?? 0)} | ${formatNumber(profile.perCall.routerOneAddedByAreaUsPerCall[area] ?? 0)} |`,
+    ),
+    `| **total CPU** | ${formatNumber(sdk.cpuUsPerCall)} | ${formatNumber(routerOne.cpuUsPerCall)} | ${formatNumber(routerFull.cpuUsPerCall)} | ${formatNumber(routerOne.cpuUsPerCall - sdk.cpuUsPerCall)} |`,
+    `| wall time per call (profiled) | ${formatNumber(sdk.wallUsPerCall)} | ${formatNumber(routerOne.wallUsPerCall)} | ${formatNumber(routerFull.wallUsPerCall)} | ${formatNumber(routerOne.wallUsPerCall - sdk.wallUsPerCall)} |`,
+    '',
+    '### Per call: functions whose self time grew most, router (1 target) minus SDK',
+    '',
+    '| Function | Where | Area | added µs per call |',
+    '| --- | --- | --- | --- |',
+    ...profile.perCall.routerOneAddedFunctionsUsPerCall.map(
+      (entry) =>
+        `| \`${entry.function}\` | \`${entry.location}\` | ${entry.area} | ${formatNumber(entry.addedUsPerCall)} |`,
+    ),
+    '',
+    '### Top self time, router with one target',
+    '',
+    '| Function | Where | Area | µs per call |',
+    '| --- | --- | --- | --- |',
+    ...routerOne.top.map(
+      (entry) =>
+        `| \`${entry.function}\` | \`${entry.location}\` | ${entry.area} | ${formatNumber(entry.usPerCall)} |`,
+    ),
+    '',
+    '### Config compile, 1,000 aliases: top self time',
+    '',
+    `\`compileConfig\` on the parsed 1,000-alias config, ${profile.compile.calls} times: ${ms(profile.compile.wallUsPerCall / 1000)} per compile under the profiler.`,
+    '',
+    '| Function | Where | ms per compile |',
+    '| --- | --- | --- |',
+    ...profile.compile.top.map(
+      (entry) =>
+        `| \`${entry.function}\` | \`${entry.location}\` | ${formatNumber(entry.usPerCall / 1000)} |`,
+    ),
+    '',
+  ];
+  lines.push(...findings(results, checks));
+  return lines;
+}
+
+/** What the misses come from, and what would fix them. Written against the profiles above. */
+function findings(results: Results, checks: Check[]): string[] {
+  const lines: string[] = ['### Findings', ''];
+  const missed = (text: string) =>
+    checks.some((check) => check.pass === false && check.figure.includes(text));
+  const profile = results.profile;
+  const added = profile?.perCall.routerOneAddedByAreaUsPerCall ?? {};
+  const own = (added['switchyard router'] ?? 0) + (added['p-retry'] ?? 0);
+  lines.push(
+    `**Per-call overhead${missed('Added latency') ? ' (target missed)' : ''}.** The router's own JavaScript (\`src/router/*\` plus p-retry) costs ≈ ${formatNumber(own)} µs of CPU per call; the rest of the added time is Node machinery the router sets in motion for every call, and more garbage. Per call, \`executePlan\` (src/router/execute-plan.ts) creates a call \`AbortController\` and an attempt \`AbortController\`, arms two timers (the call deadline and the attempt timeout) on top of the SDK's own, and adds and removes \`abort\` listeners on the caller's signal, the router's \`closing\` signal and the call signal (Node's \`EventTarget\` add/remove are not cheap: \`removeEventListener\` and \`abort_controller\` frames show in the table); it passes an attempt \`signal\` to the SDK, which then links it into a composite signal (\`AbortSignal.any\`, \`followCompositeSignal\`); p-retry copies and validates its options and adds an async frame around an attempt that is almost always the only one; the result goes through three extra promise hops (\`Promise.resolve().then\` in \`createChat\`, \`.then(result => ({...result, plan}))\` in \`run\`, the \`.then\` in \`toRouterPromise\`); the response headers are walked twice for \`gatewayIds()\` (once for the attempt record, once for the route); and \`client-pool.ts\` \`get()\` builds a \`JSON.stringify\` key for every call.`,
+    '',
+    'What would fix it, in order of payoff (none of it changes behaviour):',
+    '',
+    "1. `src/router/execute-plan.ts`, `executePlan`/`runTarget`: do not arm an attempt timer when the attempt limit is not shorter than the time left (the deadline timer already covers it), and reuse the call controller for a single-target, single-attempt plan; link the caller's and router's signals once per call, not per attempt.",
+    '2. `src/router/execute-plan.ts`, `runTarget`: call `perform` directly for the first attempt and enter p-retry only after a retryable failure.',
+    '3. `src/router/create-router.ts`, `createChat`/`run`/`toRouterPromise`: resolve the plan and start `executePlan` synchronously inside one `async` function (keep the `RouterPromise` shape), dropping two promise hops per call; compute `requestOptionsFor` once per attempt.',
+    '4. `src/router/execute-plan.ts`, `gatewayIds`: compute once per successful attempt and share it between the attempt record and the route.',
+    '5. `src/router/client-pool.ts`, `get`: cache the client on the resolved target (a `WeakMap` keyed by the `ClientSetup` object, which the plan cache already keeps stable) instead of `JSON.stringify`-ing four fields per call.',
+    '',
+  );
+  const compile = profile?.compile.top ?? [];
+  const share = (name: string) => compile.find((entry) => entry.function === name)?.usPerCall ?? 0;
+  const compileTotal = profile?.compile.wallUsPerCall ?? 0;
+  lines.push(
+    `**Config compile${missed('validate + compile') ? ' (target missed)' : ''}.** Validation is cheap (the precompiled ajv validator); the compile step is not. In \`src/config/compile-config.ts\`, \`deepFreeze\` (${formatNumber(share('deepFreeze') / 1000)} ms of ${formatNumber(compileTotal / 1000)} ms per compile under the profiler) runs once per alias and then again over the whole table at the end of \`compileConfig\`, re-walking (with a fresh \`Set\` of visited objects) every alias, upstream and gateway that is already frozen; \`freezeRecord\` (${formatNumber(share('freezeRecord') / 1000)} ms) defines every key of every record with \`Object.defineProperty\` on a null-prototype object, one property at a time, which also leaves those objects in slow dictionary mode. Fix: make \`deepFreeze\` skip objects that are already frozen (the parts built by \`deepFreeze\` are frozen all the way down) and freeze only the new outer objects at the end; build \`freezeRecord\`'s copy with \`Object.assign(Object.create(null), record)\` and one \`Object.freeze\` (same result: non-writable, non-configurable own properties); have \`freezeRecord\` freeze nested values where it is used on \`params\` so the final walk is not needed. The per-alias \`cascadeRetry\`/\`cascadeTimeouts\`/\`parseDuration\` work is small next to these.`,
+    '',
+  );
+  const config1000 = results['config-load']?.sizes.find((size) => size.aliases === 1000);
+  if (config1000 !== undefined) {
+    lines.push(
+      `**Whole load.** At 1,000 aliases the YAML layer (\`parseDocument\` with a \`LineCounter\`, ${ms(config1000.stages.yamlSourceMs)}) is most of \`loadConfig\` (${ms(config1000.loadMs)}), as the reference predicted; \`parseConfig\` also walks the whole document once more to find secret ranges for error excerpts (\`findSecretRanges\` in src/config/parse-config.ts, part of the "unstaged" time), which is only needed when there is an error to print and could be done lazily.`,
+      '',
+    );
+  }
+  const throughputMiss = checks.filter(
+    (check) => check.pass === false && check.figure.startsWith('Throughput'),
+  );
+  if (throughputMiss.length > 0) {
+    lines.push(
+      `**Throughput.** At c=64 and 256 the client process is CPU-bound (the SDK alone already saturates it), so the router's extra CPU per call turns directly into fewer requests per second: the same fixes apply. The one thing that grows with concurrency, every in-flight call's \`abort\` listener on the router's single \`closing\` signal, is small: adding and removing a listener on an \`AbortSignal\` that already has 256 costs ≈ 1.8 µs against ≈ 0.6 µs with one (measured on this machine), about 1 µs per call.`,
+      '',
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,119 @@
+/**
+ * Config load at 100, 1,000 and 3,000 aliases (3-target chains, 10 gateways): the whole
+ * `loadConfig` (read + parse + validate + compile) and `parseConfig`, against a bare
+ * `yaml.parse` of the same text, with the stages timed one by one: the YAML layer
+ * (`parseYamlSource`: nesting pre-scan + `parseDocument` with a LineCounter), `${VAR}`
+ * interpolation, `toJS`, schema validation (precompiled ajv standalone validator) and the
+ * compile step. The first load in this fresh process is reported as cold.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { compileConfig } from '../../src/config/compile-config.ts';
+import type { SwitchyardConfig } from '../../src/config/config.generated.ts';
+import { interpolateEnv } from '../../src/config/interpolate-env.ts';
+import { validateConfig } from '../../src/config/validate-config.ts';
+import { defaultYamlLimits, parseYamlSource } from '../../src/config/yaml-source.ts';
+import { loadConfig, parseConfig } from '../../src/index.ts';
+import { benchEnv, largeConfigYaml } from '../lib/config-fixture.ts';
+import { median, round } from '../lib/stats.ts';
+import { suiteArguments, writeResult } from '../lib/suite.ts';
+
+const args = suiteArguments();
+const directory = mkdtempSync(join(tmpdir(), 'switchyard-bench-config-'));
+/** Alias counts and timed runs per figure (the largest file takes seconds per run). */
+const sizes: [number, number][] = args.quick
+  ? [
+      [100, 3],
+      [1000, 3],
+    ]
+  : [
+      [100, 9],
+      [1000, 9],
+      [3000, 3],
+    ];
+let runs = 0;
+
+const timeOnce = (work: () => unknown) => {
+  const start = performance.now();
+  work();
+  return performance.now() - start;
+};
+const timeMedian = (work: () => unknown) => {
+  const times: number[] = [];
+  for (let index = 0; index < runs; index += 1) times.push(timeOnce(work));
+  return round(median(times), 2);
+};
+
+// Cold: the very first load in this process (module code not yet optimised), 1,000 aliases.
+const coldText = largeConfigYaml(1000);
+const coldFile = join(directory, 'cold.yaml');
+writeFileSync(coldFile, coldText);
+const coldLoadMs = round(
+  timeOnce(() => loadConfig(coldFile, { env: benchEnv })),
+  2,
+);
+const coldYamlParseMs = round(
+  timeOnce(() => parseYaml(coldText)),
+  2,
+);
+
+const results = sizes.map(([aliases, timedRuns]) => {
+  runs = timedRuns;
+  const text = largeConfigYaml(aliases);
+  const file = join(directory, `config-${aliases}.yaml`);
+  writeFileSync(file, text);
+  // Warm every path once before timing.
+  loadConfig(file, { env: benchEnv });
+  parseYaml(text);
+
+  const source = (() => {
+    const parsed = parseYamlSource(text, defaultYamlLimits);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    return parsed.source;
+  })();
+  const data = source.document.toJS({ maxAliasCount: defaultYamlLimits.maxAliasCount }) as unknown;
+
+  const yamlParseMs = timeMedian(() => parseYaml(text));
+  const loadMs = timeMedian(() => loadConfig(file, { env: benchEnv }));
+  const parseConfigMs = timeMedian(() => parseConfig(text, { env: benchEnv }));
+  const stages = {
+    yamlSourceMs: timeMedian(() => parseYamlSource(text, defaultYamlLimits)),
+    interpolateEnvMs: timeMedian(() => interpolateEnv(source.document, benchEnv)),
+    toJsMs: timeMedian(() =>
+      source.document.toJS({ maxAliasCount: defaultYamlLimits.maxAliasCount }),
+    ),
+    validateMs: timeMedian(() => {
+      if (validateConfig(data).length > 0) throw new Error('invalid');
+    }),
+    compileMs: timeMedian(() => {
+      if (!compileConfig({ config: data as SwitchyardConfig }).ok) throw new Error('invalid');
+    }),
+  };
+  const staged =
+    stages.yamlSourceMs +
+    stages.interpolateEnvMs +
+    stages.toJsMs +
+    stages.validateMs +
+    stages.compileMs;
+  return {
+    aliases,
+    bytes: Buffer.byteLength(text),
+    yamlParseMs,
+    loadMs,
+    parseConfigMs,
+    loadOverYamlParse: round(loadMs / yamlParseMs, 2),
+    validatePlusCompileMs: round(stages.validateMs + stages.compileMs, 2),
+    stages,
+    /** parseConfig time not in the stages above (secret-range scan of the document, issue bookkeeping). */
+    unstagedMs: round(parseConfigMs - staged, 2),
+  };
+});
+
+rmSync(directory, { recursive: true, force: true });
+writeResult(args.out, {
+  runs: Object.fromEntries(sizes),
+  cold: { aliases: 1000, loadMs: coldLoadMs, yamlParseMs: coldYamlParseMs },
+  sizes: results,
+});
