@@ -144,8 +144,8 @@ describe('inside workerd', () => {
     expect(emulator.requests[0]?.stream).toBe(true);
   });
 
-  it('passes a stream through to its own client as server-sent events', async () => {
-    const response = await callWorker('/sse', { prompt: 'streamed through' });
+  it('passes a stream through to its own client as its response body', async () => {
+    const response = await callWorker('/passthrough', { prompt: 'streamed through' });
     expect(response.status, response.text).toBe(200);
     const chunks = response.text
       .split('\n')
