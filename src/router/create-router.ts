@@ -56,12 +56,20 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     model: string,
     requestOptions: RouterRequestOptions | undefined,
     perform: (context: AttemptContext) => Promise<AttemptResult<T>>,
+    stream = false,
   ) => {
-    if (closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
-    const plan = current.resolver.resolve(model);
+    if (closed)
+      return Promise.reject(new RouterError('the router is closed', { code: 'ROUTER_CLOSED' }));
+    let plan: ReturnType<typeof current.resolver.resolve>;
+    try {
+      plan = current.resolver.resolve(model);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return executePlan({
       plan,
       perform,
+      ownAttemptSignal: stream,
       signals: [requestOptions?.signal ?? undefined, options.signal],
       register: (stop) => {
         active.add(stop);
@@ -75,13 +83,16 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     }).then((result) => ({ ...result, plan }));
   };
 
-  const requestOptionsFor = (context: AttemptContext, callerHeaders: RequestHeaders) => ({
-    signal: context.signal,
-    // The router's own timer ends the attempt; the SDK's is only a backstop.
-    timeout: Math.ceil(context.timeoutMs) + 1000,
-    maxRetries: 0,
-    headers: mergeHeaders(context.target.headers, callerHeaders),
-  });
+  const requestOptionsFor = (context: AttemptContext, callerHeaders: RequestHeaders) => {
+    const headers = mergeHeaders(context.target.headers, callerHeaders);
+    return {
+      signal: context.signal,
+      // The router's own timer ends the attempt; the SDK's is only a backstop.
+      timeout: Math.ceil(context.timeoutMs) + 1000,
+      maxRetries: 0,
+      ...(headers === undefined ? {} : { headers }),
+    };
+  };
 
   /** The request body for a target: its fields under the caller's, and its own model string. */
   const bodyFor = <P extends { model: string }>(context: AttemptContext, params: P): P => ({
@@ -101,20 +112,18 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     ) => Promise<{ data: T; response: Response }>,
   ) =>
     toRouterPromise(
-      Promise.resolve().then(() =>
-        run<T>(model, requestOptions, async (context) => {
-          const client = pool.get(context.target.setup);
-          const { data, response } = await send(
-            client,
-            context,
-            requestOptionsFor(context, requestOptions?.headers),
-          );
-          return { value: data, response };
-        }).then((result) => {
-          routes.set(result.value, result.route);
-          return { data: result.value, response: result.response, route: result.route };
-        }),
-      ),
+      run<T>(model, requestOptions, async (context) => {
+        const client = pool.get(context.target.setup);
+        const { data, response } = await send(
+          client,
+          context,
+          requestOptionsFor(context, requestOptions?.headers),
+        );
+        return { value: data, response };
+      }).then((result) => {
+        routes.set(result.value, result.route);
+        return { data: result.value, response: result.response, route: result.route };
+      }),
     );
 
   const createChat = (
@@ -122,8 +131,10 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     requestOptions?: RouterRequestOptions,
   ) => {
     if (params.stream === true) {
-      const promise = Promise.resolve().then(() =>
-        run<CommittedStream>(params.model, requestOptions, async (context) => {
+      const promise = run<CommittedStream>(
+        params.model,
+        requestOptions,
+        async (context) => {
           const client = pool.get(context.target.setup);
           const body = { ...bodyFor(context, params), stream: true as const };
           const committed = await openToCommit({
@@ -136,24 +147,25 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
             idleMs: context.plan.timeouts.idleMs,
           });
           return { value: committed, response: committed.response, keepAlive: true };
-        }).then((result) => {
-          const stream = new Stream<Chunk>(
-            () =>
-              continueStream({
-                committed: result.value,
-                controller: result.controller,
-                idleMs: result.plan.timeouts.idleMs,
-                model: params.model,
-                upstream: result.route.upstream,
-                attempts: result.route.attempts,
-                release: result.release,
-              }),
-            result.controller,
-          );
-          routes.set(stream, result.route);
-          return { data: stream, response: result.response, route: result.route };
-        }),
-      );
+        },
+        true,
+      ).then((result) => {
+        const stream = new Stream<Chunk>(
+          () =>
+            continueStream({
+              committed: result.value,
+              controller: result.controller,
+              idleMs: result.plan.timeouts.idleMs,
+              model: params.model,
+              upstream: result.route.upstream,
+              attempts: result.route.attempts,
+              release: result.release,
+            }),
+          result.controller,
+        );
+        routes.set(stream, result.route);
+        return { data: stream, response: result.response, route: result.route };
+      });
       return toRouterPromise(promise);
     }
     return callPlain(params.model, requestOptions, (client, context, options) =>
@@ -241,13 +253,16 @@ function toRouterPromise<T>(settled: Promise<Settled<T>>): RouterPromise<T> {
   return data;
 }
 
-/** The target's headers under the caller's (the caller wins), as one record. */
+/** The target's headers under the caller's (the caller wins), as one record; undefined when none. */
 function mergeHeaders(
   target: Readonly<Record<string, string>>,
   caller: RequestHeaders,
-): Record<string, string | null> {
+): Record<string, string | null> | undefined {
+  if (caller === undefined || caller === null) {
+    // Most calls add nothing; the SDK only reads the record, so it needs no copy.
+    return Object.keys(target).length > 0 ? (target as Record<string, string>) : undefined;
+  }
   const merged: Record<string, string | null> = { ...target };
-  if (caller === undefined || caller === null) return merged;
   const entries: [string, unknown][] =
     caller instanceof Headers
       ? [...caller]

@@ -62,6 +62,8 @@ export type ExecutePlanOptions<T> = {
   register?: (stop: (reason: RouterError) => void) => () => void;
   /** Overrides the plan's total deadline, in ms. */
   totalMs?: number;
+  /** Give every attempt its own signal even without its own time limit (streams). */
+  ownAttemptSignal?: boolean;
   hooks: RouterHooks;
   /** Health memory; undefined turns it off. */
   health: HealthStore | undefined;
@@ -156,22 +158,28 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           const started = performance.now();
           const remaining = deadline - started;
           const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, remaining));
-          const attemptController = new AbortController();
+          // A plain attempt that may run until the deadline needs no timer or controller of its
+          // own: the call's serve (the common case, and the cheapest). Streams always get their
+          // own, since first-token and idle limits end one attempt, not the call.
+          const shared = !options.ownAttemptSignal && timeoutMs >= remaining;
+          const attemptController = shared ? call : new AbortController();
           // An attempt cut short by the deadline ends the call, not just the attempt.
-          const attemptTimer = setTimeout(
-            () =>
-              timeoutMs >= remaining
-                ? expire()
-                : attemptController.abort(
-                    new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
-                  ),
-            timeoutMs,
-          );
+          const attemptTimer = shared
+            ? undefined
+            : setTimeout(
+                () =>
+                  timeoutMs >= remaining
+                    ? expire()
+                    : attemptController.abort(
+                        new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
+                      ),
+                timeoutMs,
+              );
           const onCallAbort = () => attemptController.abort(call.signal.reason);
-          call.signal.addEventListener('abort', onCallAbort, { once: true });
+          if (!shared) call.signal.addEventListener('abort', onCallAbort, { once: true });
           const release = () => {
             clearTimeout(attemptTimer);
-            call.signal.removeEventListener('abort', onCallAbort);
+            if (!shared) call.signal.removeEventListener('abort', onCallAbort);
           };
           try {
             const result = await options.perform({
@@ -302,7 +310,8 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         gateway: target.gateway.name,
         upstreamModel: target.upstream.model,
         attempts: Object.freeze([...attempts]),
-        gatewayIds: gatewayIds(outcome.result.response.headers),
+        // The successful attempt (the last one logged) already read them from the response.
+        gatewayIds: attempts.at(-1)?.gatewayIds ?? {},
       };
       safely(() => hooks.onSuccess?.({ model: plan.model, route }));
       keepCallerLinked = outcome.result.keepAlive === true;
