@@ -55,3 +55,38 @@ describe.each(runtimes)('$name', ({ binary, args }) => {
     30_000,
   );
 });
+
+describe('an environment that refuses reads (Deno without --allow-env)', () => {
+  // Bug (reported; src/config/yaml-source.ts, `tooDeepIssue`): the yaml parser reads
+  // `process.env.LOG_TOKENS` while parsing. Deno without `--allow-env` throws `NotCapable` there,
+  // and parseYamlSource reports any exception from the parser as YAML_TOO_DEEP ("the YAML could
+  // not be parsed; flatten the config"), hiding the real cause behind a wrong diagnosis. Only a
+  // RangeError (stack exhaustion) means "too deep"; anything else should surface as itself.
+  // Simulated here by making `process.env` refuse the variables yaml reads.
+  it.fails('does not report the refusal as YAML nested too deep', async () => {
+    const { parseConfig } = await import('../../src/index.ts');
+    const original = process.env;
+    process.env = new Proxy(original, {
+      get(target, key) {
+        if (key === 'LOG_TOKENS' || key === 'LOG_STREAM') {
+          const error = new Error(`Requires env access to "${String(key)}"`);
+          error.name = 'NotCapable';
+          throw error;
+        }
+        return Reflect.get(target, key);
+      },
+    });
+    let thrown: unknown;
+    try {
+      parseConfig(
+        'version: 1\ngateways:\n  g: { type: openai-compatible, baseURL: "http://127.0.0.1:9/v1" }\nmodels:\n  a: g:m\n',
+        { env: {} },
+      );
+    } catch (error) {
+      thrown = error;
+    } finally {
+      process.env = original;
+    }
+    expect(String((thrown as Error | undefined)?.message)).not.toContain('YAML_TOO_DEEP');
+  });
+});
