@@ -71,6 +71,7 @@ const suites: [string, string[], number][] = [
   ['failover', [], 300],
   ['memory', ['--expose-gc'], 300],
   ['profile', [], 300],
+  ['sdk-options', [], 300],
 ];
 const selected =
   values.only === undefined
@@ -96,12 +97,18 @@ function formatWithBiome(path: string): void {
   spawnSync(biome, ['format', '--write', path], { cwd: rootDirectory, stdio: 'ignore' });
 }
 
+/** The commit measured, and whether src/ had uncommitted changes (other work in the tree). */
 function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
       cwd: rootDirectory,
       encoding: 'utf8',
     }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      cwd: rootDirectory,
+      encoding: 'utf8',
+    }).trim();
+    return dirty === '' ? commit : `${commit} + uncommitted changes in src/`;
   } catch {
     return 'unknown';
   }

@@ -161,6 +161,11 @@ type Results = {
     control: LongRun;
     warnings: Record<string, number>;
   };
+  'sdk-options'?: {
+    rounds: number;
+    calls: number;
+    variants: { name: string; p50Us: number; addedP50Us: number }[];
+  };
   profile?: {
     samplingIntervalUs: number;
     perCall: {
@@ -384,7 +389,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     "- **Peers**, same mock, same load, same process layout: Portkey's gateway (`@portkey-ai/gateway`, its published Node build, started on 127.0.0.1 with `--headless`; called through the `openai` SDK with an `x-portkey-config` of one target, or a 3-deep `fallback` strategy, all targets `custom_host` = the mock), the Vercel AI SDK (`@ai-sdk/openai` `.chat()` model; with `ai-fallback` `createFallback` over 3 models), LangChain.js (`ChatOpenAI`, `maxRetries: 0`; `withFallbacks` with 2 fallbacks). Peers' added latency is measured against the same `openai` SDK baseline as ours.",
     `- **Concurrency 1**: ${latency === undefined ? '' : `${latency.settings['rounds']} interleaved rounds (each round rotates the rung order) × up to ${latency.settings['plainCalls']} plain calls and ${latency.settings['streamCalls']} streams per rung, after ${latency.settings['warmup']} warm-up calls per rung that are discarded; a full GC before each block (so no rung pays for another's garbage); a per-rung time budget per round keeps slow peers from stretching the run (hence fewer samples for them). `}Added p50 = median over rounds of (rung median − SDK median) in the same round, with its IQR; added p99 = median over rounds of the paired difference of round p99s. Streams: time to first content chunk (TTFT), gaps between consecutive content chunks, and content chunks missing out of 32 (dropped).`,
     `- **Throughput**: closed loop, c callers making plain calls back to back${throughput === undefined ? '' : ` for ${throughput.settings.durationMs / 1000} s after a ${throughput.settings.warmupMs} ms warm-up, ${throughput.settings.rounds} interleaved rounds, median req/s over rounds`}; only calls that start and end inside the window count.`,
-    "- **Processes**: mock, Portkey and each suite run in their own processes; the orchestrator is idle while a suite runs. Pinning was tried (`taskset`: client on core 0, mock and gateway on core 1) and dropped: with the event loop, V8's compiler and GC threads and libuv all on one core, the client's own p50 rose by 40–60% and its p99 doubled, which measured the pinning, not the code.",
+    "- **Processes**: mock, Portkey and each suite run in their own processes; the orchestrator is idle while a suite runs. Pinning was tried (`taskset`: client on core 0, mock and gateway on core 1) and dropped: with the event loop, V8's compiler and GC threads and libuv all on one core, a quick run measured the pinning rather than the code (p50 of the SDK 682 µs pinned vs 542 µs not, of `undici.request` 234 vs 168 µs; p99 1.5–1.8× higher pinned).",
     "- **Caveat**: this is a 2-core machine; client, mock and (for Portkey) the gateway share it. p99 figures at concurrency 1 are dominated by the SDK's garbage collection pauses (its heap churn is high), so added-p99 figures carry a wide IQR; the medians are the robust figures.",
     '',
   );
@@ -831,6 +836,7 @@ function profileSection(results: Results, checks: Check[]): string[] {
         `| \`${entry.function}\` | \`${entry.location}\` | ${entry.area} | ${formatNumber(entry.usPerCall)} |`,
     ),
     '',
+    ...sdkOptionsTable(results),
     '### Config compile, 1,000 aliases: top self time',
     '',
     `\`compileConfig\` on the parsed 1,000-alias config, ${profile.compile.calls} times: ${ms(profile.compile.wallUsPerCall / 1000)} per compile under the profiler.`,
@@ -847,6 +853,23 @@ function profileSection(results: Results, checks: Check[]): string[] {
   return lines;
 }
 
+function sdkOptionsTable(results: Results): string[] {
+  const options = results['sdk-options'];
+  if (options === undefined) return [];
+  return [
+    '### What the SDK charges for the per-request options the router passes',
+    '',
+    `The \`openai\` SDK alone, the same plain call at c=1 with each option, ${options.rounds} interleaved rounds × ${options.calls} calls; p50 and the paired difference from the bare call (\`bench/suites/sdk-options.ts\`).`,
+    '',
+    '| SDK call | p50 | added vs bare call |',
+    '| --- | --- | --- |',
+    ...options.variants.map(
+      (variant) => `| ${variant.name} | ${us(variant.p50Us)} | ${us(variant.addedP50Us)} |`,
+    ),
+    '',
+  ];
+}
+
 /** What the misses come from, and what would fix them. Written against the profiles above. */
 function findings(results: Results, checks: Check[]): string[] {
   const lines: string[] = ['### Findings', ''];
@@ -855,29 +878,48 @@ function findings(results: Results, checks: Check[]): string[] {
   const profile = results.profile;
   const added = profile?.perCall.routerOneAddedByAreaUsPerCall ?? {};
   const own = (added['switchyard router'] ?? 0) + (added['p-retry'] ?? 0);
+  const sdkArea = added['openai SDK'] ?? 0;
+  const nodeArea = added['node internals (undici, streams, timers)'] ?? 0;
+  const variants = results['sdk-options']?.variants ?? [];
+  const variant = (name: string) => variants.find((entry) => entry.name.startsWith(name));
+  const asRouter = variant('signal + timeout');
+  const signalOnly = variant('signal');
+  const timeoutOnly = variant('timeout');
   lines.push(
-    `**Per-call overhead${missed('Added latency') ? ' (target missed)' : ''}.** The router's own JavaScript (\`src/router/*\` plus p-retry) costs ≈ ${formatNumber(own)} µs of CPU per call; the rest of the added time is Node machinery the router sets in motion for every call, and more garbage. Per call, \`executePlan\` (src/router/execute-plan.ts) creates a call \`AbortController\` and an attempt \`AbortController\`, arms two timers (the call deadline and the attempt timeout) on top of the SDK's own, and adds and removes \`abort\` listeners on the caller's signal, the router's \`closing\` signal and the call signal (Node's \`EventTarget\` add/remove are not cheap: \`removeEventListener\` and \`abort_controller\` frames show in the table); it passes an attempt \`signal\` to the SDK, which then links it into a composite signal (\`AbortSignal.any\`, \`followCompositeSignal\`); p-retry copies and validates its options and adds an async frame around an attempt that is almost always the only one; the result goes through three extra promise hops (\`Promise.resolve().then\` in \`createChat\`, \`.then(result => ({...result, plan}))\` in \`run\`, the \`.then\` in \`toRouterPromise\`); the response headers are walked twice for \`gatewayIds()\` (once for the attempt record, once for the route); and \`client-pool.ts\` \`get()\` builds a \`JSON.stringify\` key for every call.`,
+    `**Per-call overhead${missed('Added latency') ? ' (target missed)' : ''}.** Per plain call the profile attributes ≈ ${formatNumber(own)} µs of added CPU to the router's own JavaScript (\`src/router/*\` and p-retry), ≈ ${formatNumber(sdkArea)} µs to extra work *inside the openai SDK*, and ≈ ${formatNumber(nodeArea)} µs to Node internals. The SDK does more per call because of how the router calls it: every attempt passes a per-request \`signal\` (the SDK links it into its own controller with \`AbortSignal.any\`: \`createRequestController\`, \`followCompositeSignal\`), a per-request \`timeout\` (the SDK then rebuilds its headers with \`x-stainless-timeout\`: \`buildHeaders\`, \`iterateHeaders\`) and a per-request \`maxRetries\`, and reads the result through \`.withResponse()\`.${asRouter === undefined ? '' : ` Measured on the SDK alone (table above), those options cost ${us(asRouter.addedP50Us)} per call at p50 (\`signal\` alone ${us(signalOnly?.addedP50Us)}, \`timeout\` alone ${us(timeoutOnly?.addedP50Us)}).`} The router's own part: per call, \`executePlan\` (src/router/execute-plan.ts) creates the call \`AbortController\` and its deadline timer, registers the call for \`close()\`, wraps the attempt in p-retry (which copies and validates its options and adds an async frame around an attempt that is almost always the only one), writes the attempt record; \`client-pool.ts\` \`get()\` builds a \`JSON.stringify\` key for every call.`,
     '',
-    'What would fix it, in order of payoff (none of it changes behaviour):',
+    'What would fix it (none of it changes behaviour), as of the measured commit:',
     '',
-    "1. `src/router/execute-plan.ts`, `executePlan`/`runTarget`: do not arm an attempt timer when the attempt limit is not shorter than the time left (the deadline timer already covers it), and reuse the call controller for a single-target, single-attempt plan; link the caller's and router's signals once per call, not per attempt.",
+    "1. `src/router/create-router.ts`, `requestOptionsFor`: stop passing what the client already has: `maxRetries: 0` is set on every pooled client; pass the backstop `timeout` only when the attempt limit is shorter than the client default (set the client's `timeout` once, in `client-pool.ts`, to the longest deadline it can serve), so the SDK does not rebuild its headers per request. Keep `signal` (it is what makes deadlines and aborts work), or, for a plain call whose attempt shares the call's signal, give the SDK the caller's own signal when there is one and no deadline shorter than the SDK's timeout.",
     '2. `src/router/execute-plan.ts`, `runTarget`: call `perform` directly for the first attempt and enter p-retry only after a retryable failure.',
-    '3. `src/router/create-router.ts`, `createChat`/`run`/`toRouterPromise`: resolve the plan and start `executePlan` synchronously inside one `async` function (keep the `RouterPromise` shape), dropping two promise hops per call; compute `requestOptionsFor` once per attempt.',
-    '4. `src/router/execute-plan.ts`, `gatewayIds`: compute once per successful attempt and share it between the attempt record and the route.',
-    '5. `src/router/client-pool.ts`, `get`: cache the client on the resolved target (a `WeakMap` keyed by the `ClientSetup` object, which the plan cache already keeps stable) instead of `JSON.stringify`-ing four fields per call.',
+    '3. `src/router/client-pool.ts`, `get`: cache the client on the resolved target (a `WeakMap` keyed by the `ClientSetup` object, which the plan cache keeps stable) instead of `JSON.stringify`-ing four fields per call.',
+    "4. Already done while this bench was being built, and measured here: the attempt shares the call's signal when its limit is the deadline (no second controller or timer), gateway ids read once, no header copy when none are added, one microtask fewer per call (commit c04b5da).",
     '',
   );
+  const routerOneLatency = results.latency?.rungs.find((entry) => entry.id === 'router-one');
+  if (routerOneLatency !== undefined) {
+    lines.push(
+      `**Streams${missed('first token') ? ' (time-to-first-token target missed)' : ''}.** A streamed call does the plain call's work plus its own: every stream attempt gets its own \`AbortController\` and attempt timer (first-token and idle limits end one attempt, not the call), an idle timer is cleared and re-armed for every chunk (in \`openToCommit\` until the first content chunk, then in \`withIdleTimeout\`, src/router/stream-attempt.ts), a first-token timer runs when configured, and the caller iterates an async generator (\`continueStream\`) over the SDK's stream, which tracks the partial output for \`StreamInterruptedError\`. The per-chunk part is small (added gap ${us(routerOneLatency.stream.gaps.addedP50Us)} p50, ${us(routerOneLatency.stream.gaps.addedP99Us)} p99); the time to first token carries the per-call overhead plus the stream set-up (added ${us(routerOneLatency.stream.ttft.addedP50Us)} p50 for one target), and its IQR across rounds is wide. Fix: the same per-call items, plus arming the idle timer once and re-checking a "last chunk" timestamp when it fires instead of clearing and re-arming it per chunk.`,
+      '',
+    );
+  }
   const compile = profile?.compile.top ?? [];
-  const share = (name: string) => compile.find((entry) => entry.function === name)?.usPerCall ?? 0;
   const compileTotal = profile?.compile.wallUsPerCall ?? 0;
+  const compileTop = compile
+    .filter((entry) => entry.area.startsWith('switchyard') || entry.area === 'gc')
+    .slice(0, 4)
+    .map((entry) => `\`${entry.function}\` ${formatNumber(entry.usPerCall / 1000)} ms`)
+    .join(', ');
   lines.push(
-    `**Config compile${missed('validate + compile') ? ' (target missed)' : ''}.** Validation is cheap (the precompiled ajv validator); the compile step is not. In \`src/config/compile-config.ts\`, \`deepFreeze\` (${formatNumber(share('deepFreeze') / 1000)} ms of ${formatNumber(compileTotal / 1000)} ms per compile under the profiler) runs once per alias and then again over the whole table at the end of \`compileConfig\`, re-walking (with a fresh \`Set\` of visited objects) every alias, upstream and gateway that is already frozen; \`freezeRecord\` (${formatNumber(share('freezeRecord') / 1000)} ms) defines every key of every record with \`Object.defineProperty\` on a null-prototype object, one property at a time, which also leaves those objects in slow dictionary mode. Fix: make \`deepFreeze\` skip objects that are already frozen (the parts built by \`deepFreeze\` are frozen all the way down) and freeze only the new outer objects at the end; build \`freezeRecord\`'s copy with \`Object.assign(Object.create(null), record)\` and one \`Object.freeze\` (same result: non-writable, non-configurable own properties); have \`freezeRecord\` freeze nested values where it is used on \`params\` so the final walk is not needed. The per-alias \`cascadeRetry\`/\`cascadeTimeouts\`/\`parseDuration\` work is small next to these.`,
+    missed('validate + compile')
+      ? `**Config compile (target missed).** Validation is cheap (the precompiled ajv validator); the compile step (\`compileConfig\`, src/config/compile-config.ts) is not. Under the profiler one compile of 1,000 aliases takes ${formatNumber(compileTotal / 1000)} ms; the top self time: ${compileTop}. Freezing dominated in an earlier run: \`deepFreeze\` ran per alias and then again over the whole table (re-walking every frozen part with a fresh visited \`Set\`), and \`freezeRecord\` defined every key with \`Object.defineProperty\` one at a time. Fix: freeze each part once as it is built, skip objects that are already frozen, and build records with \`Object.assign(Object.create(null), record)\` + one \`Object.freeze\`.`
+      : `**Config compile.** Meets the target: validation is cheap (the precompiled ajv validator) and the compile step (\`compileConfig\`, src/config/compile-config.ts) now takes ${formatNumber(compileTotal / 1000)} ms per 1,000 aliases under the profiler (top self time: ${compileTop}). An earlier run of this bench, at commit 309b276, measured 22.8 ms for the compile step (validate + compile 23.9 ms, a miss): \`deepFreeze\` ran per alias and again over the whole table, re-walking every frozen part with a fresh visited \`Set\`, and \`freezeRecord\` defined each key with \`Object.defineProperty\`; commit 9792af5 freezes each part once as it is built and builds records with \`Object.assign\`, and no longer scans the document for secret ranges on the success path.`,
     '',
   );
   const config1000 = results['config-load']?.sizes.find((size) => size.aliases === 1000);
   if (config1000 !== undefined) {
     lines.push(
-      `**Whole load.** At 1,000 aliases the YAML layer (\`parseDocument\` with a \`LineCounter\`, ${ms(config1000.stages.yamlSourceMs)}) is most of \`loadConfig\` (${ms(config1000.loadMs)}), as the reference predicted; \`parseConfig\` also walks the whole document once more to find secret ranges for error excerpts (\`findSecretRanges\` in src/config/parse-config.ts, part of the "unstaged" time), which is only needed when there is an error to print and could be done lazily.`,
+      `**Whole load.** At 1,000 aliases the YAML layer (\`parseDocument\` with a \`LineCounter\`, ${ms(config1000.stages.yamlSourceMs)}) is most of \`loadConfig\` (${ms(config1000.loadMs)}), as the reference predicted (YAML parsing, not validation, dominates).`,
       '',
     );
   }
@@ -886,7 +928,7 @@ function findings(results: Results, checks: Check[]): string[] {
   );
   if (throughputMiss.length > 0) {
     lines.push(
-      `**Throughput.** At c=64 and 256 the client process is CPU-bound (the SDK alone already saturates it), so the router's extra CPU per call turns directly into fewer requests per second: the same fixes apply. The one thing that grows with concurrency, every in-flight call's \`abort\` listener on the router's single \`closing\` signal, is small: adding and removing a listener on an \`AbortSignal\` that already has 256 costs ≈ 1.8 µs against ≈ 0.6 µs with one (measured on this machine), about 1 µs per call.`,
+      `**Throughput.** At c=64 and 256 the client process is CPU-bound (the SDK alone already saturates it), so the router's extra CPU per call turns directly into fewer requests per second: the same fixes apply. Nothing in the router's per-call work grows with concurrency (calls in flight are kept in a \`Set\` for \`close()\`, not as listeners on one shared signal, which would have cost ≈ 1 µs more per add/remove at 256 listeners on this machine).`,
       '',
     );
   }
