@@ -54,7 +54,6 @@ export type ParseYamlResult =
     };
 
 const yamlCodeToIssueCode: Readonly<Record<string, ConfigIssueCode>> = {
-  DUPLICATE_KEY: 'YAML_DUPLICATE_KEY',
   TAG_RESOLVE_FAILED: 'YAML_UNKNOWN_TAG',
   MULTIPLE_DOCS: 'YAML_MULTIPLE_DOCUMENTS',
   RESOURCE_EXHAUSTION: 'YAML_TOO_DEEP',
@@ -109,15 +108,20 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
       // `!!binary`, `!!timestamp`, `!!set`, `!!omap` and `!!pairs` would otherwise resolve under
       // any schema, to values no config needs (Buffer, Date, Set, Map): unknown tags instead.
       resolveKnownTags: false,
-      uniqueKeys: true,
+      // yaml's own duplicate check compares every key with every earlier one (quadratic in a
+      // mapping's size); checkStructure does it with a set per mapping instead.
+      uniqueKeys: false,
       strict: true,
       stringKeys: true,
       prettyErrors: false,
       keepSourceTokens: false,
     });
   } catch (error) {
-    // yaml reports resource exhaustion as an error entry; a throw here is the same thing.
-    return { ok: false, issues: [tooDeepIssue(error)] };
+    // yaml reports resource exhaustion as an error entry; a stack overflow that escapes it is
+    // the same thing. Anything else (e.g. a runtime refusing yaml's read of LOG_TOKENS) is not a
+    // problem of the config, and surfaces as itself.
+    if (error instanceof RangeError) return { ok: false, issues: [tooDeepIssue()] };
+    throw error;
   }
 
   const problems = [...document.errors, ...document.warnings];
@@ -127,15 +131,14 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
     );
     return { ok: false, issues: limitCascade(dedupe(issues)), lineCounter, document };
   }
-  const depthIssue = checkDepth(document, limits.maxDepth, lineCounter);
-  if (depthIssue !== undefined) return { ok: false, issues: [depthIssue], lineCounter, document };
+  const structureIssues = checkStructure(document, limits.maxDepth, lineCounter);
+  if (structureIssues.length > 0)
+    return { ok: false, issues: structureIssues, lineCounter, document };
   return { ok: true, source: { text, document, lineCounter } };
 }
 
-function tooDeepIssue(error: unknown): ConfigIssue {
-  const detail =
-    error instanceof RangeError ? 'nesting is too deep' : 'the YAML could not be parsed';
-  return { code: 'YAML_TOO_DEEP', path: [], message: `${detail}; flatten the config` };
+function tooDeepIssue(): ConfigIssue {
+  return { code: 'YAML_TOO_DEEP', path: [], message: 'nesting is too deep; flatten the config' };
 }
 
 function yamlErrorToIssue(options: {
@@ -153,17 +156,6 @@ function yamlErrorToIssue(options: {
     message = `${message}; custom tags are not allowed, remove the tag`;
   if (code === 'YAML_MULTIPLE_DOCUMENTS')
     message = 'the file holds several YAML documents (---); keep one';
-  if (code === 'YAML_DUPLICATE_KEY') {
-    // yaml's message does not name the key; it starts where the error points.
-    const key = /^(?:"([^"\n]*)"|'([^'\n]*)'|([^\s:,{}[\]#]+))/.exec(
-      text.slice(error.pos[0], error.pos[0] + 256),
-    );
-    const name = key?.[1] ?? key?.[2] ?? key?.[3];
-    message =
-      name === undefined
-        ? `${message}; keep one of them`
-        : `duplicate key "${name}" in this map; keep one of them`;
-  }
   if (code === 'YAML_TOO_DEEP') message = 'nesting is too deep; flatten the config';
   if (code === 'YAML_SYNTAX') {
     const lineText =
@@ -275,28 +267,56 @@ function findExcessiveNesting(text: string, maxDepth: number): number | undefine
   return undefined;
 }
 
-/** Iterative walk, so hostile depth cannot overflow the stack here. */
-function checkDepth(document: Document.Parsed, maxDepth: number, lineCounter: LineCounter) {
+/**
+ * One iterative walk (hostile depth cannot overflow the stack here): nesting deeper than
+ * `maxDepth` stops it; duplicate keys are collected, each against a set of its mapping's keys.
+ */
+function checkStructure(
+  document: Document.Parsed,
+  maxDepth: number,
+  lineCounter: LineCounter,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
   const stack: { node: unknown; depth: number }[] = [{ node: document.contents, depth: 1 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop() as { node: unknown; depth: number };
     if (!isCollection(node)) continue;
     if (depth > maxDepth) {
       const position = lineCounter.linePos(node.range?.[0] ?? 0);
-      return {
-        code: 'YAML_TOO_DEEP',
-        path: [],
-        message: `nesting is deeper than ${maxDepth} levels; flatten the config`,
-        line: position.line,
-        column: position.col,
-      } satisfies ConfigIssue;
+      return [
+        {
+          code: 'YAML_TOO_DEEP',
+          path: [],
+          message: `nesting is deeper than ${maxDepth} levels; flatten the config`,
+          line: position.line,
+          column: position.col,
+        },
+      ];
     }
+    const keys = isMap(node) ? new Set<string>() : undefined;
     for (const item of node.items as unknown[]) {
-      if (isPair(item)) stack.push({ node: item.value, depth: depth + 1 });
-      else stack.push({ node: item, depth: depth + 1 });
+      if (!isPair(item)) {
+        stack.push({ node: item, depth: depth + 1 });
+        continue;
+      }
+      if (keys !== undefined) {
+        const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+        if (keys.has(key)) {
+          const position = lineCounter.linePos((item.key as Node | null)?.range?.[0] ?? 0);
+          issues.push({
+            code: 'YAML_DUPLICATE_KEY',
+            path: [],
+            message: `duplicate key "${key.length > 40 ? `${key.slice(0, 40)}…` : key}" in this map; keep one of them`,
+            line: position.line,
+            column: position.col,
+          });
+        }
+        keys.add(key);
+      }
+      stack.push({ node: item.value, depth: depth + 1 });
     }
   }
-  return undefined;
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Where a config path points in the source. */
