@@ -64,7 +64,7 @@ const { packageVersion } = await import('./lib/modules.ts');
 const suites: [string, string[], number][] = [
   ['mock-ceiling', [], 60],
   ['resolve', [], 120],
-  ['config-load', [], 300],
+  ['config-load', ['--expose-gc'], 300],
   ['size', [], 120],
   ['latency', ['--expose-gc'], 600],
   ['throughput', [], 600],
@@ -121,36 +121,48 @@ const results: Record<string, unknown> = values.only === undefined ? {} : { ...p
 const problems: Record<string, string> =
   values.only === undefined ? {} : { ...((previous['problems'] as Record<string, string>) ?? {}) };
 
-results['machine'] = {
-  os: `${type()} ${release()}`,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: availableParallelism(),
-  memoryGiB: Math.round(totalmem() / 1024 ** 3),
-  freeMemoryGiB: Math.round(freemem() / 1024 ** 3),
-  node: process.version,
-  pinning: 'none (see docs: pinning the client to one core slowed it)',
-};
-results['versions'] = {
-  switchyard: `${(JSON.parse(readFileSync(join(rootDirectory, 'package.json'), 'utf8')) as { version: string }).version} (${gitCommit()})`,
-  openai: packageVersion('openai', { root: true }),
-  yaml: packageVersion('yaml', { root: true }),
-  ajv: packageVersion('ajv', { root: true }),
-  'p-retry': packageVersion('p-retry', { root: true }),
-  undici: packageVersion('undici'),
-  '@portkey-ai/gateway': packageVersion('@portkey-ai/gateway'),
-  '@hono/node-server (Portkey)': packageVersion('@hono/node-server'),
-  ai: packageVersion('ai'),
-  '@ai-sdk/openai': packageVersion('@ai-sdk/openai'),
-  'ai-fallback': packageVersion('ai-fallback'),
-  '@langchain/openai': packageVersion('@langchain/openai'),
-  '@langchain/core': packageVersion('@langchain/core'),
-  esbuild: packageVersion('esbuild'),
-};
-results['run'] = {
+const runInfo = {
   mode: values.quick ? 'quick' : 'full',
   date: new Date().toISOString(),
   command: values.quick ? 'npm run bench -- --quick' : 'npm run bench',
+  commit: gitCommit(),
 };
+if (values.only !== undefined && previous['run'] !== undefined) {
+  // Suites re-run on their own join the earlier run: its machine, versions and date stay.
+  const run = previous['run'] as Record<string, unknown>;
+  run['additions'] = [
+    ...((run['additions'] as unknown[]) ?? []),
+    { suites: values.only, date: runInfo.date, commit: runInfo.commit },
+  ];
+  results['run'] = run;
+} else {
+  results['machine'] = {
+    os: `${type()} ${release()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 1024 ** 3),
+    freeMemoryGiB: Math.round(freemem() / 1024 ** 3),
+    node: process.version,
+    pinning: 'none (see docs: pinning the client to one core slowed it)',
+  };
+  results['versions'] = {
+    switchyard: `${(JSON.parse(readFileSync(join(rootDirectory, 'package.json'), 'utf8')) as { version: string }).version} (${gitCommit()})`,
+    openai: packageVersion('openai', { root: true }),
+    yaml: packageVersion('yaml', { root: true }),
+    ajv: packageVersion('ajv', { root: true }),
+    'p-retry': packageVersion('p-retry', { root: true }),
+    undici: packageVersion('undici'),
+    '@portkey-ai/gateway': packageVersion('@portkey-ai/gateway'),
+    '@hono/node-server (Portkey)': packageVersion('@hono/node-server'),
+    ai: packageVersion('ai'),
+    '@ai-sdk/openai': packageVersion('@ai-sdk/openai'),
+    'ai-fallback': packageVersion('ai-fallback'),
+    '@langchain/openai': packageVersion('@langchain/openai'),
+    '@langchain/core': packageVersion('@langchain/core'),
+    esbuild: packageVersion('esbuild'),
+  };
+  results['run'] = runInfo;
+}
 
 const mock = await startMock();
 const emulator = await startMock({ kind: 'emulator' });
@@ -203,9 +215,11 @@ try {
   await mock.stop();
 }
 results['problems'] = problems;
-(results['run'] as Record<string, unknown>)['durationS'] = Math.round(
-  (performance.now() - started) / 1000,
-);
+if (values.only === undefined) {
+  (results['run'] as Record<string, unknown>)['durationS'] = Math.round(
+    (performance.now() - started) / 1000,
+  );
+}
 
 mkdirSync(dirname(resultsPath), { recursive: true });
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);

@@ -103,7 +103,13 @@ type ProfileRun = {
 type Results = {
   machine: Record<string, string | number>;
   versions: Record<string, string>;
-  run: { mode: string; date: string; command: string; durationS?: number };
+  run: {
+    mode: string;
+    date: string;
+    command: string;
+    durationS?: number;
+    additions?: { suites: string; date: string; commit: string }[];
+  };
   problems: Record<string, string>;
   'mock-ceiling'?: {
     client: string;
@@ -319,7 +325,8 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     });
     const tolerance = Math.max(1, memory.control.netChangeMiB + 1);
     checks.push({
-      figure: 'Memory: no growth over a long run (quiesced heap, last third vs first third)',
+      figure:
+        'Memory: no growth over a long run (quiesced heap after its plateau: last third vs middle third)',
       target: `≤ ${tolerance.toFixed(1)} MiB (1 MiB, or the SDK alone's change + 1 MiB)`,
       measured: `${memory.longRun.netChangeMiB.toFixed(2)} MiB over ${memory.longRun.durationS} s, ${formatNumber(memory.longRun.calls)} calls (SDK alone: ${memory.control.netChangeMiB.toFixed(2)} MiB)`,
       pass: memory.longRun.netChangeMiB <= tolerance,
@@ -348,6 +355,10 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     'npm run bench -- --report # re-render this page and the charts from results.json',
     '```',
     '',
+    ...(results.run.additions ?? []).map(
+      (addition) =>
+        `Suites \`${addition.suites}\` were added later with \`npm run bench -- --only ${addition.suites}\` (${addition.date.slice(0, 16).replace('T', ' ')} UTC, commit ${addition.commit}); the rest is the run above.\n`,
+    ),
     `Machine: ${machine['cpu']}, ${machine['cores']} cores, ${machine['memoryGiB']} GiB, ${machine['os']}, Node ${machine['node']}. Processes are not pinned to cores (see [Method](#method)).`,
     '',
     'Versions: ' +
@@ -531,7 +542,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
           `| ${formatNumber(entry.aliases)} | ${kib(entry.bytes)} | ${ms(entry.yamlParseMs)} | ${ms(entry.loadMs)} | ${entry.loadOverYamlParse.toFixed(2)}× | ${ms(entry.stages.yamlSourceMs)} | ${ms(entry.stages.interpolateEnvMs)} | ${ms(entry.stages.toJsMs)} | ${ms(entry.stages.validateMs)} | ${ms(entry.stages.compileMs)} | ${ms(entry.validatePlusCompileMs)} |`,
       ),
       '',
-      `Cold (the first load in a fresh process, ${configLoad.cold.aliases} aliases): \`loadConfig\` ${ms(configLoad.cold.loadMs)}, then a bare \`yaml.parse\` of the same text ${ms(configLoad.cold.yamlParseMs)} (the YAML parser's own code is already warm by then).`,
+      `Every timed run starts after a full GC. Cold (the first load in a fresh process, ${configLoad.cold.aliases} aliases): \`loadConfig\` ${ms(configLoad.cold.loadMs)}, then a bare \`yaml.parse\` of the same text ${ms(configLoad.cold.yamlParseMs)} (the YAML parser's own code is already warm by then).`,
       '',
       await chart(
         'config-load.png',
@@ -633,9 +644,9 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
       `| Idle router, total | ${idle.idleTotalMiB.toFixed(2)} MiB |`,
       `| After resolving every alias once (all plans cached) | ${idle.afterResolvingEveryAliasMiB.toFixed(2)} MiB |`,
       '',
-      `Long run at c=${memory.longRun.concurrency}, ${memory.longRun.durationS} s each: the \`openai\` SDK alone (control), then the router (3-deep chain, health memory and every hook on, one call in ten fails over from a 503). The load runs in 2 s phases; after each, the calls in flight finish and the heap is sampled after two full GCs (a quiesced heap: requests in flight would otherwise blur the trend). Even quiesced, the heap moves by ±2 MiB from sample to sample (compiled code, connection pools), so the check compares the median of the last third of samples with the first third, against the SDK alone under the same load; the least-squares slope is shown too.`,
+      `Long run at c=${memory.longRun.concurrency}, ${memory.longRun.durationS} s each: the \`openai\` SDK alone (control), then the router (3-deep chain, health memory and every hook on, one call in ten fails over from a 503). The load runs in 2 s phases; after each, the calls in flight finish and the heap is sampled after two full GCs (a quiesced heap: requests in flight would otherwise blur the trend). Even quiesced, the heap moves by ±2 MiB from sample to sample (compiled code, connection pools), so the check compares the median of the last third of samples with the middle third (the first third is warm-up: pools, caches and compiled code filling up), against the SDK alone under the same load; the least-squares slope over the whole run is shown too.`,
       '',
-      '| Run | calls | errors | first → last heap | net change (last third − first third) | slope |',
+      '| Run | calls | errors | first → last heap | growth after plateau (last third − middle third) | slope, whole run |',
       '| --- | --- | --- | --- | --- | --- |',
       `| openai SDK alone | ${formatNumber(memory.control.calls)} | ${memory.control.errors} | ${memory.control.firstHeapMiB.toFixed(1)} → ${memory.control.lastHeapMiB.toFixed(1)} MiB | ${memory.control.netChangeMiB.toFixed(2)} MiB | ${memory.control.growthMiBPerMin.toFixed(2)} MiB/min |`,
       `| Switchyard | ${formatNumber(memory.longRun.calls)} | ${memory.longRun.errors} | ${memory.longRun.firstHeapMiB.toFixed(1)} → ${memory.longRun.lastHeapMiB.toFixed(1)} MiB | ${memory.longRun.netChangeMiB.toFixed(2)} MiB | ${memory.longRun.growthMiBPerMin.toFixed(2)} MiB/min |`,
