@@ -64,7 +64,8 @@ export function areaOf(url: string, functionName: string): string {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
     return match?.[1] ?? 'other package';
   }
-  if (url.startsWith('node:') || url === '') return 'node internals (undici, streams, timers)';
+  if (url.startsWith('node:') || url.startsWith('wasm://') || url === '')
+    return 'node internals (undici, streams, timers)';
   if (url.includes('/bench/')) return 'bench harness';
   return 'other';
 }

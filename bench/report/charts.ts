@@ -138,10 +138,11 @@ export function lineChart(options: {
   const height = 460;
   const left = 80;
   const right = 40;
-  const top = options.subtitle === undefined ? 60 : 80;
+  const top = options.subtitle === undefined ? 75 : 100;
   const bottom = 90;
   const points = options.series.flatMap((series) => series.points);
-  const xMax = Math.max(1e-9, ...points.map(([px]) => px));
+  const xStep = niceStep(Math.max(1e-9, ...points.map(([px]) => px)), 6);
+  const xMax = xStep * Math.ceil(Math.max(1e-9, ...points.map(([px]) => px)) / xStep);
   const yStep = niceStep(Math.max(1e-9, ...points.map(([, py]) => py)) * 1.1, 5);
   const yMax = yStep * Math.ceil((Math.max(1e-9, ...points.map(([, py]) => py)) * 1.1) / yStep);
   const x = (value: number) => left + (value / xMax) * (width - left - right);
@@ -162,8 +163,8 @@ export function lineChart(options: {
       `<text x="${left - 8}" y="${y(value) + 4}" font-size="11" text-anchor="end" fill="#666">${formatNumber(value)}</text>`,
     );
   }
-  for (let index = 0; index <= 5; index += 1) {
-    const value = (xMax / 5) * index;
+  for (let index = 0; index * xStep <= xMax + 1e-9; index += 1) {
+    const value = xStep * index;
     parts.push(
       `<text x="${x(value)}" y="${height - bottom + 18}" font-size="11" text-anchor="middle" fill="#666">${formatNumber(value)}</text>`,
     );

@@ -170,7 +170,12 @@ type Results = {
   'sdk-options'?: {
     rounds: number;
     calls: number;
-    variants: { name: string; p50Us: number; addedP50Us: number }[];
+    variants: {
+      name: string;
+      p50Us: number;
+      addedP50Us: number;
+      addedP50IqrUs?: [number, number];
+    }[];
   };
   profile?: {
     samplingIntervalUs: number;
@@ -872,11 +877,14 @@ function sdkOptionsTable(results: Results): string[] {
     '',
     `The \`openai\` SDK alone, the same plain call at c=1 with each option, ${options.rounds} interleaved rounds × ${options.calls} calls; p50 and the paired difference from the bare call (\`bench/suites/sdk-options.ts\`).`,
     '',
-    '| SDK call | p50 | added vs bare call |',
+    '| SDK call | p50 | added vs bare call [IQR over rounds] |',
     '| --- | --- | --- |',
     ...options.variants.map(
-      (variant) => `| ${variant.name} | ${us(variant.p50Us)} | ${us(variant.addedP50Us)} |`,
+      (variant) =>
+        `| ${variant.name} | ${us(variant.p50Us)} | ${us(variant.addedP50Us)}${variant.addedP50IqrUs === undefined ? '' : ` [${formatNumber(variant.addedP50IqrUs[0])}, ${formatNumber(variant.addedP50IqrUs[1])}]`} |`,
     ),
+    '',
+    'These differences are within the run-to-run noise of a loopback call on this machine (the IQRs straddle zero): each option on its own costs less than the noise; the profile above is the better instrument for them.',
     '',
   ];
 }
@@ -894,14 +902,12 @@ function findings(results: Results, checks: Check[]): string[] {
   const variants = results['sdk-options']?.variants ?? [];
   const variant = (name: string) => variants.find((entry) => entry.name.startsWith(name));
   const asRouter = variant('signal + timeout');
-  const signalOnly = variant('signal');
-  const timeoutOnly = variant('timeout');
   lines.push(
-    `**Per-call overhead${missed('Added latency') ? ' (target missed)' : ''}.** Per plain call the profile attributes ≈ ${formatNumber(own)} µs of added CPU to the router's own JavaScript (\`src/router/*\` and p-retry), ≈ ${formatNumber(sdkArea)} µs to extra work *inside the openai SDK*, and ≈ ${formatNumber(nodeArea)} µs to Node internals. The SDK does more per call because of how the router calls it: every attempt passes a per-request \`signal\` (the SDK links it into its own controller with \`AbortSignal.any\`: \`createRequestController\`, \`followCompositeSignal\`), a per-request \`timeout\` (the SDK then rebuilds its headers with \`x-stainless-timeout\`: \`buildHeaders\`, \`iterateHeaders\`) and a per-request \`maxRetries\`, and reads the result through \`.withResponse()\`.${asRouter === undefined ? '' : ` Measured on the SDK alone (table above), those options cost ${us(asRouter.addedP50Us)} per call at p50 (\`signal\` alone ${us(signalOnly?.addedP50Us)}, \`timeout\` alone ${us(timeoutOnly?.addedP50Us)}).`} The router's own part: per call, \`executePlan\` (src/router/execute-plan.ts) creates the call \`AbortController\` and its deadline timer, registers the call for \`close()\`, wraps the attempt in p-retry (which copies and validates its options and adds an async frame around an attempt that is almost always the only one), writes the attempt record; \`client-pool.ts\` \`get()\` builds a \`JSON.stringify\` key for every call.`,
+    `**Per-call overhead${missed('Added latency') ? ' (target missed)' : ''}.** Per plain call the profile attributes ≈ ${formatNumber(own)} µs of added CPU to the router's own JavaScript (\`src/router/*\` and p-retry), ≈ ${formatNumber(sdkArea)} µs to extra work *inside the openai SDK*, and ≈ ${formatNumber(nodeArea)} µs to Node internals. The SDK does more per call because of how the router calls it: every attempt passes a per-request \`signal\` (the SDK links it into its own controller with \`AbortSignal.any\`: \`createRequestController\`, \`followCompositeSignal\`), a per-request \`timeout\` (one more header, \`X-Stainless-Timeout\`, in its \`buildHeaders\` pass) and a per-request \`maxRetries\`, and reads the result through \`.withResponse()\`.${asRouter === undefined ? '' : ` Timed on the SDK alone (table above), the three options together add ${us(asRouter.addedP50Us)} at p50, within noise (IQR ${formatNumber(asRouter.addedP50IqrUs?.[0] ?? 0)} to ${formatNumber(asRouter.addedP50IqrUs?.[1] ?? 0)} µs); the profile attributes ≈ ${formatNumber(sdkArea)} µs of CPU to them.`} The router's own part: per call, \`executePlan\` (src/router/execute-plan.ts) creates the call \`AbortController\` and its deadline timer, registers the call for \`close()\`, wraps the attempt in p-retry (which copies and validates its options and adds an async frame around an attempt that is almost always the only one), writes the attempt record; \`client-pool.ts\` \`get()\` builds a \`JSON.stringify\` key for every call.`,
     '',
     'What would fix it (none of it changes behaviour), as of the measured commit:',
     '',
-    "1. `src/router/create-router.ts`, `requestOptionsFor`: stop passing what the client already has: `maxRetries: 0` is set on every pooled client; pass the backstop `timeout` only when the attempt limit is shorter than the client default (set the client's `timeout` once, in `client-pool.ts`, to the longest deadline it can serve), so the SDK does not rebuild its headers per request. Keep `signal` (it is what makes deadlines and aborts work), or, for a plain call whose attempt shares the call's signal, give the SDK the caller's own signal when there is one and no deadline shorter than the SDK's timeout.",
+    "1. `src/router/create-router.ts`, `requestOptionsFor`: the per-request `signal` is the expensive option (the SDK composes it with its own controller through `AbortSignal.any`, which Node tracks with weak references: `createRequestController`, `followCompositeSignal`, `SafeWeakRef` in the profile). It is what makes the deadline, the caller's abort and `close()` work, so it cannot simply go; the cheaper shape is one signal per call that the SDK sees unchanged on every attempt (the call signal, already shared on the fast path), and no per-request `maxRetries` (every pooled client already has `maxRetries: 0`) or `timeout` unless the attempt limit is shorter than the client's (set once in `client-pool.ts`).",
     '2. `src/router/execute-plan.ts`, `runTarget`: call `perform` directly for the first attempt and enter p-retry only after a retryable failure.',
     '3. `src/router/client-pool.ts`, `get`: cache the client on the resolved target (a `WeakMap` keyed by the `ClientSetup` object, which the plan cache keeps stable) instead of `JSON.stringify`-ing four fields per call.',
     "4. Already done while this bench was being built, and measured here: the attempt shares the call's signal when its limit is the deadline (no second controller or timer), gateway ids read once, no header copy when none are added, one microtask fewer per call (commit c04b5da).",

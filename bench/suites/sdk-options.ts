@@ -6,7 +6,7 @@
  * Reports p50 per variant and its paired difference from the bare call.
  */
 import { loadOpenAI } from '../lib/modules.ts';
-import { median, round } from '../lib/stats.ts';
+import { median, round, verdict } from '../lib/stats.ts';
 import { rotate, suiteArguments, writeResult } from '../lib/suite.ts';
 
 const args = suiteArguments();
@@ -63,7 +63,7 @@ const variants: [string, () => Promise<unknown>][] = [
 ];
 
 const rounds = args.quick ? 3 : 7;
-const calls = args.quick ? 150 : 500;
+const calls = args.quick ? 150 : 1000;
 const perRound = new Map<string, number[]>(variants.map(([name]) => [name, []]));
 for (const [, call] of variants) for (let index = 0; index < 300; index += 1) await call();
 for (let roundIndex = 0; roundIndex < rounds; roundIndex += 1) {
@@ -83,10 +83,12 @@ writeResult(args.out, {
   calls,
   variants: variants.map(([name]) => {
     const medians = perRound.get(name) ?? [];
+    const added = verdict(medians.map((value, index) => value - (bare[index] ?? 0)));
     return {
       name,
       p50Us: round(median(medians), 1),
-      addedP50Us: round(median(medians.map((value, index) => value - (bare[index] ?? 0))), 1),
+      addedP50Us: round(added.median, 1),
+      addedP50IqrUs: [round(added.q1, 1), round(added.q3, 1)],
     };
   }),
 });
