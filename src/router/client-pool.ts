@@ -29,13 +29,20 @@ export type ClientPool = {
   clear(): void;
 };
 
+/** The SDK's own per-request timeout, in ms: a day and a minute (a config's durations stop at a day). */
+const clientTimeoutMs = 86_460_000;
+
 /** Creates an empty pool. */
 export function createClientPool(options: ClientPoolOptions): ClientPool {
   // Keyed by the client's whole configuration, so a reload that changes a gateway's key or URL
   // gets a new client while calls in flight keep the old one.
   const clients = new Map<string, { gateway: string; client: OpenAI }>();
+  // The hot path: a resolved plan keeps its setup objects, so a call finds its client by identity.
+  let bySetup = new WeakMap<ClientSetup, OpenAI>();
   return {
     get(setup) {
+      const known = bySetup.get(setup);
+      if (known !== undefined) return known;
       const key = JSON.stringify([setup.key, setup.baseURL, setup.apiKey, setup.defaultHeaders]);
       let client = clients.get(key)?.client;
       if (client === undefined) {
@@ -63,6 +70,9 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
           adminAPIKey: null,
           webhookSecret: null,
           maxRetries: 0,
+          // The router's own timers end attempts; the SDK's timeout is only a backstop, set once
+          // here (just above the longest duration a config allows) rather than on every request.
+          timeout: clientTimeoutMs,
           defaultHeaders: { ...neutralised, ...setup.defaultHeaders },
           fetchOptions: { redirect: 'manual' },
           logger: scrubbingLogger(setup.secrets),
@@ -70,6 +80,7 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
         });
         clients.set(key, { gateway: setup.gateway, client });
       }
+      bySetup.set(setup, client);
       return client;
     },
     get size() {
@@ -82,6 +93,7 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
     },
     clear() {
       clients.clear();
+      bySetup = new WeakMap();
     },
   };
 }

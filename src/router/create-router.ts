@@ -83,15 +83,11 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     }).then((result) => ({ ...result, plan }));
   };
 
+  // Only what changes per request: `maxRetries: 0` and the backstop timeout are set once on
+  // each pooled client.
   const requestOptionsFor = (context: AttemptContext, callerHeaders: RequestHeaders) => {
     const headers = mergeHeaders(context.target.headers, callerHeaders);
-    return {
-      signal: context.signal,
-      // The router's own timer ends the attempt; the SDK's is only a backstop.
-      timeout: Math.ceil(context.timeoutMs) + 1000,
-      maxRetries: 0,
-      ...(headers === undefined ? {} : { headers }),
-    };
+    return headers === undefined ? { signal: context.signal } : { signal: context.signal, headers };
   };
 
   /** The request body for a target: its fields under the caller's, and its own model string. */

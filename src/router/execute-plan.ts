@@ -158,23 +158,23 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           const started = performance.now();
           const remaining = deadline - started;
           const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, remaining));
-          // A plain attempt that may run until the deadline needs no timer or controller of its
-          // own: the call's serve (the common case, and the cheapest). Streams always get their
-          // own, since first-token and idle limits end one attempt, not the call.
+          // A plain attempt that may run until the deadline needs no controller of its own: the
+          // call's serves (the common case, and the cheapest). Streams always get their own,
+          // since first-token and idle limits end one attempt, not the call.
           const shared = !options.ownAttemptSignal && timeoutMs >= remaining;
           const attemptController = shared ? call : new AbortController();
-          // An attempt cut short by the deadline ends the call, not just the attempt.
-          const attemptTimer = shared
-            ? undefined
-            : setTimeout(
-                () =>
-                  timeoutMs >= remaining
-                    ? expire()
-                    : attemptController.abort(
-                        new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
-                      ),
-                timeoutMs,
-              );
+          // Only an attempt limit shorter than what is left of the deadline needs a timer; else
+          // the deadline's timer ends the call, and this attempt with it.
+          const attemptTimer =
+            shared || timeoutMs >= remaining
+              ? undefined
+              : setTimeout(
+                  () =>
+                    attemptController.abort(
+                      new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
+                    ),
+                  timeoutMs,
+                );
           const onCallAbort = () => attemptController.abort(call.signal.reason);
           if (!shared) call.signal.addEventListener('abort', onCallAbort, { once: true });
           const release = () => {

@@ -56,19 +56,13 @@ export async function openToCommit(
           options.firstTokenMs,
         );
   // Before the first chunk the idle limit also covers the wait for response headers.
-  const onIdle = () =>
-    controller.abort(
-      new PreCommitStreamError(`no data for ${options.idleMs} ms`, { errorClass: 'timeout' }),
-    );
-  let idleTimer = setTimeout(onIdle, options.idleMs);
+  const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'data' });
   try {
-    const { data, response } = await options.open();
+    const { data, response } = await idle.during(options.open());
     const iterator = data[Symbol.asyncIterator]();
     const buffered: Chunk[] = [];
     for (;;) {
-      clearTimeout(idleTimer);
-      idleTimer = setTimeout(onIdle, options.idleMs);
-      const next = await iterator.next();
+      const next = await idle.during(iterator.next());
       // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       if (next.done === true) {
@@ -87,7 +81,7 @@ export async function openToCommit(
     // chunk, a cut) before any content: the caller classifies it.
     throw error;
   } finally {
-    clearTimeout(idleTimer);
+    idle.stop();
     if (firstTokenTimer !== undefined) clearTimeout(firstTokenTimer);
   }
 }
@@ -118,6 +112,7 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
     }
   };
   let completed = false;
+  const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'chunk' });
   try {
     for (const chunk of committed.buffered) {
       track(chunk);
@@ -127,11 +122,7 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
       for (;;) {
         let next: IteratorResult<Chunk>;
         try {
-          next = await withIdleTimeout({
-            iterator: committed.iterator,
-            controller,
-            idleMs: options.idleMs,
-          });
+          next = await idle.during(committed.iterator.next());
         } catch (error) {
           const reason = controller.signal.reason;
           if (reason instanceof RouterError) throw reason; // the caller aborted
@@ -170,6 +161,7 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
     }
     completed = true;
   } finally {
+    idle.stop();
     if (!completed && !controller.signal.aborted) {
       // The consumer stopped early (break) or the stream failed: stop the request too.
       controller.abort(new RouterError('stream closed', { code: 'ABORTED' }));
@@ -202,23 +194,40 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `iterator.next()`, aborting the request when no chunk arrives within `idleMs`. */
-async function withIdleTimeout(options: {
-  iterator: AsyncIterator<Chunk>;
-  controller: AbortController;
-  idleMs: number;
-}): Promise<IteratorResult<Chunk>> {
+/**
+ * The idle limit: aborts the attempt when a wait passed to `during` lasts `idleMs`. Time spent
+ * outside `during` (the caller busy with a chunk) does not count. One timer, re-armed only when
+ * it fires early, rather than a new timer for every chunk.
+ */
+function watchIdle(options: { controller: AbortController; idleMs: number; what: string }) {
   const { controller, idleMs } = options;
-  const timer = setTimeout(() => {
-    controller.abort(
-      new PreCommitStreamError(`no chunk for ${idleMs} ms`, { errorClass: 'timeout' }),
-    );
-  }, idleMs);
-  try {
-    return await options.iterator.next();
-  } finally {
-    clearTimeout(timer);
-  }
+  let waitingSince: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    const quiet = waitingSince === undefined ? 0 : performance.now() - waitingSince;
+    if (waitingSince !== undefined && quiet >= idleMs) {
+      timer = undefined;
+      controller.abort(
+        new PreCommitStreamError(`no ${options.what} for ${idleMs} ms`, { errorClass: 'timeout' }),
+      );
+      return;
+    }
+    timer = setTimeout(check, idleMs - quiet);
+  };
+  timer = setTimeout(check, idleMs);
+  return {
+    async during<T>(promise: Promise<T>): Promise<T> {
+      waitingSince = performance.now();
+      try {
+        return await promise;
+      } finally {
+        waitingSince = undefined;
+      }
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
 }
 
 function hasFinishReason(chunk: Chunk): boolean {
