@@ -152,141 +152,145 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
     probe: boolean,
   ): Promise<TargetOutcome<T>> => {
     let failure: Failure | undefined;
-    try {
-      const outcome = await pRetry(
-        async (attemptNumber) => {
-          const started = performance.now();
-          const remaining = deadline - started;
-          const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, remaining));
-          // A plain attempt that may run until the deadline needs no controller of its own: the
-          // call's serves (the common case, and the cheapest). Streams always get their own,
-          // since first-token and idle limits end one attempt, not the call.
-          const shared = !options.ownAttemptSignal && timeoutMs >= remaining;
-          const attemptController = shared ? call : new AbortController();
-          // Only an attempt limit shorter than what is left of the deadline needs a timer; else
-          // the deadline's timer ends the call, and this attempt with it.
-          const attemptTimer =
-            shared || timeoutMs >= remaining
-              ? undefined
-              : setTimeout(
-                  () =>
-                    attemptController.abort(
-                      new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
-                    ),
-                  timeoutMs,
-                );
-          const onCallAbort = () => attemptController.abort(call.signal.reason);
-          if (!shared) call.signal.addEventListener('abort', onCallAbort, { once: true });
-          const release = () => {
-            clearTimeout(attemptTimer);
-            if (!shared) call.signal.removeEventListener('abort', onCallAbort);
-          };
-          try {
-            const result = await options.perform({
-              plan,
-              target,
-              attempt: attemptNumber,
-              signal: attemptController.signal,
+    const attemptOnce = async (attemptNumber: number) => {
+      const started = performance.now();
+      const remaining = deadline - started;
+      const timeoutMs = Math.max(1, Math.min(plan.timeouts.attemptMs, remaining));
+      // A plain attempt that may run until the deadline needs no controller of its own: the
+      // call's serves (the common case, and the cheapest). Streams always get their own,
+      // since first-token and idle limits end one attempt, not the call.
+      const shared = !options.ownAttemptSignal && timeoutMs >= remaining;
+      const attemptController = shared ? call : new AbortController();
+      // Only an attempt limit shorter than what is left of the deadline needs a timer; else
+      // the deadline's timer ends the call, and this attempt with it.
+      const attemptTimer =
+        shared || timeoutMs >= remaining
+          ? undefined
+          : setTimeout(
+              () =>
+                attemptController.abort(
+                  new AttemptTimeoutError(`no response within ${Math.round(timeoutMs)} ms`),
+                ),
               timeoutMs,
-              attemptController,
-            });
-            clearTimeout(attemptTimer);
-            if (result.keepAlive !== true) release();
-            health?.recordSuccess(target.upstream.name, options.now());
-            record({
+            );
+      const onCallAbort = () => attemptController.abort(call.signal.reason);
+      if (!shared) call.signal.addEventListener('abort', onCallAbort, { once: true });
+      const release = () => {
+        clearTimeout(attemptTimer);
+        if (!shared) call.signal.removeEventListener('abort', onCallAbort);
+      };
+      try {
+        const result = await options.perform({
+          plan,
+          target,
+          attempt: attemptNumber,
+          signal: attemptController.signal,
+          timeoutMs,
+          attemptController,
+        });
+        clearTimeout(attemptTimer);
+        if (result.keepAlive !== true) release();
+        health?.recordSuccess(target.upstream.name, options.now());
+        record({
+          ...describeTarget(target, index, attemptNumber),
+          status: result.response.status,
+          decision: 'success',
+          waitMs: 0,
+          durationMs: round(performance.now() - started),
+          gatewayIds: gatewayIds(result.response.headers),
+        });
+        return { result, controller: attemptController, release };
+      } catch (error) {
+        release();
+        if (call.signal.aborted) {
+          if (probe) health?.releaseProbe(target.upstream.name);
+          const reason = call.signal.reason as RouterError;
+          record(
+            {
               ...describeTarget(target, index, attemptNumber),
-              status: result.response.status,
-              decision: 'success',
+              ...(reason.code === 'DEADLINE_EXCEEDED' ? { errorClass: 'timeout' as const } : {}),
+              decision: 'fail',
               waitMs: 0,
               durationMs: round(performance.now() - started),
-              gatewayIds: gatewayIds(result.response.headers),
-            });
-            return { result, controller: attemptController, release };
-          } catch (error) {
-            release();
-            if (call.signal.aborted) {
-              if (probe) health?.releaseProbe(target.upstream.name);
-              const reason = call.signal.reason as RouterError;
-              record(
-                {
-                  ...describeTarget(target, index, attemptNumber),
-                  ...(reason.code === 'DEADLINE_EXCEEDED'
-                    ? { errorClass: 'timeout' as const }
-                    : {}),
-                  decision: 'fail',
-                  waitMs: 0,
-                  durationMs: round(performance.now() - started),
-                  message:
-                    reason.code === 'DEADLINE_EXCEEDED'
-                      ? 'the call deadline passed'
-                      : 'aborted by the caller',
-                },
-                reason,
-              );
-              throw new AbortError(reason);
-            }
-            const timedOut = attemptController.signal.reason;
-            // A gateway may echo the credential it was sent; nothing relayed from here carries it.
-            const cause = scrubError(
-              timedOut instanceof Error && !(timedOut instanceof RouterError) ? timedOut : error,
-              target.setup.secrets,
-            );
-            const errorClass = classifyError(cause);
-            failure = decide({
-              error: cause,
-              errorClass,
-              plan,
-              attemptNumber,
-              isLast,
-              deadline,
-              now: options.now(),
-              random: options.random,
-            });
-            if (healthClasses.has(errorClass)) {
-              const asked = retryAfterMs(cause, options.now());
-              const status = (cause as { status?: number }).status;
-              health?.recordFailure(target.upstream.name, {
-                now: options.now(),
-                ...(asked !== undefined && (status === 429 || status === 503)
-                  ? { retryAfterMs: asked }
-                  : {}),
-              });
-            }
-            const entry: AttemptRecord = {
-              ...describeTarget(target, index, attemptNumber),
-              ...statusOf(cause),
-              errorClass,
-              decision: failure.decision,
-              waitMs: failure.waitMs,
-              durationMs: round(performance.now() - started),
-              message: describeFailure(cause),
-              ...gatewayIdsOf(cause),
-            };
-            record(entry, cause);
-            if (failure.decision === 'retry') {
-              const waitMs = failure.waitMs;
-              safely(() =>
-                hooks.onRetry?.({ model: plan.model, attempt: entry, error: cause, waitMs }),
-              );
-              throw asError(cause);
-            }
-            throw new AbortError(asError(cause));
-          }
+              message:
+                reason.code === 'DEADLINE_EXCEEDED'
+                  ? 'the call deadline passed'
+                  : 'aborted by the caller',
+            },
+            reason,
+          );
+          throw new AbortError(reason);
+        }
+        const timedOut = attemptController.signal.reason;
+        // A gateway may echo the credential it was sent; nothing relayed from here carries it.
+        const cause = scrubError(
+          timedOut instanceof Error && !(timedOut instanceof RouterError) ? timedOut : error,
+          target.setup.secrets,
+        );
+        const errorClass = classifyError(cause);
+        failure = decide({
+          error: cause,
+          errorClass,
+          plan,
+          attemptNumber,
+          isLast,
+          deadline,
+          now: options.now(),
+          random: options.random,
+        });
+        if (healthClasses.has(errorClass)) {
+          const asked = retryAfterMs(cause, options.now());
+          const status = (cause as { status?: number }).status;
+          health?.recordFailure(target.upstream.name, {
+            now: options.now(),
+            ...(asked !== undefined && (status === 429 || status === 503)
+              ? { retryAfterMs: asked }
+              : {}),
+          });
+        }
+        const entry: AttemptRecord = {
+          ...describeTarget(target, index, attemptNumber),
+          ...statusOf(cause),
+          errorClass,
+          decision: failure.decision,
+          waitMs: failure.waitMs,
+          durationMs: round(performance.now() - started),
+          message: describeFailure(cause),
+          ...gatewayIdsOf(cause),
+        };
+        record(entry, cause);
+        if (failure.decision === 'retry') {
+          const waitMs = failure.waitMs;
+          safely(() =>
+            hooks.onRetry?.({ model: plan.model, attempt: entry, error: cause, waitMs }),
+          );
+          throw asError(cause);
+        }
+        throw new AbortError(asError(cause));
+      }
+    };
+    try {
+      // The first attempt runs directly: most calls need no retry, and p-retry's set-up is
+      // per-call cost. After a failure the policy says to retry, p-retry runs the rest.
+      try {
+        return { ok: true, ...(await attemptOnce(1)) };
+      } catch (error) {
+        if (error instanceof AbortError || failure?.decision !== 'retry') throw error;
+      }
+      await sleep(failure.waitMs, call.signal);
+      const outcome = await pRetry((attemptNumber) => attemptOnce(attemptNumber + 1), {
+        retries: plan.retry.attempts - 2,
+        // The router computes every wait itself (backoff with jitter, Retry-After, the
+        // deadline) and sleeps in shouldRetry, so p-retry's own delay stays zero.
+        minTimeout: 0,
+        maxTimeout: 0,
+        factor: 1,
+        signal: call.signal,
+        shouldRetry: async () => {
+          await sleep(failure?.waitMs ?? 0, call.signal);
+          return true;
         },
-        {
-          retries: plan.retry.attempts - 1,
-          // The router computes every wait itself (backoff with jitter, Retry-After, the
-          // deadline) and sleeps in shouldRetry, so p-retry's own delay stays zero.
-          minTimeout: 0,
-          maxTimeout: 0,
-          factor: 1,
-          signal: call.signal,
-          shouldRetry: async () => {
-            await sleep(failure?.waitMs ?? 0, call.signal);
-            return true;
-          },
-        },
-      );
+      });
       return { ok: true, ...outcome };
     } catch (error) {
       if (call.signal.aborted) throw call.signal.reason;
