@@ -12,12 +12,9 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import {
-  type EmulatedGatewayOptions,
-  type Emulator,
-  startEmulator,
-} from '../src/emulator/index.ts';
-import { type AttemptRecord, createRouter, loadConfig, type RouteTable } from '../src/index.ts';
+import { emulatedGateways } from '../src/cli/emulated-gateways.ts';
+import { type Emulator, startEmulator } from '../src/emulator/index.ts';
+import { type AttemptRecord, createRouter, loadConfig } from '../src/index.ts';
 
 // Shown relative to where the demo runs, as a person would type it.
 const configPath = relative(
@@ -45,27 +42,6 @@ function demoEnv(text: string, emulatorURL: string): Record<string, string> {
     }
   }
   return env;
-}
-
-/** The emulator's Cloudflare gateways, with the auth the config expects (tokens, stored keys). */
-function emulatedGateways(table: RouteTable): Record<string, EmulatedGatewayOptions> {
-  const gateways: Record<string, EmulatedGatewayOptions> = {};
-  for (const gateway of Object.values(table.gateways)) {
-    if (gateway.type !== 'cloudflare') continue;
-    const match = /\/v1\/([^/]+)\/([^/]+)\/compat$/.exec(new URL(gateway.baseURL).pathname);
-    if (match === null) continue;
-    const providers = Object.values(table.upstreams)
-      .filter((upstream) => upstream.gateway === gateway.name && upstream.provider !== undefined)
-      .map((upstream) => upstream.provider as string);
-    const auth = gateway.auth;
-    gateways[`${match[1]}/${match[2]}`] =
-      auth.mode === 'stored-keys'
-        ? { token: auth.token.reveal(), storedKeys: [...new Set(providers)] }
-        : auth.mode === 'provider-keys+token'
-          ? { token: auth.token.reveal() }
-          : {};
-  }
-  return gateways;
 }
 
 function printAttempts(attempts: readonly AttemptRecord[]): void {

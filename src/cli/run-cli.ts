@@ -10,15 +10,11 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
-import {
-  type EmulatedGatewayOptions,
-  type FaultRule,
-  parseFaultRule,
-  startEmulator,
-} from '../emulator/index.ts';
+import { type FaultRule, parseFaultRule, startEmulator } from '../emulator/index.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
+import { emulatedGateways } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
 
@@ -304,7 +300,7 @@ async function emulateCommand(
   const emulator = await startEmulator({
     port,
     faults: rules,
-    cloudflare: { gateways: emulatedGateways(table) },
+    cloudflare: { gateways: table === undefined ? {} : emulatedGateways(table) },
   });
   const paint = paintFor({ stream: io.stdout, env: io.env });
   io.stdout.write(
@@ -347,33 +343,6 @@ function parseRule(value: unknown, source: string): FaultRule {
   } catch (error) {
     throw new UsageError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
   }
-}
-
-/** Cloudflare gateways of a config as the emulator should enforce them. */
-function emulatedGateways(table: RouteTable | undefined): Record<string, EmulatedGatewayOptions> {
-  const gateways: Record<string, EmulatedGatewayOptions> = {};
-  if (table === undefined) return gateways;
-  for (const gateway of Object.values(table.gateways)) {
-    if (gateway.type !== 'cloudflare') continue;
-    const match = /\/v1\/([^/]+)\/([^/]+)\/compat$/.exec(new URL(gateway.baseURL).pathname);
-    if (match === null) continue;
-    const key = `${decodeURIComponent(match[1] ?? '')}/${decodeURIComponent(match[2] ?? '')}`;
-    const auth = gateway.auth;
-    const providers = Object.values(table.upstreams)
-      .filter((upstream) => upstream.gateway === gateway.name && upstream.provider !== undefined)
-      .map((upstream) => upstream.provider as string);
-    gateways[key] =
-      auth.mode === 'stored-keys'
-        ? {
-            token: auth.token.reveal(),
-            storedKeys: [...new Set(providers)],
-            unifiedBilling: auth.unifiedBilling,
-          }
-        : auth.mode === 'provider-keys+token'
-          ? { token: auth.token.reveal() }
-          : {};
-  }
-  return gateways;
 }
 
 /** What to set each gateway's baseURL to, to use the emulator. */
