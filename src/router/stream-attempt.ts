@@ -58,11 +58,14 @@ export async function openToCommit(
   // Before the first chunk the idle limit also covers the wait for response headers.
   const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'data' });
   try {
-    const { data, response } = await idle.during(options.open());
+    idle.begin();
+    const { data, response } = await options.open();
     const iterator = data[Symbol.asyncIterator]();
     const buffered: Chunk[] = [];
     for (;;) {
-      const next = await idle.during(iterator.next());
+      idle.begin();
+      const next = await iterator.next();
+      idle.end();
       // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       if (next.done === true) {
@@ -122,7 +125,9 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
       for (;;) {
         let next: IteratorResult<Chunk>;
         try {
-          next = await idle.during(committed.iterator.next());
+          idle.begin();
+          next = await committed.iterator.next();
+          idle.end();
         } catch (error) {
           const reason = controller.signal.reason;
           if (reason instanceof RouterError) throw reason; // the caller aborted
@@ -195,8 +200,8 @@ function describe(error: unknown): string {
 }
 
 /**
- * The idle limit: aborts the attempt when a wait passed to `during` lasts `idleMs`. Time spent
- * outside `during` (the caller busy with a chunk) does not count. One timer, re-armed only when
+ * The idle limit: aborts the attempt when a wait between `begin` and `end` lasts `idleMs`. Time
+ * outside one (the caller busy with a chunk) does not count. One timer, re-armed only when
  * it fires early, rather than a new timer for every chunk.
  */
 function watchIdle(options: { controller: AbortController; idleMs: number; what: string }) {
@@ -216,13 +221,13 @@ function watchIdle(options: { controller: AbortController; idleMs: number; what:
   };
   timer = setTimeout(check, idleMs);
   return {
-    async during<T>(promise: Promise<T>): Promise<T> {
+    /** A wait for the upstream starts (headers, or the next chunk). */
+    begin() {
       waitingSince = performance.now();
-      try {
-        return await promise;
-      } finally {
-        waitingSince = undefined;
-      }
+    },
+    /** The wait ended: time until the next `begin` is the caller's, not the upstream's. */
+    end() {
+      waitingSince = undefined;
     },
     stop() {
       clearTimeout(timer);
