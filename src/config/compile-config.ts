@@ -449,8 +449,8 @@ function compileUpstream(options: {
   const modelPath = input.model === undefined ? path : [...path, 'model'];
   let provider: string | undefined;
   if (gateway.type === 'cloudflare') {
-    const slash = model.indexOf('/');
-    if (slash <= 0 || slash === model.length - 1) {
+    provider = cloudflareProvider(model);
+    if (provider === undefined) {
       report(
         'INVALID_VALUE',
         modelPath,
@@ -458,7 +458,6 @@ function compileUpstream(options: {
       );
       return undefined;
     }
-    provider = model.slice(0, slash);
     const auth = gateway.auth;
     if (auth.mode === 'provider-keys' || auth.mode === 'provider-keys+token') {
       if (provider === 'dynamic') {
@@ -611,6 +610,15 @@ function compileTargetOptions(options: {
     }
   }
   return freezeRecord(result) as TargetOptions;
+}
+
+/**
+ * The provider of a Cloudflare compat model string (`openai` in `openai/gpt-4o-mini`), or
+ * undefined when it is not `provider/model` with both parts present.
+ */
+export function cloudflareProvider(model: string): string | undefined {
+  const slash = model.indexOf('/');
+  return slash <= 0 || slash === model.length - 1 ? undefined : model.slice(0, slash);
 }
 
 /** The wire form of routing options for one gateway type. */

@@ -2,6 +2,8 @@
  * Model name → plan: the ordered targets with everything a request needs (client setup, headers,
  * body fields), computed once per name and cached. No I/O.
  */
+
+import { cloudflareProvider } from '../config/compile-config.ts';
 import type {
   AliasRoute,
   GatewayRoute,
@@ -90,16 +92,13 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
     }
     let provider: string | undefined;
     if (gateway.type === 'cloudflare') {
-      const slash = upstreamModel.indexOf('/');
-      if (slash <= 0 || slash === upstreamModel.length - 1) {
+      provider = cloudflareProvider(upstreamModel);
+      if (provider === undefined) {
         throw new RouterError(
           `[${gateway.name} → ${upstreamModel}] Cloudflare models are provider/model (e.g. openai/gpt-4o-mini)`,
-          {
-            code: 'INVALID_REQUEST',
-          },
+          { code: 'INVALID_REQUEST' },
         );
       }
-      provider = upstreamModel.slice(0, slash);
     }
     const upstream: UpstreamRoute = {
       name: `${gatewayName}:${upstreamModel}`,
