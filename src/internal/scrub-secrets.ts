@@ -21,7 +21,8 @@ export function scrubText(text: string, secrets: readonly string[]): string {
  * Scrubs an error in place: `message`, `stack`, and every string inside an `error` body (the
  * `openai` SDK keeps the parsed response body there). Returns the same error.
  */
-export function scrubError<T>(error: T, secrets: readonly string[]): T {
+export function scrubError<T>(error: T, allSecrets: readonly string[]): T {
+  const secrets = allSecrets.filter((secret) => secret.length >= minimumLength);
   if (!(error instanceof Error) || secrets.length === 0) return error;
   for (const key of ['message', 'stack'] as const) {
     const value = error[key];

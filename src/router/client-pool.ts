@@ -9,6 +9,7 @@
  */
 import OpenAI from 'openai';
 import { type ClientSetup, noKeyPlaceholder } from '../gateways/types.ts';
+import { scrubText } from '../internal/scrub-secrets.ts';
 import type { Fetch } from './types.ts';
 
 /** Options of {@link createClientPool}. */
@@ -117,10 +118,7 @@ type LogMethod = 'error' | 'warn' | 'info' | 'debug';
 function scrubbingLogger(
   secrets: readonly string[],
 ): Record<LogMethod, (...args: unknown[]) => void> {
-  // Longest first, so a secret containing another is blanked whole.
-  const values = [...new Set(secrets)]
-    .filter((value) => value !== '')
-    .sort((a, b) => b.length - a.length);
+  const values = [...new Set(secrets)];
   const method =
     (name: LogMethod) =>
     (...args: unknown[]) => {
@@ -145,11 +143,7 @@ function scrubValue(options: {
 }): unknown {
   const { value, secrets, seen } = options;
   const depth = options.depth ?? 0;
-  if (typeof value === 'string') {
-    let text = value;
-    for (const secret of secrets) text = text.replaceAll(secret, '[redacted]');
-    return text;
-  }
+  if (typeof value === 'string') return scrubText(value, secrets);
   if (typeof value !== 'object' || value === null) return value;
   if (seen.has(value)) return seen.get(value);
   if (depth >= 32) return '[redacted: too deep]';
