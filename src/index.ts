@@ -79,4 +79,4 @@ export { Secret } from './secret.ts';
 
 // Intentionally not exported: the client pool, plan resolver, adapters and classification
 // (src/router, src/gateways, src/internal) are implementation. The gateway emulator has its
-// own entry point, `switchyard/emulator`.
+// own entry point, `switchyard-ai/emulator`.
