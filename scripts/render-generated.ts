@@ -20,7 +20,8 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
 
   const ajv = new Ajv({ ...createAjvOptions(), code: { source: true, esm: true, lines: true } });
   ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
-  const validate = ajv.compile(schema);
+  // The loader validates values after ${VAR} expansion: its validator holds the strict patterns.
+  const validate = ajv.compile(withoutEnvAlternatives(schema) as Record<string, unknown>);
   // A CommonJS module: its default export is the function itself.
   const standaloneCode = standaloneModule as unknown as typeof standaloneModule.default;
   const validatorSource = standaloneCode(ajv, validate);
@@ -54,4 +55,25 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
     'src/internal/config-schema.generated.ts': `${banner('the schema as a module')}\n/** The configuration's JSON Schema (draft-07), as shipped in \`schema/config.schema.json\`. */\nexport const configSchema: Readonly<Record<string, unknown>> = ${JSON.stringify(schema, null, 2)};\n`,
     'src/config/config.generated.ts': `${banner('the types of the config as written')}\n${types}`,
   };
+}
+
+/**
+ * The published schema lets editors accept `${VAR}` where a value is checked by a pattern: such a
+ * pattern ends with the alternative {@link envAlternative}. The loader checks the expanded value,
+ * so its validator is built from the same schema with that alternative removed.
+ */
+export const envAlternative = String.raw`|\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}`;
+
+/** A deep copy of `schema` whose patterns no longer accept `${VAR}`. */
+export function withoutEnvAlternatives(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutEnvAlternatives);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [
+      key,
+      key === 'pattern' && typeof value === 'string' && value.endsWith(envAlternative)
+        ? value.slice(0, -envAlternative.length)
+        : withoutEnvAlternatives(value),
+    ]),
+  );
 }

@@ -421,7 +421,7 @@ headers?: Headers
  */
 export interface Upstream {
 /**
- * A gateway, upstream or alias name.
+ * The name of a gateway under `gateways`.
  */
 gateway: string
 /**
@@ -588,7 +588,7 @@ retry?: Retry
 timeout?: Timeout
 policy?: Policy
 /**
- * A gateway, upstream or alias name.
+ * Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.
  */
 gateway?: string
 }

@@ -71,6 +71,14 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
       "x-expected": "a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"
     },
+    "gatewayName": {
+      "description": "The name of a gateway under `gateways`.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
+      "x-expected": "a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"
+    },
     "secret": {
       "description": "A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.",
       "type": "string",
@@ -79,9 +87,8 @@ export const configSchema: Readonly<Record<string, unknown>> = {
     },
     "url": {
       "type": "string",
-      "minLength": 8,
       "maxLength": 2048,
-      "pattern": "^https?://[^\\s]+$",
+      "pattern": "^https?://[^\\s]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
       "x-expected": "an http:// or https:// URL"
     },
     "duration": {
@@ -90,7 +97,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
         {
           "type": "string",
           "maxLength": 32,
-          "pattern": "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$",
+          "pattern": "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "a duration such as 250ms, 20s, 1.5s, 5m or 1h"
         },
         {
@@ -173,7 +180,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "type": "string",
           "minLength": 1,
           "maxLength": 64,
-          "pattern": "^[A-Za-z0-9_-]+$",
+          "pattern": "^[A-Za-z0-9_-]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "a Cloudflare account id (letters, digits, '_' or '-')"
         },
         "gatewayId": {
@@ -181,7 +188,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "type": "string",
           "minLength": 1,
           "maxLength": 64,
-          "pattern": "^[A-Za-z0-9_-]+$",
+          "pattern": "^[A-Za-z0-9_-]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "a gateway id (letters, digits, '_' or '-', at most 64 characters)"
         },
         "auth": {
@@ -340,7 +347,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "type": "string",
           "minLength": 1,
           "maxLength": 64,
-          "pattern": "^[A-Za-z0-9._-]+$",
+          "pattern": "^[A-Za-z0-9._-]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "a key alias (letters, digits, '.', '_' or '-')"
         },
         "zdr": {
@@ -573,7 +580,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       "properties": {
         "gateway": {
           "description": "The name of a gateway under `gateways`.",
-          "$ref": "#/definitions/name"
+          "$ref": "#/definitions/gatewayName"
         },
         "model": {
           "description": "The model string, passed to the gateway verbatim (Cloudflare: provider/model).",
@@ -880,7 +887,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
         },
         "gateway": {
           "description": "Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.",
-          "$ref": "#/definitions/name"
+          "$ref": "#/definitions/gatewayName"
         }
       }
     }

@@ -6,13 +6,13 @@ const runtimeHelper0 = { default: runtimeHelper0Module.default?.default ?? runti
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","description":"Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"description":"Optional JSON Schema reference for editors; ignored by Switchyard.","type":"string","maxLength":2048},"version":{"description":"Version of the configuration language. Always 1.","const":1},"gateways":{"description":"The AI gateways calls go through, by name. A name is what upstreams refer to in `gateway:` and what `<gateway>:<model>` addresses directly.","type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"description":"Concrete models on a gateway, by name. Aliases list upstream names in `targets`.","type":"object","maxProperties":1000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"description":"The aliases your application passes as `model`, by name: a fallback chain of targets with retry and timeout settings, or a single target name as shorthand.","type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"}},"definitions":{"name":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"secret":{"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","minLength":8,"maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"},"duration":{"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"},"headers":{"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"},"cloudflareGateway":{"description":"Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","gatewayId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"description":"The auth mode. Your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Gateway token for an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>`. Required with `keys: stored`.","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored`, allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}},"cloudflareOptions":{"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}},"attribution":{"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers by cost, latency or throughput.","type":"string","minLength":1,"maxLength":32}}},"openrouterRouting":{"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"slugList":{"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/name"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"},"targetRef":{"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"},"alias":{"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order: upstream names, other aliases or `<gateway>:<model>`.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"}}},"retry":{"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (full jitter) so clients do not retry in step. Default true.","type":"boolean"}}},"timeout":{"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: the total deadline.","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"},"policy":{"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"}}},"action":{"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]},"defaults":{"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/name"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","description":"Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"description":"Optional JSON Schema reference for editors; ignored by Switchyard.","type":"string","maxLength":2048},"version":{"description":"Version of the configuration language. Always 1.","const":1},"gateways":{"description":"The AI gateways calls go through, by name. A name is what upstreams refer to in `gateway:` and what `<gateway>:<model>` addresses directly.","type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"description":"Concrete models on a gateway, by name. Aliases list upstream names in `targets`.","type":"object","maxProperties":1000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"description":"The aliases your application passes as `model`, by name: a fallback chain of targets with retry and timeout settings, or a single target name as shorthand.","type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"}},"definitions":{"name":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"gatewayName":{"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"},"secret":{"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"},"duration":{"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"},"headers":{"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"},"cloudflareGateway":{"description":"Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","gatewayId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"description":"The auth mode. Your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Gateway token for an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>`. Required with `keys: stored`.","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored`, allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}},"cloudflareOptions":{"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}},"attribution":{"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers by cost, latency or throughput.","type":"string","minLength":1,"maxLength":32}}},"openrouterRouting":{"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"slugList":{"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"},"targetRef":{"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"},"alias":{"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order: upstream names, other aliases or `<gateway>:<model>`.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"}}},"retry":{"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (full jitter) so clients do not retry in step. Default true.","type":"boolean"}}},"timeout":{"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: the total deadline.","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"},"policy":{"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"}}},"action":{"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]},"defaults":{"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}}}};
 const schema12 = {"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"};
 const func2 = runtimeHelper0.default;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const schema13 = {"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"};
 const schema14 = {"description":"Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","gatewayId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}};
-const schema18 = {"type":"string","minLength":8,"maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"};
+const schema18 = {"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"};
 const schema19 = {"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}};
 const pattern1 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 const pattern4 = new RegExp("^https?://[^\\s]+$", "u");
@@ -289,7 +289,7 @@ return errors === 0;
 
 const schema20 = {"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}};
 const schema21 = {"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"};
-const func20 = Object.prototype.hasOwnProperty;
+const func19 = Object.prototype.hasOwnProperty;
 const pattern6 = new RegExp("^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$", "u");
 const pattern9 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 
@@ -298,7 +298,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func20.call(schema20.properties, key0))){
+if(!(func19.call(schema20.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -1233,8 +1233,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(func2(data4) < 8){
-const err15 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
+if(!pattern4.test(data4)){
+const err15 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1243,8 +1243,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(!pattern4.test(data4)){
-const err16 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+}
+else {
+const err16 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -1254,8 +1255,11 @@ vErrors.push(err16);
 errors++;
 }
 }
-else {
-const err17 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.headers !== undefined){
+let data5 = data.headers;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(Object.keys(data5).length > 32){
+const err17 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -1264,12 +1268,11 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data.headers !== undefined){
-let data5 = data.headers;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(Object.keys(data5).length > 32){
-const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
+for(const key1 in data5){
+const _errs17 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 128){
+const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -1278,11 +1281,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-for(const key1 in data5){
-const _errs17 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err19 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+if(func2(key1) < 1){
+const err19 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -1291,8 +1291,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err20 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+if(!pattern5.test(key1)){
+const err20 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1301,8 +1301,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(!pattern5.test(key1)){
-const err21 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
+}
+else {
+const err21 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1311,9 +1312,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-else {
-const err22 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+var valid3 = _errs17 === errors;
+if(!valid3){
+const err22 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1322,9 +1323,12 @@ vErrors.push(err22);
 }
 errors++;
 }
-var valid3 = _errs17 === errors;
-if(!valid3){
-const err23 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+}
+for(const key2 in data5){
+let data6 = data5[key2];
+if(typeof data6 === "string"){
+if(func2(data6) > 8192){
+const err23 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1334,11 +1338,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-for(const key2 in data5){
-let data6 = data5[key2];
-if(typeof data6 === "string"){
-if(func2(data6) > 8192){
-const err24 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+else {
+const err24 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1348,25 +1349,14 @@ vErrors.push(err24);
 errors++;
 }
 }
+}
 else {
-const err25 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err25];
 }
 else {
 vErrors.push(err25);
-}
-errors++;
-}
-}
-}
-else {
-const err26 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
 }
 errors++;
 }
@@ -1379,12 +1369,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err27];
+vErrors = [err26];
 }
 else {
-vErrors.push(err27);
+vErrors.push(err26);
 }
 errors++;
 }
@@ -1707,8 +1697,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(func2(data0) < 8){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
+if(!pattern4.test(data0)){
+const err2 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1717,8 +1707,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(!pattern4.test(data0)){
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+}
+else {
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1728,8 +1719,11 @@ vErrors.push(err3);
 errors++;
 }
 }
-else {
-const err4 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.title !== undefined){
+let data1 = data.title;
+if(typeof data1 === "string"){
+if(func2(data1) > 128){
+const err4 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1738,12 +1732,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.title !== undefined){
-let data1 = data.title;
-if(typeof data1 === "string"){
-if(func2(data1) > 128){
-const err5 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(func2(data1) < 1){
+const err5 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1752,8 +1742,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err6 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1763,25 +1754,14 @@ vErrors.push(err6);
 errors++;
 }
 }
+}
 else {
-const err7 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -1930,8 +1910,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(func2(data2) < 8){
-const err8 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
+if(!pattern4.test(data2)){
+const err8 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1940,8 +1920,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern4.test(data2)){
-const err9 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+}
+else {
+const err9 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1951,8 +1932,11 @@ vErrors.push(err9);
 errors++;
 }
 }
-else {
-const err10 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.headers !== undefined){
+let data3 = data.headers;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(Object.keys(data3).length > 32){
+const err10 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1961,12 +1945,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data.headers !== undefined){
-let data3 = data.headers;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 32){
-const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
+for(const key1 in data3){
+const _errs13 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 128){
+const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1975,11 +1958,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+if(func2(key1) < 1){
+const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1988,8 +1968,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+if(!pattern5.test(key1)){
+const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1998,8 +1978,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(!pattern5.test(key1)){
-const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
+}
+else {
+const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2008,9 +1989,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-else {
-const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+var valid4 = _errs13 === errors;
+if(!valid4){
+const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2019,9 +2000,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err16 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+}
+for(const key2 in data3){
+let data4 = data3[key2];
+if(typeof data4 === "string"){
+if(func2(data4) > 8192){
+const err16 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2031,11 +2015,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-for(const key2 in data3){
-let data4 = data3[key2];
-if(typeof data4 === "string"){
-if(func2(data4) > 8192){
-const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+else {
+const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2045,25 +2026,14 @@ vErrors.push(err17);
 errors++;
 }
 }
+}
 else {
-const err18 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
-}
-errors++;
-}
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
 }
 errors++;
 }
@@ -2076,12 +2046,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err19];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err19);
 }
 errors++;
 }
@@ -2098,7 +2068,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func20.call(schema40.properties, key0))){
+if(!(func19.call(schema40.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -2611,8 +2581,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(func2(data2) < 8){
-const err8 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
+if(!pattern4.test(data2)){
+const err8 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2621,8 +2591,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(!pattern4.test(data2)){
-const err9 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+}
+else {
+const err9 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2632,8 +2603,11 @@ vErrors.push(err9);
 errors++;
 }
 }
-else {
-const err10 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.headers !== undefined){
+let data3 = data.headers;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(Object.keys(data3).length > 32){
+const err10 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2642,12 +2616,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data.headers !== undefined){
-let data3 = data.headers;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 32){
-const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
+for(const key1 in data3){
+const _errs13 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 128){
+const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2656,11 +2629,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+if(func2(key1) < 1){
+const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2669,8 +2639,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+if(!pattern5.test(key1)){
+const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2679,8 +2649,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(!pattern5.test(key1)){
-const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
+}
+else {
+const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2689,9 +2660,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-else {
-const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+var valid4 = _errs13 === errors;
+if(!valid4){
+const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2700,9 +2671,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err16 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+}
+for(const key2 in data3){
+let data4 = data3[key2];
+if(typeof data4 === "string"){
+if(func2(data4) > 8192){
+const err16 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2712,11 +2686,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-for(const key2 in data3){
-let data4 = data3[key2];
-if(typeof data4 === "string"){
-if(func2(data4) > 8192){
-const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+else {
+const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2726,25 +2697,14 @@ vErrors.push(err17);
 errors++;
 }
 }
+}
 else {
-const err18 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
-}
-errors++;
-}
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
 }
 errors++;
 }
@@ -2757,12 +2717,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err20];
+vErrors = [err19];
 }
 else {
-vErrors.push(err20);
+vErrors.push(err19);
 }
 errors++;
 }
@@ -2833,8 +2793,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data1) < 8){
-const err5 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
+if(!pattern4.test(data1)){
+const err5 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2843,8 +2803,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(!pattern4.test(data1)){
-const err6 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+}
+else {
+const err6 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2854,8 +2815,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-else {
-const err7 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.apiKey !== undefined){
+let data2 = data.apiKey;
+if(typeof data2 === "string"){
+if(func2(data2) > 4096){
+const err7 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2864,12 +2828,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.apiKey !== undefined){
-let data2 = data.apiKey;
-if(typeof data2 === "string"){
-if(func2(data2) > 4096){
-const err8 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(func2(data2) < 1){
+const err8 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2878,8 +2838,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(data2) < 1){
-const err9 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err9 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2889,8 +2850,11 @@ vErrors.push(err9);
 errors++;
 }
 }
-else {
-const err10 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.headers !== undefined){
+let data3 = data.headers;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(Object.keys(data3).length > 32){
+const err10 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2899,12 +2863,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data.headers !== undefined){
-let data3 = data.headers;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 32){
-const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
+for(const key1 in data3){
+const _errs13 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 128){
+const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2913,11 +2876,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+if(func2(key1) < 1){
+const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2926,8 +2886,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+if(!pattern5.test(key1)){
+const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2936,8 +2896,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(!pattern5.test(key1)){
-const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
+}
+else {
+const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2946,9 +2907,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-else {
-const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+var valid4 = _errs13 === errors;
+if(!valid4){
+const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2957,9 +2918,12 @@ vErrors.push(err15);
 }
 errors++;
 }
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err16 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+}
+for(const key2 in data3){
+let data4 = data3[key2];
+if(typeof data4 === "string"){
+if(func2(data4) > 8192){
+const err16 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2969,11 +2933,8 @@ vErrors.push(err16);
 errors++;
 }
 }
-for(const key2 in data3){
-let data4 = data3[key2];
-if(typeof data4 === "string"){
-if(func2(data4) > 8192){
-const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
+else {
+const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2983,8 +2944,9 @@ vErrors.push(err17);
 errors++;
 }
 }
+}
 else {
-const err18 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2996,24 +2958,12 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
 }
 errors++;
 }
@@ -3111,7 +3061,8 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema50 = {"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/name"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}};
+const schema50 = {"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}};
+const schema51 = {"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"};
 const schema52 = {"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true};
 const schema53 = {"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}};
 const schema55 = {"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"};
@@ -3131,7 +3082,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func20.call(schema53.properties, key0))){
+if(!(func19.call(schema53.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -3877,7 +3828,7 @@ if(data.routing !== undefined){
 let data17 = data.routing;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 for(const key4 in data17){
-if(!(func20.call(schema53.properties.routing.properties, key4))){
+if(!(func19.call(schema53.properties.routing.properties, key4))){
 const err56 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err56];
@@ -4401,7 +4352,7 @@ if(data.gateway !== undefined){
 let data0 = data.gateway;
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-const err3 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+const err3 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4411,7 +4362,7 @@ vErrors.push(err3);
 errors++;
 }
 if(func2(data0) < 1){
-const err4 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err4 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4421,7 +4372,7 @@ vErrors.push(err4);
 errors++;
 }
 if(!pattern0.test(data0)){
-const err5 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
+const err5 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4432,7 +4383,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5530,7 +5481,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func20.call(schema87.properties, key0))){
+if(!(func19.call(schema87.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -5980,7 +5931,7 @@ validate41.errors = vErrors;
 return errors === 0;
 }
 
-const schema99 = {"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/name"}}};
+const schema99 = {"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}};
 
 function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -6020,7 +5971,7 @@ if(data.gateway !== undefined){
 let data3 = data.gateway;
 if(typeof data3 === "string"){
 if(func2(data3) > 64){
-const err1 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+const err1 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6030,7 +5981,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func2(data3) < 1){
-const err2 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err2 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6040,7 +5991,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!pattern0.test(data3)){
-const err3 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
+const err3 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6051,7 +6002,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
