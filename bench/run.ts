@@ -6,6 +6,9 @@
  *   node bench/run.ts --quick    short run; results go to bench/results/tmp/ only
  *   node bench/run.ts --report   re-render docs from docs/benchmarks/results.json
  *   node bench/run.ts --only latency,throughput   run some suites (merged into the last results)
+ *   node bench/run.ts --guard    the fast guard (`npm run bench:guard`): fails (exit 1) when
+ *                                Switchyard's added p50 over the SDK exceeds the target by more
+ *                                than the A/A control's noise; writes nothing under docs/
  *
  * Installs bench/'s own dependencies (peers and tools) with `npm ci --prefix bench` when
  * bench/node_modules is missing. Starts the zero-delay mock (and the project's emulator, for the
@@ -27,8 +30,56 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     report: { type: 'boolean', default: false },
     only: { type: 'string' },
+    guard: { type: 'boolean', default: false },
+    seed: { type: 'string' },
   },
 });
+
+/** Runs the overhead suite in guard mode, prints its verdict, exits 0 (pass) or 1 (fail). */
+async function runGuard(): Promise<never> {
+  const { startMock } = await import('./lib/processes.ts');
+  const scratchDirectory = join(benchDirectory, 'results', 'tmp');
+  mkdirSync(scratchDirectory, { recursive: true });
+  const out = join(scratchDirectory, 'guard.json');
+  const mock = await startMock();
+  let status: number | null;
+  let stderr: string;
+  try {
+    process.stdout.write(
+      'bench guard: SDK, A/A control, Switchyard 1 target and 3-deep chain, interleaved ...\n',
+    );
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        join(benchDirectory, 'suites', 'overhead.ts'),
+        '--guard',
+        '--out',
+        out,
+        '--mock',
+        mock.url,
+        ...(values.seed === undefined ? [] : ['--seed', values.seed]),
+      ],
+      { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    status = result.status;
+    stderr = result.stderr ?? '';
+  } finally {
+    await mock.stop();
+  }
+  if (status !== 0 || !existsSync(out)) {
+    process.stderr.write(
+      `bench guard: the measurement failed (exit ${status})\n${stderr.slice(-3000)}\n`,
+    );
+    process.exit(2);
+  }
+  const { formatGuard } = await import('./report/guard.ts');
+  const { text, pass } = formatGuard(JSON.parse(readFileSync(out, 'utf8')));
+  process.stdout.write(`${text}\n`);
+  process.exit(pass ? 0 : 1);
+}
+
+if (values.guard) await runGuard();
 
 function ensureDependencies(): void {
   if (existsSync(join(benchDirectory, 'node_modules', '.package-lock.json'))) return;
@@ -66,6 +117,7 @@ const suites: [string, string[], number][] = [
   ['resolve', [], 120],
   ['config-load', ['--expose-gc'], 300],
   ['size', [], 120],
+  ['overhead', ['--expose-gc'], 900],
   ['latency', ['--expose-gc'], 600],
   ['throughput', [], 600],
   ['failover', [], 300],
@@ -190,6 +242,7 @@ try {
       ...(name === 'mock-ceiling' ? ['--emulator', emulator.url] : []),
       ...(portkey === undefined || name === 'mock-ceiling' ? [] : ['--portkey', portkey.url]),
       ...(values.quick ? ['--quick'] : []),
+      ...(values.seed === undefined ? [] : ['--seed', values.seed]),
     ];
     const suiteStart = performance.now();
     process.stdout.write(`bench: ${name} ... `);
@@ -226,3 +279,7 @@ writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 formatWithBiome(resultsPath);
 await renderReport({ resultsPath, quick: values.quick });
 process.stdout.write(`bench: results in ${resultsPath}\n`);
+if (results['overhead'] !== undefined) {
+  const { formatGuard } = await import('./report/guard.ts');
+  process.stdout.write(`${formatGuard(results['overhead'] as never).text}\n`);
+}

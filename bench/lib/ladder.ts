@@ -2,7 +2,8 @@
  * The client ladder: every way of making the same chat completion against the same mock, each
  * behind one interface (`plain()` and `stream()`), so suites can interleave them.
  *
- * Baselines: L0 `undici.request`, L1 global `fetch`, L2 the `openai` SDK (maxRetries 0).
+ * Baselines: L0 `undici.request`, L1 global `fetch`, L2 the `openai` SDK (maxRetries 0), the
+ * A/A control (a second, identical SDK client) and a minimal wrapper (alias map, cached client).
  * Switchyard: L3 one target, L4 a three-deep chain with a healthy primary, L5 the same chain
  * with every feature on (all hooks, health memory, the attempt log read through `withRoute()`).
  * Peers: Portkey's gateway (SDK → gateway → mock; one target and a three-deep fallback config),
@@ -220,6 +221,53 @@ export async function buildLadder(
       { label: 'openai SDK', group: 'baseline', baseline: 'sdk' },
     ),
   );
+
+  // The A/A control: a second, identical SDK client. Its reading against the first one is what
+  // the method cannot tell apart from zero (order, position, machine noise).
+  await add('sdk-control', async () =>
+    sdkRung(
+      new OpenAI({ apiKey: benchEnv.BENCH_API_KEY, baseURL: `${mockUrl}/v1`, maxRetries: 0 }),
+      { label: 'openai SDK, A/A control', group: 'baseline', baseline: 'sdk' },
+    ),
+  );
+
+  // What any wrapper pays: an alias looked up in a map, a client cached per target, the body
+  // rebuilt with the target's model. Nothing else (no deadline, no attempt log, no fallback).
+  await add('wrapper', async () => {
+    const targets = new Map([['one', { baseURL: `${mockUrl}/v1`, model }]]);
+    const clients = new Map<string, InstanceType<typeof OpenAI>>();
+    const clientFor = (alias: string) => {
+      const target = targets.get(alias);
+      if (target === undefined) throw new Error(`unknown alias ${alias}`);
+      let client = clients.get(alias);
+      if (client === undefined) {
+        client = new OpenAI({
+          apiKey: benchEnv.BENCH_API_KEY,
+          baseURL: target.baseURL,
+          maxRetries: 0,
+        });
+        clients.set(alias, client);
+      }
+      return { client, model: target.model };
+    };
+    return {
+      label: 'minimal wrapper (cached client)',
+      group: 'baseline',
+      baseline: 'sdk',
+      async plain() {
+        const body = { model: 'one', messages };
+        const { client, model: targetModel } = clientFor(body.model);
+        await client.chat.completions.create({ ...body, model: targetModel });
+      },
+      async stream() {
+        const start = performance.now();
+        const body = { model: 'one', messages, stream: true as const };
+        const { client, model: targetModel } = clientFor(body.model);
+        const stream = await client.chat.completions.create({ ...body, model: targetModel });
+        return timeStream(start, contents(stream));
+      },
+    };
+  });
 
   const table = parseConfig(ladderConfigYaml(options), { env: benchEnv });
   const routerRung = (

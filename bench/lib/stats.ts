@@ -91,3 +91,105 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
   }
   return denominator === 0 ? 0 : numerator / denominator;
 }
+
+/** A point estimate with its confidence interval, in the estimate's unit. */
+export type Estimate = {
+  readonly estimate: number;
+  /** Lower and upper bounds of the interval. */
+  readonly interval: readonly [number, number];
+  /** The interval's actual coverage (e.g. 0.96). */
+  readonly confidence: number;
+  /** How many values (rounds) it rests on. */
+  readonly n: number;
+};
+
+/** ln(n!) by summing logs (n stays in the hundreds here). */
+function logFactorial(n: number): number {
+  let sum = 0;
+  for (let index = 2; index <= n; index += 1) sum += Math.log(index);
+  return sum;
+}
+
+/** P(B ≤ k) for B ~ Binomial(n, 1/2). */
+function binomialHalfCdf(n: number, k: number): number {
+  if (k < 0) return 0;
+  const logN = logFactorial(n);
+  let total = 0;
+  for (let index = 0; index <= Math.min(k, n); index += 1) {
+    total += Math.exp(logN - logFactorial(index) - logFactorial(n - index) - n * Math.LN2);
+  }
+  return total;
+}
+
+/**
+ * The median of `values` with its distribution-free confidence interval from the sign test: the
+ * k-th smallest and k-th largest values, for the largest k whose coverage
+ * 1 − 2·P(B ≤ k − 1), B ~ Binomial(n, 1/2), is still at least `level`. Assumes nothing about
+ * the shape of the values, only that they are independent (one per round).
+ */
+export function medianInterval(values: readonly number[], level = 0.95): Estimate {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0)
+    return { estimate: Number.NaN, interval: [Number.NaN, Number.NaN], confidence: 0, n };
+  let k = 1;
+  while (k + 1 <= n / 2 && 1 - 2 * binomialHalfCdf(n, k) >= level) k += 1;
+  const confidence = 1 - 2 * binomialHalfCdf(n, k - 1);
+  return {
+    estimate: quantileSorted(sorted, 0.5),
+    interval: [sorted[k - 1] ?? Number.NaN, sorted[n - k] ?? Number.NaN],
+    confidence,
+    n,
+  };
+}
+
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same order. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Shuffles in place (Fisher–Yates) with `random`. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let index = items.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(random() * (index + 1));
+    const swap = items[index] as T;
+    items[index] = items[other] as T;
+    items[other] = swap;
+  }
+  return items;
+}
+
+/**
+ * A percentile-bootstrap interval over rounds: `statistic` is computed on `resamples` sets of
+ * round indices drawn with replacement (the same indices for every series it reads, so paired
+ * series stay paired); the estimate is the statistic on all rounds.
+ */
+export function bootstrapInterval(
+  rounds: number,
+  statistic: (indices: readonly number[]) => number,
+  options: { resamples?: number; level?: number; random: () => number },
+): Estimate {
+  const all = Array.from({ length: rounds }, (_, index) => index);
+  const estimate = statistic(all);
+  const resamples = options.resamples ?? 1000;
+  const level = options.level ?? 0.95;
+  const draws: number[] = [];
+  for (let draw = 0; draw < resamples; draw += 1) {
+    const indices = all.map(() => Math.floor(options.random() * rounds));
+    draws.push(statistic(indices));
+  }
+  draws.sort((a, b) => a - b);
+  return {
+    estimate,
+    interval: [quantileSorted(draws, (1 - level) / 2), quantileSorted(draws, (1 + level) / 2)],
+    confidence: level,
+    n: rounds,
+  };
+}

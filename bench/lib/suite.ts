@@ -9,6 +9,10 @@ export type SuiteArguments = {
   /** Where to write the result. */
   out: string;
   quick: boolean;
+  /** The fast guard run (only the suites that support it read it). */
+  guard: boolean;
+  /** Seed of the random call order (default: from the clock; recorded in the result). */
+  seed: number;
   mockUrl: string;
   /** A loopback URL where nothing listens. */
   refusedUrl: string;
@@ -20,6 +24,8 @@ export function suiteArguments(): SuiteArguments {
     options: {
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      guard: { type: 'boolean', default: false },
+      seed: { type: 'string' },
       mock: { type: 'string', default: '' },
       refused: { type: 'string', default: 'http://127.0.0.1:9' },
       portkey: { type: 'string' },
@@ -29,6 +35,8 @@ export function suiteArguments(): SuiteArguments {
   return {
     out: values.out,
     quick: values.quick,
+    guard: values.guard,
+    seed: values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed),
     mockUrl: values.mock,
     refusedUrl: values.refused,
     portkeyUrl: values.portkey,

@@ -3,11 +3,20 @@
  * plain call at concurrency 1, interleaved in rounds, with: nothing; `maxRetries: 0`;
  * `timeout`; an AbortSignal; all three (what the router passes on every attempt); and the
  * router's own client setup (`fetchOptions: { redirect: 'manual' }`, a logger) with all three.
- * Reports p50 per variant and its paired difference from the bare call.
+ * Interleaved like the overhead suite (one call per variant per sweep, random order, short
+ * rounds); reports p50 per variant and its paired difference from the bare call with a
+ * sign-test interval.
  */
+
+import {
+  interleave,
+  pairedMedianDifference,
+  type Samples,
+  toMicroseconds,
+} from '../lib/interleave.ts';
 import { loadOpenAI } from '../lib/modules.ts';
-import { median, round, verdict } from '../lib/stats.ts';
-import { rotate, suiteArguments, writeResult } from '../lib/suite.ts';
+import { median, round, seededRandom } from '../lib/stats.ts';
+import { suiteArguments, writeResult } from '../lib/suite.ts';
 
 const args = suiteArguments();
 const OpenAI = await loadOpenAI();
@@ -62,33 +71,34 @@ const variants: [string, () => Promise<unknown>][] = [
   ],
 ];
 
-const rounds = args.quick ? 3 : 7;
-const calls = args.quick ? 150 : 1000;
-const perRound = new Map<string, number[]>(variants.map(([name]) => [name, []]));
-for (const [, call] of variants) for (let index = 0; index < 300; index += 1) await call();
-for (let roundIndex = 0; roundIndex < rounds; roundIndex += 1) {
-  for (const [name, call] of rotate(variants, roundIndex)) {
-    const times: number[] = [];
-    for (let index = 0; index < calls; index += 1) {
+const settings = args.quick
+  ? { rounds: 30, sweepsPerRound: 10, warmupSweeps: 100 }
+  : { rounds: 150, sweepsPerRound: 20, warmupSweeps: 300 };
+const samples = await interleave(
+  variants.map(([name, call]) => ({
+    id: name,
+    async call() {
       const start = performance.now();
       await call();
-      times.push(performance.now() - start);
-    }
-    perRound.get(name)?.push(median(times) * 1000);
-  }
-}
-const bare = perRound.get('bare call') ?? [];
+      return performance.now() - start;
+    },
+  })),
+  settings,
+  seededRandom(args.seed),
+);
+const bare = samples.get('bare call') as Samples;
 writeResult(args.out, {
-  rounds,
-  calls,
+  ...settings,
+  seed: args.seed,
   variants: variants.map(([name]) => {
-    const medians = perRound.get(name) ?? [];
-    const added = verdict(medians.map((value, index) => value - (bare[index] ?? 0)));
+    const series = samples.get(name) as Samples;
     return {
       name,
-      p50Us: round(median(medians), 1),
-      addedP50Us: round(added.median, 1),
-      addedP50IqrUs: [round(added.q1, 1), round(added.q3, 1)],
+      p50Us: round(median(series.rounds.flat()) * 1000, 1),
+      ...(name === 'bare call'
+        ? {}
+        : { addedP50: toMicroseconds(pairedMedianDifference(series, bare)) }),
+      errors: series.errors,
     };
   }),
 });

@@ -1,0 +1,276 @@
+/**
+ * What Switchyard adds to a call over the `openai` SDK alone, at concurrency 1, by the
+ * interleaved method (bench/lib/interleave.ts): every rung makes one call per sweep in a fresh
+ * random order, a few sweeps make a round, many short rounds; per rung, the median over rounds
+ * of its paired difference from the SDK, with a sign-test interval; the pooled p99 difference
+ * with a bootstrap interval; the same for the time to the first streamed chunk; and the heap
+ * bytes allocated per call (v8's GC profiler), block against block.
+ *
+ * Rungs: the SDK; a second, identical SDK client (the A/A control: its reading is the noise the
+ * method cannot tell from zero); a minimal wrapper with a cached client; Switchyard with one
+ * target, with a 3-deep chain, and the chain with every feature on. A rung that contains
+ * another yet reads cheaper than it beyond the interval is listed as a contradiction.
+ *
+ * `--guard`: a short run of the SDK, the control and the two plain Switchyard rungs; the guard
+ * fails when a rung's added p50 over the SDK exceeds the target by more than the control's
+ * noise (the larger end of the control's interval, in absolute value).
+ */
+import { allocatedPerCall } from '../lib/garbage.ts';
+import {
+  type Contender,
+  findContradictions,
+  interleave,
+  pairedMedianDifference,
+  rungFigures,
+  type Samples,
+  toMicroseconds,
+} from '../lib/interleave.ts';
+import { buildLadder, type Rung } from '../lib/ladder.ts';
+import { streamDeltas } from '../lib/mock-server.ts';
+import { medianInterval, round, seededRandom, shuffle, summarize } from '../lib/stats.ts';
+import { collectWarnings, suiteArguments, writeResult } from '../lib/suite.ts';
+
+const args = suiteArguments();
+const warnings = collectWarnings();
+const random = seededRandom(args.seed);
+
+/** The added-p50 target over the SDK, µs (plain calls and time to first chunk). */
+const targetUs = 15;
+
+const settings = args.guard
+  ? {
+      plain: { rounds: 80, sweepsPerRound: 20, warmupSweeps: 300 },
+      stream: { rounds: 50, sweepsPerRound: 16, warmupSweeps: 100 },
+      garbage: { rounds: 0, plainCalls: 0, streamCalls: 0 },
+    }
+  : args.quick
+    ? {
+        plain: { rounds: 40, sweepsPerRound: 15, warmupSweeps: 200 },
+        stream: { rounds: 30, sweepsPerRound: 10, warmupSweeps: 60 },
+        garbage: { rounds: 3, plainCalls: 300, streamCalls: 100 },
+      }
+    : {
+        plain: { rounds: 200, sweepsPerRound: 20, warmupSweeps: 500 },
+        stream: { rounds: 120, sweepsPerRound: 15, warmupSweeps: 200 },
+        garbage: { rounds: 7, plainCalls: 600, streamCalls: 200 },
+      };
+
+const ids = args.guard
+  ? ['sdk', 'sdk-control', 'router-one', 'router-chain']
+  : ['sdk', 'sdk-control', 'wrapper', 'router-one', 'router-chain', 'router-full'];
+const { rungs, problems } = await buildLadder({
+  mockUrl: args.mockUrl,
+  refusedUrl: args.refusedUrl,
+  only: ids,
+});
+const sdk = rungs.find((rung) => rung.id === 'sdk');
+if (sdk === undefined) throw new Error(`the SDK rung did not build: ${JSON.stringify(problems)}`);
+
+/** Each superset does at least its subset's work. */
+const pairs = [
+  ['sdk', 'wrapper'],
+  ['wrapper', 'router-one'],
+  ['sdk', 'router-one'],
+  ['router-one', 'router-chain'],
+  ['router-chain', 'router-full'],
+] as const;
+
+const started = performance.now();
+
+// Plain calls: the wall time of the whole call.
+const plainSamples = await interleave(
+  rungs.map(
+    (rung): Contender => ({
+      id: rung.id,
+      async call() {
+        const start = performance.now();
+        await rung.plain();
+        return performance.now() - start;
+      },
+    }),
+  ),
+  settings.plain,
+  random,
+);
+
+// Streams: the time to the first content chunk; the stream is read to its end.
+const gaps = new Map<string, number[]>(rungs.map((rung) => [rung.id, []]));
+const dropped = new Map<string, number>(rungs.map((rung) => [rung.id, 0]));
+const streamSamples = await interleave(
+  rungs.map(
+    (rung): Contender => ({
+      id: rung.id,
+      async call() {
+        const timing = await rung.stream();
+        gaps.get(rung.id)?.push(...timing.gapsMs);
+        dropped.set(rung.id, (dropped.get(rung.id) ?? 0) + streamDeltas - timing.contentChunks);
+        return timing.ttftMs;
+      },
+    }),
+  ),
+  settings.stream,
+  random,
+  {
+    onMeasureStart() {
+      for (const rung of rungs) {
+        gaps.set(rung.id, []);
+        dropped.set(rung.id, 0);
+      }
+    },
+  },
+);
+
+// Garbage: blocks of calls per rung, rungs in a random order each round.
+const garbage = new Map<string, { plain: number[]; stream: number[] }>(
+  rungs.map((rung) => [rung.id, { plain: [], stream: [] }]),
+);
+for (let roundIndex = 0; roundIndex < settings.garbage.rounds; roundIndex += 1) {
+  for (const rung of shuffle([...rungs], random)) {
+    garbage
+      .get(rung.id)
+      ?.plain.push(await allocatedPerCall(() => rung.plain(), settings.garbage.plainCalls));
+  }
+  for (const rung of shuffle([...rungs], random)) {
+    garbage
+      .get(rung.id)
+      ?.stream.push(await allocatedPerCall(() => rung.stream(), settings.garbage.streamCalls));
+  }
+}
+
+const bytes = (values: number[]) => {
+  const estimate = medianInterval(values);
+  return {
+    estimate: Math.round(estimate.estimate),
+    interval: [Math.round(estimate.interval[0]), Math.round(estimate.interval[1])],
+    confidence: round(estimate.confidence, 3),
+    rounds: estimate.n,
+  };
+};
+const garbageFigures = (rung: Rung) => {
+  const own = garbage.get(rung.id);
+  const base = garbage.get('sdk');
+  if (own === undefined || own.plain.length === 0) return undefined;
+  const added = (kind: 'plain' | 'stream') =>
+    own[kind].map((value, index) => value - (base?.[kind][index] ?? Number.NaN));
+  return {
+    plainBytesPerCall: bytes(own.plain),
+    streamBytesPerCall: bytes(own.stream),
+    ...(rung.id === 'sdk'
+      ? {}
+      : {
+          addedPlainBytesPerCall: bytes(added('plain')),
+          addedStreamBytesPerCall: bytes(added('stream')),
+        }),
+  };
+};
+
+const baselineOf = (samples: Map<string, Samples>, rung: Rung) =>
+  rung.id === 'sdk' ? undefined : samples.get('sdk');
+
+// The control's noise: the larger end of its interval, in absolute value.
+const noiseOf = (samples: Map<string, Samples>) => {
+  const control = samples.get('sdk-control');
+  const base = samples.get('sdk');
+  if (control === undefined || base === undefined) return undefined;
+  const estimate = toMicroseconds(pairedMedianDifference(control, base));
+  return {
+    controlUs: estimate,
+    noiseUs: Math.max(Math.abs(estimate.intervalUs[0]), Math.abs(estimate.intervalUs[1])),
+  };
+};
+const plainNoise = noiseOf(plainSamples);
+const streamNoise = noiseOf(streamSamples);
+
+const guardChecks: {
+  rung: string;
+  kind: string;
+  addedP50Us: number;
+  intervalUs: readonly [number, number];
+  noiseUs: number;
+  limitUs: number;
+  pass: boolean;
+}[] = [];
+for (const id of ['router-one', 'router-chain']) {
+  for (const [kind, samples, noise] of [
+    ['plain', plainSamples, plainNoise],
+    ['ttft', streamSamples, streamNoise],
+  ] as const) {
+    const series = samples.get(id);
+    const base = samples.get('sdk');
+    if (series === undefined || base === undefined || noise === undefined) continue;
+    const added = toMicroseconds(pairedMedianDifference(series, base));
+    const limitUs = round(targetUs + noise.noiseUs, 1);
+    guardChecks.push({
+      rung: id,
+      kind,
+      addedP50Us: added.estimateUs,
+      intervalUs: added.intervalUs,
+      noiseUs: noise.noiseUs,
+      limitUs,
+      pass: added.estimateUs <= limitUs,
+    });
+  }
+}
+
+const plainContradictions = findContradictions(plainSamples, pairs);
+const streamContradictions = findContradictions(streamSamples, pairs);
+
+const result = {
+  settings,
+  seed: args.seed,
+  mode: args.guard ? 'guard' : args.quick ? 'quick' : 'full',
+  durationS: round((performance.now() - started) / 1000, 1),
+  problems,
+  warnings,
+  rungs: rungs.map((rung) => {
+    const gapSummary = summarize((gaps.get(rung.id) ?? []).map((value) => value * 1000));
+    const baseGaps = summarize((gaps.get('sdk') ?? []).map((value) => value * 1000));
+    return {
+      id: rung.id,
+      label: rung.label,
+      group: rung.group,
+      plain: rungFigures(
+        plainSamples.get(rung.id) as Samples,
+        baselineOf(plainSamples, rung),
+        random,
+      ),
+      stream: {
+        ttft: rungFigures(
+          streamSamples.get(rung.id) as Samples,
+          baselineOf(streamSamples, rung),
+          random,
+        ),
+        gaps: {
+          n: gapSummary.n,
+          p50Us: round(gapSummary.p50, 2),
+          p99Us: round(gapSummary.p99, 2),
+          ...(rung.id === 'sdk'
+            ? {}
+            : {
+                addedP50Us: round(gapSummary.p50 - baseGaps.p50, 2),
+                addedP99Us: round(gapSummary.p99 - baseGaps.p99, 2),
+              }),
+        },
+        droppedChunks: dropped.get(rung.id) ?? 0,
+      },
+      garbage: garbageFigures(rung),
+    };
+  }),
+  control: { plain: plainNoise, ttft: streamNoise },
+  consistency: {
+    plain: plainContradictions.checked,
+    ttft: streamContradictions.checked,
+    contradictions: [
+      ...plainContradictions.contradictions.map((entry) => ({ kind: 'plain', ...entry })),
+      ...streamContradictions.contradictions.map((entry) => ({ kind: 'ttft', ...entry })),
+    ],
+  },
+  guard: {
+    targetUs,
+    rule: 'added p50 over the SDK ≤ target + the A/A control’s noise (larger end of its interval)',
+    checks: guardChecks,
+    pass: guardChecks.length > 0 && guardChecks.every((check) => check.pass === true),
+  },
+};
+for (const rung of rungs) await rung.close?.();
+writeResult(args.out, result);
