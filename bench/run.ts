@@ -18,7 +18,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, freemem, release, totalmem, type } from 'node:os';
+import { availableParallelism, cpus, freemem, loadavg, release, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -119,7 +119,7 @@ const suites: [string, string[], number][] = [
   ['size', [], 120],
   ['overhead', ['--expose-gc'], 900],
   ['latency', ['--expose-gc'], 600],
-  ['throughput', [], 600],
+  ['throughput', [], 900],
   ['failover', [], 300],
   ['memory', ['--expose-gc'], 300],
   ['profile', [], 300],
@@ -196,6 +196,7 @@ if (values.only !== undefined && previous['run'] !== undefined) {
     freeMemoryGiB: Math.round(freemem() / 1024 ** 3),
     node: process.version,
     pinning: 'none (see docs: pinning the client to one core slowed it)',
+    loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
   };
   results['versions'] = {
     switchyard: `${(JSON.parse(readFileSync(join(rootDirectory, 'package.json'), 'utf8')) as { version: string }).version} (${gitCommit()})`,
@@ -271,6 +272,9 @@ results['problems'] = problems;
 if (values.only === undefined) {
   (results['run'] as Record<string, unknown>)['durationS'] = Math.round(
     (performance.now() - started) / 1000,
+  );
+  (results['run'] as Record<string, unknown>)['loadAverageAtEnd'] = loadavg().map(
+    (value) => Math.round(value * 100) / 100,
   );
 }
 

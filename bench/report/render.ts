@@ -98,13 +98,14 @@ type ProfileRun = {
   top: { function: string; location: string; area: string; usPerCall: number }[];
 };
 type Results = {
-  machine: Record<string, string | number>;
+  machine: Record<string, string | number | number[]>;
   versions: Record<string, string>;
   run: {
     mode: string;
     date: string;
     command: string;
     durationS?: number;
+    loadAverageAtEnd?: number[];
     additions?: { suites: string; date: string; commit: string }[];
   };
   problems: Record<string, string>;
@@ -221,6 +222,16 @@ const verdictMark = (status: Status) =>
       : status === 'flagged'
         ? 'flagged (contradicts a smaller rung; not published)'
         : `**${status}**`;
+/** The machine's load average (1, 5, 15 min) at the start and end of the run, when recorded. */
+function loadText(machine: Results['machine'], end: number[] | undefined): string {
+  const start = machine['loadAverageAtStart'];
+  if (!Array.isArray(start)) return '';
+  const cores = Number(machine['cores']);
+  const show = (values: number[]) => values.map((value) => value.toFixed(1)).join(' / ');
+  const busy = Math.max(start[0] ?? 0, end?.[0] ?? 0) > cores / 2;
+  return ` Load average (1 / 5 / 15 min) at the start of the run: ${show(start)}${end === undefined ? '' : `; at the end: ${show(end)}`}, on ${cores} cores${busy ? ': other work shared the machine during the run, and the A/A control rows show what that did to the figures' : ''}.`;
+}
+
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /** Renders the page (and charts) for the results file. */
@@ -416,7 +427,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
       (addition) =>
         `Suites \`${addition.suites}\` were added later with \`npm run bench -- --only ${addition.suites}\` (${addition.date.slice(0, 16).replace('T', ' ')} UTC, commit ${addition.commit}); the rest is the run above.\n`,
     ),
-    `Machine: ${machine['cpu']}, ${machine['cores']} cores, ${machine['memoryGiB']} GiB, ${machine['os']}, Node ${machine['node']}. Processes are not pinned to cores (see [Method](#method)).`,
+    `Machine: ${machine['cpu']}, ${machine['cores']} cores, ${machine['memoryGiB']} GiB, ${machine['os']}, Node ${machine['node']}. Processes are not pinned to cores (see [Method](#method)).${loadText(machine, results.run.loadAverageAtEnd)}`,
     '',
     'Versions: ' +
       Object.entries(results.versions)
