@@ -56,7 +56,15 @@ export {
   type HealthMemoryOptions,
   type HealthStore,
   type HealthTicket,
+  type SyncHealthStore,
 } from './router/health-memory.ts';
+// Loads the optional peer dependency @redis/client only when a store is created from a URL.
+export {
+  createRedisHealth,
+  type RedisCommandClient,
+  type RedisHealthOptions,
+  type RedisHealthStore,
+} from './router/health-redis.ts';
 export type {
   AttemptState,
   ChatParams,

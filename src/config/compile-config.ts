@@ -6,6 +6,7 @@
 import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
 import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
+import { compileHealth } from './compile-health.ts';
 import type {
   Alias,
   CloudflareGateway,
@@ -180,6 +181,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
   }
 
   const defaults = compileDefaults({ config, gateways: gatewayNames, report });
+  const health = compileHealth({ input: config.health, report });
   const aliasInputs = new Map(
     entriesOf(config.models).map(([name, input]) => [name, normalizeAlias(input)]),
   );
@@ -280,6 +282,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     upstreams: freezeRecord(Object.fromEntries(upstreams)),
     aliases: freezeRecord(Object.fromEntries(aliases)),
     defaults,
+    ...(health === undefined ? {} : { health }),
   };
   // Every part was frozen as it was built (user data inside params and routing deeply).
   return { ok: true, table: Object.freeze(table) };

@@ -168,6 +168,7 @@ models: {
 [k: string]: Model | undefined
 }
 defaults?: Defaults
+health?: Health
 }
 /**
  * Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).
@@ -591,4 +592,21 @@ policy?: Policy
  * Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.
  */
 gateway?: string
+}
+/**
+ * Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.
+ */
+export interface Health {
+/**
+ * `memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).
+ */
+store: ("memory" | "redis")
+/**
+ * Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.
+ */
+url?: string
+/**
+ * Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.
+ */
+prefix?: string
 }

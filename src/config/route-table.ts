@@ -144,6 +144,17 @@ export type AliasRoute = {
   readonly params: Readonly<Record<string, unknown>>;
 };
 
+/** Where health memory lives (the config's `health`). */
+export type HealthConfig =
+  | { readonly store: 'memory' }
+  | {
+      readonly store: 'redis';
+      /** The Redis URL (it may hold a password). */
+      readonly url: Secret;
+      /** Key prefix. @default 'switchyard' */
+      readonly prefix: string;
+    };
+
 /** The compiled config: what `parseConfig`/`loadConfig` return and `createRouter` takes. */
 export type RouteTable = {
   readonly version: 1;
@@ -161,4 +172,6 @@ export type RouteTable = {
     /** Gateway for model names that are not aliases; undefined = such names are errors. */
     readonly gateway?: string;
   };
+  /** Where health memory lives; undefined = in this process. */
+  readonly health?: HealthConfig;
 };

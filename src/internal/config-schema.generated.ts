@@ -60,6 +60,9 @@ export const configSchema: Readonly<Record<string, unknown>> = {
     },
     "defaults": {
       "$ref": "#/definitions/defaults"
+    },
+    "health": {
+      "$ref": "#/definitions/health"
     }
   },
   "definitions": {
@@ -888,6 +891,40 @@ export const configSchema: Readonly<Record<string, unknown>> = {
         "gateway": {
           "description": "Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.",
           "$ref": "#/definitions/gatewayName"
+        }
+      }
+    },
+    "health": {
+      "description": "Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "store"
+      ],
+      "properties": {
+        "store": {
+          "description": "`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).",
+          "enum": [
+            "memory",
+            "redis"
+          ],
+          "x-expected": "memory or redis"
+        },
+        "url": {
+          "description": "Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.",
+          "type": "string",
+          "minLength": 9,
+          "maxLength": 2048,
+          "pattern": "^rediss?://[^\\s]+$",
+          "x-expected": "a redis:// or rediss:// URL"
+        },
+        "prefix": {
+          "description": "Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.",
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 64,
+          "pattern": "^[A-Za-z0-9_.:-]+$",
+          "x-expected": "letters, digits, _ . : or -"
         }
       }
     }

@@ -9,6 +9,7 @@ import { RouterError } from '../errors.ts';
 import { createClientPool } from './client-pool.ts';
 import { type AttemptContext, type AttemptResult, executePlan } from './execute-plan.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
+import { createRedisHealth } from './health-redis.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
 import type {
@@ -47,7 +48,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   let current = { table, resolver: createPlanResolver(table) };
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
-  const health = createHealth(options.health);
+  const { health, ownHealth } = createHealth({ option: options.health, table });
   // Calls in flight, so close() can stop them.
   const active = new Set<(reason: RouterError) => void>();
   let closed = false;
@@ -205,6 +206,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       for (const stop of [...active]) stop(reason);
       active.clear();
       pool.clear();
+      if (ownHealth) await health?.close?.();
     },
   };
   return Object.freeze(router);
@@ -223,10 +225,25 @@ function sameUpstream(options: { before: RouteTable; after: RouteTable; name: st
   );
 }
 
-function createHealth(option: RouterOptions['health']): HealthStore | undefined {
-  if (option === false) return undefined;
-  if (option !== undefined && 'acquire' in option) return option;
-  return createHealthMemory(option ?? {});
+/** The router's health store, and whether the router made it (and so closes it). */
+function createHealth(options: { option: RouterOptions['health']; table: RouteTable }): {
+  health: HealthStore | undefined;
+  ownHealth: boolean;
+} {
+  const { option, table } = options;
+  if (option === false) return { health: undefined, ownHealth: false };
+  if (option !== undefined && 'acquire' in option) return { health: option, ownHealth: false };
+  if (table.health?.store === 'redis') {
+    return {
+      health: createRedisHealth({
+        ...option,
+        url: table.health.url.reveal(),
+        prefix: table.health.prefix,
+      }),
+      ownHealth: true,
+    };
+  }
+  return { health: createHealthMemory(option ?? {}), ownHealth: true };
 }
 
 type Settled<T> = { data: T; response: Response; route: RouteInfo };

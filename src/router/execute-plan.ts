@@ -332,10 +332,12 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
     };
 
     for (const [index, target] of plan.targets.entries()) {
-      const ticket = health?.acquire(target.upstream.name, options.now()) ?? {
+      let ticket = health?.acquire(target.upstream.name, options.now()) ?? {
         available: true as const,
         probe: false,
       };
+      // A shared store answers asynchronously; the in-memory one costs no extra tick.
+      if (ticket instanceof Promise) ticket = await ticket;
       if (!ticket.available) {
         cooling.push({ target, index, retryInMs: ticket.retryInMs });
         record({

@@ -11,10 +11,13 @@ export type HealthTicket =
   /** Cooling down; may be tried again in `retryInMs`. */
   | { readonly available: false; readonly retryInMs: number };
 
-/** Where health state lives. All times are milliseconds from the injected clock. */
+/**
+ * Where health state lives. All times are milliseconds from the injected clock. `acquire` may
+ * answer asynchronously (a shared store); the other methods report and return at once.
+ */
 export type HealthStore = {
   /** Asks to send a request to an upstream now. */
-  acquire(upstream: string, now: number): HealthTicket;
+  acquire(upstream: string, now: number): HealthTicket | Promise<HealthTicket>;
   /** The upstream served a request. */
   recordSuccess(upstream: string, now: number): void;
   /** The upstream failed in a way that says something about its health. */
@@ -25,6 +28,8 @@ export type HealthStore = {
   forget(upstream: string): void;
   /** How many upstreams have state. */
   readonly size: number;
+  /** Releases what the store holds (a connection); the router calls it on close for stores it made. */
+  close?(): Promise<void>;
 };
 
 /** Options of {@link createHealthMemory}. */
@@ -48,8 +53,13 @@ type Entry = {
   probing: boolean;
 };
 
+/** A {@link HealthStore} that answers at once. */
+export type SyncHealthStore = Omit<HealthStore, 'acquire'> & {
+  acquire(upstream: string, now: number): HealthTicket;
+};
+
 /** The default in-memory {@link HealthStore}. */
-export function createHealthMemory(options: HealthMemoryOptions = {}): HealthStore {
+export function createHealthMemory(options: HealthMemoryOptions = {}): SyncHealthStore {
   const threshold = options.failureThreshold ?? 3;
   const baseCooldown = options.cooldownMs ?? 5000;
   const maxCooldown = options.maxCooldownMs ?? 60_000;

@@ -14,6 +14,7 @@ import type {
 } from '../config/route-table.ts';
 import type { AttemptRecord } from '../errors.ts';
 import type { HealthMemoryOptions, HealthStore } from './health-memory.ts';
+import type { RedisHealthOptions } from './health-redis.ts';
 
 /** The `fetch` the `openai` SDK accepts. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -99,9 +100,18 @@ export type RouterOptions = RouterHooks & {
    * Health memory: skip upstreams that keep failing for a cool-down, then probe them.
    * Options for the built-in memory, your own {@link HealthStore} (e.g. shared across
    * processes), or `false` to turn it off.
+   * With `health: { store: redis }` in the config, these options tune the Redis store the
+   * router creates (and closes on `close()`).
    * @default {} (built-in memory: 3 failures, 5 s first cool-down, 60 s longest)
    */
-  health?: HealthMemoryOptions | HealthStore | false;
+  health?:
+    | (HealthMemoryOptions &
+        Pick<
+          RedisHealthOptions,
+          'timeoutMs' | 'recheckMs' | 'failureWindowMs' | 'probeTtlMs' | 'log'
+        >)
+    | HealthStore
+    | false;
 };
 
 /** One target of a plan, as `router.resolve()` shows it. Secrets are redacted. */
