@@ -600,7 +600,7 @@ export interface Health {
 /**
  * `memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).
  */
-store: ("memory" | "redis")
+store: string
 /**
  * Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.
  */

@@ -904,10 +904,10 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       "properties": {
         "store": {
           "description": "`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).",
-          "enum": [
-            "memory",
-            "redis"
-          ],
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 64,
+          "pattern": "^(memory|redis)$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "memory or redis"
         },
         "url": {
@@ -915,7 +915,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "type": "string",
           "minLength": 9,
           "maxLength": 2048,
-          "pattern": "^rediss?://[^\\s]+$",
+          "pattern": "^rediss?://[^\\s]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "a redis:// or rediss:// URL"
         },
         "prefix": {
@@ -923,7 +923,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "type": "string",
           "minLength": 1,
           "maxLength": 64,
-          "pattern": "^[A-Za-z0-9_.:-]+$",
+          "pattern": "^[A-Za-z0-9_.:-]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "letters, digits, _ . : or -"
         }
       }

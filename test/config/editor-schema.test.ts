@@ -58,7 +58,11 @@ function envFor(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const match of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
     const name = match[1] ?? '';
-    env[name] = /URL$/.test(name) ? 'http://127.0.0.1:8787' : `value-${name.toLowerCase()}`;
+    env[name] = /^REDIS.*URL$/.test(name)
+      ? 'redis://127.0.0.1:6379'
+      : /URL$/.test(name)
+        ? 'http://127.0.0.1:8787'
+        : `value-${name.toLowerCase()}`;
   }
   return env;
 }

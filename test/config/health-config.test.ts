@@ -48,7 +48,7 @@ describe('health', () => {
       'health.store',
       'health.url',
     ]);
-    expect(wrong.message).toContain('must be one of: "memory", "redis"');
+    expect(wrong.message).toContain('memory or redis');
     expect(wrong.message).toContain('a redis:// or rediss:// URL');
   });
 });
