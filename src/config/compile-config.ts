@@ -74,8 +74,9 @@ export const defaultTimeouts: Timeouts = Object.freeze({
 
 /**
  * Built-in action per error class. 400, 401, 403, 404 and 422 are never retried on the same
- * target; auth and not-found problems are usually specific to one gateway or model, so they
- * move on, while a bad request or a content filter would fail the same way everywhere.
+ * target. A problem of one gateway or model (auth, not found, the gateway's own refusal, money,
+ * a body that is not an answer) moves on; a bad request or a content filter would fail the same
+ * way everywhere, so it stops.
  */
 export const defaultPolicy: Readonly<Record<ErrorClass, ErrorAction>> = Object.freeze({
   rate_limit: 'retry',
@@ -88,6 +89,9 @@ export const defaultPolicy: Readonly<Record<ErrorClass, ErrorAction>> = Object.f
   context_length: 'fallback',
   content_filter: 'fail',
   interrupted_stream: 'fallback',
+  gateway: 'fallback',
+  payment: 'fallback',
+  invalid_response: 'fallback',
 });
 
 /** Longest fallback chain after nested aliases are spliced in. */
@@ -125,6 +129,19 @@ const routingKeys: Readonly<Record<GatewayType, ReadonlySet<string>>> = {
     'quantizations',
   ]),
 };
+/**
+ * `routing.sort` values per gateway type: Vercel's (cost, ttft, tps; vercel.com/changelog
+ * "Sort providers by cost, latency, or throughput on AI Gateway") and OpenRouter's.
+ */
+const sortValues: Readonly<Partial<Record<GatewayType, ReadonlySet<string>>>> = {
+  vercel: new Set(['cost', 'ttft', 'tps']),
+  openrouter: new Set(['price', 'throughput', 'latency']),
+};
+
+function sortFits(type: GatewayType, value: unknown): boolean {
+  return typeof value === 'string' && sortValues[type]?.has(value) === true;
+}
+
 const openrouterWireNames: Readonly<Record<string, string>> = {
   allowFallbacks: 'allow_fallbacks',
   requireParameters: 'require_parameters',
@@ -603,6 +620,16 @@ function compileTargetOptions(options: {
             );
             continue;
           }
+          if (routingKey === 'sort' && !usable.some((type) => sortFits(type, routingValue))) {
+            report(
+              'INVALID_VALUE',
+              [...at, routingKey],
+              `routing sort "${String(routingValue)}" is not a value of ${usable
+                .map((type) => `${type} (${[...(sortValues[type] ?? [])].join(', ')})`)
+                .join(' or ')}`,
+            );
+            continue;
+          }
           routing[routingKey] = deepFreeze(routingValue);
         }
         result['routing'] = freezeRecord(routing);
@@ -632,6 +659,8 @@ export function routingForWire(
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(routing)) {
     if (!routingKeys[type].has(key)) continue;
+    // A sort written for another gateway type of the same alias is not sent here.
+    if (key === 'sort' && !sortFits(type, value)) continue;
     wire[type === 'openrouter' ? (openrouterWireNames[key] ?? key) : key] = value;
   }
   return wire;

@@ -327,9 +327,9 @@ order?: SlugList
 only?: SlugList1
 models?: SlugList2
 /**
- * Rank providers by cost, latency or throughput.
+ * Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).
  */
-sort?: string
+sort?: ("cost" | "ttft" | "tps")
 }
 /**
  * App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).
@@ -580,6 +580,9 @@ bad_request?: Action
 context_length?: Action
 content_filter?: Action
 interrupted_stream?: Action
+gateway?: Action
+payment?: Action
+invalid_response?: Action
 }
 /**
  * Settings that cascade into every alias unless the alias sets its own.

@@ -19,7 +19,10 @@ export type ErrorClass =
   | 'bad_request'
   | 'context_length'
   | 'content_filter'
-  | 'interrupted_stream';
+  | 'interrupted_stream'
+  | 'gateway'
+  | 'payment'
+  | 'invalid_response';
 
 /** What to do after an error of a class: retry the same target, move to the next, or stop. */
 export type ErrorAction = 'retry' | 'fallback' | 'fail';

@@ -394,10 +394,12 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "$ref": "#/definitions/slugList"
         },
         "sort": {
-          "description": "Rank providers by cost, latency or throughput.",
-          "type": "string",
-          "minLength": 1,
-          "maxLength": 32
+          "description": "Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).",
+          "enum": [
+            "cost",
+            "ttft",
+            "tps"
+          ]
         }
       }
     },
@@ -862,6 +864,15 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "$ref": "#/definitions/action"
         },
         "interrupted_stream": {
+          "$ref": "#/definitions/action"
+        },
+        "gateway": {
+          "$ref": "#/definitions/action"
+        },
+        "payment": {
+          "$ref": "#/definitions/action"
+        },
+        "invalid_response": {
           "$ref": "#/definitions/action"
         }
       }

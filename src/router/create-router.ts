@@ -6,10 +6,12 @@ import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
+import { checkAnswer } from './classify-error.ts';
 import { createClientPool } from './client-pool.ts';
 import { type AttemptContext, type AttemptResult, executePlan } from './execute-plan.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
+import { activityKey, observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
 import type {
@@ -41,7 +43,8 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     {};
   const pool = createClientPool({
     env,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    // Streams see body activity (SSE comments included) below the SDK; other requests pass through.
+    fetch: observeActivity(options.fetch),
   });
   // The current config. A call resolves its plan from the snapshot it starts with, so a reload
   // never changes a call in flight.
@@ -102,6 +105,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   const callPlain = <T extends object>(
     model: string,
     requestOptions: RouterRequestOptions | undefined,
+    field: 'choices' | 'data',
     send: (
       client: OpenAI,
       context: AttemptContext,
@@ -116,6 +120,9 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
           context,
           requestOptionsFor(context, requestOptions?.headers),
         );
+        // A 200 is an answer only when its body is one (not an HTML page, an error envelope...).
+        const unusable = checkAnswer({ value: data, field, response });
+        if (unusable !== undefined) throw unusable;
         return { value: data, response };
       }).then((result) => {
         routes.set(result.value, result.route);
@@ -135,9 +142,12 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
           const client = pool.get(context.target.setup);
           const body = { ...bodyFor(context, params), stream: true as const };
           const committed = await openToCommit({
-            open: () =>
+            open: (activity) =>
               client.chat.completions
-                .create(body, requestOptionsFor(context, requestOptions?.headers))
+                .create(body, {
+                  ...requestOptionsFor(context, requestOptions?.headers),
+                  fetchOptions: { [activityKey]: activity } as Record<string, never>,
+                })
                 .withResponse(),
             controller: context.attemptController,
             firstTokenMs: context.plan.timeouts.firstTokenMs,
@@ -157,6 +167,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
               upstream: result.route.upstream,
               attempts: result.route.attempts,
               release: result.release,
+              choices: params.n ?? 1,
             }),
           result.controller,
         );
@@ -165,7 +176,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       });
       return toRouterPromise(promise);
     }
-    return callPlain(params.model, requestOptions, (client, context, options) =>
+    return callPlain(params.model, requestOptions, 'choices', (client, context, options) =>
       client.chat.completions
         .create(
           bodyFor(context, params) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
@@ -183,7 +194,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     },
     embeddings: {
       create: (params, requestOptions) =>
-        callPlain(params.model, requestOptions, (client, context, options) =>
+        callPlain(params.model, requestOptions, 'data', (client, context, options) =>
           client.embeddings.create(bodyFor(context, params), options).withResponse(),
         ),
     },

@@ -85,7 +85,13 @@ export type ExecuteResult<T> = {
 };
 
 /** Error classes that say something about an upstream's health (not about the request). */
-const healthClasses = new Set<ErrorClass>(['server', 'timeout', 'network', 'rate_limit']);
+const healthClasses = new Set<ErrorClass>([
+  'server',
+  'timeout',
+  'network',
+  'rate_limit',
+  'invalid_response',
+]);
 
 /** What follows a failed attempt. `stopped`: the policy ended the call. */
 type Failure = { error: unknown; decision: ErrorAction; waitMs: number; stopped?: boolean };

@@ -12,6 +12,12 @@ import { PreCommitStreamError } from './classify-error.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
+/**
+ * Where body activity seen below the SDK (bytes, SSE comment lines included) is reported: the
+ * idle watchdog of whoever reads the stream now.
+ */
+export type ActivityRelay = { onActivity: () => void };
+
 /** A stream that reached its commit point. */
 export type CommittedStream = {
   /** Chunks read so far (all up to and including the first content chunk). */
@@ -20,12 +26,17 @@ export type CommittedStream = {
   readonly iterator: AsyncIterator<Chunk>;
   /** True when the stream already ended (complete) before or at commit. */
   readonly ended: boolean;
+  /** Body activity of this attempt; the caller's stream points it at its own watchdog. */
+  readonly activity: ActivityRelay;
 };
 
 /** Options of {@link openToCommit}. */
 export type OpenToCommitOptions = {
-  /** Sends the request; resolves with the SDK stream once response headers arrive. */
-  open: () => Promise<{ data: Stream<Chunk>; response: Response }>;
+  /**
+   * Sends the request; resolves with the SDK stream once response headers arrive. `activity`
+   * is to be called for every piece of the response body (see `observeActivity`).
+   */
+  open: (activity: () => void) => Promise<{ data: Stream<Chunk>; response: Response }>;
   /** Aborts the attempt (and the SDK's request) with a reason. */
   controller: AbortController;
   /** Longest wait for the first content chunk, from sending the request, ms. */
@@ -57,9 +68,10 @@ export async function openToCommit(
         );
   // Before the first chunk the idle limit also covers the wait for response headers.
   const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'data' });
+  const activity: ActivityRelay = { onActivity: idle.touch };
   try {
     idle.begin();
-    const { data, response } = await options.open();
+    const { data, response } = await options.open(() => activity.onActivity());
     const iterator = data[Symbol.asyncIterator]();
     const buffered: Chunk[] = [];
     for (;;) {
@@ -69,13 +81,22 @@ export async function openToCommit(
       // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       if (next.done === true) {
-        if (buffered.some(hasFinishReason)) return { buffered, iterator, ended: true, response };
+        if (buffered.some(hasFinishReason))
+          return { buffered, iterator, ended: true, response, activity };
         throw new PreCommitStreamError('the stream ended before any content', {
           errorClass: 'interrupted_stream',
         });
       }
       buffered.push(next.value);
-      if (isContentChunk(next.value)) return { buffered, iterator, ended: false, response };
+      if (isContentChunk(next.value)) {
+        if (hasFailedChoice(next.value)) {
+          throw new PreCommitStreamError(
+            'the provider failed before any content (finish_reason "error")',
+            { errorClass: 'server' },
+          );
+        }
+        return { buffered, iterator, ended: false, response, activity };
+      }
     }
   } catch (error) {
     const reason = controller.signal.reason;
@@ -99,23 +120,38 @@ export type ContinueStreamOptions = {
   attempts: readonly AttemptRecord[];
   /** Frees timers and listeners when the stream is done, however it ends. */
   release: () => void;
+  /**
+   * Choices asked for (`n`): the stream is complete only when every one has finished.
+   * @default 1
+   */
+  choices?: number;
 };
 
 /** The caller's stream after commit: the buffered chunks, then the rest, with honest endings. */
 export async function* continueStream(options: ContinueStreamOptions): AsyncGenerator<Chunk> {
   const { committed, controller } = options;
+  const expected = options.choices ?? 1;
   let partialContent = '';
   let chunks = 0;
-  let finished = false;
+  // Finished choices, by index; a choice counts once however many finish reasons it gets.
+  const finishedChoices: boolean[] = [];
+  let finished = 0;
+  let failed = false;
   const track = (chunk: Chunk) => {
     chunks += 1;
     for (const choice of chunk.choices) {
       if (typeof choice.delta?.content === 'string') partialContent += choice.delta.content;
-      if (choice.finish_reason !== null && choice.finish_reason !== undefined) finished = true;
+      const reason = choice.finish_reason;
+      if (reason !== null && reason !== undefined && finishedChoices[choice.index] !== true) {
+        finishedChoices[choice.index] = true;
+        finished += 1;
+        if ((reason as string) === 'error') failed = true;
+      }
     }
   };
   let completed = false;
   const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'chunk' });
+  committed.activity.onActivity = idle.touch;
   try {
     for (const chunk of committed.buffered) {
       track(chunk);
@@ -131,6 +167,7 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
         } catch (error) {
           const reason = controller.signal.reason;
           if (reason instanceof RouterError) throw reason; // the caller aborted
+          if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
           throw interrupted({
             ...options,
             partialContent,
@@ -141,6 +178,7 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
         }
         const reason = controller.signal.reason;
         if (reason instanceof RouterError) throw reason; // the caller aborted
+        if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
         if (reason instanceof Error) {
           throw interrupted({
             ...options,
@@ -152,16 +190,29 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
         }
         if (next.done === true) break;
         track(next.value);
+        if (failed) break;
         yield next.value;
       }
     }
-    if (!finished) {
+    if (failed) {
       throw interrupted({
         ...options,
         partialContent,
         chunks,
         cause: undefined,
-        reason: 'the stream ended without a finish reason',
+        reason: 'the provider failed mid-answer (finish_reason "error")',
+      });
+    }
+    if (finished < expected) {
+      throw interrupted({
+        ...options,
+        partialContent,
+        chunks,
+        cause: undefined,
+        reason:
+          expected === 1
+            ? 'the stream ended without a finish reason'
+            : `the stream ended with ${finished} of ${expected} choices finished`,
       });
     }
     completed = true;
@@ -193,6 +244,23 @@ function interrupted(
     cause: options.cause,
     reason: options.reason,
   });
+}
+
+/**
+ * An abort the router did not cause: the caller called `stream.controller.abort()`. The
+ * router's own reasons are `RouterError`s (caller signal, deadline, close) and
+ * `PreCommitStreamError`s (idle limit).
+ */
+function isCallerAbort(reason: unknown): boolean {
+  return (
+    reason !== undefined &&
+    !(reason instanceof RouterError) &&
+    !(reason instanceof PreCommitStreamError)
+  );
+}
+
+function abortedByCaller(model: string, reason: unknown): RouterError {
+  return new RouterError(`${model}: the call was aborted`, { code: 'ABORTED', cause: reason });
 }
 
 function describe(error: unknown): string {
@@ -229,10 +297,19 @@ function watchIdle(options: { controller: AbortController; idleMs: number; what:
     end() {
       waitingSince = undefined;
     },
+    /** The upstream sent something (bytes below the SDK): a wait in progress starts again. */
+    touch() {
+      if (waitingSince !== undefined) waitingSince = performance.now();
+    },
     stop() {
       clearTimeout(timer);
     },
   };
+}
+
+/** A choice that finished with `"error"` (OpenRouter's mid-stream failure; not in OpenAI's set). */
+function hasFailedChoice(chunk: Chunk): boolean {
+  return chunk.choices.some((choice) => (choice.finish_reason as string | null) === 'error');
 }
 
 function hasFinishReason(chunk: Chunk): boolean {

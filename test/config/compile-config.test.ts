@@ -551,6 +551,39 @@ models:
     });
     expect(routingForWire('cloudflare', { order: ['a'] })).toEqual({});
   });
+
+  it("checks routing.sort against each gateway type's values (Vercel: cost, ttft, tps)", () => {
+    const issues = issuesOf(`upstreams:
+  vc:
+    gateway: vercel
+    model: openai/gpt-4o
+    options: { routing: { sort: latency } }
+models:
+  fast: vc
+`);
+    expect(issues.map((issue) => [issue.code, issue.path.join('.')])).toEqual([
+      ['INVALID_VALUE', 'upstreams.vc.options.routing.sort'],
+    ]);
+    expect(issues[0]?.message).toContain('vercel (cost, ttft, tps)');
+    // A mixed alias: the value reaches only the gateway type it belongs to.
+    const table = compile(`models:
+  mixed:
+    targets: ["vercel:openai/gpt-4o", "openrouter:openai/gpt-4o"]
+    options: { routing: { sort: ttft } }
+`);
+    const routing = table.aliases['mixed']?.options.routing ?? {};
+    expect(routingForWire('vercel', routing)).toEqual({ sort: 'ttft' });
+    expect(routingForWire('openrouter', routing)).toEqual({});
+  });
+
+  it('rejects a Vercel gateway sort outside cost, ttft, tps in the schema', () => {
+    expect(() =>
+      parseConfig(
+        'version: 1\ngateways:\n  v: { type: vercel, apiKey: k, options: { routing: { sort: fastest } } }\n',
+        { env: {} },
+      ),
+    ).toThrow(/sort/);
+  });
 });
 
 describe('compileConfig', () => {

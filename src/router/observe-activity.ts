@@ -1,0 +1,43 @@
+/**
+ * Activity below the SDK. The `openai` SDK drops SSE comment lines (`: OPENROUTER PROCESSING`,
+ * `: keep-alive`) before the router sees a chunk, so a slow but live upstream would look idle.
+ * A streaming request passes a callback in its `fetchOptions` under {@link activityKey}; the
+ * router's `fetch` then reports every piece of the body as it arrives, bytes only: the stream
+ * is parsed once, by the SDK. Requests without the key go straight to `fetch`.
+ */
+import type { Fetch } from './types.ts';
+
+/** The `fetchOptions` key under which a request carries its activity callback. */
+export const activityKey: unique symbol = Symbol('switchyard.activity');
+
+/** `fetchOptions` that report body activity to `onActivity`. */
+export type ActivityFetchOptions = { [activityKey]: () => void };
+
+/** Wraps a `fetch` so that requests carrying {@link activityKey} report body activity. */
+export function observeActivity(fetch: Fetch | undefined): Fetch {
+  const send: Fetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
+  return (input, init) => {
+    const onActivity = (init as Partial<ActivityFetchOptions> | undefined)?.[activityKey];
+    if (onActivity === undefined) return send(input, init);
+    const { [activityKey]: _, ...rest } = init as RequestInit & ActivityFetchOptions;
+    return send(input, rest).then((response) => {
+      const body = response.body;
+      if (body === null || !response.ok || response.status === 204) return response;
+      const counted = body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            onActivity();
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      const observed = new Response(counted, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      Object.defineProperty(observed, 'url', { value: response.url });
+      return observed;
+    });
+  };
+}
