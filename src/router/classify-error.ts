@@ -260,6 +260,8 @@ export function classifyBody(options: {
     : options.status;
   if (status === undefined) return 'server';
   if (status === 402) return 'payment';
+  // 499: the gateway says the connection closed before the answer (Vercel, nginx).
+  if (status === 499) return 'network';
   if (status === 408) return 'timeout';
   if (status === 429) return 'rate_limit';
   if (status === 401 || status === 403) return 'auth';
@@ -295,6 +297,12 @@ function classifyRecord(record: Body, status: number | undefined): ErrorClass | 
     const fromMetadata = classifyMetadata(metadata as Body);
     if (fromMetadata !== undefined) return fromMetadata;
   }
+  // Vercel's stream errors carry the provider's error as a JSON string in value.error_message.
+  const value = record['value'];
+  if (typeof value === 'object' && value !== null) {
+    const fromValue = classifyRaw((value as Body)['error_message']);
+    if (fromValue !== undefined) return fromValue;
+  }
   for (const key of ['code', 'type'] as const) {
     const value = record[key];
     if (typeof value !== 'string') continue;
@@ -319,25 +327,29 @@ function classifyMetadata(metadata: Body): ErrorClass | undefined {
   if ('reasons' in metadata || 'flagged_input' in metadata || 'patterns' in metadata)
     return 'content_filter';
   // The provider's own error, relayed as a JSON string.
-  const raw = metadata['raw'];
-  if (typeof raw === 'string' && raw.length <= 16_384 && raw.startsWith('{')) {
-    try {
-      const parsed = JSON.parse(raw) as unknown;
-      const inner =
-        typeof parsed === 'object' && parsed !== null
-          ? ((parsed as Body)['error'] ?? parsed)
-          : undefined;
-      if (typeof inner === 'object' && inner !== null) {
-        const fromRaw = classifyRecord(inner as Body, undefined);
-        if (fromRaw !== undefined) return fromRaw;
-        const message = (inner as Body)['message'];
-        if (typeof message === 'string' && contextLengthText.test(message)) return 'context_length';
-      }
-    } catch {
-      // Not JSON after all: the status decides.
-    }
+  return classifyRaw(metadata['raw']);
+}
+
+/** A provider's error relayed as a JSON string (OpenRouter `metadata.raw`, Vercel `error_message`). */
+function classifyRaw(raw: unknown): ErrorClass | undefined {
+  if (typeof raw !== 'string' || raw.length > 16_384 || !raw.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    const inner =
+      typeof parsed === 'object' && parsed !== null
+        ? ((parsed as Body)['error'] ?? parsed)
+        : undefined;
+    if (typeof inner !== 'object' || inner === null) return undefined;
+    const fromRaw = classifyRecord(inner as Body, undefined);
+    if (fromRaw !== undefined) return fromRaw;
+    const message = (inner as Body)['message'];
+    return typeof message === 'string' && contextLengthText.test(message)
+      ? 'context_length'
+      : undefined;
+  } catch {
+    // Not JSON after all: the status decides.
+    return undefined;
   }
-  return undefined;
 }
 
 function classifyString(value: string): ErrorClass | undefined {
