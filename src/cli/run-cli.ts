@@ -14,6 +14,7 @@ import { type FaultRule, parseFaultRule, startEmulator } from '../emulator/index
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
+import { faultRuleProblems } from './check-fault-rules.ts';
 import { emulatedGateways } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
@@ -287,16 +288,26 @@ async function emulateCommand(
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port must be a port number (0 to 65535)');
   const rules: FaultRule[] = [];
-  for (const text of values.fault ?? []) rules.push(parseRule(text, '--fault'));
+  const sources: string[] = [];
+  for (const text of values.fault ?? []) {
+    rules.push(parseRule(text, '--fault'));
+    sources.push('--fault');
+  }
   if (values.faults !== undefined) {
     const list = parseYaml(readFileSync(values.faults, 'utf8')) as unknown;
     if (!Array.isArray(list))
       throw new UsageError(`${values.faults} must hold a list of fault rules`);
-    for (const item of list) rules.push(parseRule(item, values.faults));
+    for (const item of list) {
+      rules.push(parseRule(item, values.faults));
+      sources.push(values.faults);
+    }
   }
   // The config is optional: without one, every Cloudflare gateway is open.
   const hasConfig = values.config !== undefined || io.env['SWITCHYARD_CONFIG'] !== undefined;
   const table = hasConfig ? loadFrom(values.config, io) : undefined;
+  // A rule that can never match would leave a test without the failure it meant to inject.
+  const problems = faultRuleProblems({ rules, sources, table });
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
   const emulator = await startEmulator({
     port,
     faults: rules,
@@ -350,7 +361,7 @@ function baseURLHints(table: RouteTable | undefined, url: string): string[] {
   if (table === undefined) {
     return [
       `Cloudflare:        baseURL: ${url}   (the /v1/<account>/<gateway>/compat path follows)`,
-      `Vercel:            baseURL: ${url}/v1`,
+      `Vercel:            baseURL: ${url}/vercel/v1   (fails the way Vercel does)`,
       `OpenRouter:        baseURL: ${url}/api/v1`,
       `OpenAI-compatible: baseURL: ${url}/v1`,
     ];
@@ -360,7 +371,7 @@ function baseURLHints(table: RouteTable | undefined, url: string): string[] {
       gateway.type === 'cloudflare'
         ? ''
         : gateway.type === 'vercel'
-          ? '/v1'
+          ? '/vercel/v1'
           : gateway.type === 'openrouter'
             ? '/api/v1'
             : new URL(gateway.baseURL).pathname.replace(/\/$/, '');

@@ -145,7 +145,9 @@ export function createChatCompletion(plan: ChatCompletionPlan): Record<string, u
 
 /** The chunks of a streamed answer, split so faults can cut in after any content chunk. */
 export type ChatCompletionChunks = {
-  /** One chunk per word; the first also carries `role`. At least one chunk, even for no words. */
+  /** The role-only first chunk (`delta: {role: "assistant", content: ""}`), as OpenAI sends. */
+  role: Record<string, unknown>;
+  /** One chunk per word. At least one chunk, even for no words. */
   content: readonly Record<string, unknown>[];
   /** The empty-delta chunk that carries `finish_reason`. */
   finish: Record<string, unknown>;
@@ -175,9 +177,8 @@ export function createChatCompletionChunks(plan: ChatCompletionPlan): ChatComple
       ? ['']
       : plan.words.map((word, index) => (index === 0 ? word : ` ${word}`));
   return {
-    content: deltas.map((text, index) =>
-      chunk([choice(index === 0 ? { role: 'assistant', content: text } : { content: text }, null)]),
-    ),
+    role: chunk([choice({ role: 'assistant', content: '' }, null)]),
+    content: deltas.map((text) => chunk([choice({ content: text }, null)])),
     finish: chunk([choice({}, plan.finishReason)]),
     usage: plan.includeUsage ? { ...chunk([]), usage: plan.usage } : undefined,
   };

@@ -10,11 +10,13 @@ export type StatusFault = {
   /** HTTP status code, 200-599 (a 200 with a custom `body` makes a malformed success). */
   status: number;
   /**
-   * Error `code` for the default body. `context_length_exceeded` and `content_filter` get
-   * OpenAI's messages for them (send them with status 400).
+   * Error `code` for the default body, shaped by the route's personality (OpenAI, OpenRouter,
+   * Vercel, Cloudflare). A string is an OpenAI-style code (`context_length_exceeded` and
+   * `content_filter` get OpenAI's messages for them); a number is a gateway code: on a Cloudflare
+   * route, e.g. 2003 or 2041, it gets Cloudflare's `AiGatewayError` envelope.
    * @default a code typical of the status, e.g. `rate_limit_exceeded` for 429
    */
-  code?: string;
+  code?: string | number;
   /** Message for the default body. @default a message typical of the status */
   message?: string;
   /**
@@ -79,6 +81,47 @@ export type StreamStallFault = {
 export type StreamNoDoneFault = { type: 'stream-no-done' };
 
 /**
+ * Streaming only: a slow but live upstream. Before the first chunk, send only SSE comment lines
+ * (`: OPENROUTER PROCESSING` on OpenRouter routes, `: keep-alive` elsewhere) every `everyMs`
+ * for `ms`, then the stream.
+ */
+export type KeepAliveFault = {
+  type: 'keep-alive';
+  /** How long the comments go on before the first chunk, in milliseconds. */
+  ms: number;
+  /** Gap between two comments, in milliseconds. @default 100 */
+  everyMs?: number;
+};
+
+/**
+ * Streaming only: after some content chunks, a chunk whose choice finishes with `"error"` and no
+ * top-level `error`, then `[DONE]` (a provider failure that looks like an ending).
+ */
+export type FinishErrorFault = {
+  type: 'finish-error';
+  /** Content chunks sent before it. @default 1 */
+  afterChunks?: number;
+};
+
+/**
+ * Status 200 with an error envelope instead of a completion, as OpenRouter answers when the
+ * provider fails after processing started: `{"error": {"code": 502, "message": ...}}`.
+ */
+export type ErrorIn200Fault = {
+  type: 'error-200';
+  /** The envelope's numeric code. @default 502 */
+  code?: number;
+  /** @default 'Provider returned error' */
+  message?: string;
+};
+
+/**
+ * Non-streaming only: send the headers (with the full `content-length`) and the first half of
+ * the JSON body, then cut the connection (undici reports `TypeError: terminated`).
+ */
+export type BodyCutFault = { type: 'body-cut' };
+
+/**
  * Streaming only: after some content chunks, send one `data:` line that is not valid JSON, then
  * the rest of the stream and `[DONE]` (a lenient parser could skip it; the OpenAI SDK throws).
  */
@@ -110,7 +153,11 @@ export type Fault =
   | StreamStallFault
   | StreamNoDoneFault
   | MalformedChunkFault
-  | RedirectFault;
+  | RedirectFault
+  | KeepAliveFault
+  | FinishErrorFault
+  | ErrorIn200Fault
+  | BodyCutFault;
 
 /** Which requests a {@link FaultRule} applies to; every given field must match. */
 export type FaultMatch = {
@@ -119,8 +166,8 @@ export type FaultMatch = {
   /** A substring of the URL path (an exact path matches too), e.g. `/embeddings`. */
   path?: string;
   /**
-   * The gateway: `accountId/gatewayId` of a Cloudflare route, or a route kind
-   * (`cloudflare` or `openai-compatible`).
+   * The gateway: `accountId/gatewayId` of a Cloudflare route, a route kind (`cloudflare` or
+   * `openai-compatible`), or a personality (`openrouter`, `vercel`, `openai`).
    */
   gateway?: string;
   /** Only streaming (`true`) or only non-streaming (`false`) requests. */
@@ -162,6 +209,8 @@ export type FaultTarget = {
   gateway: string | undefined;
   /** Route kind. */
   kind: string;
+  /** The route's personality (`cloudflare`, `openrouter`, `vercel`, `openai`). */
+  personality?: string;
   /** Whether the request asked for a stream. */
   stream: boolean;
 };
@@ -175,6 +224,8 @@ const streamOnlyTypes: ReadonlySet<Fault['type']> = new Set([
   'stream-stall',
   'stream-no-done',
   'malformed-chunk',
+  'keep-alive',
+  'finish-error',
 ]);
 
 /** Whether a fault only makes sense inside a streamed response. */
@@ -193,6 +244,10 @@ const allowedKeys: Readonly<Record<Fault['type'], readonly string[]>> = {
   'stream-no-done': [],
   'malformed-chunk': ['afterChunks', 'data'],
   redirect: ['location', 'status'],
+  'keep-alive': ['ms', 'everyMs'],
+  'finish-error': ['afterChunks'],
+  'error-200': ['code', 'message'],
+  'body-cut': [],
 };
 
 const redirectStatuses: ReadonlySet<unknown> = new Set([301, 302, 303, 307, 308]);
@@ -250,7 +305,22 @@ export function parseFault(value: unknown): Fault {
     expected: 'a non-negative integer',
   });
   checkOptional({ record: value, key: 'message', valid: isString, expected: 'a string' });
-  checkOptional({ record: value, key: 'code', valid: isString, expected: 'a string' });
+  checkOptional({
+    record: value,
+    key: 'code',
+    valid:
+      type === 'status'
+        ? (code) => isString(code) || (typeof code === 'number' && Number.isInteger(code))
+        : type === 'error-200'
+          ? (code) => typeof code === 'number' && Number.isInteger(code)
+          : isString,
+    expected:
+      type === 'status'
+        ? 'a string or an integer'
+        : type === 'error-200'
+          ? 'an integer'
+          : 'a string',
+  });
   checkOptional({ record: value, key: 'data', valid: isString, expected: 'a string' });
   if (type === 'status') {
     const status = value['status'];
@@ -262,6 +332,17 @@ export function parseFault(value: unknown): Fault {
       key: 'headers',
       valid: (headers) => isRecord(headers) && Object.values(headers).every(isString),
       expected: 'an object of string values',
+    });
+  }
+  if (type === 'keep-alive') {
+    if (!isNonNegativeInteger(value['ms'])) {
+      throw new TypeError('Fault "keep-alive" needs "ms", a non-negative integer');
+    }
+    checkOptional({
+      record: value,
+      key: 'everyMs',
+      valid: (every) => isNonNegativeInteger(every) && (every as number) > 0,
+      expected: 'a positive integer',
     });
   }
   if (type === 'delay' && !isNonNegativeInteger(value['ms'])) {
@@ -357,7 +438,8 @@ function matches(options: { rule: FaultRule; target: FaultTarget }): boolean {
   if (
     match.gateway !== undefined &&
     match.gateway !== target.gateway &&
-    match.gateway !== target.kind
+    match.gateway !== target.kind &&
+    match.gateway !== target.personality
   ) {
     return false;
   }
@@ -366,6 +448,7 @@ function matches(options: { rule: FaultRule; target: FaultTarget }): boolean {
   }
   // A stream fault cannot be expressed in a JSON response, so it leaves non-streaming requests
   // alone and keeps its `times` for the streaming request it was meant for.
+  if (rule.fault.type === 'body-cut' && target.stream) return false;
   return target.stream || !isStreamFault(rule.fault);
 }
 

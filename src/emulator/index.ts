@@ -10,12 +10,16 @@ export { defaultDynamicRouteTarget } from './cloudflare-auth.ts';
 export type { CloudflareMetadata } from './cloudflare-metadata.ts';
 export { defaultEmbeddingDimensions } from './embeddings.ts';
 export type {
+  BodyCutFault,
   DelayFault,
+  ErrorIn200Fault,
   Fault,
   FaultHandle,
   FaultMatch,
   FaultRule,
+  FinishErrorFault,
   HangFault,
+  KeepAliveFault,
   MalformedChunkFault,
   RedirectFault,
   ResetFault,
@@ -26,6 +30,7 @@ export type {
   StreamStallFault,
 } from './faults.ts';
 export { parseFault, parseFaultRule } from './faults.ts';
+export { defaultPersonalityPaths, type Personality } from './personality.ts';
 export { faultHeader } from './play-fault.ts';
 export type { EmulatorRouteKind, RecordedRequest, RequestOutcome } from './request-log.ts';
 export type { EmulatorEndpoint } from './routes.ts';

@@ -1,5 +1,4 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import { createStatusErrorBody } from './error-bodies.ts';
 import {
   type Exchange,
   resetConnection,
@@ -9,6 +8,7 @@ import {
   writeHead,
 } from './exchange.ts';
 import { type Fault, isStreamFault, parseFault } from './faults.ts';
+import { type Personality, personalityErrorBody } from './personality.ts';
 
 /** Request header carrying a per-request fault as JSON, e.g. `{"type":"status","status":503}`. */
 export const faultHeader = 'x-emulator-fault';
@@ -43,7 +43,8 @@ export function readHeaderFault(exchange: Exchange): Fault | 'refused' | undefin
 }
 
 /**
- * Plays a fault that replaces the whole response (`status`, `reset`, `hang`, `redirect`).
+ * Plays a fault that replaces the whole response (`status`, `error-200`, `reset`, `hang`,
+ * `redirect`).
  * Returns `false`, having done nothing, for the other faults: `delay` is handled before the
  * answer and stream faults inside it.
  */
@@ -52,6 +53,8 @@ export function playResponseFault(options: {
   fault: Fault;
   /** Headers the answer would have carried (`cf-aig-*`, credential). */
   headers: OutgoingHttpHeaders;
+  /** Whose error bodies to imitate. @default 'openai' */
+  personality?: Personality;
 }): boolean {
   const { exchange, fault, headers } = options;
   switch (fault.type) {
@@ -63,7 +66,8 @@ export function playResponseFault(options: {
       }
       const body =
         fault.body ??
-        createStatusErrorBody({
+        personalityErrorBody({
+          personality: options.personality ?? 'openai',
           status: fault.status,
           ...(fault.code === undefined ? {} : { code: fault.code }),
           ...(fault.message === undefined ? {} : { message: fault.message }),
@@ -71,6 +75,17 @@ export function playResponseFault(options: {
       sendJson({ exchange, status: fault.status, body, headers: statusHeaders });
       return true;
     }
+    case 'error-200':
+      sendJson({
+        exchange,
+        status: 200,
+        body: {
+          error: { code: fault.code ?? 502, message: fault.message ?? 'Provider returned error' },
+          user_id: 'user_emulated',
+        },
+        headers,
+      });
+      return true;
     case 'reset':
       resetConnection(exchange);
       return true;

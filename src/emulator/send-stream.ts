@@ -1,8 +1,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ChatCompletionChunks } from './completions.ts';
-import { createOpenAIErrorBody } from './error-bodies.ts';
 import { type Exchange, wait, writeFlushed, writeHead } from './exchange.ts';
 import type { Fault } from './faults.ts';
+import { type Personality, personalityStreamError, processingComment } from './personality.ts';
 
 /** Options for {@link sendChatStream}. */
 export type SendChatStreamOptions = {
@@ -14,6 +14,8 @@ export type SendChatStreamOptions = {
   fault: Fault | undefined;
   /** Extra response headers (gateway headers, credential). */
   headers: OutgoingHttpHeaders;
+  /** Whose stream quirks to imitate (error chunk, processing comments). @default 'openai' */
+  personality?: Personality;
 };
 
 /** Default `malformed-chunk` payload: the start of a chunk, cut off mid-object. */
@@ -29,6 +31,7 @@ function faultPosition(options: { fault: Fault | undefined; contentChunks: numbe
     case 'stream-error':
     case 'stream-stall':
     case 'malformed-chunk':
+    case 'finish-error':
       return Math.min(fault.afterChunks ?? 1, options.contentChunks);
     default:
       return -1;
@@ -36,9 +39,10 @@ function faultPosition(options: { fault: Fault | undefined; contentChunks: numbe
 }
 
 /**
- * Streams a chat completion as server-sent events: one `chat.completion.chunk` per word, the
- * `finish_reason` chunk, the usage chunk when asked for, then `data: [DONE]`. A stream fault
- * takes effect after `afterChunks` content chunks (clamped to the number of content chunks).
+ * Streams a chat completion as server-sent events: a role-only chunk, one
+ * `chat.completion.chunk` per word, the `finish_reason` chunk, the usage chunk when asked for,
+ * then `data: [DONE]`. A stream fault takes effect after `afterChunks` content chunks (clamped
+ * to the number of content chunks).
  */
 export async function sendChatStream(options: SendChatStreamOptions): Promise<void> {
   const { exchange, chunks, fault } = options;
@@ -56,6 +60,17 @@ export async function sendChatStream(options: SendChatStreamOptions): Promise<vo
       await writeFlushed({ exchange, text: event(data) });
     }
   };
+  const personality = options.personality ?? 'openai';
+  if (fault?.type === 'keep-alive') {
+    // A slow but live upstream: comments only, until the first chunk.
+    const until = performance.now() + fault.ms;
+    while (performance.now() < until && !exchange.signal.aborted) {
+      await writeFlushed({ exchange, text: processingComment(personality) });
+      const gap = Math.min(fault.everyMs ?? 100, Math.max(0, until - performance.now()));
+      if (!(await wait({ ms: gap, signal: exchange.signal }))) return;
+    }
+  }
+  await send(JSON.stringify(chunks.role));
   const faultAt = faultPosition({ fault, contentChunks: chunks.content.length });
   for (let index = 0; index <= chunks.content.length; index += 1) {
     if (index === faultAt && fault !== undefined) {
@@ -67,12 +82,26 @@ export async function sendChatStream(options: SendChatStreamOptions): Promise<vo
         return;
       }
       if (fault.type === 'stream-error') {
-        const body = createOpenAIErrorBody({
+        const { choices: _, ...base } = chunks.finish;
+        const body = personalityStreamError({
+          personality,
+          base,
           message: fault.message ?? 'The server had an error while processing your request.',
-          type: 'server_error',
           code: fault.code ?? 'server_error',
         });
         await send(JSON.stringify(body));
+        exchange.response.end();
+        return;
+      }
+      if (fault.type === 'finish-error') {
+        const { choices: _, ...base } = chunks.finish;
+        await send(
+          JSON.stringify({
+            ...base,
+            choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+          }),
+        );
+        await send('[DONE]');
         exchange.response.end();
         return;
       }

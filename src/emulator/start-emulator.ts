@@ -11,7 +11,14 @@ import {
 import { controlPrefix, handleControlRequest } from './control-routes.ts';
 import { createEmbeddingsResponse } from './embeddings.ts';
 import { createOpenAIErrorBody } from './error-bodies.ts';
-import { type Exchange, sendJson, sendOpenAIError, wait } from './exchange.ts';
+import {
+  type Exchange,
+  sendJson,
+  sendOpenAIError,
+  wait,
+  writeFlushed,
+  writeHead,
+} from './exchange.ts';
 import {
   createFaultRegistry,
   type Fault,
@@ -20,6 +27,7 @@ import {
   type FaultRule,
 } from './faults.ts';
 import { isRecord } from './is-record.ts';
+import { type Personality, personalityOf } from './personality.ts';
 import { playResponseFault, readHeaderFault } from './play-fault.ts';
 import { BodyTooLargeError, parseBody, readBody } from './read-body.ts';
 import {
@@ -67,6 +75,13 @@ export type EmulatorOptions = {
   faults?: readonly FaultRule[];
   /** Largest accepted request body, in bytes; larger bodies get 413. @default 10_485_760 (10 MiB) */
   maxBodyBytes?: number;
+  /**
+   * Which gateway an OpenAI-compatible route imitates, by path prefix: its error bodies, its
+   * mid-stream error chunk, its SSE comments. Cloudflare's compat routes always imitate
+   * Cloudflare; paths that match no prefix imitate OpenAI.
+   * @default { '/api/v1/': 'openrouter', '/vercel/': 'vercel' }
+   */
+  personalities?: Readonly<Record<string, Personality>>;
 };
 
 /** A running emulator. */
@@ -115,7 +130,12 @@ type EmulatorState = {
   faults: FaultRegistry;
 };
 
-function chooseFault(options: { exchange: Exchange; route: EmulatorRoute; state: EmulatorState }): {
+function chooseFault(options: {
+  exchange: Exchange;
+  route: EmulatorRoute;
+  state: EmulatorState;
+  personality: Personality;
+}): {
   fault?: Fault;
   refused: boolean;
 } {
@@ -135,6 +155,7 @@ function chooseFault(options: { exchange: Exchange; route: EmulatorRoute; state:
     path: entry.path,
     gateway: route.kind === 'cloudflare' ? `${route.accountId}/${route.gatewayId}` : undefined,
     kind: route.kind,
+    personality: options.personality,
     stream: entry.stream,
   });
   if (selected === undefined) {
@@ -163,6 +184,7 @@ async function answer(options: {
   admission: Admission;
   fault: Fault | undefined;
   clock: () => number;
+  personality: Personality;
 }): Promise<boolean> {
   const { exchange, admission } = options;
   const { body, headers } = admission;
@@ -194,6 +216,23 @@ async function answer(options: {
     return false;
   }
   if (!plan.value.stream) {
+    if (options.fault?.type === 'body-cut') {
+      // The whole length is announced, half the JSON is sent, then the connection is cut.
+      const text = JSON.stringify(createChatCompletion(plan.value));
+      writeHead({
+        exchange,
+        status: 200,
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+        },
+      });
+      await writeFlushed({ exchange, text: text.slice(0, Math.floor(text.length / 2)) });
+      exchange.entry.outcome = 'cut';
+      exchange.request.socket.destroy();
+      return false;
+    }
     sendJson({ exchange, status: 200, body: createChatCompletion(plan.value), headers });
     return true;
   }
@@ -202,6 +241,7 @@ async function answer(options: {
     chunks: createChatCompletionChunks(plan.value),
     fault: options.fault,
     headers,
+    personality: options.personality,
   });
   return options.fault === undefined || options.fault.type === 'delay';
 }
@@ -223,7 +263,12 @@ async function handleApiRequest(options: {
   if (admission === undefined) {
     return;
   }
-  const { fault, refused } = chooseFault({ exchange, route, state });
+  const personality = personalityOf({
+    kind: route.kind,
+    path: exchange.entry.path,
+    paths: state.options.personalities,
+  });
+  const { fault, refused } = chooseFault({ exchange, route, state, personality });
   if (refused || fault?.type === 'hang') {
     // A hang answers nothing at all: not even the configured latency applies.
     return;
@@ -234,10 +279,20 @@ async function handleApiRequest(options: {
   if (!(await wait({ ms: delayMs, signal: exchange.signal }))) {
     return;
   }
-  if (fault !== undefined && playResponseFault({ exchange, fault, headers: admission.headers })) {
+  if (
+    fault !== undefined &&
+    playResponseFault({ exchange, fault, headers: admission.headers, personality })
+  ) {
     return;
   }
-  const clean = await answer({ exchange, route, admission, fault, clock: state.clock });
+  const clean = await answer({
+    exchange,
+    route,
+    admission,
+    fault,
+    clock: state.clock,
+    personality,
+  });
   if (clean && admission.cacheKey !== undefined) {
     const ttlSeconds = Number(exchange.entry.headers['cf-aig-cache-ttl']);
     state.cache.store({

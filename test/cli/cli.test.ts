@@ -266,6 +266,46 @@ describe('emulate', () => {
   });
 });
 
+describe('emulate refuses fault rules that can never match', () => {
+  it('names the rule, why it cannot match and what to write instead; nothing starts', async () => {
+    const rule = (match: Record<string, unknown>, type = 'status') =>
+      JSON.stringify({ match, fault: type === 'status' ? { type, status: 503 } : { type } });
+    const result = await run(
+      [
+        'emulate',
+        '--port',
+        '0',
+        '--config',
+        valid,
+        '--fault',
+        rule({ gateway: 'edge' }),
+        '--fault',
+        rule({ model: 'primary' }),
+        '--fault',
+        rule({ gateway: 'other/gw' }),
+        '--fault',
+        rule({ stream: false }, 'stream-cut'),
+        '--fault',
+        rule({ gateway: 'acct/gw', model: 'openai/gpt-4o-mini' }),
+      ],
+      { CF_TOKEN: 'cli-token' },
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).not.toContain('listening on');
+    expect(result.stderr).toContain(
+      'fault rule 1: match.gateway "edge" is a gateway name in the config, which requests do not carry; write "acct/gw"',
+    );
+    expect(result.stderr).toContain(
+      'fault rule 2: match.model "primary" is an upstream name; requests carry the model string ("openai/gpt-4o-mini")',
+    );
+    expect(result.stderr).toContain(
+      'fault rule 3: match.gateway "other/gw" is not a Cloudflare gateway of the config (it has: acct/gw)',
+    );
+    expect(result.stderr).toContain('fault rule 4: fault "stream-cut" plays inside a stream');
+    expect(result.stderr).not.toContain('fault rule 5');
+  });
+});
+
 describe('schema and help', () => {
   it('schema prints the JSON Schema', async () => {
     const result = await run(['schema']);

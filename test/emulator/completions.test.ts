@@ -121,7 +121,7 @@ describe('chat completions', () => {
 });
 
 describe('streaming', () => {
-  it('streams one chunk per word through the SDK, role first, then finish_reason', async () => {
+  it('streams a role-only chunk (as OpenAI does), one chunk per word, then finish_reason', async () => {
     const client = createCloudflareClient({ emulator });
     const stream = await client.chat.completions.create({
       model: 'openai/gpt-4o-mini',
@@ -133,7 +133,8 @@ describe('streaming', () => {
       chunks.push(chunk);
     }
     const deltas = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '');
-    expect(deltas.slice(0, 5)).toEqual([
+    expect(deltas.slice(0, 6)).toEqual([
+      '',
       'Echo',
       ' from',
       ' openai/gpt-4o-mini:',
@@ -141,7 +142,7 @@ describe('streaming', () => {
       ' world',
     ]);
     expect(deltas.join('')).toBe('Echo from openai/gpt-4o-mini: hello world');
-    expect(chunks[0]?.choices[0]?.delta.role).toBe('assistant');
+    expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
     expect(chunks[1]?.choices[0]?.delta.role).toBeUndefined();
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
     expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
@@ -178,8 +179,8 @@ describe('streaming', () => {
     const { text, error } = await readAll(response);
     expect(error).toBeUndefined();
     const events = sseData(text);
-    // 4 words ("Echo from m: a"), the finish chunk, [DONE].
-    expect(events).toHaveLength(6);
+    // The role chunk, 4 words ("Echo from m: a"), the finish chunk, [DONE].
+    expect(events).toHaveLength(7);
     expect(events.at(-1)).toBe('[DONE]');
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
   });

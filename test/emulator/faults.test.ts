@@ -200,7 +200,7 @@ describe('stream faults', () => {
     const { contents, error } = await collect(
       await streamChat(createCloudflareClient({ emulator })),
     );
-    expect(contents).toEqual(['Echo', ' from']);
+    expect(contents).toEqual(['', 'Echo', ' from']);
     expect(error).toBeInstanceOf(Error);
     expect(emulator.requests[0]).toMatchObject({ status: 200, outcome: 'cut' });
   });
@@ -217,7 +217,7 @@ describe('stream faults', () => {
     const { contents, error } = await collect(
       await streamChat(createCloudflareClient({ emulator })),
     );
-    expect(contents).toEqual(['Echo']);
+    expect(contents).toEqual(['', 'Echo']);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as Error).message).toContain('overloaded mid-stream');
 
@@ -225,8 +225,8 @@ describe('stream faults', () => {
       await fetchStream({ fault: { type: 'stream-error', afterChunks: 1 } }),
     );
     const events = sseData(raw.text);
-    expect(events).toHaveLength(2);
-    expect(JSON.parse(events[1] ?? '')).toMatchObject({
+    expect(events).toHaveLength(3);
+    expect(JSON.parse(events[2] ?? '')).toMatchObject({
       error: { type: 'server_error', code: 'server_error' },
     });
     expect(raw.text).not.toContain('[DONE]');
@@ -249,8 +249,9 @@ describe('stream faults', () => {
       text += decoder.decode(value, { stream: true });
       arrivals.push({ at: performance.now() - started, events: sseData(text).length });
     }
-    const beforeStall = arrivals.filter((arrival) => arrival.events <= 2);
-    const afterStall = arrivals.find((arrival) => arrival.events > 2);
+    // The role chunk and two content chunks, then the stall.
+    const beforeStall = arrivals.filter((arrival) => arrival.events <= 3);
+    const afterStall = arrivals.find((arrival) => arrival.events > 3);
     expect(beforeStall.at(-1)?.at ?? Infinity).toBeLessThan(150);
     expect(afterStall?.at ?? 0).toBeGreaterThanOrEqual(290);
     expect(sseData(text).at(-1)).toBe('[DONE]');
@@ -267,7 +268,7 @@ describe('stream faults', () => {
     const started = performance.now();
     setTimeout(() => controller.abort(), 150);
     const { contents, error } = await collect(stream);
-    expect(contents).toEqual(['Echo']);
+    expect(contents).toEqual(['', 'Echo']);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     // openai 7.57 ends the iteration quietly on a caller abort instead of throwing.
     expect(error).toBeUndefined();
@@ -294,13 +295,13 @@ describe('stream faults', () => {
     const { contents, error } = await collect(
       await streamChat(createCloudflareClient({ emulator })),
     );
-    expect(contents).toHaveLength(3);
+    expect(contents).toHaveLength(4);
     expect(error).toBeInstanceOf(SyntaxError);
     const raw = await readAll(
       await fetchStream({ fault: { type: 'malformed-chunk', afterChunks: 1, data: '{oops' } }),
     );
     const events = sseData(raw.text);
-    expect(events[1]).toBe('{oops');
+    expect(events[2]).toBe('{oops');
     expect(events.at(-1)).toBe('[DONE]');
   });
 
@@ -313,21 +314,21 @@ describe('stream faults', () => {
       const contents = sseData(raw.text)
         .map((data) => JSON.parse(data) as { choices?: { delta?: { content?: string } }[] })
         .map((chunk) => chunk.choices?.[0]?.delta?.content);
-      expect(contents).toEqual(type === 'stream-error' ? ['Echo', undefined] : ['Echo']);
+      expect(contents).toEqual(type === 'stream-error' ? ['', 'Echo', undefined] : ['', 'Echo']);
     },
   );
 
   it('malformed-chunk fires after one chunk when afterChunks is omitted', async () => {
     const raw = await readAll(await fetchStream({ fault: { type: 'malformed-chunk' } }));
-    expect(sseData(raw.text)[1]).toBe('{"id":"chatcmpl-emu","choices":[{"delta":');
+    expect(sseData(raw.text)[2]).toBe('{"id":"chatcmpl-emu","choices":[{"delta":');
   });
 
   it('clamps afterChunks to the content chunks', async () => {
     const raw = await readAll(
       await fetchStream({ fault: { type: 'stream-cut', afterChunks: 99 } }),
     );
-    // All 7 word chunks arrive, then the cut: no finish chunk, no [DONE].
-    expect(sseData(raw.text)).toHaveLength(7);
+    // The role chunk and all 7 word chunks arrive, then the cut: no finish chunk, no [DONE].
+    expect(sseData(raw.text)).toHaveLength(8);
     expect(raw.error).toBeInstanceOf(Error);
   });
 });
