@@ -38,6 +38,8 @@ type ThroughputCell = {
   errors: number;
   firstError?: string;
   ratioToSdk?: EstimatePlain;
+  callsPerCpuSecond?: number;
+  cpuRatioToSdk?: EstimatePlain;
 };
 type ThroughputRung = {
   id: string;
@@ -222,6 +224,11 @@ const verdictMark = (status: Status) =>
       : status === 'flagged'
         ? 'flagged (contradicts a smaller rung; not published)'
         : `**${status}**`;
+/** The SDK's req/s at c=64 in this run, when measured. */
+function sdkRps(results: Results): number | undefined {
+  return results.throughput?.rungs.find((entry) => entry.id === 'sdk')?.byConcurrency['64']?.rps;
+}
+
 /** The machine's load average (1, 5, 15 min) at the start and end of the run, when recorded. */
 function loadText(machine: Results['machine'], end: number[] | undefined): string {
   const start = machine['loadAverageAtStart'];
@@ -342,7 +349,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
         checks.push({
           figure: `Throughput at c=${concurrency} vs the SDK — ${entry.label}`,
           target: '≥ 97%, 0 errors',
-          measured: `${percentWithInterval(cell.ratioToSdk)}, ${cell.errors} errors (A/A control: ${percentWithInterval(controlCell(concurrency)?.ratioToSdk)})`,
+          measured: `${percentWithInterval(cell.ratioToSdk)}, ${cell.errors} errors (A/A control: ${percentWithInterval(controlCell(concurrency)?.ratioToSdk)})${cell.cpuRatioToSdk === undefined ? '' : `; per CPU-second of the client: ${percentWithInterval(cell.cpuRatioToSdk)} (A/A control: ${percentWithInterval(controlCell(concurrency)?.cpuRatioToSdk)})`}`,
           status:
             cell.errors > 0
               ? 'miss'
@@ -466,7 +473,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     '- **Mock upstream.** A zero-delay OpenAI-shaped server in its own process on 127.0.0.1 (`bench/lib/mock-server.ts`, `node:http`): pre-serialised ~1 KB completions; streams of a role chunk, 32 content deltas (one write each), a finish chunk, a usage chunk and `[DONE]`; `/fail503/…` answers 503 at once. It is a dedicated lean mock rather than the project emulator (`startEmulator`), because the emulator admits, authenticates and logs every request, and its request log grows for the whole run (it would show up in the memory figures).' +
       (ceiling === undefined
         ? ''
-        : ` Measured with ${ceiling.client} at c=${ceiling.concurrency}: lean mock ${formatNumber(ceiling.lean.rps)} req/s, emulator ${formatNumber(ceiling.emulator.rps)} req/s. Every client below stays well under the lean mock's ceiling except \`undici.request\` itself, which *is* that ceiling measurement.`),
+        : ` Measured with ${ceiling.client} at c=${ceiling.concurrency}: lean mock ${formatNumber(ceiling.lean.rps)} req/s, emulator ${formatNumber(ceiling.emulator.rps)} req/s.${(sdkRps(results) ?? Number.POSITIVE_INFINITY) * 2 <= ceiling.lean.rps ? " Every client below stays well under the lean mock's ceiling." : ' On this run that ceiling is not far above (or is below) what the clients reach at c=64: the machine, not the mock or the code, bounds the throughput figures, which is why they are read as ratios to the SDK in the same round.'}`),
     "- **Client ladder** (`bench/lib/ladder.ts`), all against the same mock, same request: `undici.request` (floor), global `fetch`, the `openai` SDK (`maxRetries: 0`, the copy the router itself uses), Switchyard with one target, with a 3-deep chain (healthy primary), and the chain with every feature on (all five hooks, health memory, the attempt log read through `withRoute()`); the first two Switchyard rungs run with `health: false` so that each added feature is visible on its own. Every client uses its library defaults for HTTP (Node's global dispatcher, keep-alive).",
     "- **Peers**, same mock, same load, same process layout: Portkey's gateway (`@portkey-ai/gateway`, its published Node build, started on 127.0.0.1 with `--headless`; called through the `openai` SDK with an `x-portkey-config` of one target, or a 3-deep `fallback` strategy, all targets `custom_host` = the mock), the Vercel AI SDK (`@ai-sdk/openai` `.chat()` model; with `ai-fallback` `createFallback` over 3 models), LangChain.js (`ChatOpenAI`, `maxRetries: 0`; `withFallbacks` with 2 fallbacks). Peers' added latency is measured against the same `openai` SDK baseline as ours.",
     "- **Interleaved, paired, many short rounds** (`bench/lib/interleave.ts`). Concurrency-1 figures come from sweeps: in each sweep every rung makes one call, in a fresh random order (a seeded generator; the seed is in results.json), so no rung always follows another and every rung sees the same machine state. A few sweeps make a round, and each rung's round median is paired with the SDK's round median of the same round. Drift on the machine (other processes, CPU frequency, heap state) moves every rung alike within a round and cancels in the difference. **Added p50** = the median over rounds of those paired differences, with a distribution-free 95%+ interval from the sign test (the k-th smallest and k-th largest round differences, k from the binomial distribution; it assumes only that rounds are independent). **Added p99** = pooled p99 minus the SDK's pooled p99, with a 95% percentile-bootstrap interval that resamples whole rounds (both rungs with the same rounds, so the pairing holds). An earlier version of this bench ran each rung in blocks of hundreds of calls minutes apart and took the median of 7 paired block differences; drift between blocks was larger than the effect, which is what this method removes.",
@@ -476,7 +483,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     `- **Throughput**: closed loop, c callers making plain calls back to back${throughput === undefined ? '' : ` for ${throughput.settings.durationMs} ms after a ${throughput.settings.warmupMs} ms warm-up, ${throughput.settings.rounds} rounds, every rung once per round in a fresh random order`}; the calls that end inside the window count. Each rung's requests per second are divided by the SDK's of the same round; the figure is the median of those ratios with a sign-test interval, and the A/A control's ratio shows the spread of the method.`,
     `- **Streams**: time to the first content chunk (TTFT), gaps between consecutive content chunks, and content chunks missing out of 32 (dropped); every stream is read to its end before the next call.`,
     "- **Processes**: mock, Portkey and each suite run in their own processes; the orchestrator is idle while a suite runs. Pinning was tried (`taskset`: client on core 0, mock and gateway on core 1) and dropped: with the event loop, V8's compiler and GC threads and libuv all on one core, a quick run measured the pinning rather than the code (p50 of the SDK 682 µs pinned vs 542 µs not, of `undici.request` 234 vs 168 µs; p99 1.5–1.8× higher pinned).",
-    '- **Caveat**: this is a 2-core machine; client, mock and (for Portkey) the gateway share it, and other work may run on it during a run: the A/A control shows how much. p99 figures at concurrency 1 are dominated by garbage-collection pauses and by whatever else runs on the machine, so added-p99 intervals are wide; the medians are the robust figures.',
+    '- **Caveat**: this is a 2-core machine; client, mock and (for Portkey) the gateway share it, and other work may run on it during a run: the A/A control shows how much. p99 figures at concurrency 1 are dominated by garbage-collection pauses and by whatever else runs on the machine, so added-p99 intervals are wide; the medians are the robust figures. The suites without a control of their own (mock ceiling, config load, failover, long-run memory, the CPU profiles) read wall time directly: load on the machine inflates them, so compare them only with runs made under a similar load (the load average is given above).',
     '',
   );
 
@@ -534,7 +541,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     push(
       '## The ladder and the peers at concurrency 1',
       '',
-      `Every client, the HTTP baselines and the peers included, by the same interleaved method as above, in one run of its own: ${latency.settings.plain.rounds} rounds of ${latency.settings.plain.sweepsPerRound} sweeps of plain calls (${latency.settings.plain.rounds * latency.settings.plain.sweepsPerRound} per client) and ${latency.settings.stream.rounds} rounds of ${latency.settings.stream.sweepsPerRound} streams, after ${latency.settings.plain.warmupSweeps} and ${latency.settings.stream.warmupSweeps} warm-up sweeps. Fewer calls than the core section (the slow peers set the pace), so wider intervals; for Switchyard against the SDK the section above is the headline.`,
+      `Every client, the HTTP baselines and the peers included, by the same interleaved method as above, in one run of its own: ${latency.settings.plain.rounds} rounds of ${latency.settings.plain.sweepsPerRound} sweeps of plain calls (${latency.settings.plain.rounds * latency.settings.plain.sweepsPerRound} per client) and ${latency.settings.stream.rounds} rounds of ${latency.settings.stream.sweepsPerRound} streams, after ${latency.settings.plain.warmupSweeps} and ${latency.settings.stream.warmupSweeps} warm-up sweeps. Fewer calls than the core section (the slow peers set the pace), so wider intervals; for Switchyard against the SDK the section above is the headline. Streams here interleave with the peers' (Portkey's run through a second process and hold each first chunk back 25 ms), so absolute times to first chunk in this table are not comparable with the core section's: read the paired differences.`,
       '',
       '### Plain calls',
       '',
@@ -615,15 +622,15 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     push(
       '## Throughput',
       '',
-      `Closed loop at c=${concurrencies.join(' and c=')}; ${throughput.settings.rounds} rounds of ${throughput.settings.durationMs} ms windows, every client once per round in a random order. "vs SDK" is the median over rounds of the client's req/s divided by the SDK's in the same round, with its sign-test interval; req/s is the median over rounds. The A/A control row is the method's own spread.`,
+      `Closed loop at c=${concurrencies.join(' and c=')}; ${throughput.settings.rounds} rounds of ${throughput.settings.durationMs} ms windows, every client once per round in a random order. "vs SDK" is the median over rounds of the client's req/s divided by the SDK's in the same round, with its sign-test interval; req/s is the median over rounds. The A/A control row is the method's own spread. "Per CPU-second" counts the calls completed per second of the client process's own CPU time (user + system, all threads) in the same windows: when other work shares the machine, req/s also measures the CPU share the process got, while calls per CPU-second measure the cost of a call under concurrency alone; its ratio to the SDK is shown the same way.`,
       '',
-      `| Client | ${concurrencies.map((c) => `c=${c} req/s | vs SDK [interval] | p50 / p99 | errors`).join(' | ')} |`,
-      `| --- | ${concurrencies.map(() => '--- | --- | --- | ---').join(' | ')} |`,
+      `| Client | ${concurrencies.map((c) => `c=${c} req/s | vs SDK [interval] | per CPU-second vs SDK [interval] | p50 / p99 | errors`).join(' | ')} |`,
+      `| --- | ${concurrencies.map(() => '--- | --- | --- | --- | ---').join(' | ')} |`,
       ...throughput.rungs.map((entry) => {
         const cells = concurrencies.map((concurrency) => {
           const cell = entry.byConcurrency[String(concurrency)];
-          if (cell === undefined) return 'n/a | n/a | n/a | n/a';
-          return `${formatNumber(cell.rps)} | ${percentWithInterval(cell.ratioToSdk)} | ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} | ${cell.errors}`;
+          if (cell === undefined) return 'n/a | n/a | n/a | n/a | n/a';
+          return `${formatNumber(cell.rps)} | ${percentWithInterval(cell.ratioToSdk)} | ${cell.callsPerCpuSecond === undefined ? 'n/a' : `${formatNumber(cell.callsPerCpuSecond)} calls; ${percentWithInterval(cell.cpuRatioToSdk)}`} | ${ms(cell.p50Ms)} / ${ms(cell.p99Ms)} | ${cell.errors}`;
         });
         return `| ${entry.label} | ${cells.join(' | ')} |`;
       }),

@@ -52,7 +52,7 @@ const settings = args.guard
     : {
         plain: { rounds: 200, sweepsPerRound: 20, warmupSweeps: 500 },
         stream: { rounds: 120, sweepsPerRound: 15, warmupSweeps: 200 },
-        garbage: { rounds: 7, plainCalls: 600, streamCalls: 200 },
+        garbage: { rounds: 15, plainCalls: 400, streamCalls: 150 },
       };
 
 const ids = args.guard

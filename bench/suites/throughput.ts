@@ -6,6 +6,11 @@
  * second as a share of the SDK's in the same round; reported as the median over rounds with a
  * sign-test interval. The A/A control (a second, identical SDK client) shows the spread the
  * method itself has. Latency p50/p99 and errors are pooled over the windows.
+ *
+ * On a machine shared with other work, requests per second measure the share of the CPU this
+ * process got as much as the code. Each window therefore also reports calls completed per second
+ * of this process's own CPU time (user + system, all threads) and its ratio to the SDK's: the
+ * cost per call under concurrency, which other work on the machine does not change.
  */
 import { buildLadder, type Rung } from '../lib/ladder.ts';
 import { median, medianInterval, round, seededRandom, shuffle, summarize } from '../lib/stats.ts';
@@ -37,13 +42,20 @@ const { rungs, problems } = await buildLadder({
   ],
 });
 
-type Cell = { rps: number[]; latencies: number[]; errors: number; firstError?: string };
+type Cell = {
+  rps: number[];
+  /** Calls completed per second of this process's CPU time (user + system, all threads). */
+  perCpuSecond: number[];
+  latencies: number[];
+  errors: number;
+  firstError?: string;
+};
 const cells = new Map<string, Cell>();
 const cellOf = (id: string, concurrency: number) => {
   const key = `${id}@${concurrency}`;
   let cell = cells.get(key);
   if (cell === undefined) {
-    cell = { rps: [], latencies: [], errors: 0 };
+    cell = { rps: [], perCpuSecond: [], latencies: [], errors: 0 };
     cells.set(key, cell);
   }
   return cell;
@@ -60,12 +72,23 @@ async function drive(rung: Rung, concurrency: number): Promise<void> {
   const windowStart = begin + settings.warmupMs;
   const windowEnd = windowStart + settings.durationMs;
   let completed = 0;
+  let completedAll = 0;
+  // Calls and CPU time read together at the window's edges (a late timer moves both alike).
+  const cpuSeconds = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1e6;
+  };
+  const edges: { calls: number; cpu: number }[] = [];
+  const mark = () => edges.push({ calls: completedAll, cpu: cpuSeconds() });
+  const startTimer = setTimeout(mark, settings.warmupMs);
+  const endTimer = setTimeout(mark, settings.warmupMs + settings.durationMs);
   const caller = async () => {
     while (performance.now() < windowEnd) {
       const start = performance.now();
       try {
         await rung.plain();
         const end = performance.now();
+        completedAll += 1;
         if (end >= windowStart && end <= windowEnd) {
           completed += 1;
           cell.latencies.push(end - start);
@@ -78,7 +101,13 @@ async function drive(rung: Rung, concurrency: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
+  clearTimeout(startTimer);
+  clearTimeout(endTimer);
   cell.rps.push(completed / (settings.durationMs / 1000));
+  const [first, last] = edges;
+  if (first !== undefined && last !== undefined && last.cpu > first.cpu) {
+    cell.perCpuSecond.push((last.calls - first.calls) / (last.cpu - first.cpu));
+  }
 }
 
 const started = performance.now();
@@ -108,29 +137,33 @@ const result = {
         const cell = cellOf(rung.id, concurrency);
         const base = cellOf('sdk', concurrency);
         const latency = summarize(cell.latencies);
-        const ratios = cell.rps
-          .map((value, index) => value / (base.rps[index] ?? Number.NaN))
-          .filter((value) => Number.isFinite(value));
-        const ratio = medianInterval(ratios);
+        const ratioOf = (own: number[], baseline: number[]) =>
+          medianInterval(
+            own
+              .map((value, index) => value / (baseline[index] ?? Number.NaN))
+              .filter((value) => Number.isFinite(value)),
+          );
+        const ratio = ratioOf(cell.rps, base.rps);
+        const cpuRatio = ratioOf(cell.perCpuSecond, base.perCpuSecond);
+        const rounded = (estimate: typeof ratio) => ({
+          estimate: round(estimate.estimate, 3),
+          interval: [round(estimate.interval[0], 3), round(estimate.interval[1], 3)],
+          confidence: round(estimate.confidence, 3),
+          rounds: estimate.n,
+        });
         return [
           String(concurrency),
           {
             rps: round(median(cell.rps), 0),
             rpsPerRound: cell.rps.map((value) => round(value, 0)),
+            callsPerCpuSecond: round(median(cell.perCpuSecond), 0),
             p50Ms: round(latency.p50, 2),
             p99Ms: round(latency.p99, 2),
             errors: cell.errors,
             ...(cell.firstError === undefined ? {} : { firstError: cell.firstError }),
             ...(rung.id === 'sdk'
               ? {}
-              : {
-                  ratioToSdk: {
-                    estimate: round(ratio.estimate, 3),
-                    interval: [round(ratio.interval[0], 3), round(ratio.interval[1], 3)],
-                    confidence: round(ratio.confidence, 3),
-                    rounds: ratio.n,
-                  },
-                }),
+              : { ratioToSdk: rounded(ratio), cpuRatioToSdk: rounded(cpuRatio) }),
           },
         ];
       }),
