@@ -18,6 +18,7 @@ import { faultRuleProblems } from './check-fault-rules.ts';
 import { emulatedGateways } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
+import { ServeUsageError, serveCommand, serveHelp } from './serve-command.ts';
 
 /** Exit code: the config is invalid or the call failed. */
 export const exitFailure = 1;
@@ -31,6 +32,7 @@ Commands:
   plan <alias>               Show the fallback chain, retries, timeouts and the worst case
   chat <alias> <prompt...>   Send a prompt through an alias and stream the answer
   emulate                    Run the local gateway emulator for the gateways in a config
+  serve                      Serve the config as a local OpenAI-compatible API
   schema                     Print the config's JSON Schema
 
 Options for every command:
@@ -84,6 +86,7 @@ Options:
   --faults <file>      A JSON or YAML file with a list of fault rules
   --quiet              Do not print each request
 `,
+  serve: serveHelp,
   schema: `Usage: switchyard schema
 
 Prints the configuration's JSON Schema (draft-07). Editors use it through
@@ -127,6 +130,8 @@ export async function runCli(options: {
         return await chatCommand(rest, io);
       case 'emulate':
         return await emulateCommand(rest, io, options.signal);
+      case 'serve':
+        return await serveCommand({ args: rest, io, signal: options.signal });
       default:
         io.stdout.write(`${JSON.stringify(configSchema, null, 2)}\n`);
         return 0;
@@ -134,6 +139,7 @@ export async function runCli(options: {
   } catch (error) {
     if (
       error instanceof UsageError ||
+      error instanceof ServeUsageError ||
       (error instanceof TypeError &&
         (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
     ) {

@@ -1,0 +1,182 @@
+/**
+ * `switchyard serve`: the config's router as a local OpenAI-compatible HTTP server, so any
+ * language's OpenAI client (Python, Go, curl) uses the same YAML. Binds 127.0.0.1 unless told
+ * otherwise, and refuses any other address without client keys. Stops gracefully on
+ * SIGINT/SIGTERM (the `signal`): stops accepting, lets calls in flight finish up to the grace
+ * period, then closes the router.
+ */
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../config/duration.ts';
+import { loadConfig } from '../config/load-config.ts';
+import { watchConfig } from '../config/watch-config.ts';
+import { createRouter } from '../router/create-router.ts';
+import { createServeHandler, defaultMaxBodyBytes } from '../serve/create-handler.ts';
+import { startNodeServer } from '../serve/node-server.ts';
+import { type CliIO, paintFor } from './output.ts';
+
+/** The environment variable holding client keys, comma-separated. */
+export const serveKeysVariable = 'SWITCHYARD_SERVE_KEYS';
+
+/** Help text of `switchyard serve`. */
+export const serveHelp = `Usage: switchyard serve [--config file] [--port n] [--host address] [--watch]
+
+Serves the config's aliases as an OpenAI-compatible API, for any language's OpenAI client:
+  POST /v1/chat/completions   POST /v1/embeddings   POST /v1/responses
+  GET  /v1/models (the aliases)   GET /healthz
+"model" is an alias or <gateway>:<model>. Responses carry x-switchyard-upstream and
+x-switchyard-attempts headers. Stops gracefully on Ctrl-C or SIGTERM.
+
+Options:
+  -p, --port <n>             Port (default 4000; 0 picks a free one)
+  --host <address>           Address to bind (default 127.0.0.1). Any other address needs
+                             client keys in $${serveKeysVariable} (comma-separated)
+  --watch                    Reload the config when the file changes (a broken file is
+                             reported and the old config keeps serving)
+  --max-body <bytes>         Largest request body (default ${defaultMaxBodyBytes})
+  --shutdown-timeout <time>  How long calls in flight may finish at shutdown (default 10s)
+  --quiet                    Do not print a line per request
+
+Environment:
+  ${serveKeysVariable}       Client keys: every /v1 request must send Authorization: Bearer <key>
+`;
+
+/** Raised for bad flags; the CLI prints it with the help text and exits 2. */
+export class ServeUsageError extends Error {
+  override readonly name = 'ServeUsageError';
+}
+
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Options of {@link serveCommand}. */
+export type ServeCommandOptions = {
+  args: readonly string[];
+  io: CliIO;
+  /** Aborted on SIGINT/SIGTERM: starts the graceful shutdown. */
+  signal: AbortSignal | undefined;
+  /** Called once the server listens (tests read the URL from it). */
+  onListening?: (url: string) => void;
+};
+
+/** Runs the server until `signal` aborts; resolves with the exit code. */
+export async function serveCommand(options: ServeCommandOptions): Promise<number> {
+  const { io, signal } = options;
+  const { values } = parseArgs({
+    args: [...options.args],
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      watch: { type: 'boolean' },
+      'max-body': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const port = values.port === undefined ? 4000 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ServeUsageError('--port must be a port number (0 to 65535)');
+  const maxBodyBytes =
+    values['max-body'] === undefined ? defaultMaxBodyBytes : Number(values['max-body']);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)
+    throw new ServeUsageError('--max-body must be a whole number of bytes above 0');
+  let graceMs = 10_000;
+  if (values['shutdown-timeout'] !== undefined) {
+    const parsed = parseDurationFlag(values['shutdown-timeout']);
+    if (parsed === undefined)
+      throw new ServeUsageError('--shutdown-timeout must be a duration such as 10s or 500ms');
+    graceMs = parsed;
+  }
+  const host = values.host ?? '127.0.0.1';
+  const keys = (io.env[serveKeysVariable] ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+  if (!loopbackHosts.has(host) && keys.length === 0) {
+    throw new ServeUsageError(
+      `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in ${serveKeysVariable} (comma-separated; clients send "Authorization: Bearer <key>"), or bind 127.0.0.1.`,
+    );
+  }
+
+  const table = loadConfig(values.config, { env: io.env });
+  const router = createRouter(table, { env: io.env });
+  const out = paintFor({ stream: io.stdout, env: io.env });
+  const err = paintFor({ stream: io.stderr, env: io.env });
+  const handler = createServeHandler({
+    router,
+    keys,
+    maxBodyBytes,
+    ...(values.quiet === true
+      ? {}
+      : {
+          onRequest: (log) => {
+            const route =
+              log.upstream === undefined
+                ? ''
+                : ` via ${log.upstream} (${log.attempts} attempt${log.attempts === 1 ? '' : 's'})`;
+            const model = log.model === undefined ? '' : ` ${log.model}`;
+            const code = log.errorCode === undefined ? '' : ` ${log.errorCode}`;
+            io.stdout.write(
+              `${log.method} ${log.path}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms\n`,
+            );
+          },
+        }),
+  });
+  const watcher =
+    values.watch === true
+      ? watchConfig(values.config, {
+          router,
+          env: io.env,
+          onReload: (state) =>
+            io.stdout.write(
+              `${out.green('✓')} reloaded ${state.file}: ${Object.keys(state.table.aliases).length} aliases\n`,
+            ),
+          onError: (state) =>
+            io.stderr.write(
+              `${err.red('error:')} ${state.error.message}\n${err.yellow('kept the previous config')}\n`,
+            ),
+        })
+      : undefined;
+  let server: Awaited<ReturnType<typeof startNodeServer>>;
+  try {
+    server = await startNodeServer({ handler, host, port });
+  } catch (error) {
+    watcher?.close();
+    await router.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE')
+      throw new ServeUsageError(`port ${port} on ${host} is in use; pick another with --port`);
+    throw error;
+  }
+  io.stdout.write(
+    `${out.bold('switchyard serve')} listening on ${out.cyan(server.url)} (${table.source})\n`,
+  );
+  io.stdout.write(`  OpenAI base URL: ${server.url}/v1\n`);
+  io.stdout.write(
+    `  models: ${router.aliases().join(', ') || '(no aliases: use <gateway>:<model>)'}\n`,
+  );
+  io.stdout.write(
+    `  client keys: ${keys.length === 0 ? 'none (loopback only)' : `${keys.length} from ${serveKeysVariable}`}${values.watch === true ? '; watching the config' : ''}\n`,
+  );
+  io.stdout.write(out.dim('Ctrl-C to stop.\n'));
+  options.onListening?.(server.url);
+
+  await new Promise<void>((resolve) => {
+    if (signal === undefined || signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.stdout.write(
+    `stopping: ${server.inFlight} request${server.inFlight === 1 ? '' : 's'} in flight\n`,
+  );
+  watcher?.close();
+  const { cutOff } = await server.close({ graceMs });
+  await router.close();
+  io.stdout.write(
+    cutOff === 0 ? 'stopped\n' : `stopped; ${cutOff} request(s) cut off after ${graceMs} ms\n`,
+  );
+  return 0;
+}
+
+function parseDurationFlag(text: string): number | undefined {
+  const parsed = parseDuration(/^\d+$/.test(text) ? Number(text) : text);
+  return parsed !== undefined && Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
+}
