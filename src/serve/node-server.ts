@@ -67,7 +67,9 @@ export async function startNodeServer(options: StartNodeServerOptions): Promise<
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    // A deep accept queue: a burst of connections (a thousand clients at once) waits to be
+    // accepted instead of being reset. The kernel caps it at net.core.somaxconn.
+    server.listen({ port: options.port ?? 0, host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
