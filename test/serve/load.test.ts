@@ -1,8 +1,12 @@
 /**
- * 1,000 concurrent streamed requests through `switchyard serve`, three rounds, with the primary
+ * Concurrent streamed requests through `switchyard serve`, three rounds, with the primary
  * failing in every way the emulator can (`scripts/serve-load.ts`, run in a child process with
  * `--expose-gc`). Every response is complete or a clean error; the heap after full GCs stays flat
- * once the first round has warmed up. `npm run serve-load` runs the same with more rounds.
+ * once the first round has warmed up.
+ *
+ * 300 streams at once here, so the suite stays reasonable on a busy two-core machine (and leaves
+ * CPU to the suite's other timing-sensitive tests); `npm run serve-load` runs the full 1,000
+ * concurrent streams × 4 rounds, whose figures docs/serve.md reports.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +24,10 @@ type Figures = {
   cutOffAtClose: number;
 };
 
-it('1,000 concurrent streams with faults on the primary: complete or a clean error, heap flat', async () => {
+it('300 concurrent streams with faults on the primary: complete or a clean error, heap flat', async () => {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', script, '--streams', '1000', '--rounds', '3', '--json'],
+    ['--expose-gc', script, '--streams', '300', '--rounds', '3', '--json'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -43,14 +47,14 @@ it('1,000 concurrent streams with faults on the primary: complete or a clean err
   expect(figures.samples).toEqual([]);
   expect(figures.broken).toBe(0);
   const total = Object.values(figures.outcomes).reduce((sum, count) => sum + count, 0);
-  expect(total).toBe(3000);
+  expect(total).toBe(900);
   // Each kind happened: served by the primary, saved by the backup, and failed cleanly mid-stream.
   expect(figures.outcomes['complete:primary']).toBeGreaterThan(0);
   expect(figures.outcomes['complete:backup']).toBeGreaterThan(0);
   expect(figures.outcomes['error:event']).toBeGreaterThan(0);
   expect(figures.cutOffAtClose).toBe(0);
-  // Heap after GC: after the warm-up round, a further round of 1,000 streams adds < 3 MB
+  // Heap after GC: after the warm-up round, a further round of 300 streams adds < 2 MB
   // (a kept response, stream or timer per request would add more than that).
   const [, , afterSecond, afterThird] = figures.heapMB;
-  expect((afterThird ?? 0) - (afterSecond ?? 0)).toBeLessThan(3);
+  expect((afterThird ?? 0) - (afterSecond ?? 0)).toBeLessThan(2);
 }, 300_000);
