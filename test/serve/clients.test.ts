@@ -127,7 +127,7 @@ describe('the openai npm client', () => {
     })();
     expect(failure).toBeInstanceOf(APIError);
     expect((failure as APIError).code).toBe('stream_interrupted');
-    expect((failure as APIError).message).toMatch(/interrupted after 2 chunk/);
+    expect((failure as APIError).message).toMatch(/was interrupted after \d+ chunk/);
     expect(text).toBe('Echo from');
     // No fallback after commit: the backup was never asked.
     expect(stack.emulator.requests.map((request) => request.model)).toEqual(['primary-model']);
