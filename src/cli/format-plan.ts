@@ -45,13 +45,19 @@ export function formatPlan(options: { plan: Plan; paint: Paint }): string {
         ? 'direct gateway call'
         : 'default gateway';
   lines.push(
-    `${paint.bold(plan.model)} ${paint.dim(`(${kind}, ${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'})`)}`,
+    `${paint.bold(plan.model)} ${paint.dim(`(${kind}, ${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'}${plan.strategy === 'weighted' ? ', weighted: each call draws its order by weight' : ''})`)}`,
   );
   plan.targets.forEach((target, index) => {
     lines.push('');
     lines.push(
       `  ${index + 1}. ${paint.cyan(target.upstream)}  ${target.gateway} (${target.gatewayType}, ${target.authMode})`,
     );
+    if (target.weight !== undefined)
+      lines.push(
+        target.weight > 0
+          ? `     weight   ${target.weight} (starts ${Math.round((target.share ?? 0) * 1000) / 10}% of calls)`
+          : '     weight   0 (fallback only)',
+      );
     lines.push(`     model    ${target.model}`);
     lines.push(`     url      ${target.url}`);
     const headers = Object.entries(target.headers);

@@ -7,6 +7,7 @@ import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
 import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
 import { compileHealth } from './compile-health.ts';
+import { compileStrategy, splitTargets } from './compile-strategy.ts';
 import type {
   Alias,
   CloudflareGateway,
@@ -277,11 +278,22 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
         );
       }
     }
+    const weights = compileStrategy({
+      name,
+      strategy: input.alias.strategy,
+      weights: input.weights,
+      chain: chain.map((target) => ({
+        name: target.name,
+        index: typeof target.path[3] === 'number' ? target.path[3] : 0,
+      })),
+      report,
+    });
     aliases.set(
       name,
       Object.freeze({
         name,
         targets: Object.freeze(chain.map((target) => target.name)),
+        ...(weights === undefined ? {} : { strategy: 'weighted' as const, weights }),
         retry,
         timeouts,
         policy,
@@ -819,12 +831,18 @@ function cascadeTimeouts(options: {
   });
 }
 
-type NormalizedAlias = { alias: Alias; shorthand: boolean };
+type NormalizedAlias = {
+  alias: Omit<Alias, 'targets'> & { targets: readonly string[] };
+  shorthand: boolean;
+  /** Weights written as `{ target, weight }`, by index in `targets`. */
+  weights: readonly (number | undefined)[];
+};
 
 function normalizeAlias(input: unknown): NormalizedAlias {
-  return typeof input === 'string'
-    ? { alias: { targets: [input] }, shorthand: true }
-    : { alias: input as Alias, shorthand: false };
+  if (typeof input === 'string')
+    return { alias: { targets: [input] }, shorthand: true, weights: [undefined] };
+  const { references, weights } = splitTargets((input as Alias).targets);
+  return { alias: { ...(input as Alias), targets: references }, shorthand: false, weights };
 }
 
 type ChainTarget = {

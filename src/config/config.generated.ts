@@ -108,6 +108,16 @@ export type Model = (TargetRef | Alias)
  */
 export type TargetRef = string
 /**
+ * A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.
+ */
+export type AliasTarget = (TargetRef | {
+target: TargetRef
+/**
+ * Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.
+ */
+weight?: number
+})
+/**
  * A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.
  */
 export type Timeout = (Duration | {
@@ -529,12 +539,16 @@ attribution?: Attribution
  */
 export interface Alias {
 /**
- * Tried in order: upstream names, other aliases or `<gateway>:<model>`.
+ * Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.
  * 
  * @minItems 1
  * @maxItems 16
  */
-targets: [TargetRef]|[TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]
+targets: [AliasTarget]|[AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]
+/**
+ * How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.
+ */
+strategy?: ("ordered" | "weighted")
 retry?: Retry
 timeout?: Timeout
 policy?: Policy

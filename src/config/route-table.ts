@@ -137,6 +137,10 @@ export type AliasRoute = {
   readonly name: string;
   /** Upstream names in fallback order (nested aliases spliced in). */
   readonly targets: readonly string[];
+  /** `weighted`: each call draws the order of `targets` by `weights`; absent: as listed. */
+  readonly strategy?: 'weighted';
+  /** With `strategy: 'weighted'`: the weight of each target, by index (0: fallback only). */
+  readonly weights?: readonly number[];
   readonly retry: RetryPolicy;
   readonly timeouts: Timeouts;
   /** Action per error class. */

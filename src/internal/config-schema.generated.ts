@@ -735,6 +735,33 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       "maxLength": 330,
       "x-expected": "an upstream name, another alias, or <gateway>:<model>"
     },
+    "aliasTarget": {
+      "description": "A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.",
+      "oneOf": [
+        {
+          "$ref": "#/definitions/targetRef"
+        },
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "target"
+          ],
+          "properties": {
+            "target": {
+              "$ref": "#/definitions/targetRef"
+            },
+            "weight": {
+              "description": "Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.",
+              "type": "number",
+              "minimum": 0,
+              "maximum": 1000000
+            }
+          }
+        }
+      ],
+      "x-expected": "a target name, or { target, weight }"
+    },
     "alias": {
       "description": "A fallback chain: targets tried in order, each with its own retries, all within one deadline.",
       "type": "object",
@@ -744,13 +771,21 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       ],
       "properties": {
         "targets": {
-          "description": "Tried in order: upstream names, other aliases or `<gateway>:<model>`.",
+          "description": "Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.",
           "type": "array",
           "minItems": 1,
           "maxItems": 16,
           "items": {
-            "$ref": "#/definitions/targetRef"
+            "$ref": "#/definitions/aliasTarget"
           }
+        },
+        "strategy": {
+          "description": "How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.",
+          "enum": [
+            "ordered",
+            "weighted"
+          ],
+          "x-expected": "ordered or weighted"
         },
         "retry": {
           "$ref": "#/definitions/retry"

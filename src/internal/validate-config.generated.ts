@@ -6,9 +6,9 @@ const runtimeHelper0 = { default: runtimeHelper0Module.default?.default ?? runti
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","description":"Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"description":"Optional JSON Schema reference for editors; ignored by Switchyard.","type":"string","maxLength":2048},"version":{"description":"Version of the configuration language. Always 1.","const":1},"gateways":{"description":"The AI gateways calls go through, by name. A name is what upstreams refer to in `gateway:` and what `<gateway>:<model>` addresses directly.","type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"description":"Concrete models on a gateway, by name. Aliases list upstream names in `targets`.","type":"object","maxProperties":1000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"description":"The aliases your application passes as `model`, by name: a fallback chain of targets with retry and timeout settings, or a single target name as shorthand.","type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"}},"definitions":{"name":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"gatewayName":{"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"},"secret":{"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"},"duration":{"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"},"headers":{"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"},"cloudflareGateway":{"description":"Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","gatewayId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"description":"The auth mode. Your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Gateway token for an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>`. Required with `keys: stored`.","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored`, allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}},"cloudflareOptions":{"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}},"attribution":{"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).","enum":["cost","ttft","tps"]}}},"openrouterRouting":{"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"slugList":{"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"},"targetRef":{"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"},"alias":{"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order: upstream names, other aliases or `<gateway>:<model>`.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"}}},"retry":{"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (full jitter) so clients do not retry in step. Default true.","type":"boolean"}}},"timeout":{"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: the total deadline.","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"},"policy":{"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"action":{"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]},"defaults":{"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}},"health":{"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","description":"Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"description":"Optional JSON Schema reference for editors; ignored by Switchyard.","type":"string","maxLength":2048},"version":{"description":"Version of the configuration language. Always 1.","const":1},"gateways":{"description":"The AI gateways calls go through, by name. A name is what upstreams refer to in `gateway:` and what `<gateway>:<model>` addresses directly.","type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"description":"Concrete models on a gateway, by name. Aliases list upstream names in `targets`.","type":"object","maxProperties":1000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"description":"The aliases your application passes as `model`, by name: a fallback chain of targets with retry and timeout settings, or a single target name as shorthand.","type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"}},"definitions":{"name":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"gatewayName":{"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"},"secret":{"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"},"duration":{"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"},"headers":{"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"},"cloudflareGateway":{"description":"Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","gatewayId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"description":"The auth mode. Your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Gateway token for an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>`. Required with `keys: stored`.","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored`, allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}},"cloudflareOptions":{"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}},"attribution":{"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).","enum":["cost","ttft","tps"]}}},"openrouterRouting":{"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"slugList":{"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"},"targetRef":{"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"},"aliasTarget":{"description":"A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.","oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"description":"Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.","type":"number","minimum":0,"maximum":1000000}}}],"x-expected":"a target name, or { target, weight }"},"alias":{"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"description":"How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.","enum":["ordered","weighted"],"x-expected":"ordered or weighted"},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"}}},"retry":{"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (full jitter) so clients do not retry in step. Default true.","type":"boolean"}}},"timeout":{"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: the total deadline.","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"},"policy":{"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"action":{"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]},"defaults":{"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}},"health":{"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}}}};
 const schema12 = {"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"};
-const schema104 = {"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}};
+const schema106 = {"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}};
 const func2 = runtimeHelper0.default;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const pattern32 = new RegExp("^(memory|redis)$", "u");
@@ -4504,10 +4504,197 @@ return errors === 0;
 
 const schema74 = {"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"};
 const schema75 = {"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"};
-const schema76 = {"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order: upstream names, other aliases or `<gateway>:<model>`.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"}}};
-const schema78 = {"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (full jitter) so clients do not retry in step. Default true.","type":"boolean"}}};
+const schema76 = {"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"description":"How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.","enum":["ordered","weighted"],"x-expected":"ordered or weighted"},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"}}};
+const schema77 = {"description":"A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.","oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"description":"Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.","type":"number","minimum":0,"maximum":1000000}}}],"x-expected":"a target name, or { target, weight }"};
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(typeof data === "string"){
+if(func2(data) > 330){
+const err0 = {instancePath,schemaPath:"#/definitions/targetRef/maxLength",keyword:"maxLength",params:{limit: 330},message:"must NOT have more than 330 characters"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,schemaPath:"#/definitions/targetRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/definitions/targetRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.target === undefined){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "target") || (key0 === "weight"))){
+const err4 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+let data0 = data.target;
+if(typeof data0 === "string"){
+if(func2(data0) > 330){
+const err5 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/targetRef/maxLength",keyword:"maxLength",params:{limit: 330},message:"must NOT have more than 330 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(func2(data0) < 1){
+const err6 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/targetRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/targetRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.weight !== undefined){
+let data1 = data.weight;
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 1000000 || isNaN(data1)){
+const err8 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err9 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err12 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate43.errors = vErrors;
+return errors === 0;
+}
+
+const schema80 = {"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (full jitter) so clients do not retry in step. Default true.","type":"boolean"}}};
+
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4834,13 +5021,13 @@ vErrors.push(err22);
 }
 errors++;
 }
-validate43.errors = vErrors;
+validate45.errors = vErrors;
 return errors === 0;
 }
 
-const schema81 = {"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: the total deadline.","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"};
+const schema83 = {"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: the total deadline.","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"};
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -5451,19 +5638,19 @@ vErrors = null;
 }
 }
 }
-validate45.errors = vErrors;
+validate47.errors = vErrors;
 return errors === 0;
 }
 
-const schema87 = {"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
-const schema88 = {"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]};
+const schema89 = {"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
+const schema90 = {"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func19.call(schema87.properties, key0))){
+if(!(func19.call(schema89.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -5477,7 +5664,7 @@ errors++;
 if(data.rate_limit !== undefined){
 let data0 = data.rate_limit;
 if(!(((data0 === "retry") || (data0 === "fallback")) || (data0 === "fail"))){
-const err1 = {instancePath:instancePath+"/rate_limit",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath:instancePath+"/rate_limit",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -5490,7 +5677,7 @@ errors++;
 if(data.server !== undefined){
 let data1 = data.server;
 if(!(((data1 === "retry") || (data1 === "fallback")) || (data1 === "fail"))){
-const err2 = {instancePath:instancePath+"/server",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err2 = {instancePath:instancePath+"/server",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5503,7 +5690,7 @@ errors++;
 if(data.timeout !== undefined){
 let data2 = data.timeout;
 if(!(((data2 === "retry") || (data2 === "fallback")) || (data2 === "fail"))){
-const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5516,7 +5703,7 @@ errors++;
 if(data.network !== undefined){
 let data3 = data.network;
 if(!(((data3 === "retry") || (data3 === "fallback")) || (data3 === "fail"))){
-const err4 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err4 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5529,7 +5716,7 @@ errors++;
 if(data.auth !== undefined){
 let data4 = data.auth;
 if(!(((data4 === "retry") || (data4 === "fallback")) || (data4 === "fail"))){
-const err5 = {instancePath:instancePath+"/auth",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err5 = {instancePath:instancePath+"/auth",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5542,7 +5729,7 @@ errors++;
 if(data.not_found !== undefined){
 let data5 = data.not_found;
 if(!(((data5 === "retry") || (data5 === "fallback")) || (data5 === "fail"))){
-const err6 = {instancePath:instancePath+"/not_found",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err6 = {instancePath:instancePath+"/not_found",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5555,7 +5742,7 @@ errors++;
 if(data.bad_request !== undefined){
 let data6 = data.bad_request;
 if(!(((data6 === "retry") || (data6 === "fallback")) || (data6 === "fail"))){
-const err7 = {instancePath:instancePath+"/bad_request",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/bad_request",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -5568,7 +5755,7 @@ errors++;
 if(data.context_length !== undefined){
 let data7 = data.context_length;
 if(!(((data7 === "retry") || (data7 === "fallback")) || (data7 === "fail"))){
-const err8 = {instancePath:instancePath+"/context_length",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/context_length",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -5581,7 +5768,7 @@ errors++;
 if(data.content_filter !== undefined){
 let data8 = data.content_filter;
 if(!(((data8 === "retry") || (data8 === "fallback")) || (data8 === "fail"))){
-const err9 = {instancePath:instancePath+"/content_filter",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err9 = {instancePath:instancePath+"/content_filter",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -5594,7 +5781,7 @@ errors++;
 if(data.interrupted_stream !== undefined){
 let data9 = data.interrupted_stream;
 if(!(((data9 === "retry") || (data9 === "fallback")) || (data9 === "fail"))){
-const err10 = {instancePath:instancePath+"/interrupted_stream",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err10 = {instancePath:instancePath+"/interrupted_stream",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -5607,7 +5794,7 @@ errors++;
 if(data.gateway !== undefined){
 let data10 = data.gateway;
 if(!(((data10 === "retry") || (data10 === "fallback")) || (data10 === "fail"))){
-const err11 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err11 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -5620,7 +5807,7 @@ errors++;
 if(data.payment !== undefined){
 let data11 = data.payment;
 if(!(((data11 === "retry") || (data11 === "fallback")) || (data11 === "fail"))){
-const err12 = {instancePath:instancePath+"/payment",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err12 = {instancePath:instancePath+"/payment",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -5633,7 +5820,7 @@ errors++;
 if(data.invalid_response !== undefined){
 let data12 = data.invalid_response;
 if(!(((data12 === "retry") || (data12 === "fallback")) || (data12 === "fail"))){
-const err13 = {instancePath:instancePath+"/invalid_response",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema88.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/invalid_response",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema90.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -5654,7 +5841,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate47.errors = vErrors;
+validate49.errors = vErrors;
 return errors === 0;
 }
 
@@ -5674,7 +5861,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((((key0 === "targets") || (key0 === "retry")) || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "options")) || (key0 === "params"))){
+if(!(((((((key0 === "targets") || (key0 === "strategy")) || (key0 === "retry")) || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "options")) || (key0 === "params"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -5710,10 +5897,14 @@ errors++;
 }
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-if(typeof data1 === "string"){
-if(func2(data1) > 330){
-const err4 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/definitions/targetRef/maxLength",keyword:"maxLength",params:{limit: 330},message:"must NOT have more than 330 characters"};
+if(!(validate43(data0[i0], {instancePath:instancePath+"/targets/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5722,8 +5913,11 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/definitions/targetRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.strategy !== undefined){
+let data2 = data.strategy;
+if(!((data2 === "ordered") || (data2 === "weighted"))){
+const err5 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema76.properties.strategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5733,44 +5927,21 @@ vErrors.push(err5);
 errors++;
 }
 }
-else {
-const err6 = {instancePath:instancePath+"/targets/" + i0,schemaPath:"#/definitions/targetRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
 if(data.retry !== undefined){
-if(!(validate43(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
-errors = vErrors.length;
-}
-}
-if(data.timeout !== undefined){
-if(!(validate45(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if(!(validate45(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
 vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
 }
-if(data.policy !== undefined){
-if(!(validate47(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if(data.timeout !== undefined){
+if(!(validate47(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
 vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+errors = vErrors.length;
+}
+}
+if(data.policy !== undefined){
+if(!(validate49(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -5781,10 +5952,33 @@ errors = vErrors.length;
 }
 }
 if(data.params !== undefined){
-let data6 = data.params;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(Object.keys(data6).length > 64){
-const err8 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
+let data7 = data.params;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(Object.keys(data7).length > 64){
+const err6 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+for(const key1 in data7){
+const _errs14 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 128){
+const err7 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(func2(key1) < 1){
+const err8 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -5793,11 +5987,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-for(const key1 in data6){
-const _errs15 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err9 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+}
+else {
+const err9 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -5806,8 +5998,9 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err10 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+var valid4 = _errs14 === errors;
+if(!valid4){
+const err10 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -5817,8 +6010,9 @@ vErrors.push(err10);
 errors++;
 }
 }
+}
 else {
-const err11 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+const err11 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -5827,38 +6021,15 @@ vErrors.push(err11);
 }
 errors++;
 }
-var valid5 = _errs15 === errors;
-if(!valid5){
-const err12 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err12];
 }
 else {
 vErrors.push(err12);
-}
-errors++;
-}
-}
-}
-else {
-const err13 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-}
-else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
 }
 errors++;
 }
@@ -5952,9 +6123,9 @@ validate41.errors = vErrors;
 return errors === 0;
 }
 
-const schema102 = {"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}};
+const schema104 = {"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}};
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5971,20 +6142,20 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate43(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
-errors = vErrors.length;
-}
-}
-if(data.timeout !== undefined){
-if(!(validate45(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if(!(validate45(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
 vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
 errors = vErrors.length;
 }
 }
-if(data.policy !== undefined){
-if(!(validate47(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if(data.timeout !== undefined){
+if(!(validate47(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
 vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+errors = vErrors.length;
+}
+}
+if(data.policy !== undefined){
+if(!(validate49(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
 errors = vErrors.length;
 }
 }
@@ -6044,7 +6215,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate52.errors = vErrors;
+validate54.errors = vErrors;
 return errors === 0;
 }
 
@@ -6415,8 +6586,8 @@ errors++;
 }
 }
 if(data.defaults !== undefined){
-if(!(validate52(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
+if(!(validate54(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
 errors = vErrors.length;
 }
 }

@@ -17,7 +17,7 @@ import {
   serverRetryAdvice,
 } from './classify-error.ts';
 import type { HealthStore } from './health-memory.ts';
-import type { ResolvedPlan, ResolvedTarget } from './resolve-plan.ts';
+import { orderTargets, type ResolvedPlan, type ResolvedTarget } from './resolve-plan.ts';
 import { retryAfterMs } from './retry-after.ts';
 import type { RouteInfo, RouterHooks } from './types.ts';
 
@@ -337,7 +337,13 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       };
     };
 
-    for (const [index, target] of plan.targets.entries()) {
+    // Load balancing draws this call's order; an ordered plan walks its targets as listed.
+    const order =
+      plan.weights === undefined ? undefined : orderTargets(plan.weights, options.random);
+    const count = plan.targets.length;
+    for (let position = 0; position < count; position++) {
+      const index = order === undefined ? position : (order[position] as number);
+      const target = plan.targets[index] as ResolvedTarget;
       let ticket = health?.acquire(target.upstream.name, options.now()) ?? {
         available: true as const,
         probe: false,
@@ -356,7 +362,7 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         continue;
       }
       sent = true;
-      const outcome = await runTarget(target, index, isLastAvailable(plan, index), ticket.probe);
+      const outcome = await runTarget(target, index, position === count - 1, ticket.probe);
       if (outcome.ok) return finish(target, outcome);
       if (primaryError === undefined) primaryError = outcome.error;
       lastError = outcome.error;
@@ -364,7 +370,10 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         stopReason = `stopped: the policy does not retry ${classifyError(outcome.error)} errors or pass them to another target`;
         break;
       }
-      const next = plan.targets[index + 1];
+      const next =
+        position + 1 >= count
+          ? undefined
+          : plan.targets[order === undefined ? position + 1 : (order[position + 1] as number)];
       if (next !== undefined) {
         safely(() =>
           hooks.onFallback?.({
@@ -417,11 +426,6 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
     clearTimeout(deadlineTimer);
     if (!keepCallerLinked) unlinkCaller();
   }
-}
-
-/** Whether no later target could be tried (so a failure here ends the call). */
-function isLastAvailable(plan: ResolvedPlan, index: number): boolean {
-  return index === plan.targets.length - 1;
 }
 
 /** Decides what follows a failed attempt. */

@@ -33,6 +33,8 @@ export type ResolvedTarget = {
 /** A resolved plan (internal: holds revealed credentials inside `setup`). */
 export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase'> & {
   readonly targets: readonly ResolvedTarget[];
+  /** Load balancing: each target's weight, by index (see `orderTargets`). */
+  readonly weights?: readonly number[];
 };
 
 /** Most direct (`<gateway>:<model>`) and default-gateway names kept resolved; names come from callers. */
@@ -55,6 +57,9 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
     retry: alias.retry,
     timeouts: alias.timeouts,
     policy: alias.policy,
+    ...(alias.weights === undefined
+      ? {}
+      : { strategy: 'weighted' as const, weights: alias.weights }),
     targets: alias.targets.map((name) => {
       const upstream = table.upstreams[name];
       if (upstream === undefined)
@@ -184,6 +189,7 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
     retry: plan.retry,
     timeouts: plan.timeouts,
     policy: plan.policy,
+    ...(plan.strategy === undefined ? {} : { strategy: plan.strategy }),
     worstCase: {
       requests: plan.targets.reduce(
         (sum, target) => sum + plan.retry.attempts * target.gatewayAttempts,
@@ -191,7 +197,7 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
       ),
       timeMs: plan.timeouts.totalMs,
     },
-    targets: plan.targets.map((target): PlanTarget => {
+    targets: plan.targets.map((target, index): PlanTarget => {
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
         if (value !== null)
@@ -217,7 +223,52 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
         headers,
         body: target.body,
         gatewayAttempts: target.gatewayAttempts,
+        ...weightOf(plan, index),
       };
     }),
   };
+}
+
+/** A weighted plan's target weight and share of first tries; nothing for an ordered plan. */
+function weightOf(plan: ResolvedPlan, index: number): { weight?: number; share?: number } {
+  if (plan.weights === undefined) return {};
+  const weight = plan.weights[index] ?? 0;
+  const total = plan.weights.reduce((sum, each) => sum + each, 0);
+  return { weight, share: total > 0 ? weight / total : 0 };
+}
+
+/**
+ * A load-balanced call's order: indexes of `weights` drawn one by one in proportion to their
+ * weight (weighted sampling without replacement), then the weight-0 targets as listed. Uses
+ * `random` once per drawn target, so an injected source makes it deterministic.
+ */
+export function orderTargets(weights: readonly number[], random: () => number): number[] {
+  const order: number[] = [];
+  const pool: number[] = [];
+  let total = 0;
+  weights.forEach((weight, index) => {
+    if (weight > 0) {
+      pool.push(index);
+      total += weight;
+    }
+  });
+  while (pool.length > 1) {
+    let point = random() * total;
+    let pick = pool.length - 1;
+    for (let slot = 0; slot < pool.length; slot++) {
+      point -= weights[pool[slot] as number] as number;
+      if (point < 0) {
+        pick = slot;
+        break;
+      }
+    }
+    const [index] = pool.splice(pick, 1) as [number];
+    order.push(index);
+    total -= weights[index] as number;
+  }
+  order.push(...pool);
+  weights.forEach((weight, index) => {
+    if (weight <= 0) order.push(index);
+  });
+  return order;
 }

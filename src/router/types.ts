@@ -132,6 +132,10 @@ export type PlanTarget = {
   readonly body: Readonly<Record<string, unknown>>;
   /** Gateway-side attempts (`cf-aig-max-attempts`), 1 when not configured. */
   readonly gatewayAttempts: number;
+  /** With `strategy: 'weighted'`: the target's weight (0: fallback only). */
+  readonly weight?: number;
+  /** With `strategy: 'weighted'`: the share of calls that start with this target, 0 to 1. */
+  readonly share?: number;
 };
 
 /** What a call to a model would do, computed without I/O. */
@@ -140,8 +144,10 @@ export type Plan = {
   readonly model: string;
   /** How the name resolved. */
   readonly kind: 'alias' | 'direct' | 'default-gateway';
-  /** Targets in fallback order. */
+  /** Targets in fallback order (with `strategy: 'weighted'`, as listed; each call draws its own order). */
   readonly targets: readonly PlanTarget[];
+  /** Present for load-balanced aliases: each call orders the targets by their `weight`. */
+  readonly strategy?: 'weighted';
   readonly retry: RetryPolicy;
   readonly timeouts: Timeouts;
   readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;

@@ -73,8 +73,11 @@ describe('config.example.yaml', () => {
       'reliable',
       'cheap',
       'support',
+      'balanced',
       'mini',
     ]);
+    // balanced: load balancing, 3:1.
+    expect(table.aliases['balanced']).toMatchObject({ strategy: 'weighted', weights: [3, 1] });
     // fast: a Cloudflare primary, then a fallback on OpenRouter or an OpenAI-compatible server.
     const fast = table.aliases['fast']?.targets ?? [];
     const gatewayOf = (upstream: string) =>
