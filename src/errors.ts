@@ -257,6 +257,8 @@ export type AttemptRecord = {
   readonly message?: string;
   /** Gateway response identifiers, when the gateway sent them (e.g. `cf-aig-log-id`). */
   readonly gatewayIds?: Readonly<Record<string, string>>;
+  /** The call's context (`RouterRequestOptions.context`), when the request gave one. */
+  readonly context?: Readonly<Record<string, string | number | boolean>>;
 };
 
 /** Options of {@link AllTargetsFailedError}. */

@@ -65,8 +65,17 @@ export {
   type RedisHealthOptions,
   type RedisHealthStore,
 } from './router/health-redis.ts';
+// Tracing: the seam only; the OpenTelemetry implementation is `switchyard-ai/otel`.
+export type {
+  CallTrace,
+  RouterTracing,
+  TraceAttempt,
+  TraceCallEnd,
+  TraceCallStart,
+} from './router/tracing.ts';
 export type {
   AttemptState,
+  CallContext,
   ChatParams,
   FailureState,
   FallbackState,
@@ -81,6 +90,7 @@ export type {
   RouterPromise,
   RouterRequestOptions,
   SuccessState,
+  TokenUsage,
 } from './router/types.ts';
 // Credentials in a route table print as [redacted].
 export { Secret } from './secret.ts';

@@ -6,6 +6,14 @@ import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
+import {
+  describeAnswer,
+  streamObserver,
+  tracedHooks,
+  traceStream,
+  usageOf,
+  withContextMetadata,
+} from './call-observation.ts';
 import { checkAnswer } from './classify-error.ts';
 import { createClientPool } from './client-pool.ts';
 import { type AttemptContext, type AttemptResult, executePlan } from './execute-plan.ts';
@@ -14,12 +22,15 @@ import { createRedisHealth } from './health-redis.ts';
 import { activityKey, observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
+import type { CallTrace } from './tracing.ts';
 import type {
+  CallContext,
   RouteInfo,
   Router,
   RouterOptions,
   RouterPromise,
   RouterRequestOptions,
+  TokenUsage,
 } from './types.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
@@ -60,8 +71,9 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     model: string,
     requestOptions: RouterRequestOptions | undefined,
     perform: (context: AttemptContext) => Promise<AttemptResult<T>>,
-    stream = false,
+    call: { operation: 'chat' | 'embeddings'; params: object; stream: boolean },
   ) => {
+    const stream = call.stream;
     if (closed)
       return Promise.reject(new RouterError('the router is closed', { code: 'ROUTER_CLOSED' }));
     let plan: ReturnType<typeof current.resolver.resolve>;
@@ -70,27 +82,52 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     } catch (error) {
       return Promise.reject(error);
     }
+    const callContext = requestOptions?.context;
+    // Tracing costs nothing unless a tracer is given and records this call.
+    const trace = options.tracing?.startCall({
+      operation: call.operation,
+      model,
+      stream,
+      params: call.params as Record<string, unknown>,
+      ...(callContext === undefined ? {} : { context: callContext }),
+    });
     return executePlan({
       plan,
       perform,
       ownAttemptSignal: stream,
+      ...(callContext === undefined ? {} : { context: callContext }),
       signals: [requestOptions?.signal ?? undefined, options.signal],
       register: (stop) => {
         active.add(stop);
         return () => active.delete(stop);
       },
       ...(requestOptions?.timeout === undefined ? {} : { totalMs: requestOptions.timeout }),
-      hooks: options,
+      hooks: trace === undefined ? options : tracedHooks({ hooks: options, trace, plan }),
       health,
       now,
       random,
-    }).then((result) => ({ ...result, plan }));
+    }).then(
+      (result) => ({ ...result, plan, trace }),
+      (error: unknown) => {
+        trace?.end({ error });
+        throw error;
+      },
+    );
   };
 
   // Only what changes per request: `maxRetries: 0` and the backstop timeout are set once on
   // each pooled client.
-  const requestOptionsFor = (context: AttemptContext, callerHeaders: RequestHeaders) => {
-    const headers = mergeHeaders(context.target.headers, callerHeaders);
+  const requestOptionsFor = (
+    context: AttemptContext,
+    callerHeaders: RequestHeaders,
+    callContext?: CallContext,
+  ) => {
+    const headers = mergeHeaders(
+      callContext === undefined || context.target.gateway.type !== 'cloudflare'
+        ? context.target.headers
+        : withContextMetadata(context.target.headers, callContext),
+      callerHeaders,
+    );
     return headers === undefined ? { signal: context.signal } : { signal: context.signal, headers };
   };
 
@@ -105,6 +142,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   const callPlain = <T extends object>(
     model: string,
     requestOptions: RouterRequestOptions | undefined,
+    call: { operation: 'chat' | 'embeddings'; params: object; stream: false },
     field: 'choices' | 'data',
     send: (
       client: OpenAI,
@@ -113,19 +151,26 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     ) => Promise<{ data: T; response: Response }>,
   ) =>
     toRouterPromise(
-      run<T>(model, requestOptions, async (context) => {
-        const client = pool.get(context.target.setup);
-        const { data, response } = await send(
-          client,
-          context,
-          requestOptionsFor(context, requestOptions?.headers),
-        );
-        // A 200 is an answer only when its body is one (not an HTML page, an error envelope...).
-        const unusable = checkAnswer({ value: data, field, response });
-        if (unusable !== undefined) throw unusable;
-        return { value: data, response };
-      }).then((result) => {
+      run<T>(
+        model,
+        requestOptions,
+        async (context) => {
+          const client = pool.get(context.target.setup);
+          const { data, response } = await send(
+            client,
+            context,
+            requestOptionsFor(context, requestOptions?.headers, requestOptions?.context),
+          );
+          // A 200 is an answer only when its body is one (not an HTML page, an error envelope...).
+          const unusable = checkAnswer({ value: data, field, response });
+          if (unusable !== undefined) throw unusable;
+          const usage = usageOf((data as { usage?: unknown }).usage);
+          return usage === undefined ? { value: data, response } : { value: data, response, usage };
+        },
+        call,
+      ).then((result) => {
         routes.set(result.value, result.route);
+        result.trace?.end({ route: result.route, ...describeAnswer(result.value) });
         return { data: result.value, response: result.response, route: result.route };
       }),
     );
@@ -145,7 +190,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
             open: (activity) =>
               client.chat.completions
                 .create(body, {
-                  ...requestOptionsFor(context, requestOptions?.headers),
+                  ...requestOptionsFor(context, requestOptions?.headers, requestOptions?.context),
                   fetchOptions: { [activityKey]: activity } as Record<string, never>,
                 })
                 .withResponse(),
@@ -155,19 +200,35 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
           });
           return { value: committed, response: committed.response, keepAlive: true };
         },
-        true,
+        { operation: 'chat', params, stream: true },
       ).then((result) => {
+        const route = result.route as { usage?: TokenUsage };
+        const seen = result.trace === undefined ? undefined : streamObserver();
         const stream = new Stream<Chunk>(
           () =>
-            continueStream({
-              committed: result.value,
-              controller: result.controller,
-              idleMs: result.plan.timeouts.idleMs,
-              model: params.model,
-              upstream: result.route.upstream,
-              attempts: result.route.attempts,
-              release: result.release,
-              choices: params.n ?? 1,
+            traceStream({
+              trace: result.trace,
+              seen,
+              route: result.route,
+              source: continueStream({
+                committed: result.value,
+                controller: result.controller,
+                idleMs: result.plan.timeouts.idleMs,
+                model: params.model,
+                upstream: result.route.upstream,
+                attempts: result.route.attempts,
+                release: result.release,
+                choices: params.n ?? 1,
+                onChunk: (chunk) => {
+                  // The last chunk carries usage when the request asked for it
+                  // (stream_options.include_usage) or the gateway sends it anyway.
+                  if (chunk.usage !== undefined && chunk.usage !== null) {
+                    const usage = usageOf(chunk.usage);
+                    if (usage !== undefined) route.usage = usage;
+                  }
+                  seen?.observe(chunk);
+                },
+              }),
             }),
           result.controller,
         );
@@ -176,13 +237,18 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       });
       return toRouterPromise(promise);
     }
-    return callPlain(params.model, requestOptions, 'choices', (client, context, options) =>
-      client.chat.completions
-        .create(
-          bodyFor(context, params) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
-          options,
-        )
-        .withResponse(),
+    return callPlain(
+      params.model,
+      requestOptions,
+      { operation: 'chat', params, stream: false },
+      'choices',
+      (client, context, options) =>
+        client.chat.completions
+          .create(
+            bodyFor(context, params) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+            options,
+          )
+          .withResponse(),
     );
   };
 
@@ -194,8 +260,13 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
     },
     embeddings: {
       create: (params, requestOptions) =>
-        callPlain(params.model, requestOptions, 'data', (client, context, options) =>
-          client.embeddings.create(bodyFor(context, params), options).withResponse(),
+        callPlain(
+          params.model,
+          requestOptions,
+          { operation: 'embeddings', params, stream: false },
+          'data',
+          (client, context, options) =>
+            client.embeddings.create(bodyFor(context, params), options).withResponse(),
         ),
     },
     resolve: (model) => toPublicPlan(current.resolver.resolve(model)),

@@ -19,7 +19,7 @@ import {
 import type { HealthStore } from './health-memory.ts';
 import { orderTargets, type ResolvedPlan, type ResolvedTarget } from './resolve-plan.ts';
 import { retryAfterMs } from './retry-after.ts';
-import type { RouteInfo, RouterHooks } from './types.ts';
+import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts';
 
 /** What one attempt gets to work with. */
 export type AttemptContext = {
@@ -45,6 +45,8 @@ export type AttemptResult<T> = {
    * link and calls `release` when it ends). Plain calls leave this false.
    */
   readonly keepAlive?: boolean;
+  /** Token usage read from the response, when it has one. */
+  readonly usage?: TokenUsage;
 };
 
 /** Options of {@link executePlan}. */
@@ -71,6 +73,8 @@ export type ExecutePlanOptions<T> = {
   now: () => number;
   /** Random source in [0, 1) for jitter. */
   random: () => number;
+  /** The call's context: added to every attempt record, hook state and the route. */
+  context?: CallContext;
 };
 
 /** A finished call. */
@@ -140,15 +144,21 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
   };
   let keepCallerLinked = false;
 
-  const record = (entry: AttemptRecord, error?: unknown) => {
-    attempts.push(entry);
+  const context = options.context;
+  // Spread into each hook state: nothing at all when the call has no context.
+  const withContext = context === undefined ? {} : { context };
+  const record = (entry: AttemptRecord, error?: unknown): AttemptRecord => {
+    const logged = context === undefined ? entry : { ...entry, context };
+    attempts.push(logged);
     safely(() =>
       hooks.onAttempt?.({
         model: plan.model,
-        attempt: entry,
+        attempt: logged,
         ...(error === undefined ? {} : { error }),
+        ...withContext,
       }),
     );
+    return logged;
   };
 
   const runTarget = async (
@@ -264,11 +274,17 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           message: describeFailure(cause),
           ...gatewayIdsOf(cause),
         };
-        record(entry, cause);
+        const logged = record(entry, cause);
         if (failure.decision === 'retry') {
           const waitMs = failure.waitMs;
           safely(() =>
-            hooks.onRetry?.({ model: plan.model, attempt: entry, error: cause, waitMs }),
+            hooks.onRetry?.({
+              model: plan.model,
+              attempt: logged,
+              error: cause,
+              waitMs,
+              ...withContext,
+            }),
           );
           throw asError(cause);
         }
@@ -322,8 +338,10 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         attempts: Object.freeze([...attempts]),
         // The successful attempt (the last one logged) already read them from the response.
         gatewayIds: attempts.at(-1)?.gatewayIds ?? {},
+        ...withContext,
+        ...(outcome.result.usage === undefined ? {} : { usage: outcome.result.usage }),
       };
-      safely(() => hooks.onSuccess?.({ model: plan.model, route }));
+      safely(() => hooks.onSuccess?.({ model: plan.model, route, ...withContext }));
       keepCallerLinked = outcome.result.keepAlive === true;
       return {
         value: outcome.result.value,
@@ -381,6 +399,7 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
             from: target.upstream.name,
             to: next.upstream.name,
             error: outcome.error,
+            ...withContext,
           }),
         );
       }
@@ -406,7 +425,12 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       ...(stopReason === undefined ? {} : { reason: stopReason }),
     });
     safely(() =>
-      hooks.onFailure?.({ model: plan.model, error: failed, attempts: failed.attempts }),
+      hooks.onFailure?.({
+        model: plan.model,
+        error: failed,
+        attempts: failed.attempts,
+        ...withContext,
+      }),
     );
     throw failed;
   } catch (error) {
@@ -418,7 +442,9 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         error.code === 'ROUTER_CLOSED')
     ) {
       const stopped = withAttempts(error, attempts);
-      safely(() => hooks.onFailure?.({ model: plan.model, error: stopped, attempts }));
+      safely(() =>
+        hooks.onFailure?.({ model: plan.model, error: stopped, attempts, ...withContext }),
+      );
       throw stopped;
     }
     throw error;

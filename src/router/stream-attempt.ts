@@ -125,6 +125,8 @@ export type ContinueStreamOptions = {
    * @default 1
    */
   choices?: number;
+  /** Sees every chunk the caller gets (usage, tracing). */
+  onChunk?: (chunk: Chunk) => void;
 };
 
 /** The caller's stream after commit: the buffered chunks, then the rest, with honest endings. */
@@ -137,8 +139,10 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
   const finishedChoices: boolean[] = [];
   let finished = 0;
   let failed = false;
+  const onChunk = options.onChunk;
   const track = (chunk: Chunk) => {
     chunks += 1;
+    onChunk?.(chunk);
     for (const choice of chunk.choices) {
       if (typeof choice.delta?.content === 'string') partialContent += choice.delta.content;
       const reason = choice.finish_reason;

@@ -15,6 +15,7 @@ import type {
 import type { AttemptRecord } from '../errors.ts';
 import type { HealthMemoryOptions, HealthStore } from './health-memory.ts';
 import type { RedisHealthOptions } from './health-redis.ts';
+import type { RouterTracing } from './tracing.ts';
 
 /** The `fetch` the `openai` SDK accepts. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -27,6 +28,25 @@ export type AttemptState = {
   readonly attempt: AttemptRecord;
   /** The error of a failed attempt. */
   readonly error?: unknown;
+  /** The call's context, when the request gave one. */
+  readonly context?: CallContext;
+};
+
+/**
+ * Per-call fields a caller attaches with `RouterRequestOptions.context` (a request id, a user or
+ * tenant tag): they reach the hooks, the attempt log, the route, trace spans and Cloudflare's
+ * log metadata. Never put secrets here.
+ */
+export type CallContext = Readonly<Record<string, string | number | boolean>>;
+
+/** Token usage of a call, as the gateway reported it. */
+export type TokenUsage = {
+  /** Prompt tokens (`usage.prompt_tokens`). */
+  readonly inputTokens?: number;
+  /** Completion tokens (`usage.completion_tokens`). */
+  readonly outputTokens?: number;
+  /** `usage.total_tokens`. */
+  readonly totalTokens?: number;
 };
 
 /** State passed to `onRetry`: the same target is about to be tried again. */
@@ -37,6 +57,7 @@ export type RetryState = {
   readonly error: unknown;
   /** Wait before the retry, in milliseconds. */
   readonly waitMs: number;
+  readonly context?: CallContext;
 };
 
 /** State passed to `onFallback`: the router moves to the next target. */
@@ -47,12 +68,15 @@ export type FallbackState = {
   /** Upstream tried next. */
   readonly to: string;
   readonly error: unknown;
+  readonly context?: CallContext;
 };
 
 /** State passed to `onSuccess`. */
 export type SuccessState = {
   readonly model: string;
+  /** The route, with `usage` for plain calls (streams report usage when they end, on the route). */
   readonly route: RouteInfo;
+  readonly context?: CallContext;
 };
 
 /** State passed to `onFailure`. */
@@ -60,6 +84,7 @@ export type FailureState = {
   readonly model: string;
   readonly error: unknown;
   readonly attempts: readonly AttemptRecord[];
+  readonly context?: CallContext;
 };
 
 /** Observability callbacks. Each receives one state object; an exception thrown by a hook is ignored. */
@@ -96,6 +121,11 @@ export type RouterOptions = RouterHooks & {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * Tracing: e.g. `createOpenTelemetryTracing()` from `switchyard-ai/otel`. Without it the router
+   * does no tracing work at all.
+   */
+  tracing?: RouterTracing;
   /**
    * Health memory: skip upstreams that keep failing for a cool-down, then probe them.
    * Options for the built-in memory, your own {@link HealthStore} (e.g. shared across
@@ -173,6 +203,13 @@ export type RouteInfo = {
   readonly attempts: readonly AttemptRecord[];
   /** Gateway response identifiers (`cf-aig-log-id`, `cf-aig-cache-status`, `cf-aig-step`, `x-request-id`, ...). */
   readonly gatewayIds: Readonly<Record<string, string>>;
+  /** The call's context, when the request gave one. */
+  readonly context?: CallContext;
+  /**
+   * Token usage, when the gateway reported it: set for plain calls before `onSuccess`; for
+   * streams when the stream ends (ask with `stream_options: { include_usage: true }`).
+   */
+  readonly usage?: TokenUsage;
 };
 
 /** The promise a router call returns: the result, plus ways to see the route and the response. */
@@ -195,7 +232,15 @@ type RequestOptions = NonNullable<Parameters<OpenAI['embeddings']['create']>[1]>
  * Per-call options, as the SDK takes them: `signal` (aborts the whole call), `headers` (added to
  * every attempt, e.g. `cf-aig-*` for one request), `timeout` (the call's deadline, in ms).
  */
-export type RouterRequestOptions = Pick<RequestOptions, 'signal' | 'headers' | 'timeout'>;
+export type RouterRequestOptions = Pick<RequestOptions, 'signal' | 'headers' | 'timeout'> & {
+  /**
+   * Fields that identify this call (a request id, a user or tenant tag). They reach the hooks,
+   * the attempt log, the route, trace spans, and Cloudflare's log metadata (merged over the
+   * configured `metadata`; Cloudflare keeps at most 5 entries). Values: strings, numbers or
+   * booleans; never secrets.
+   */
+  context?: CallContext;
+};
 
 /** Chat completion params as the SDK types them; `model` is an alias or `<gateway>:<model>`. */
 export type ChatParams = OpenAI.Chat.ChatCompletionCreateParams;

@@ -1,0 +1,173 @@
+/**
+ * What the router reads from a call for observability: token usage, the answer's model, id and
+ * finish reasons, the call's context in Cloudflare's log metadata, and the glue between a call
+ * and its trace (hooks that report attempts, a stream that ends its trace when it ends).
+ */
+import type OpenAI from 'openai';
+import type { ResolvedPlan } from './resolve-plan.ts';
+import type { CallTrace, TraceCallEnd } from './tracing.ts';
+import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts';
+
+type Chunk = OpenAI.Chat.ChatCompletionChunk;
+
+/** `usage` of an OpenAI-shaped response (or stream chunk), or undefined when it has none. */
+export function usageOf(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  const count = (name: string) => {
+    const field = record[name];
+    return typeof field === 'number' && Number.isFinite(field) ? field : undefined;
+  };
+  const inputTokens = count('prompt_tokens');
+  const outputTokens = count('completion_tokens');
+  const totalTokens = count('total_tokens');
+  if (inputTokens === undefined && outputTokens === undefined && totalTokens === undefined)
+    return undefined;
+  return Object.freeze({
+    ...(inputTokens === undefined ? {} : { inputTokens }),
+    ...(outputTokens === undefined ? {} : { outputTokens }),
+    ...(totalTokens === undefined ? {} : { totalTokens }),
+  });
+}
+
+/** What a plain answer tells a trace: model, id, usage, finish reasons and text. */
+export function describeAnswer(value: unknown): Omit<TraceCallEnd, 'route' | 'error'> {
+  const answer = value as {
+    model?: unknown;
+    id?: unknown;
+    usage?: unknown;
+    choices?: { finish_reason?: unknown; message?: { content?: unknown } }[];
+  };
+  const usage = usageOf(answer.usage);
+  const reasons: string[] = [];
+  let output = '';
+  for (const choice of Array.isArray(answer.choices) ? answer.choices : []) {
+    if (typeof choice.finish_reason === 'string') reasons.push(choice.finish_reason);
+    if (typeof choice.message?.content === 'string') output += choice.message.content;
+  }
+  return {
+    ...(typeof answer.model === 'string' ? { responseModel: answer.model } : {}),
+    ...(typeof answer.id === 'string' ? { responseId: answer.id } : {}),
+    ...(usage === undefined ? {} : { usage }),
+    ...(reasons.length === 0 ? {} : { finishReasons: reasons }),
+    ...(Array.isArray(answer.choices) ? { output } : {}),
+  };
+}
+
+/** Collects what a traced stream tells its trace, chunk by chunk. */
+export type StreamObserver = {
+  observe(chunk: Chunk): void;
+  result(): Omit<TraceCallEnd, 'route' | 'error'>;
+};
+
+/** A {@link StreamObserver}. */
+export function streamObserver(): StreamObserver {
+  let model: string | undefined;
+  let id: string | undefined;
+  let usage: TokenUsage | undefined;
+  let output = '';
+  const reasons: string[] = [];
+  return {
+    observe(chunk) {
+      if (model === undefined && typeof chunk.model === 'string') model = chunk.model;
+      if (id === undefined && typeof chunk.id === 'string') id = chunk.id;
+      if (chunk.usage !== undefined && chunk.usage !== null) usage = usageOf(chunk.usage) ?? usage;
+      for (const choice of chunk.choices ?? []) {
+        if (typeof choice.delta?.content === 'string') output += choice.delta.content;
+        if (typeof choice.finish_reason === 'string') reasons.push(choice.finish_reason);
+      }
+    },
+    result() {
+      return {
+        ...(model === undefined ? {} : { responseModel: model }),
+        ...(id === undefined ? {} : { responseId: id }),
+        ...(usage === undefined ? {} : { usage }),
+        ...(reasons.length === 0 ? {} : { finishReasons: reasons }),
+        output,
+      };
+    },
+  };
+}
+
+/** Options of {@link traceStream}. */
+export type TraceStreamOptions = {
+  source: AsyncGenerator<Chunk>;
+  trace: CallTrace | undefined;
+  seen: StreamObserver | undefined;
+  route: RouteInfo;
+};
+
+/** The caller's stream; with a trace, the trace ends when the stream does (however it ends). */
+export function traceStream(options: TraceStreamOptions): AsyncGenerator<Chunk> {
+  const { trace, seen, source } = options;
+  if (trace === undefined || seen === undefined) return source;
+  return (async function* () {
+    let ended = false;
+    try {
+      yield* source;
+      ended = true;
+      trace.end({ route: options.route, ...seen.result() });
+    } catch (error) {
+      ended = true;
+      trace.end({ route: options.route, ...seen.result(), error });
+      throw error;
+    } finally {
+      // The caller stopped reading (break, cancel): the call ends here.
+      if (!ended) trace.end({ route: options.route, ...seen.result() });
+    }
+  })();
+}
+
+/** The router's hooks, with each attempt also reported to the call's trace. */
+export function tracedHooks(options: {
+  hooks: RouterHooks;
+  trace: CallTrace;
+  plan: ResolvedPlan;
+}): RouterHooks {
+  const { hooks, trace, plan } = options;
+  return {
+    ...hooks,
+    onAttempt: (state) => {
+      const target = plan.targets[state.attempt.targetIndex];
+      try {
+        trace.attempt({
+          record: state.attempt,
+          ...(state.error === undefined ? {} : { error: state.error }),
+          gatewayType: target?.gateway.type ?? 'unknown',
+          url: target === undefined ? '' : `${target.setup.baseURL}`,
+          ...(target?.upstream.provider === undefined
+            ? {}
+            : { provider: target.upstream.provider }),
+        });
+      } catch {
+        // A tracer's failure must not change the call's outcome.
+      }
+      hooks.onAttempt?.(state);
+    },
+  };
+}
+
+/**
+ * A target's headers with the call's context merged into `cf-aig-metadata` (over the
+ * configured metadata: the call's value wins on the same key). Cloudflare keeps at most 5
+ * entries; past that, the configured entries are kept and the call's extra keys dropped.
+ */
+export function withContextMetadata(
+  headers: Readonly<Record<string, string>>,
+  context: CallContext,
+): Readonly<Record<string, string>> {
+  let configured: Record<string, unknown> = {};
+  const existing = headers['cf-aig-metadata'];
+  if (existing !== undefined) {
+    try {
+      configured = JSON.parse(existing) as Record<string, unknown>;
+    } catch {
+      configured = {};
+    }
+  }
+  const merged: Record<string, unknown> = { ...configured };
+  for (const [key, value] of Object.entries(context)) {
+    if (Object.hasOwn(merged, key) || Object.keys(merged).length < 5) merged[key] = value;
+  }
+  return { ...headers, 'cf-aig-metadata': JSON.stringify(merged) };
+}
