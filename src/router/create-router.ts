@@ -22,7 +22,6 @@ import { createRedisHealth } from './health-redis.ts';
 import { activityKey, observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
-import type { CallTrace } from './tracing.ts';
 import type {
   CallContext,
   RouteInfo,
