@@ -124,6 +124,7 @@ const suites: [string, string[], number][] = [
   ['memory', ['--expose-gc'], 300],
   ['profile', [], 300],
   ['sdk-options', [], 300],
+  ['tracing', [], 300],
 ];
 const selected =
   values.only === undefined

@@ -173,6 +173,15 @@ type Results = {
     control: LongRun;
     warnings: Record<string, number>;
   };
+  tracing?: {
+    rounds: number;
+    sweepsPerRound: number;
+    variants: {
+      name: string;
+      p50Us: number;
+      addedP50?: EstimateUs;
+    }[];
+  };
   'sdk-options'?: {
     rounds: number;
     sweepsPerRound: number;
@@ -973,6 +982,7 @@ function profileSection(results: Results, checks: Check[]): string[] {
     ),
     '',
     ...sdkOptionsTable(results),
+    ...tracingTable(results),
     '### Config compile, 1,000 aliases: top self time',
     '',
     `\`compileConfig\` on the parsed 1,000-alias config, ${profile.compile.calls} times: ${ms(profile.compile.wallUsPerCall / 1000)} per compile under the profiler.`,
@@ -1004,6 +1014,23 @@ function sdkOptionsTable(results: Results): string[] {
     ),
     '',
     'Where an interval straddles zero, that option costs less than this run can resolve; the profile above is the finer instrument for such small items.',
+    '',
+  ];
+}
+
+function tracingTable(results: Results): string[] {
+  const tracing = results.tracing;
+  if (tracing === undefined) return [];
+  return [
+    '### What tracing costs per call',
+    '',
+    `The router's plain call at c=1 without the \`tracing\` option, with \`createOpenTelemetryTracing()\` and no tracer provider registered, and with a recording OpenTelemetry SDK tracer (in-memory exporter), interleaved (${tracing.rounds} rounds of ${tracing.sweepsPerRound} sweeps); p50 and the paired difference from the call without tracing, with its sign-test interval (\`bench/suites/tracing.ts\`).`,
+    '',
+    '| Router call | p50 | added p50 vs no tracing [interval] |',
+    '| --- | --- | --- |',
+    ...tracing.variants.map(
+      (variant) => `| ${variant.name} | ${us(variant.p50Us)} | ${withInterval(variant.addedP50)} |`,
+    ),
     '',
   ];
 }
