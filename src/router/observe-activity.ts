@@ -23,21 +23,28 @@ export function observeActivity(fetch: Fetch | undefined): Fetch {
     return send(input, rest).then((response) => {
       const body = response.body;
       if (body === null || !response.ok || response.status === 204) return response;
-      const counted = body.pipeThrough(
-        new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, controller) {
+      // One read of the real body per read of this one (no queue, no pipe): each piece reports
+      // activity as it arrives, even while the SDK waits for the end of an event.
+      const reader = body.getReader();
+      const observed = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done) {
+              controller.close();
+              return;
+            }
             onActivity();
-            controller.enqueue(chunk);
+            controller.enqueue(value);
           },
-        }),
+          cancel: (reason) => reader.cancel(reason),
+        },
+        { highWaterMark: 0 },
       );
-      const observed = new Response(counted, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-      Object.defineProperty(observed, 'url', { value: response.url });
-      return observed;
+      // The SDK reads a streaming response through `body` only; the rest of the response
+      // (status, headers, url) stays the original, with no copy.
+      Object.defineProperty(response, 'body', { value: observed });
+      return response;
     });
   };
 }
