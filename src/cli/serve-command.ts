@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load-config.ts';
+import type { RouteTable } from '../config/route-table.ts';
 import { watchConfig } from '../config/watch-config.ts';
 import { createRouter } from '../router/create-router.ts';
 import { createServeHandler, defaultMaxBodyBytes } from '../serve/create-handler.ts';
@@ -29,7 +30,7 @@ x-switchyard-attempts headers. Stops gracefully on Ctrl-C or SIGTERM.
 Options:
   -p, --port <n>             Port (default 4000; 0 picks a free one)
   --host <address>           Address to bind (default 127.0.0.1). Any other address needs
-                             client keys in $${serveKeysVariable} (comma-separated)
+                             client keys (serve.keys in the config, or $${serveKeysVariable})
   --watch                    Reload the config when the file changes (a broken file is
                              reported and the old config keeps serving)
   --max-body <bytes>         Largest request body (default ${defaultMaxBodyBytes})
@@ -37,7 +38,8 @@ Options:
   --quiet                    Do not print a line per request
 
 Environment:
-  ${serveKeysVariable}       Client keys: every /v1 request must send Authorization: Bearer <key>
+  ${serveKeysVariable}       Client keys, comma-separated, added to serve.keys in the config:
+                             every /v1 request must send Authorization: Bearer <key>
 `;
 
 /** Raised for bad flags; the CLI prints it with the help text and exits 2. */
@@ -87,23 +89,42 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     graceMs = parsed;
   }
   const host = values.host ?? '127.0.0.1';
-  const keys = (io.env[serveKeysVariable] ?? '')
+  const envKeys = (io.env[serveKeysVariable] ?? '')
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key !== '');
-  if (!loopbackHosts.has(host) && keys.length === 0) {
+  const table = loadConfig(values.config, { env: io.env });
+  // The config's serve.keys, read again when --watch swaps in a new config.
+  let keysFrom: RouteTable | undefined;
+  let keys: readonly string[] = [];
+  const currentKeys = () => {
+    const serving = router.config();
+    if (serving !== keysFrom) {
+      keysFrom = serving;
+      const next = [...envKeys, ...(serving.serve?.keys ?? []).map((key) => key.reveal())];
+      // A reloaded config never opens a server bound beyond loopback: it keeps its old keys.
+      if (next.length === 0 && keys.length > 0 && !loopbackHosts.has(host)) {
+        io.stderr.write(
+          `${paintFor({ stream: io.stderr, env: io.env }).yellow('warning:')} the reloaded config has no serve.keys; keeping the previous keys (${host} is not loopback)\n`,
+        );
+      } else {
+        keys = next;
+      }
+    }
+    return keys;
+  };
+  const router = createRouter(table, { env: io.env });
+  if (!loopbackHosts.has(host) && currentKeys().length === 0) {
+    await router.close();
     throw new ServeUsageError(
-      `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in ${serveKeysVariable} (comma-separated; clients send "Authorization: Bearer <key>"), or bind 127.0.0.1.`,
+      `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in serve.keys in the config or in ${serveKeysVariable} (comma-separated); clients send "Authorization: Bearer <key>". Or bind 127.0.0.1.`,
     );
   }
-
-  const table = loadConfig(values.config, { env: io.env });
-  const router = createRouter(table, { env: io.env });
   const out = paintFor({ stream: io.stdout, env: io.env });
   const err = paintFor({ stream: io.stderr, env: io.env });
   const handler = createServeHandler({
     router,
-    keys,
+    keys: currentKeys,
     maxBodyBytes,
     ...(values.quiet === true
       ? {}
@@ -155,7 +176,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     `  models: ${router.aliases().join(', ') || '(no aliases: use <gateway>:<model>)'}\n`,
   );
   io.stdout.write(
-    `  client keys: ${keys.length === 0 ? 'none (loopback only)' : `${keys.length} from ${serveKeysVariable}`}${values.watch === true ? '; watching the config' : ''}\n`,
+    `  client keys: ${describeKeys({ fromEnv: envKeys.length, fromConfig: table.serve?.keys.length ?? 0 })}${values.watch === true ? '; watching the config' : ''}\n`,
   );
   io.stdout.write(out.dim('Ctrl-C to stop.\n'));
   options.onListening?.(server.url);
@@ -174,6 +195,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     cutOff === 0 ? 'stopped\n' : `stopped; ${cutOff} request(s) cut off after ${graceMs} ms\n`,
   );
   return 0;
+}
+
+function describeKeys(counts: { fromEnv: number; fromConfig: number }): string {
+  const parts = [
+    ...(counts.fromConfig > 0 ? [`${counts.fromConfig} from serve.keys`] : []),
+    ...(counts.fromEnv > 0 ? [`${counts.fromEnv} from ${serveKeysVariable}`] : []),
+  ];
+  return parts.length === 0 ? 'none (loopback only)' : parts.join(', ');
 }
 
 function parseDurationFlag(text: string): number | undefined {

@@ -7,6 +7,7 @@ import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
 import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
 import { compileHealth } from './compile-health.ts';
+import { compileServe } from './compile-serve.ts';
 import { compileStrategy, splitTargets } from './compile-strategy.ts';
 import type {
   Alias,
@@ -312,6 +313,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     aliases: freezeRecord(Object.fromEntries(aliases)),
     defaults,
     ...(health === undefined ? {} : { health }),
+    ...(config.serve === undefined ? {} : { serve: compileServe(config.serve) }),
   };
   // Every part was frozen as it was built (user data inside params and routing deeply).
   return { ok: true, table: Object.freeze(table) };

@@ -179,6 +179,7 @@ models: {
 }
 defaults?: Defaults
 health?: Health
+serve?: Serve
 }
 /**
  * Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).
@@ -626,4 +627,15 @@ url?: string
  * Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.
  */
 prefix?: string
+}
+/**
+ * Settings of `switchyard serve` (the config as a local OpenAI-compatible server); the router itself ignores them.
+ */
+export interface Serve {
+/**
+ * Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.
+ * 
+ * @maxItems 100
+ */
+keys?: string[]
 }

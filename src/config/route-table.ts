@@ -162,6 +162,12 @@ export type HealthConfig =
       readonly prefix: string;
     };
 
+/** Settings of `switchyard serve` (the config's `serve`); the router ignores them. */
+export type ServeConfig = {
+  /** Client keys every `/v1` request must present (one of). @default [] */
+  readonly keys: readonly Secret[];
+};
+
 /** The compiled config: what `parseConfig`/`loadConfig` return and `createRouter` takes. */
 export type RouteTable = {
   readonly version: 1;
@@ -181,4 +187,6 @@ export type RouteTable = {
   };
   /** Where health memory lives; undefined = in this process. */
   readonly health?: HealthConfig;
+  /** Settings of `switchyard serve`; undefined when the config has none. */
+  readonly serve?: ServeConfig;
 };

@@ -63,9 +63,29 @@ export const configSchema: Readonly<Record<string, unknown>> = {
     },
     "health": {
       "$ref": "#/definitions/health"
+    },
+    "serve": {
+      "$ref": "#/definitions/serve"
     }
   },
   "definitions": {
+    "serve": {
+      "description": "Settings of `switchyard serve` (the config as a local OpenAI-compatible server); the router itself ignores them.",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "keys": {
+          "description": "Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.",
+          "type": "array",
+          "maxItems": 100,
+          "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512
+          }
+        }
+      }
+    },
     "name": {
       "description": "A gateway, upstream or alias name.",
       "type": "string",

@@ -47,10 +47,11 @@ export type ServeHandlerOptions = {
   /**
    * Client keys: when any is given, every `/v1/*` request must send
    * `Authorization: Bearer <key>` with one of them (compared in constant time). `/healthz`
-   * stays open.
+   * stays open. A function is asked on every request (keys that change with a reloaded config);
+   * return the same array while they do not change.
    * @default [] (no key needed: only safe on a loopback address)
    */
-  keys?: readonly string[];
+  keys?: readonly string[] | (() => readonly string[]);
   /**
    * Largest request body, in bytes; a larger one gets 413 before it is read whole.
    * @default 10_485_760 (10 MiB)
@@ -80,7 +81,17 @@ type RouteHeaders = Record<string, string>;
 export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
   const routerOf =
     typeof options.router === 'function' ? options.router : () => options.router as Router;
-  const keys = createClientKeys(options.keys ?? []);
+  const keysOption = options.keys ?? [];
+  let keySource: readonly string[] | undefined;
+  let checker = createClientKeys([]);
+  const currentKeys = () => {
+    const source = typeof keysOption === 'function' ? keysOption() : keysOption;
+    if (source !== keySource) {
+      keySource = source;
+      checker = createClientKeys(source);
+    }
+    return checker;
+  };
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const now = options.now ?? (() => performance.now());
 
@@ -128,6 +139,7 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
         }),
       );
     }
+    const keys = currentKeys();
     if (keys.required && !keys.accepts(presentedKey(request.headers))) {
       return fail(
         serveError({

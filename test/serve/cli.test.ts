@@ -167,6 +167,26 @@ describe('switchyard serve', () => {
     expect(await serve.exit).toBe(0);
   });
 
+  it('serve.keys in the config: binds another address and checks the key; keys stay secret', async () => {
+    const config = writeConfig(
+      'config-keys.yaml',
+      `${serveConfigYaml(emulator.url)}serve:\n  keys: ["\${CLIENT_KEY}"]\n`,
+    );
+    const serve = await startServe(['-c', config, '--host', '127.0.0.2'], {
+      CLIENT_KEY: 'config-client-key-7',
+    });
+    await expect.poll(() => serve.output()).toContain('client keys: 1 from serve.keys');
+    const ask = (key: string) =>
+      fetch(`${serve.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then(
+        (response) => response.status,
+      );
+    expect(await ask('config-client-key-7')).toBe(200);
+    expect(await ask('config-client-key-8')).toBe(401);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exit).toBe(0);
+    expect(serve.output()).not.toContain('config-client-key-7');
+  });
+
   it('--watch reloads the aliases; a broken file keeps the old config', async () => {
     const config = writeConfig('watch.yaml', serveConfigYaml(emulator.url));
     const serve = await startServe(['-c', config, '--watch']);

@@ -173,3 +173,34 @@ describe('as a plain function', () => {
     expect(built).toBe(1);
   });
 });
+
+describe('serve.keys in the config', () => {
+  it('compiles to secrets that print as [redacted]', async () => {
+    const { parseConfig } = await import('../../src/config/parse-config.ts');
+    const table = parseConfig(
+      'version: 1\ngateways:\n  g: { type: openai-compatible, baseURL: "http://127.0.0.1:1/v1", apiKey: k }\nmodels:\n  a: g:m\nserve:\n  keys: ["${A}", "${B}"]\n',
+      { env: { A: 'first-secret-key', B: 'second-secret-key' } },
+    );
+    expect(table.serve?.keys.map((key) => key.reveal())).toEqual([
+      'first-secret-key',
+      'second-secret-key',
+    ]);
+    expect(JSON.stringify(table.serve)).not.toContain('secret-key');
+  });
+
+  it('a key function is asked per request: new keys take effect', async () => {
+    let keys: readonly string[] = ['old-key'];
+    const handler = createServeHandler({
+      router: { aliases: () => [] } as never,
+      keys: () => keys,
+    });
+    const ask = (key: string) =>
+      handler(
+        new Request('http://x/v1/models', { headers: { authorization: `Bearer ${key}` } }),
+      ).then((response) => response.status);
+    expect(await ask('old-key')).toBe(200);
+    keys = ['new-key'];
+    expect(await ask('old-key')).toBe(401);
+    expect(await ask('new-key')).toBe(200);
+  });
+});
