@@ -6,6 +6,7 @@
  *
  *   node bench/serve.ts            full run
  *   node bench/serve.ts --quick    short run; prints, writes nothing under docs/
+ *   node bench/serve.ts --report   re-render the section from docs/benchmarks/serve.json
  *
  * Contenders, all driven by the `openai` SDK (maxRetries 0) against the bench's zero-delay mock:
  * `sdk` (direct), `router-one` (the router in process, one target), `serve` (SDK → serve → mock)
@@ -30,10 +31,20 @@ const rootDirectory = join(benchDirectory, '..');
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    report: { type: 'boolean', default: false },
     seed: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
   },
 });
+
+if (values.report) {
+  const results = JSON.parse(
+    readFileSync(join(rootDirectory, 'docs', 'benchmarks', 'serve.json'), 'utf8'),
+  ) as Parameters<typeof renderSection>[0];
+  writeSection(renderSection(results));
+  process.stdout.write('bench:serve: re-rendered the serve section of docs/benchmarks.md\n');
+  process.exit(0);
+}
 
 if (!existsSync(join(benchDirectory, 'node_modules'))) {
   process.stdout.write('bench:serve: installing bench/ dependencies (npm ci --prefix bench)\n');
@@ -298,14 +309,22 @@ function renderSection(results: {
     if (rung === undefined) continue;
     const plain = rung.plain as Figures;
     const ttft = rung.ttft as Figures;
-    const label = id === 'sdk' ? 'direct (openai SDK → upstream)' : rung.label;
+    const labels: Record<string, string> = {
+      sdk: 'direct (openai SDK → upstream)',
+      'router-one': 'Switchyard router in process (no hop), 1 target',
+      serve: 'switchyard serve (SDK → serve → upstream), 1 target',
+      'portkey-one': 'Portkey gateway (SDK → Portkey → upstream), 1 target',
+    };
+    const label = labels[id] ?? rung.label;
     lines.push(
       `| ${label} | ${ms(plain.p50Us)} | ${added(plain)} | ${ms(ttft.p50Us)} | ${added(ttft)} | ${rung.throughputPerSecond}${rung.throughputErrors > 0 ? ` (${rung.throughputErrors} errors)` : ''} |`,
     );
   }
   lines.push(
     '',
-    'serve is measured end to end as a client sees it: an extra HTTP hop on loopback (request parsing, JSON re-serialisation, SSE re-framing) on top of the router. Portkey pays the same hop. The router in process is shown for scale: in TypeScript, calling the router directly avoids the hop altogether.',
+    "serve is measured end to end as a client sees it: an extra HTTP hop on loopback (request parsing, JSON re-serialisation, SSE re-framing) on top of the router. Portkey pays the same hop. The router in process is shown for scale: in TypeScript, calling the router directly avoids the hop altogether. A stream's first token through serve also waits for the router's commit point (the first content chunk, until which it can still fall back) before the response headers go out.",
+    '',
+    `Throughput is completed plain calls per second with ${results.concurrency} calls in flight, each contender alone in turn (three passes, median). The client, the mock and the proxy under test share the machine's ${results.machine.cpus} cores, and other work shared them during the run (load average above), so read the throughput column as a comparison between contenders on this machine, not as a capacity figure.`,
     '',
     "LiteLLM's proxy was not measured: it installs from PyPI, which the machine running these benchmarks cannot reach.",
   );
