@@ -153,6 +153,62 @@ describe('over HTTP', () => {
   });
 });
 
+describe('streams and their clients', () => {
+  let stack: ServeStack;
+  beforeAll(async () => {
+    stack = await startServeStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('a client that goes away mid-stream cancels the upstream request', async () => {
+    // The primary sends one chunk, then stalls (until its client closes).
+    stack.emulator.inject({
+      match: { model: 'primary-model' },
+      times: 1,
+      fault: { type: 'stream-stall', afterChunks: 1 },
+    });
+    const controller = new AbortController();
+    const response = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'fast',
+        stream: true,
+        messages: [{ role: 'user', content: 'a b' }],
+      }),
+      signal: controller.signal,
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain('"content":"Echo"');
+    controller.abort();
+    await expect
+      .poll(() => stack.emulator.requests[0]?.outcome, { timeout: 10_000 })
+      .toBe('client-closed');
+    await expect.poll(() => stack.server.inFlight, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('a reader that waits before reading still gets all 2,000+ chunks in order, then [DONE]', async () => {
+    const response = await fetch(`${stack.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'fast',
+        stream: true,
+        messages: [{ role: 'user', content: 'w '.repeat(2_000) }],
+      }),
+    });
+    // Read nothing for a while; then everything arrives, in order, ending with [DONE].
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const text = await response.text();
+    const data = text.split('\n\n').filter((block) => block.startsWith('data: '));
+    expect(data.at(-1)).toBe('data: [DONE]');
+    expect(data.length).toBeGreaterThan(2_000);
+  });
+});
+
 describe('as a plain function', () => {
   it('answers /v1/models from a lazily built router', async () => {
     let built = 0;
