@@ -175,6 +175,7 @@ export function overheadSection(overhead: OverheadResults, chartLine: string): s
     '',
     'Gaps between content chunks are pooled over every stream (no interval: the mock writes the chunks back to back, so a gap is the client parsing one chunk).',
     '',
+    ...slowFirstChunkNote(overhead),
   ];
   const withGarbage = overhead.rungs.filter((rung) => rung.garbage !== undefined);
   if (withGarbage.length > 0) {
@@ -232,6 +233,20 @@ export function overheadSection(overhead: OverheadResults, chartLine: string): s
     '',
   );
   return lines;
+}
+
+/**
+ * When the SDK alone takes many times a plain call to its first streamed chunk, something on the
+ * machine (not the code under test: the SDK shows it too) delayed first chunks in this run; say
+ * so next to the figures, whose control interval shows the resolution lost.
+ */
+function slowFirstChunkNote(overhead: OverheadResults): string[] {
+  const sdk = overhead.rungs.find((rung) => rung.id === 'sdk');
+  if (sdk === undefined || sdk.stream.ttft.p50Us < 4 * sdk.plain.p50Us) return [];
+  return [
+    `In this run the SDK alone took ${formatNumber(sdk.stream.ttft.p50Us / 1000)} ms (p50) to its first streamed chunk, ${formatNumber(sdk.stream.ttft.p50Us / sdk.plain.p50Us)}× its whole plain call, and so did every other client: the delay came from the machine during this run (the mock writes every chunk at once, with no delay), not from any client, and the A/A control's interval on the first chunk shows how much resolution it cost. Differences in time to first chunk smaller than that interval are not resolved by this run.`,
+    '',
+  ];
 }
 
 function ratioText(value: EstimatePlain | undefined): string {
