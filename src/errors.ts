@@ -144,20 +144,63 @@ function formatConfigIssues(options: ConfigErrorOptions & { file: string }): str
   const { issues, file, source } = options;
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
   const lines = [`${file}: ${count}`];
+  const ranges = indexRanges(options.secretRanges ?? []);
   for (const issue of issues) {
     const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
     const path = issue.path.length > 0 ? ` ${formatPath(issue.path)}:` : '';
     lines.push('', `${where} ${issue.code}${path} ${issue.message}`);
     if (source !== undefined && issue.line !== undefined) {
       lines.push(
-        ...renderExcerpt({ ...options, source, line: issue.line, column: issue.column ?? 1 }),
+        ...renderExcerpt({
+          ...options,
+          source,
+          line: issue.line,
+          column: issue.column ?? 1,
+          ranges,
+        }),
       );
     }
   }
   return lines.join('\n');
 }
 
-type ExcerptOptions = ConfigErrorOptions & { source: string; line: number; column: number };
+type ExcerptOptions = ConfigErrorOptions & {
+  source: string;
+  line: number;
+  column: number;
+  ranges: RangeIndex;
+};
+
+/** Secret ranges sorted by start, with the running maximum of their ends. */
+type RangeIndex = { sorted: (readonly [number, number])[]; maxEnd: number[] };
+
+function indexRanges(ranges: readonly (readonly [number, number])[]): RangeIndex {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const maxEnd: number[] = [];
+  for (const [index, [, to]] of sorted.entries()) maxEnd.push(Math.max(to, maxEnd[index - 1] ?? 0));
+  return { sorted, maxEnd };
+}
+
+/** The ranges that overlap [start, end): found without a pass over all of them per line. */
+function rangesWithin(
+  index: RangeIndex,
+  start: number,
+  end: number,
+): (readonly [number, number])[] {
+  let low = 0;
+  let high = index.sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((index.sorted[middle]?.[0] ?? 0) < end) low = middle + 1;
+    else high = middle;
+  }
+  const found: (readonly [number, number])[] = [];
+  for (let at = low - 1; at >= 0 && (index.maxEnd[at] ?? 0) > start; at -= 1) {
+    const range = index.sorted[at];
+    if (range !== undefined && range[1] > start) found.push(range);
+  }
+  return found;
+}
 
 /** The offending line with secrets blanked, and a caret under the column. */
 function renderExcerpt(options: ExcerptOptions): string[] {
@@ -170,8 +213,7 @@ function renderExcerpt(options: ExcerptOptions): string[] {
   // Secret values on this line: the known ranges, and (for text yaml could not parse, where no
   // ranges exist) values of credential-like keys found by pattern.
   const cuts: [number, number][] = [];
-  for (const [from, to] of options.secretRanges ?? []) {
-    if (from >= start + original.length || to <= start) continue;
+  for (const [from, to] of rangesWithin(options.ranges, start, start + original.length)) {
     cuts.push([Math.max(from, start) - start, Math.min(to, start + original.length) - start]);
   }
   for (const match of original.matchAll(secretPair)) {

@@ -4,7 +4,7 @@
  * durations and cascades defaults. Problems use the same issue shape as the schema checks.
  */
 import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
-import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
+import { createNameIndex, didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
 import { compileHealth } from './compile-health.ts';
 import { compileServe } from './compile-serve.ts';
@@ -20,6 +20,7 @@ import type {
   Upstream,
 } from './config.generated.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { resolveChains } from './resolve-chains.ts';
 import type {
   AliasRoute,
   ErrorAction,
@@ -96,9 +97,6 @@ export const defaultPolicy: Readonly<Record<ErrorClass, ErrorAction>> = Object.f
   invalid_response: 'fallback',
 });
 
-/** Longest fallback chain after nested aliases are spliced in. */
-const maxChainLength = 32;
-
 const cloudflareOptionKeys = new Set([
   'cacheTtl',
   'skipCache',
@@ -174,6 +172,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
   }
 
   const upstreams = new Map<string, UpstreamRoute>();
+  const gatewayIndex = createNameIndex(gatewayNames);
   for (const [name, input] of entriesOf(config.upstreams ?? {})) {
     const path = ['upstreams', name];
     const upstream = input as Upstream;
@@ -183,7 +182,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
         report(
           'UNKNOWN_REFERENCE',
           [...path, 'gateway'],
-          `unknown gateway "${upstream.gateway}"${didYouMeanHint(upstream.gateway, gatewayNames)}; gateways: ${listNames(gatewayNames)}`,
+          `unknown gateway "${upstream.gateway}"${didYouMeanHint(upstream.gateway, gatewayIndex)}; gateways: ${listNames(gatewayNames)}`,
         );
       }
       continue;
@@ -222,7 +221,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
         if (gateway === undefined) continue;
         const compiled = compileUpstream({
           name: target.name,
-          path: target.path,
+          path: [...target.path],
           gateway,
           model: target.inline.model,
           input: {},
@@ -845,140 +844,6 @@ function normalizeAlias(input: unknown): NormalizedAlias {
     return { alias: { targets: [input] }, shorthand: true, weights: [undefined] };
   const { references, weights } = splitTargets((input as Alias).targets);
   return { alias: { ...(input as Alias), targets: references }, shorthand: false, weights };
-}
-
-type ChainTarget = {
-  /** Upstream name (declared, or `<gateway>:<model>` inline). */
-  name: string;
-  /** Where the top-level alias names it. */
-  path: (string | number)[];
-  inline?: { gateway: string; model: string };
-};
-
-/**
- * Resolves every alias to its flat chain of upstreams. Upstream names win over alias names, so
- * `claude: claude` is an alias for the upstream `claude`, not a loop. Aliases used as targets
- * are spliced in; cycles and duplicates are reported with the path that leads to them.
- */
-function resolveChains(options: {
-  aliases: ReadonlyMap<string, NormalizedAlias>;
-  upstreams: ReadonlySet<string>;
-  gateways: ReadonlyMap<string, GatewayRoute>;
-  /** Every declared gateway, including those that failed to compile. */
-  gatewayNames: readonly string[];
-  report: Report;
-}): Map<string, ChainTarget[]> {
-  const { aliases, upstreams, gateways, gatewayNames, report } = options;
-  const chains = new Map<string, ChainTarget[]>();
-  const failed = new Set<string>();
-  const known = [...upstreams, ...aliases.keys()];
-
-  const targetPath = (alias: string, index: number) =>
-    aliases.get(alias)?.shorthand === true
-      ? ['models', alias]
-      : ['models', alias, 'targets', index];
-
-  const resolve = (alias: string, stack: string[]): ChainTarget[] | undefined => {
-    const cached = chains.get(alias);
-    if (cached !== undefined) return cached;
-    if (failed.has(alias)) return undefined;
-    const entry = aliases.get(alias);
-    if (entry === undefined) return undefined;
-    const chain: ChainTarget[] = [];
-    let ok = true;
-    entry.alias.targets.forEach((reference, index) => {
-      const path = targetPath(alias, index);
-      if (upstreams.has(reference)) {
-        chain.push({ name: reference, path });
-        return;
-      }
-      if (aliases.has(reference)) {
-        if (stack.includes(reference) || reference === alias) {
-          const cycle = [...stack.slice(stack.indexOf(reference)), alias, reference];
-          const loop = reference === alias ? `${alias} → ${alias}` : cycle.join(' → ');
-          report('FALLBACK_CYCLE', path, `fallback cycle: ${loop}; remove one of these targets`);
-          ok = false;
-          return;
-        }
-        const nested = resolve(reference, [...stack, alias]);
-        if (nested === undefined) {
-          ok = false;
-          return;
-        }
-        for (const target of nested) chain.push({ ...target, path });
-        return;
-      }
-      const colon = reference.indexOf(':');
-      if (colon > 0) {
-        const gateway = reference.slice(0, colon);
-        const model = reference.slice(colon + 1);
-        if (!gateways.has(gateway)) {
-          // A declared gateway that failed to compile has its own issue already.
-          if (gatewayNames.includes(gateway)) {
-            ok = false;
-            return;
-          }
-          const names = [...gatewayNames];
-          report(
-            'UNKNOWN_REFERENCE',
-            path,
-            `unknown gateway "${gateway}" in "${reference}"${didYouMeanHint(gateway, names)}; gateways: ${listNames(names)}`,
-          );
-          ok = false;
-        } else if (model === '') {
-          report('INVALID_VALUE', path, `"${reference}" names no model; write ${gateway}:<model>`);
-          ok = false;
-        } else {
-          chain.push({ name: reference, path, inline: { gateway, model } });
-        }
-        return;
-      }
-      report(
-        'UNKNOWN_REFERENCE',
-        path,
-        `unknown target "${reference}"${didYouMeanHint(reference, known)}; a target is an upstream, an alias or <gateway>:<model> (upstreams: ${listNames([...upstreams])})`,
-      );
-      ok = false;
-    });
-    if (!ok) {
-      failed.add(alias);
-      return undefined;
-    }
-    const seen = new Set<string>();
-    const unique: ChainTarget[] = [];
-    for (const target of chain) {
-      if (seen.has(target.name)) {
-        if (stack.length === 0) {
-          report(
-            'DUPLICATE_TARGET',
-            target.path,
-            `upstream "${target.name}" appears more than once in the chain of alias "${alias}"; a target is tried once, with its retries`,
-          );
-        }
-        ok = false;
-        continue;
-      }
-      seen.add(target.name);
-      unique.push(target);
-    }
-    if (unique.length > maxChainLength) {
-      report(
-        'INVALID_VALUE',
-        ['models', alias],
-        `the chain of alias "${alias}" has ${unique.length} targets after splicing nested aliases; the limit is ${maxChainLength}`,
-      );
-      ok = false;
-    }
-    if (!ok) {
-      failed.add(alias);
-      return undefined;
-    }
-    chains.set(alias, unique);
-    return unique;
-  };
-
-  for (const alias of aliases.keys()) resolve(alias, []);
-  return chains;
 }
 
 /** Own enumerable entries of a parsed object (never inherited ones). */

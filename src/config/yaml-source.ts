@@ -353,9 +353,7 @@ export function locate(
     let next: unknown;
     pair = undefined;
     if (isMap(resolved)) {
-      pair = resolved.items.find(
-        (item) => isScalar(item.key) && String(item.key.value) === String(segment),
-      );
+      pair = pairsOf(resolved).get(String(segment));
       next = pair?.value;
     } else if (isSeq(resolved) && typeof segment === 'number') {
       next = resolved.items[segment];
@@ -372,6 +370,23 @@ export function locate(
   const offset = range?.[0] ?? 0;
   const position = source.lineCounter.linePos(offset);
   return { offset, end: range?.[1] ?? offset, line: position.line, column: position.col };
+}
+
+/** Each map's pairs by key, built on first use: locating many issues stays linear. */
+const pairIndexes = new WeakMap<object, Map<string, Pair>>();
+
+function pairsOf(map: { items: Pair[] }): Map<string, Pair> {
+  let index = pairIndexes.get(map);
+  if (index === undefined) {
+    index = new Map();
+    for (const item of map.items) {
+      const key = isScalar(item.key) ? String(item.key.value) : undefined;
+      // The first pair wins, as `find` did (duplicate keys are reported before this runs).
+      if (key !== undefined && !index.has(key)) index.set(key, item);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index;
 }
 
 function resolveAlias(source: YamlSource, node: unknown): unknown {

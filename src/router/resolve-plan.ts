@@ -14,7 +14,7 @@ import type {
 import { RouterError, UnknownAliasError } from '../errors.ts';
 import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
 import type { ClientSetup } from '../gateways/types.ts';
-import { didYouMean } from '../internal/did-you-mean.ts';
+import { createNameIndex, type NameIndex } from '../internal/did-you-mean.ts';
 import type { Plan, PlanTarget } from './types.ts';
 
 /** A target ready to be called. */
@@ -50,6 +50,8 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
   const aliasPlans = new Map<string, ResolvedPlan>();
   const dynamicPlans = new Map<string, ResolvedPlan>();
   const aliasNames = Object.keys(table.aliases);
+  // Built on the first unknown name, then reused: suggestions stay cheap on large configs.
+  let aliasIndex: NameIndex | undefined;
 
   const resolveAlias = (alias: AliasRoute): ResolvedPlan => ({
     model: alias.name,
@@ -138,7 +140,8 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
       if (cached !== undefined) return cached;
       const plan = resolveDynamic(model);
       if (plan === undefined) {
-        const suggestion = didYouMean(model, aliasNames);
+        aliasIndex ??= createNameIndex(aliasNames);
+        const suggestion = aliasIndex.suggest(model);
         throw new UnknownAliasError({
           model,
           available: aliasNames,
