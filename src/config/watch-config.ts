@@ -37,14 +37,18 @@ export type WatchConfigOptions = LoadConfigOptions & {
   /** Called after a new config was swapped in. An exception thrown here is ignored. */
   onReload?: (state: ConfigReloadState) => void;
   /**
-   * Called when the changed file has a problem; the router keeps its current config. An
+   * Called when the changed file has a problem; the router keeps its current config. Every
+   * failure of a reload arrives here, never as an exception from a timer (one that is not a
+   * config problem comes wrapped in a `ConfigError`, the original as its `cause`). An
    * exception thrown here is ignored.
    * @default a process warning (`process.emitWarning`, code `SWITCHYARD_CONFIG_RELOAD`)
    */
   onError?: (state: ConfigReloadErrorState) => void;
   /**
    * Quiet time after the last file event before the file is read, in ms: editors and deploy
-   * tools write a file in several steps.
+   * tools write a file in several steps. A new text is applied only when a second read, this
+   * long after the first, finds it unchanged; a writer that can pause longer than that mid-file
+   * should write atomically (a temporary file renamed over the config).
    * @default 100
    */
   debounceMs?: number;
@@ -79,7 +83,7 @@ export type ConfigCheckResult =
 export type ConfigWatcher = {
   /**
    * Reads the file now and reloads if its text changed (e.g. on `SIGHUP`, or where change
-   * events are unreliable). Synchronous.
+   * events are unreliable): one read, no wait for a second. Synchronous; never throws.
    */
   check(): ConfigCheckResult;
   /** Stops watching. Idempotent. */
@@ -116,6 +120,8 @@ export function watchConfig(path: string | undefined, options: WatchConfigOption
   let appliedText = readText(absolute);
   /** The last text looked at, valid or not: a file reported once is not reported again. */
   let seenText: string | typeof missing = appliedText ?? missing;
+  /** A new text read once by a timer, applied when the next read finds it unchanged. */
+  let pending: string | undefined;
   let closed = false;
   let debounce: ReturnType<typeof setTimeout> | undefined;
   let poll: ReturnType<typeof setInterval> | undefined;
@@ -135,38 +141,30 @@ export function watchConfig(path: string | undefined, options: WatchConfigOption
     }
   };
 
-  const check = (): ConfigCheckResult => {
-    if (closed) return 'closed';
-    const text = readText(absolute);
-    if (text === undefined) {
-      if (seenText === missing) return 'unchanged';
-      seenText = missing;
-      // Let loadConfig build its own CONFIG_NOT_FOUND error (same message as at start-up).
-      try {
-        loadConfig(file, { ...loadOptions, env });
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          report(error);
-          return 'invalid';
-        }
-        throw error;
-      }
-      // The file came back between the two reads: look again soon.
-      schedule();
-      return 'unchanged';
-    }
-    if (text === seenText) return 'unchanged';
-    seenText = text;
-    if (text === appliedText) return 'unchanged';
+  /** Turns anything thrown while loading into the ConfigError `onError` receives. */
+  const asConfigError = (error: unknown): ConfigError =>
+    error instanceof ConfigError
+      ? error
+      : new ConfigError({
+          file,
+          issues: [
+            {
+              code: 'INVALID_VALUE',
+              path: [],
+              message: `the config could not be applied (${error instanceof Error ? error.name : typeof error}); the previous one still serves`,
+            },
+          ],
+          cause: error,
+        });
+
+  /** Parses and swaps in `text`. */
+  const apply = (text: string): ConfigCheckResult => {
     let table: RouteTable;
     try {
       table = parseConfig(text, { ...loadOptions, env, file });
     } catch (error) {
-      if (error instanceof ConfigError) {
-        report(error);
-        return 'invalid';
-      }
-      throw error;
+      report(asConfigError(error));
+      return 'invalid';
     }
     const previous = router.config();
     try {
@@ -176,7 +174,8 @@ export function watchConfig(path: string | undefined, options: WatchConfigOption
         close();
         return 'closed';
       }
-      throw error;
+      report(asConfigError(error));
+      return 'invalid';
     }
     appliedText = text;
     try {
@@ -187,12 +186,61 @@ export function watchConfig(path: string | undefined, options: WatchConfigOption
     return 'reloaded';
   };
 
+  /**
+   * One look at the file. With `confirm` (timers and polls), a new text is applied only once a
+   * second read, `debounceMs` later, finds the same text: a writer that pauses mid-file leaves a
+   * prefix that may itself be a valid config, and that prefix must not go live.
+   */
+  const look = (confirm: boolean): ConfigCheckResult => {
+    if (closed) return 'closed';
+    const text = readText(absolute);
+    if (text === undefined) {
+      pending = undefined;
+      if (seenText === missing) return 'unchanged';
+      seenText = missing;
+      // Let loadConfig build its own CONFIG_NOT_FOUND error (same message as at start-up).
+      try {
+        loadConfig(file, { ...loadOptions, env });
+      } catch (error) {
+        report(asConfigError(error));
+        return 'invalid';
+      }
+      // The file came back between the two reads: look again soon.
+      schedule();
+      return 'unchanged';
+    }
+    if (text === seenText || text === appliedText) {
+      pending = undefined;
+      seenText = text;
+      return 'unchanged';
+    }
+    if (confirm && text !== pending) {
+      pending = text;
+      schedule();
+      return 'unchanged';
+    }
+    pending = undefined;
+    seenText = text;
+    return apply(text);
+  };
+
+  /** Never throws: a watcher's timer must not take the process down. */
+  const guarded = (confirm: boolean): ConfigCheckResult => {
+    try {
+      return look(confirm);
+    } catch (error) {
+      report(asConfigError(error));
+      return 'invalid';
+    }
+  };
+  const check = (): ConfigCheckResult => guarded(false);
+
   const schedule = () => {
     if (closed) return;
     if (debounce !== undefined) clearTimeout(debounce);
     debounce = setTimeout(() => {
       debounce = undefined;
-      check();
+      guarded(true);
     }, debounceMs);
     if (!persistent) debounce.unref();
   };
@@ -212,7 +260,7 @@ export function watchConfig(path: string | undefined, options: WatchConfigOption
     // Every event in the directory leads to a (debounced) read: renames of temporary files and
     // of Kubernetes' `..data` link do not name the config file itself, and a read is cheap.
     const startPolling = (everyMs: number) => {
-      poll = setInterval(check, everyMs);
+      poll = setInterval(() => guarded(true), everyMs);
       if (!persistent) poll.unref();
     };
     watcher = watch(dirname(absolute), { persistent }, schedule);
