@@ -9,7 +9,7 @@
  */
 import OpenAI from 'openai';
 import { type ClientSetup, noKeyPlaceholder } from '../gateways/types.ts';
-import { scrubText } from '../internal/scrub-secrets.ts';
+import { redactorFor } from '../internal/redact.ts';
 import type { Fetch } from './types.ts';
 
 /** Options of {@link createClientPool}. */
@@ -118,13 +118,11 @@ type LogMethod = 'error' | 'warn' | 'info' | 'debug';
 function scrubbingLogger(
   secrets: readonly string[],
 ): Record<LogMethod, (...args: unknown[]) => void> {
-  const values = [...new Set(secrets)];
+  const redactor = redactorFor(secrets);
   const method =
     (name: LogMethod) =>
     (...args: unknown[]) => {
-      console[name](
-        ...args.map((arg) => scrubValue({ value: arg, secrets: values, seen: new WeakMap() })),
-      );
+      console[name](...args.map((arg) => redactor.copy(arg)));
     };
   return {
     error: method('error'),
@@ -132,42 +130,4 @@ function scrubbingLogger(
     info: method('info'),
     debug: method('debug'),
   };
-}
-
-/** A copy of a logged value with secrets blanked; plain data only (at most 32 levels deep). */
-function scrubValue(options: {
-  value: unknown;
-  secrets: readonly string[];
-  seen: WeakMap<object, unknown>;
-  depth?: number;
-}): unknown {
-  const { value, secrets, seen } = options;
-  const depth = options.depth ?? 0;
-  if (typeof value === 'string') return scrubText(value, secrets);
-  if (typeof value !== 'object' || value === null) return value;
-  if (seen.has(value)) return seen.get(value);
-  if (depth >= 32) return '[redacted: too deep]';
-  const next = (item: unknown) => scrubValue({ value: item, secrets, seen, depth: depth + 1 });
-  if (value instanceof Error) {
-    const copy = new Error(String(next(value.message)));
-    copy.name = value.name;
-    copy.stack = String(next(value.stack ?? ''));
-    seen.set(value, copy);
-    if (value.cause !== undefined) copy.cause = next(value.cause);
-    return copy;
-  }
-  if (Array.isArray(value)) {
-    const copy: unknown[] = [];
-    seen.set(value, copy);
-    for (const item of value) copy.push(next(item));
-    return copy;
-  }
-  const entries =
-    value instanceof Headers || value instanceof Map
-      ? [...(value as Iterable<[unknown, unknown]>)]
-      : Object.entries(value);
-  const copy: Record<string, unknown> = {};
-  seen.set(value, copy);
-  for (const [key, item] of entries) copy[String(next(key))] = next(item);
-  return copy;
 }

@@ -6,6 +6,7 @@ import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
+import { type Redactor, redactorFor } from '../internal/redact.ts';
 import {
   describeAnswer,
   streamObserver,
@@ -203,31 +204,37 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       ).then((result) => {
         const route = result.route as { usage?: TokenUsage };
         const seen = result.trace === undefined ? undefined : streamObserver();
+        const serving = result.plan.targets.find(
+          (target) => target.upstream.name === result.route.upstream,
+        );
         const stream = new Stream<Chunk>(
           () =>
             traceStream({
               trace: result.trace,
               seen,
               route: result.route,
-              source: continueStream({
-                committed: result.value,
-                controller: result.controller,
-                idleMs: result.plan.timeouts.idleMs,
-                model: params.model,
-                upstream: result.route.upstream,
-                attempts: result.route.attempts,
-                release: result.release,
-                choices: params.n ?? 1,
-                onChunk: (chunk) => {
-                  // The last chunk carries usage when the request asked for it
-                  // (stream_options.include_usage) or the gateway sends it anyway.
-                  if (chunk.usage !== undefined && chunk.usage !== null) {
-                    const usage = usageOf(chunk.usage);
-                    if (usage !== undefined) route.usage = usage;
-                  }
-                  seen?.observe(chunk);
-                },
-              }),
+              source: redactErrors(
+                continueStream({
+                  committed: result.value,
+                  controller: result.controller,
+                  idleMs: result.plan.timeouts.idleMs,
+                  model: params.model,
+                  upstream: result.route.upstream,
+                  attempts: result.route.attempts,
+                  release: result.release,
+                  choices: params.n ?? 1,
+                  onChunk: (chunk) => {
+                    // The last chunk carries usage when the request asked for it
+                    // (stream_options.include_usage) or the gateway sends it anyway.
+                    if (chunk.usage !== undefined && chunk.usage !== null) {
+                      const usage = usageOf(chunk.usage);
+                      if (usage !== undefined) route.usage = usage;
+                    }
+                    seen?.observe(chunk);
+                  },
+                }),
+                redactorFor(serving?.setup.secrets ?? []),
+              ),
             }),
           result.controller,
         );
@@ -341,10 +348,24 @@ function toRouterPromise<T>(settled: Promise<Settled<T>>): RouterPromise<T> {
     handled().then((result) => ({
       data: result.data,
       response: result.response,
-      request_id: result.response.headers.get('x-request-id'),
+      // From the attempt log, where the id was redacted (a gateway may echo a key in it).
+      request_id: result.route.gatewayIds['x-request-id'] ?? null,
       route: result.route,
     }));
   return data;
+}
+
+/**
+ * A stream after its commit point, with the secrets of the upstream serving it blanked out of
+ * whatever it throws (an error event or a cut may echo the key; the error's message, cause and
+ * fields all carry it).
+ */
+async function* redactErrors<T>(source: AsyncGenerator<T>, redactor: Redactor): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw redactor.inPlace(error);
+  }
 }
 
 /** The target's headers under the caller's (the caller wins), as one record; undefined when none. */

@@ -7,7 +7,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { ErrorAction, ErrorClass } from '../config/route-table.ts';
 import { AllTargetsFailedError, type AttemptRecord, RouterError } from '../errors.ts';
-import { scrubError } from '../internal/scrub-secrets.ts';
+import { redactorFor } from '../internal/redact.ts';
 import { sleep } from '../internal/sleep.ts';
 import {
   AttemptTimeoutError,
@@ -19,6 +19,7 @@ import {
 import type { HealthStore } from './health-memory.ts';
 import { orderTargets, type ResolvedPlan, type ResolvedTarget } from './resolve-plan.ts';
 import { retryAfterMs } from './retry-after.ts';
+import { runHook } from './run-hook.ts';
 import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts';
 
 /** What one attempt gets to work with. */
@@ -147,17 +148,24 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
   const context = options.context;
   // Spread into each hook state: nothing at all when the call has no context.
   const withContext = context === undefined ? {} : { context };
+  // Records are frozen: hooks and callers read the same objects, and none can rewrite the log.
   const record = (entry: AttemptRecord, error?: unknown): AttemptRecord => {
-    const logged = context === undefined ? entry : { ...entry, context };
+    const logged = Object.freeze({
+      ...entry,
+      ...(entry.gatewayIds === undefined ? {} : { gatewayIds: Object.freeze(entry.gatewayIds) }),
+      ...(context === undefined ? {} : { context }),
+    });
     attempts.push(logged);
-    safely(() =>
-      hooks.onAttempt?.({
+    runHook({
+      hooks,
+      name: 'onAttempt',
+      state: {
         model: plan.model,
         attempt: logged,
         ...(error === undefined ? {} : { error }),
         ...withContext,
-      }),
-    );
+      },
+    });
     return logged;
   };
 
@@ -213,7 +221,9 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           decision: 'success',
           waitMs: 0,
           durationMs: round(performance.now() - started),
-          gatewayIds: gatewayIds(result.response.headers),
+          gatewayIds: redactorFor(target.setup.secrets).inPlace(
+            gatewayIds(result.response.headers),
+          ),
         });
         return { result, controller: attemptController, release };
       } catch (error) {
@@ -238,10 +248,10 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           throw new AbortError(reason);
         }
         const timedOut = attemptController.signal.reason;
-        // A gateway may echo the credential it was sent; nothing relayed from here carries it.
-        const cause = scrubError(
+        // A gateway may echo the credential it was sent (body, headers, request id, an SSE
+        // error event); nothing relayed from here carries it.
+        const cause = redactorFor(target.setup.secrets).inPlace(
           timedOut instanceof Error && !(timedOut instanceof RouterError) ? timedOut : error,
-          target.setup.secrets,
         );
         const errorClass = classifyError(cause);
         failure = decide({
@@ -264,28 +274,26 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
               : {}),
           });
         }
-        const entry: AttemptRecord = {
-          ...describeTarget(target, index, attemptNumber),
-          ...statusOf(cause),
-          errorClass,
-          decision: failure.decision,
-          waitMs: failure.waitMs,
-          durationMs: round(performance.now() - started),
-          message: describeFailure(cause),
-          ...gatewayIdsOf(cause),
-        };
-        const logged = record(entry, cause);
+        const logged = record(
+          {
+            ...describeTarget(target, index, attemptNumber),
+            ...statusOf(cause),
+            errorClass,
+            decision: failure.decision,
+            waitMs: failure.waitMs,
+            durationMs: round(performance.now() - started),
+            message: describeFailure(cause),
+            ...gatewayIdsOf(cause),
+          },
+          cause,
+        );
         if (failure.decision === 'retry') {
           const waitMs = failure.waitMs;
-          safely(() =>
-            hooks.onRetry?.({
-              model: plan.model,
-              attempt: logged,
-              error: cause,
-              waitMs,
-              ...withContext,
-            }),
-          );
+          runHook({
+            hooks,
+            name: 'onRetry',
+            state: { model: plan.model, attempt: logged, error: cause, waitMs, ...withContext },
+          });
           throw asError(cause);
         }
         throw new AbortError(asError(cause));
@@ -330,6 +338,8 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       target: ResolvedTarget,
       outcome: TargetOutcome<T> & { ok: true },
     ): ExecuteResult<T> => {
+      // The caller's route (a stream adds its usage when the last chunk arrives); hooks get a
+      // frozen copy.
       const route: RouteInfo = {
         model: plan.model,
         upstream: target.upstream.name,
@@ -337,11 +347,15 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         upstreamModel: target.upstream.model,
         attempts: Object.freeze([...attempts]),
         // The successful attempt (the last one logged) already read them from the response.
-        gatewayIds: attempts.at(-1)?.gatewayIds ?? {},
+        gatewayIds: attempts.at(-1)?.gatewayIds ?? Object.freeze({}),
         ...withContext,
         ...(outcome.result.usage === undefined ? {} : { usage: outcome.result.usage }),
       };
-      safely(() => hooks.onSuccess?.({ model: plan.model, route, ...withContext }));
+      runHook({
+        hooks,
+        name: 'onSuccess',
+        state: { model: plan.model, route: Object.freeze({ ...route }), ...withContext },
+      });
       keepCallerLinked = outcome.result.keepAlive === true;
       return {
         value: outcome.result.value,
@@ -393,15 +407,17 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           ? undefined
           : plan.targets[order === undefined ? position + 1 : (order[position + 1] as number)];
       if (next !== undefined) {
-        safely(() =>
-          hooks.onFallback?.({
+        runHook({
+          hooks,
+          name: 'onFallback',
+          state: {
             model: plan.model,
             from: target.upstream.name,
             to: next.upstream.name,
             error: outcome.error,
             ...withContext,
-          }),
-        );
+          },
+        });
       }
     }
 
@@ -424,14 +440,11 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       lastError,
       ...(stopReason === undefined ? {} : { reason: stopReason }),
     });
-    safely(() =>
-      hooks.onFailure?.({
-        model: plan.model,
-        error: failed,
-        attempts: failed.attempts,
-        ...withContext,
-      }),
-    );
+    runHook({
+      hooks,
+      name: 'onFailure',
+      state: { model: plan.model, error: failed, attempts: failed.attempts, ...withContext },
+    });
     throw failed;
   } catch (error) {
     if (
@@ -442,9 +455,16 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
         error.code === 'ROUTER_CLOSED')
     ) {
       const stopped = withAttempts(error, attempts);
-      safely(() =>
-        hooks.onFailure?.({ model: plan.model, error: stopped, attempts, ...withContext }),
-      );
+      runHook({
+        hooks,
+        name: 'onFailure',
+        state: {
+          model: plan.model,
+          error: stopped,
+          attempts: Object.freeze([...attempts]),
+          ...withContext,
+        },
+      });
       throw stopped;
     }
     throw error;
@@ -555,12 +575,4 @@ function asError(value: unknown): Error {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
-}
-
-function safely(run: () => void): void {
-  try {
-    run();
-  } catch {
-    // A hook's failure must not change the call's outcome.
-  }
 }

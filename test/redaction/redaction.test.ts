@@ -227,7 +227,7 @@ describe('CLI output', () => {
 describe('a gateway that echoes the key back', () => {
   // A gateway or proxy may echo the credential in its error body ("Incorrect API key provided:
   // sk-..."). The router knows every secret it sent (`ClientSetup.secrets`) and blanks them out
-  // of the relayed error, the attempt log and hook states (src/internal/scrub-secrets.ts).
+  // of the relayed error, the attempt log and hook states (src/internal/redact.ts).
   it('keeps the echoed secret out of errors and hooks', async () => {
     const emulator = await startEmulator();
     const seen: unknown[] = [];
