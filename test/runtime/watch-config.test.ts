@@ -118,7 +118,7 @@ describe('watchConfig', () => {
     emulator.inject({
       match: { model: 'model-a' },
       times: 1,
-      fault: { type: 'delay', ms: 400 },
+      fault: { type: 'delay', ms: 2500 },
     });
     const inFlight = router.chat.completions.create(ask('before')).withRoute();
     await new Promise((resolve) => setTimeout(resolve, 50));
