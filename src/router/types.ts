@@ -87,7 +87,11 @@ export type FailureState = {
   readonly context?: CallContext;
 };
 
-/** Observability callbacks. Each receives one state object; an exception thrown by a hook is ignored. */
+/**
+ * Observability callbacks. Each receives one frozen state object. A hook that throws or returns
+ * a rejected promise changes nothing; its first failure is reported once per router as a process
+ * warning with code `SWITCHYARD_HOOK_FAILED`.
+ */
 export type RouterHooks = {
   onAttempt?: (state: AttemptState) => void;
   onRetry?: (state: RetryState) => void;
