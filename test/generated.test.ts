@@ -25,7 +25,7 @@ describe('generated files', () => {
       const actual = await readFile(`${root}${path}`, 'utf8');
       expect(actual, `${path} is stale: run npm run generate`).toBe(expected);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('ship the schema the package exports as ./schema.json', async () => {
     const packageJson = JSON.parse(await readFile(`${root}package.json`, 'utf8')) as {
@@ -74,5 +74,5 @@ describe('the standalone validator', () => {
       targets: ['local:x'],
       code: 'SCHEMA_VIOLATION',
     });
-  }, 30_000);
+  }, 180_000);
 });

@@ -65,7 +65,7 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await emulator.close();

@@ -104,7 +104,7 @@ describe("the openai SDK's debug logging (OPENAI_LOG=debug)", () => {
     expect(output).toContain('=== outcomes');
     const lines = output.split('\n').filter((line) => leaks(line).length > 0);
     expect(lines).toEqual([]);
-  }, 30_000);
+  }, 180_000);
 });
 
 describe('config errors', () => {

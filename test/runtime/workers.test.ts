@@ -71,7 +71,7 @@ beforeAll(async () => {
   bundleText = result.outputFiles[0]?.text ?? '';
   miniflare = startWorker([]);
   await miniflare.ready;
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await miniflare?.dispose();

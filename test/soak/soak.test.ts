@@ -44,7 +44,8 @@ it('5,000 calls with faults and aborts: no leak, bounded state, clean exit', asy
   child.stderr.on('data', (data: Buffer) => {
     stderr += data.toString();
   });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 100_000);
+  // Generous: on a loaded 2-core machine the 5,000 calls take minutes, not seconds.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 400_000);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   clearTimeout(killer);
   const exitDelayMs = performance.now() - printedAt;
@@ -78,6 +79,7 @@ it('5,000 calls with faults and aborts: no leak, bounded state, clean exit', asy
   expect(figures.healthSize.max).toBeLessThanOrEqual(figures.healthSize.limit);
   expect(figures.replacedConfigs).toEqual({ total: 20, alive: 0 });
   expect(figures.timersAfterClose).toBe(0);
-  // No process.exit in the script: after close() it exits on its own.
-  expect(exitDelayMs).toBeLessThan(3000);
-}, 120_000);
+  // No process.exit in the script: after close() it exits on its own (a timer or socket left
+  // open would hold it until the killer).
+  expect(exitDelayMs).toBeLessThan(10_000);
+}, 420_000);
