@@ -6,6 +6,7 @@
 import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
 import { createNameIndex, didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
+import { headerValueProblem } from './check-header-value.ts';
 import { compileHealth } from './compile-health.ts';
 import { compileServe } from './compile-serve.ts';
 import { compileStrategy, splitTargets } from './compile-strategy.ts';
@@ -333,6 +334,7 @@ function compileGateway(options: {
   const { name, input, report } = options;
   const path = ['gateways', name];
   const type = input.type;
+  checkCredentials({ input, path, report });
   // Null prototype: a header named `__proto__` is data, not a prototype swap.
   const headers: Record<string, Secret | string> = Object.create(null);
   for (const [header, value] of entriesOf(input.headers ?? {})) {
@@ -345,6 +347,12 @@ function compileGateway(options: {
       );
       continue;
     }
+    checkHeaderValue({
+      value,
+      path: [...path, 'headers', header],
+      what: `the value of header "${header}"`,
+      report,
+    });
     headers[header.toLowerCase()] = new Secret(value as string);
   }
 
@@ -395,6 +403,61 @@ function compileGateway(options: {
     auth: Object.freeze(auth),
     headers: freezeRecord(headers),
     options: options_,
+  });
+}
+
+/**
+ * Reports a value `fetch` would refuse in a header (every call would fail inside `fetch`). The
+ * message never quotes the value; parseConfig adds the variable's name when it came from one.
+ */
+function checkHeaderValue(options: {
+  value: unknown;
+  path: (string | number)[];
+  what: string;
+  report: Report;
+}): void {
+  if (typeof options.value !== 'string') return;
+  const problem = headerValueProblem(options.value);
+  if (problem === undefined) return;
+  options.report(
+    'INVALID_VALUE',
+    options.path,
+    `${options.what} ${problem}, which fetch refuses in a header; fix the value`,
+  );
+}
+
+/** Every credential of a gateway is sent in a header (`Bearer …`): checked like one. */
+function checkCredentials(options: {
+  input: Gateway;
+  path: (string | number)[];
+  report: Report;
+}): void {
+  const { input, path, report } = options;
+  if (input.type === 'cloudflare') {
+    const { token, keys } = (input as CloudflareGateway).auth;
+    checkHeaderValue({
+      value: token,
+      path: [...path, 'auth', 'token'],
+      what: 'auth.token',
+      report,
+    });
+    if (typeof keys === 'object' && keys !== null) {
+      for (const [provider, key] of entriesOf(keys)) {
+        checkHeaderValue({
+          value: key,
+          path: [...path, 'auth', 'keys', provider],
+          what: `the key for "${provider}"`,
+          report,
+        });
+      }
+    }
+    return;
+  }
+  checkHeaderValue({
+    value: (input as { apiKey?: unknown }).apiKey,
+    path: [...path, 'apiKey'],
+    what: 'apiKey',
+    report,
   });
 }
 
@@ -587,6 +650,29 @@ function compileTargetOptions(options: {
       continue;
     }
     const at = [...path, key];
+    // Options the gateways send as headers (cf-aig-*, attribution) must be valid header values.
+    if (key === 'cacheKey' || key === 'eventId' || key === 'byokAlias') {
+      checkHeaderValue({ value, path: at, what: `"${key}"`, report });
+    } else if (key === 'metadata' && typeof value === 'object' && value !== null) {
+      for (const [entry, item] of entriesOf(value)) {
+        // Sent JSON-encoded (control characters escaped): only non-Latin-1 text is refused.
+        checkHeaderValue({
+          value: JSON.stringify(item),
+          path: [...at, entry],
+          what: `metadata "${entry}"`,
+          report,
+        });
+      }
+    } else if (key === 'attribution' && typeof value === 'object' && value !== null) {
+      for (const [entry, item] of entriesOf(value)) {
+        checkHeaderValue({
+          value: item,
+          path: [...at, entry],
+          what: `attribution "${entry}"`,
+          report,
+        });
+      }
+    }
     switch (key) {
       case 'cacheTtl': {
         const ms = durationIn({

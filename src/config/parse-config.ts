@@ -121,8 +121,35 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
   if (issues.length > 0) return fail(issues);
 
   const compiled = compileConfig({ config: data as SwitchyardConfig, source: file });
-  if (!compiled.ok) return fail(compiled.issues.map((issue) => positionIssue(source, issue)));
+  if (!compiled.ok) {
+    // A value that came from ${VAR} is named by its variable (never shown), at its use.
+    const variables = new Map(
+      interpolated.expanded.map((value) => [
+        value.path.join('\u0000'),
+        variableNames(source.text.slice(value.range[0], value.range[1])),
+      ]),
+    );
+    return fail(
+      compiled.issues.map((issue) => {
+        const names = variables.get(issue.path.join('\u0000'));
+        const from =
+          names === undefined || names.length === 0
+            ? ''
+            : ` (the value comes from ${names.map((name) => `\${${name}}`).join(', ')})`;
+        return positionIssue(source, { ...issue, message: `${issue.message}${from}` });
+      }),
+    );
+  }
   return compiled.table;
+}
+
+/** The variables `${NAME}` a raw YAML value names (`$${` is a literal, not a variable). */
+function variableNames(raw: string): string[] {
+  const names = new Set<string>();
+  for (const match of raw.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (match[1] !== undefined) names.add(match[1]);
+  }
+  return [...names];
 }
 
 function positionIssue(source: YamlSource, issue: CompileIssue): ConfigIssue {

@@ -71,12 +71,24 @@ describe('${VAR} expansion', () => {
 
   it('cannot change the YAML structure, whatever the value holds', () => {
     const hostile = 'x\nmodels:\n  evil: local:pwned\n- &a *b !!js/function {[}]: # "\'';
-    const table = parseConfig(headerConfig('${HOSTILE}'), { env: { HOSTILE: hostile } });
+    // In a body field the value arrives whole, as one string.
+    const table = parseConfig(
+      headerConfig('ok').replace(
+        '  fast: local:llama3.2',
+        '  fast: { targets: [local:llama3.2], params: { note: "${HOSTILE}" } }',
+      ),
+      { env: { HOSTILE: hostile } },
+    );
     expect(Object.keys(table.aliases)).toEqual(['fast']);
     expect(Object.keys(table.gateways)).toEqual(['local']);
-    expect(table.gateways['local']?.headers['x-value']).not.toBeTypeOf('string');
-    const header = table.gateways['local']?.headers['x-value'];
-    expect(typeof header === 'string' ? header : header?.reveal()).toBe(hostile);
+    expect(table.aliases['fast']?.params['note']).toBe(hostile);
+    // In a header it is one value too, which fetch would refuse (line breaks): a load error.
+    const error = catchConfigError(() =>
+      parseConfig(headerConfig('${HOSTILE}'), { env: { HOSTILE: hostile } }),
+    );
+    expect(error.issues.map((issue) => [issue.code, issue.path.join('.')])).toEqual([
+      ['INVALID_VALUE', 'gateways.local.headers.x-value'],
+    ]);
   });
 
   it('expands into string values only: keys stay literal', () => {
