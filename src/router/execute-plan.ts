@@ -99,7 +99,7 @@ const healthClasses = new Set<ErrorClass>([
 ]);
 
 /** What follows a failed attempt. `stopped`: the policy ended the call. */
-type Failure = { error: unknown; decision: ErrorAction; waitMs: number; stopped?: boolean };
+export type Failure = { error: unknown; decision: ErrorAction; waitMs: number; stopped?: boolean };
 
 type TargetOutcome<T> =
   | {
@@ -260,7 +260,7 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
           plan,
           attemptNumber,
           isLast,
-          deadline,
+          remainingMs: deadline - performance.now(),
           now: options.now(),
           random: options.random,
         });
@@ -474,14 +474,17 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
   }
 }
 
-/** Decides what follows a failed attempt. */
-function decide(options: {
+/**
+ * Decides what follows a failed attempt. Pure: time comes in as `now` (wall clock, for
+ * Retry-After dates) and `remainingMs` (what is left of the call's deadline).
+ */
+export function decide(options: {
   error: unknown;
   errorClass: ErrorClass;
-  plan: ResolvedPlan;
+  plan: Pick<ResolvedPlan, 'policy' | 'retry'>;
   attemptNumber: number;
   isLast: boolean;
-  deadline: number;
+  remainingMs: number;
   now: number;
   random: () => number;
 }): Failure {
@@ -497,12 +500,13 @@ function decide(options: {
   const asked = retryAfterMs(error, options.now);
   if (asked !== undefined && asked > plan.retry.maxDelayMs) return moveOn;
   const waitMs = asked ?? backoff({ retry: plan.retry, attemptNumber, random: options.random });
-  if (waitMs >= options.deadline - performance.now()) return moveOn;
+  // A wait the deadline would cut short is no retry: move on now.
+  if (waitMs >= options.remainingMs) return moveOn;
   return { error, decision: 'retry', waitMs };
 }
 
 /** Exponential backoff, capped, with "equal jitter" (half fixed, half random). */
-function backoff(options: {
+export function backoff(options: {
   retry: ResolvedPlan['retry'];
   attemptNumber: number;
   random: () => number;
