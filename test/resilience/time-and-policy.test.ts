@@ -35,7 +35,8 @@ describe('aborts and deadlines', () => {
     const pending = rejection(
       scenario.router.chat.completions.create(ask(), { signal: controller.signal }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Abort once the request is at the (hanging) gateway, however long that takes to happen.
+    await expect.poll(() => scenario?.emulator.requests.length).toBe(1);
     const aborted = performance.now();
     controller.abort();
     const error = await pending;
@@ -61,7 +62,8 @@ describe('aborts and deadlines', () => {
     const pending = rejection(
       scenario.router.chat.completions.create(ask(), { signal: controller.signal }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Abort once the 429 is in, i.e. during the 3 s backoff.
+    await expect.poll(() => scenario?.emulator.requests[0]?.status).toBe(429);
     const aborted = performance.now();
     controller.abort();
     const error = (await pending) as RouterError & { attempts?: unknown[] };
@@ -126,7 +128,8 @@ describe('aborts and deadlines', () => {
   it('each attempt gets a fresh time limit: the retry after a timed-out attempt is not born aborted', async () => {
     scenario = await setup({
       kind: 'cloudflare',
-      alias: 'retry: { attempts: 2, initialDelay: 5ms }\ntimeout: { attempt: 150ms }',
+      // Long enough that the retry's answer arrives within it on a loaded machine too.
+      alias: 'retry: { attempts: 2, initialDelay: 5ms }\ntimeout: { attempt: 2s }',
     });
     scenario.emulator.inject({
       match: { model: scenario.primary },
