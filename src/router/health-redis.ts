@@ -16,7 +16,7 @@
  * The client is `@redis/client` (node-redis, maintained by Redis), an optional peer dependency
  * loaded only when a store is created from a URL; any client with `sendCommand` works.
  */
-import { scrubText } from '../internal/scrub-secrets.ts';
+import { redactText } from '../internal/redact.ts';
 import {
   createHealthMemory,
   type HealthMemoryOptions,
@@ -155,7 +155,7 @@ export function createRedisHealth(options: RedisHealthOptions): RedisHealthStore
   const goDown = (reason: unknown) => {
     if (closed || mode === 'memory') return;
     mode = 'memory';
-    const detail = scrubText(reason instanceof Error ? reason.message : String(reason), secrets);
+    const detail = redactText(reason instanceof Error ? reason.message : String(reason), secrets);
     log(
       `switchyard: the Redis health store is unavailable (${detail}); using this process's memory until it answers again`,
     );
