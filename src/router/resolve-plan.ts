@@ -15,6 +15,7 @@ import { RouterError, UnknownAliasError } from '../errors.ts';
 import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
 import type { ClientSetup } from '../gateways/types.ts';
 import { createNameIndex, type NameIndex } from '../internal/did-you-mean.ts';
+import { redactedText, redactorFor } from '../internal/redact.ts';
 import type { Plan, PlanTarget } from './types.ts';
 
 /** A target ready to be called. */
@@ -201,19 +202,20 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
       timeMs: plan.timeouts.totalMs,
     },
     targets: plan.targets.map((target, index): PlanTarget => {
+      const redactor = redactorFor(target.setup.secrets);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
         if (value !== null)
           headers[name] =
             target.setup.secrets.includes(value) || /authorization/i.test(name)
-              ? '[redacted]'
-              : value;
+              ? redactedText
+              : redactor.text(value);
       }
       if (
         target.setup.apiKey !== 'switchyard-no-key' &&
         target.setup.defaultHeaders['authorization'] !== null
       ) {
-        headers['authorization'] = '[redacted]';
+        headers['authorization'] = redactedText;
       }
       Object.assign(headers, target.headers);
       return {
