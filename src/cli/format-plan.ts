@@ -2,6 +2,7 @@
  * `switchyard plan`: a plan as readable text, with the worst case (requests and time) and
  * warnings about targets the deadline can never reach.
  */
+import { maxBackoffMs } from '../config/attempt-share.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Plan } from '../router/types.ts';
 import type { Paint } from './output.ts';
@@ -16,11 +17,7 @@ export type PlanWarning = { readonly target: number; readonly message: string };
 export function findPlanWarnings(plan: Plan): PlanWarning[] {
   const warnings: PlanWarning[] = [];
   const { retry, timeouts } = plan;
-  let waits = 0;
-  for (let attempt = 1; attempt < retry.attempts; attempt += 1) {
-    waits += Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** (attempt - 1));
-  }
-  const perTarget = retry.attempts * timeouts.attemptMs + waits;
+  const perTarget = retry.attempts * timeouts.attemptMs + maxBackoffMs(retry);
   plan.targets.forEach((target, index) => {
     const before = index * perTarget;
     if (index > 0 && before >= timeouts.totalMs) {

@@ -47,10 +47,11 @@ const help: Readonly<Record<string, string>> = {
   validate: `Usage: switchyard validate [file] [--json]
 
 Checks a config file: YAML, environment variables, schema, references, cycles and credentials.
-Exit 0 when valid; exit 1 with every problem as file:line:column, the line and a caret.
+Exit 0 when valid (with a warning for each target an alias's deadline can never reach); exit 1
+with every problem as file:line:column, the line and a caret.
 
 Options:
-  --json       Print the result as JSON: {"ok", "file", "issues": [{code, path, message, line, column}]}
+  --json       Print the result as JSON: {"ok", "file", "issues": [{code, path, message, line, column}], "warnings"}
   -c, --config <file>   Same as the [file] argument
 `,
   plan: `Usage: switchyard plan <alias> [--config file] [--json]
@@ -178,8 +179,11 @@ function validateCommand(args: readonly string[], io: CliIO): number {
   const paint = paintFor({ stream: io.stdout, env: io.env });
   try {
     const table = loadFrom(file, io);
+    const warnings = findConfigWarnings(table);
     if (values.json === true) {
-      io.stdout.write(`${JSON.stringify({ ok: true, file: table.source, issues: [] })}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings })}\n`,
+      );
     } else {
       const count = (record: object, noun: string) =>
         `${Object.keys(record).length} ${noun}${Object.keys(record).length === 1 ? '' : 's'}`;
@@ -189,6 +193,10 @@ function validateCommand(args: readonly string[], io: CliIO): number {
           'aliases',
         ),
       );
+      for (const warning of warnings)
+        io.stdout.write(
+          `${paint.yellow('warning:')} alias "${warning.alias}": ${warning.message}\n`,
+        );
     }
     return 0;
   } catch (error) {
@@ -201,6 +209,16 @@ function validateCommand(args: readonly string[], io: CliIO): number {
     }
     throw error;
   }
+}
+
+/** Plan warnings of every alias (targets the deadline can never reach). */
+function findConfigWarnings(
+  table: RouteTable,
+): { alias: string; target: number; message: string }[] {
+  const router = createRouter(table, { env: {}, health: false });
+  return Object.keys(table.aliases).flatMap((alias) =>
+    findPlanWarnings(router.resolve(alias)).map((warning) => ({ alias, ...warning })),
+  );
 }
 
 function planCommand(args: readonly string[], io: CliIO): number {

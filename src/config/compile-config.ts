@@ -6,6 +6,7 @@
 import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
 import { createNameIndex, didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
+import { shareAttemptMs } from './attempt-share.ts';
 import { headerValueProblem } from './check-header-value.ts';
 import { compileHealth } from './compile-health.ts';
 import { compileServe } from './compile-serve.ts';
@@ -248,12 +249,23 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
       path: [...path, 'retry'],
       report,
     });
-    const timeouts = cascadeTimeouts({
+    const cascaded = cascadeTimeouts({
       base: defaults.timeouts,
       input: input.alias.timeout,
       path: [...path, 'timeout'],
       report,
     });
+    // Without an explicit attempt limit, each try gets its share of the deadline, so every
+    // target of the chain is reached even when each try before it hangs.
+    const attemptSet = [input.alias.timeout, config.defaults?.timeout].some(
+      (timeout) => typeof timeout === 'object' && timeout.attempt !== undefined,
+    );
+    const timeouts = attemptSet
+      ? cascaded
+      : Object.freeze({
+          ...cascaded,
+          attemptMs: shareAttemptMs({ totalMs: cascaded.totalMs, retry, targets: chain.length }),
+        });
     const policy =
       input.alias.policy === undefined
         ? defaults.policy

@@ -870,7 +870,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
               "$ref": "#/definitions/duration"
             },
             "attempt": {
-              "description": "Limit for one request to one target. Default: the total deadline.",
+              "description": "Limit for one request to one target. Default: an equal share of the total that reaches every target (the whole total with one target).",
               "$ref": "#/definitions/duration"
             },
             "firstToken": {
