@@ -6,7 +6,11 @@
 export type { SwitchyardConfig as Config } from './config/config.generated.ts';
 export type { ConfigEnv } from './config/interpolate-env.ts';
 export { type LoadConfigOptions, loadConfig } from './config/load-config.ts';
-export { type ParseConfigOptions, parseConfig } from './config/parse-config.ts';
+export {
+  type MissingEnvVariable,
+  type ParseConfigOptions,
+  parseConfig,
+} from './config/parse-config.ts';
 export type {
   AliasRoute,
   AuthMode,

@@ -835,7 +835,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
       `| The library (\`src/index.ts\`) | ${kib(size.core.minifiedBytes)} | ${kib(size.core.minifiedGzipBytes)} (${(size.core.minifiedGzipBytes / 1000).toFixed(1)} KB) |`,
       `| — without the generated validator | ${kib(size.coreWithoutGeneratedValidator.minifiedBytes)} | ${kib(size.coreWithoutGeneratedValidator.minifiedGzipBytes)} |`,
       `| The generated ajv standalone validator alone | ${kib(size.generatedValidator.minifiedBytes)} | ${kib(size.generatedValidator.minifiedGzipBytes)} |`,
-      `| The emulator subpath (\`switchyard/emulator\`), not part of the main entry | ${kib(size.emulatorSubpath.minifiedBytes)} | ${kib(size.emulatorSubpath.minifiedGzipBytes)} |`,
+      `| The emulator subpath (\`switchyard-ai/emulator\`), not part of the main entry | ${kib(size.emulatorSubpath.minifiedBytes)} | ${kib(size.emulatorSubpath.minifiedGzipBytes)} |`,
       '',
       `Run-time code generation in the bundle: \`new Function\` ${size.runtimeCodegen.newFunction ? 'found' : 'none'}, \`eval\` ${size.runtimeCodegen.eval ? 'found' : 'none'} (the validator is precompiled; it imports one ajv runtime helper, \`ajv/dist/runtime/ucs2length\`). Importing the bundle with its dependencies in a fresh process: ${ms(size.importMs.median)} (median), most of it the \`openai\` SDK's module graph.`,
       '',

@@ -5,10 +5,14 @@
  *
  * Exit codes: 0 success; 1 the config is invalid or the call failed; 2 bad usage.
  */
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, parseEnv } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { emulatorURLVariable } from '../config/emulator-url.ts';
 import { loadConfig } from '../config/load-config.ts';
+import type { MissingEnvVariable } from '../config/parse-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
 import { type FaultRule, parseFaultRule, startEmulator } from '../emulator/index.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
@@ -37,7 +41,11 @@ Commands:
 
 Options for every command:
   -c, --config <file>        Config file (default: $SWITCHYARD_CONFIG, else ./config.yaml)
+  --env-file <file>          Read variables from a .env file (repeatable; the environment wins)
   -h, --help                 Help for a command
+
+Options for validate, plan and emulate:
+  --allow-missing-env        Check everything but the values of unset variables, and list them
 
 Exit codes: 0 success, 1 invalid config or failed call, 2 bad usage.
 Run "switchyard <command> --help" for a command's options.
@@ -51,8 +59,11 @@ Exit 0 when valid (with a warning for each target an alias's deadline can never 
 with every problem as file:line:column, the line and a caret.
 
 Options:
-  --json       Print the result as JSON: {"ok", "file", "issues": [{code, path, message, line, column}], "warnings"}
+  --json                Print the result as JSON: {"ok", "file", "issues": [{code, path, message, line, column}], "warnings", "missingEnv"}
   -c, --config <file>   Same as the [file] argument
+  --env-file <file>     Read variables from a .env file (repeatable; the environment wins)
+  --allow-missing-env   Check the structure without secrets: unset variables get placeholders,
+                        are listed, and do not fail the check (exit 0)
 `,
   plan: `Usage: switchyard plan <alias> [--config file] [--json]
 
@@ -62,7 +73,9 @@ timeouts, the worst-case number of requests and time, and warnings about targets
 can never reach.
 
 Options:
-  --json       Print the plan and the warnings as JSON
+  --json                Print the plan and the warnings as JSON
+  --env-file <file>     Read variables from a .env file (repeatable; the environment wins)
+  --allow-missing-env   Plan even when variables of the config are unset
 `,
   chat: `Usage: switchyard chat <alias> <prompt...> [--config file] [--no-stream] [--system text] [--max-tokens n]
 
@@ -74,18 +87,26 @@ Options:
   --system <text>      A system message
   --max-tokens <n>     Limit the answer's length
 `,
-  emulate: `Usage: switchyard emulate [--port n] [--config file] [--fault json]... [--faults file]
+  emulate: `Usage: switchyard emulate [--port n] [--config file] [--fault json]... [--faults file] [-- command...]
 
 Runs the gateway emulator on 127.0.0.1: Cloudflare AI Gateway's compat API (with the auth rules
-of the config's Cloudflare gateways) and the OpenAI-compatible shape of the others. Point a
-gateway's baseURL at the printed address. Stops on Ctrl-C.
+of the config's Cloudflare gateways) and the OpenAI-compatible shape of the others. The config
+is --config, else $SWITCHYARD_CONFIG, else ./config.yaml when it exists (without one, every
+Cloudflare gateway is open).
+
+Without a command, prints each gateway's baseURL for the emulator and runs until Ctrl-C.
+With "-- command...", runs the command with SWITCHYARD_EMULATOR_URL set, so every gateway of the
+config it loads points at the emulator, then stops and exits with the command's exit code
+(e.g. switchyard emulate -- npm test).
 
 Options:
-  -p, --port <n>       Port (default 8787; 0 picks a free one)
+  -p, --port <n>       Port (default 8787, or a free one when running a command)
   --fault <json>       A fault rule, e.g. '{"match":{"model":"openai/gpt-4o-mini"},"times":2,"fault":{"type":"status","status":503}}'
                        (repeatable)
   --faults <file>      A JSON or YAML file with a list of fault rules
   --quiet              Do not print each request
+  --env-file <file>    Read variables from a .env file (also passed to the command)
+  --allow-missing-env  Start even when variables of the config are unset
 `,
   serve: serveHelp,
   schema: `Usage: switchyard schema
@@ -151,6 +172,13 @@ export async function runCli(options: {
     }
     if (error instanceof ConfigError) {
       io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+      if (
+        (command === 'validate' || command === 'plan' || command === 'emulate') &&
+        error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING')
+      )
+        io.stderr.write(
+          `${err.dim('hint: pass the variables with --env-file <file>, or check everything else with --allow-missing-env')}\n`,
+        );
       return exitFailure;
     }
     if (isRouterError(error)) {
@@ -164,25 +192,83 @@ export async function runCli(options: {
   }
 }
 
-function loadFrom(config: string | undefined, io: CliIO): RouteTable {
-  return loadConfig(config, { env: io.env });
+/** Flags of every command that loads a config. */
+const configFlags = {
+  config: { type: 'string', short: 'c' },
+  'env-file': { type: 'string', multiple: true },
+} as const;
+const allowMissingFlag = { 'allow-missing-env': { type: 'boolean' } } as const;
+
+type Environment = Record<string, string | undefined>;
+type Loaded = { table: RouteTable; env: Environment; missing: MissingEnvVariable[] };
+
+/** The process environment over the variables of each `--env-file`, as `node --env-file` does. */
+function readEnvironment(files: readonly string[] | undefined, io: CliIO): Environment {
+  const env: Environment = Object.create(null);
+  for (const file of files ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(
+        `--env-file ${file}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`,
+      );
+    }
+    for (const [name, value] of Object.entries(parseEnv(text))) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(io.env)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
+function loadFrom(options: {
+  config: string | undefined;
+  envFiles: readonly string[] | undefined;
+  allowMissingEnv?: boolean | undefined;
+  io: CliIO;
+}): Loaded {
+  const env = readEnvironment(options.envFiles, options.io);
+  const missing: MissingEnvVariable[] = [];
+  const table = loadConfig(options.config, {
+    env,
+    ...(options.allowMissingEnv === true
+      ? { onMissingEnv: (variable: MissingEnvVariable) => missing.push(variable) }
+      : {}),
+  });
+  return { table, env, missing };
+}
+
+/** The variables `--allow-missing-env` let through, one line each. */
+function formatMissing(loaded: Loaded, paint: ReturnType<typeof paintFor>): string {
+  if (loaded.missing.length === 0) return '';
+  const lines = loaded.missing.map(
+    (variable) =>
+      `  ${variable.name}  ${loaded.table.source}:${variable.line}:${variable.column} ${variable.path.join('.')}`,
+  );
+  return `${paint.yellow('note:')} not set, so not checked (--allow-missing-env):\n${lines.join('\n')}\n`;
 }
 
 function validateCommand(args: readonly string[], io: CliIO): number {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
+    options: { json: { type: 'boolean' }, ...configFlags, ...allowMissingFlag },
   });
   if (positionals.length > 1) throw new UsageError('validate takes at most one file');
   const file = positionals[0] ?? values.config;
   const paint = paintFor({ stream: io.stdout, env: io.env });
   try {
-    const table = loadFrom(file, io);
+    const loaded = loadFrom({
+      config: file,
+      envFiles: values['env-file'],
+      allowMissingEnv: values['allow-missing-env'],
+      io,
+    });
+    const { table } = loaded;
     const warnings = findConfigWarnings(table);
     if (values.json === true) {
       io.stdout.write(
-        `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings })}\n`,
+        `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings, missingEnv: loaded.missing })}\n`,
       );
     } else {
       const count = (record: object, noun: string) =>
@@ -193,6 +279,7 @@ function validateCommand(args: readonly string[], io: CliIO): number {
           'aliases',
         ),
       );
+      io.stdout.write(formatMissing(loaded, paint));
       for (const warning of warnings)
         io.stdout.write(
           `${paint.yellow('warning:')} alias "${warning.alias}": ${warning.message}\n`,
@@ -225,13 +312,19 @@ function planCommand(args: readonly string[], io: CliIO): number {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
+    options: { json: { type: 'boolean' }, ...configFlags, ...allowMissingFlag },
   });
   const [model, ...extra] = positionals;
   if (model === undefined) throw new UsageError('plan needs an alias, e.g. switchyard plan fast');
   if (extra.length > 0) throw new UsageError(`plan takes one alias, got ${positionals.length}`);
-  const table = loadFrom(values.config, io);
-  const router = createRouter(table, { env: {}, health: false });
+  const loaded = loadFrom({
+    config: values.config,
+    envFiles: values['env-file'],
+    allowMissingEnv: values['allow-missing-env'],
+    io,
+  });
+  io.stderr.write(formatMissing(loaded, paintFor({ stream: io.stderr, env: io.env })));
+  const router = createRouter(loaded.table, { env: {}, health: false });
   const plan = router.resolve(model);
   if (values.json === true) {
     io.stdout.write(`${JSON.stringify({ plan, warnings: findPlanWarnings(plan) }, null, 2)}\n`);
@@ -246,7 +339,7 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
     args: [...args],
     allowPositionals: true,
     options: {
-      config: { type: 'string', short: 'c' },
+      ...configFlags,
       'no-stream': { type: 'boolean' },
       system: { type: 'string' },
       'max-tokens': { type: 'string' },
@@ -258,8 +351,8 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
   const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
     throw new UsageError('--max-tokens must be a whole number above 0');
-  const table = loadFrom(values.config, io);
-  const router = createRouter(table, { env: io.env });
+  const { table, env } = loadFrom({ config: values.config, envFiles: values['env-file'], io });
+  const router = createRouter(table, { env });
   const messages = [
     ...(values.system === undefined ? [] : [{ role: 'system' as const, content: values.system }]),
     { role: 'user' as const, content: words.join(' ') },
@@ -298,17 +391,22 @@ async function emulateCommand(
   io: CliIO,
   signal: AbortSignal | undefined,
 ): Promise<number> {
+  const separator = args.indexOf('--');
+  const command = separator === -1 ? [] : args.slice(separator + 1);
+  if (separator !== -1 && command.length === 0)
+    throw new UsageError('emulate -- needs a command, e.g. switchyard emulate -- npm test');
   const { values } = parseArgs({
-    args: [...args],
+    args: separator === -1 ? [...args] : args.slice(0, separator),
     options: {
       port: { type: 'string', short: 'p' },
-      config: { type: 'string', short: 'c' },
+      ...configFlags,
+      ...allowMissingFlag,
       fault: { type: 'string', multiple: true },
       faults: { type: 'string' },
       quiet: { type: 'boolean' },
     },
   });
-  const port = values.port === undefined ? 8787 : Number(values.port);
+  const port = values.port === undefined ? (command.length > 0 ? 0 : 8787) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port must be a port number (0 to 65535)');
   const rules: FaultRule[] = [];
@@ -326,9 +424,21 @@ async function emulateCommand(
       sources.push(values.faults);
     }
   }
+  const env = readEnvironment(values['env-file'], io);
   // The config is optional: without one, every Cloudflare gateway is open.
-  const hasConfig = values.config !== undefined || io.env['SWITCHYARD_CONFIG'] !== undefined;
-  const table = hasConfig ? loadFrom(values.config, io) : undefined;
+  const hasConfig =
+    values.config !== undefined ||
+    env['SWITCHYARD_CONFIG'] !== undefined ||
+    existsSync('config.yaml');
+  const loaded = hasConfig
+    ? loadFrom({
+        config: values.config,
+        envFiles: values['env-file'],
+        allowMissingEnv: values['allow-missing-env'],
+        io,
+      })
+    : undefined;
+  const table = loaded?.table;
   // A rule that can never match would leave a test without the failure it meant to inject.
   const problems = faultRuleProblems({ rules, sources, table });
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
@@ -337,14 +447,16 @@ async function emulateCommand(
     faults: rules,
     cloudflare: { gateways: table === undefined ? {} : emulatedGateways(table) },
   });
-  const paint = paintFor({ stream: io.stdout, env: io.env });
-  io.stdout.write(
-    `${paint.bold('switchyard emulator')} listening on ${paint.cyan(emulator.url)}\n`,
-  );
-  for (const line of baseURLHints(table, emulator.url)) io.stdout.write(`  ${line}\n`);
+  // With a command, the command owns stdout: the emulator speaks on stderr.
+  const out = command.length > 0 ? io.stderr : io.stdout;
+  const paint = paintFor({ stream: out, env: io.env });
+  out.write(`${paint.bold('switchyard emulator')} listening on ${paint.cyan(emulator.url)}\n`);
+  if (loaded !== undefined) out.write(formatMissing(loaded, paint));
+  if (command.length === 0)
+    for (const line of baseURLHints(table, emulator.url)) out.write(`  ${line}\n`);
   if (rules.length > 0)
-    io.stdout.write(`  ${rules.length} fault rule${rules.length === 1 ? '' : 's'} installed\n`);
-  io.stdout.write(paint.dim('Ctrl-C to stop.\n'));
+    out.write(`  ${rules.length} fault rule${rules.length === 1 ? '' : 's'} installed\n`);
+  if (command.length === 0) out.write(paint.dim('Ctrl-C to stop.\n'));
 
   let printed = 0;
   const report = () => {
@@ -356,21 +468,65 @@ async function emulateCommand(
       if (request === undefined) continue;
       const fault =
         request.fault === undefined ? '' : paint.yellow(` [fault: ${request.fault.type}]`);
-      io.stdout.write(
+      out.write(
         `${request.method} ${request.path} ${request.model ?? ''} → ${request.status ?? request.outcome}${fault}\n`,
       );
     }
   };
   const ticker = setInterval(report, 100);
-  await new Promise<void>((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
-  clearInterval(ticker);
-  await emulator.close();
-  report();
-  return 0;
+  let code = 0;
+  try {
+    if (command.length > 0) {
+      code = await runCommand({
+        command,
+        env: {
+          ...env,
+          [emulatorURLVariable]: emulator.url,
+          ...(values.config === undefined ? {} : { SWITCHYARD_CONFIG: resolve(values.config) }),
+        },
+        signal,
+      });
+    } else {
+      await new Promise<void>((done) => {
+        if (signal?.aborted === true) return done();
+        signal?.addEventListener('abort', () => done(), { once: true });
+      });
+    }
+  } finally {
+    clearInterval(ticker);
+    await emulator.close();
+    report();
+  }
+  return code;
 }
+
+/** Runs a command with the terminal's stdio; resolves with its exit code. */
+function runCommand(options: {
+  command: readonly string[];
+  env: Environment;
+  signal: AbortSignal | undefined;
+}): Promise<number> {
+  const [file, ...args] = options.command as [string, ...string[]];
+  return new Promise((done, fail) => {
+    const child = spawn(file, args, { stdio: 'inherit', env: options.env });
+    const stop = () => child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', stop, { once: true });
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      options.signal?.removeEventListener('abort', stop);
+      fail(
+        new Error(
+          `cannot run "${file}": ${error.code === 'ENOENT' ? 'command not found' : error.message}`,
+        ),
+      );
+    });
+    child.once('exit', (code, signalName) => {
+      options.signal?.removeEventListener('abort', stop);
+      done(code ?? (signalName === null ? 1 : 128 + (signalNumbers[signalName] ?? 0)));
+    });
+  });
+}
+
+const signalNumbers: Readonly<Record<string, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 function parseRule(value: unknown, source: string): FaultRule {
   try {

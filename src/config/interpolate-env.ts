@@ -15,13 +15,73 @@ export type InterpolatedValue = {
   readonly range: readonly [number, number];
 };
 
+/** A variable that is not set, met where a placeholder was allowed. */
+export type MissingEnvVar = {
+  readonly name: string;
+  readonly path: readonly (string | number)[];
+  readonly offset: number;
+};
+
 /** What {@link interpolateEnv} found. */
 export type InterpolateResult = {
   /** Missing variables and malformed `${…}`, one issue each (positions filled by the caller). */
   readonly issues: (Omit<ConfigIssue, 'line' | 'column'> & { readonly offset: number })[];
   /** Values that contained at least one variable. */
   readonly expanded: readonly InterpolatedValue[];
+  /** Missing variables replaced by placeholders (only with the `placeholders` option). */
+  readonly missing: readonly MissingEnvVar[];
 };
+
+/** Options of {@link interpolateEnv}. */
+export type InterpolateOptions = {
+  /**
+   * Give a missing variable a placeholder of the right shape instead of reporting it, so the
+   * rest of the config can still be checked. @default false
+   */
+  placeholders?: boolean;
+};
+
+/** Keys whose values are credentials: a missing one gets no `${NAME:-default}` hint. */
+const credentialKey = /key|token|secret|passw|auth|credential|bearer|^headers$/i;
+const durationKeys = new Set([
+  'timeout',
+  'total',
+  'attempt',
+  'firstToken',
+  'idle',
+  'initialDelay',
+  'maxDelay',
+  'requestTimeout',
+  'retryDelay',
+]);
+
+/**
+ * A stand-in for a missing variable that passes the checks on its field: a URL, a duration, or
+ * a plain token (valid as an id, a name or a credential) — used by `--allow-missing-env`.
+ */
+function placeholderFor(options: {
+  name: string;
+  path: readonly (string | number)[];
+  whole: boolean;
+}): string {
+  const token = `missing-env-${options.name.toLowerCase().replace(/_/g, '-')}`;
+  if (!options.whole) return token;
+  const key = String(options.path.at(-1) ?? '');
+  if (/url$/i.test(key)) return `http://${token}.invalid`;
+  if (key === 'cacheTtl') return '60s';
+  if (durationKeys.has(key)) return '1s';
+  return token;
+}
+
+/** The fix to suggest for a missing variable: credentials take no default. */
+function missingHint(name: string, path: readonly (string | number)[]): string {
+  const credential = path.some(
+    (segment) => typeof segment === 'string' && credentialKey.test(segment),
+  );
+  return credential
+    ? `environment variable ${name} is not set; set it (in the environment or an env file): a credential takes no default`
+    : `environment variable ${name} is not set; set it, or write \${${name}:-default}`;
+}
 
 const token = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
 
@@ -29,15 +89,21 @@ const token = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{/g;
  * Expands variables in every string scalar that is a value (never a key) of the document,
  * in place. Collects every missing variable instead of stopping at the first.
  */
-export function interpolateEnv(document: Document.Parsed, env: ConfigEnv): InterpolateResult {
+export function interpolateEnv(
+  document: Document.Parsed,
+  env: ConfigEnv,
+  options: InterpolateOptions = {},
+): InterpolateResult {
   const issues: InterpolateResult['issues'][number][] = [];
   const expanded: InterpolatedValue[] = [];
+  const missing: MissingEnvVar[] = [];
   visit(document, {
     Scalar(key, node, ancestors) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
       const path = pathOf(ancestors, key);
       const offset = node.range?.[0] ?? 0;
       let used = false;
+      const original = node.value;
       const text = node.value.replace(
         token,
         (match, name: string | undefined, fallback: string | undefined) => {
@@ -56,11 +122,15 @@ export function interpolateEnv(document: Document.Parsed, env: ConfigEnv): Inter
           const value = Object.hasOwn(env, name) ? env[name] : undefined;
           if (fallback !== undefined) return value === undefined || value === '' ? fallback : value;
           if (value === undefined) {
+            if (options.placeholders === true) {
+              missing.push({ name, path, offset });
+              return placeholderFor({ name, path, whole: match === original });
+            }
             issues.push({
               code: 'ENV_VAR_MISSING',
               path,
               offset,
-              message: `environment variable ${name} is not set; set it, or write \${${name}:-default}`,
+              message: missingHint(name, path),
             });
             return '';
           }
@@ -71,7 +141,7 @@ export function interpolateEnv(document: Document.Parsed, env: ConfigEnv): Inter
       node.value = text;
     },
   });
-  return { issues, expanded };
+  return { issues, expanded, missing };
 }
 
 /** Rebuilds the config path of a scalar from the visitor's ancestors. */

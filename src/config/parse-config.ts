@@ -6,6 +6,7 @@ import { type Document, isMap, isNode, isScalar, visit } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
+import { emulatorURLVariable, pointAtEmulator } from './emulator-url.ts';
 import { type ConfigEnv, interpolateEnv } from './interpolate-env.ts';
 import type { RouteTable } from './route-table.ts';
 import { validateConfig } from './validate-config.ts';
@@ -28,6 +29,26 @@ export type ParseConfigOptions = {
   env?: ConfigEnv;
   /** Parser limits (size in characters, nesting depth, alias expansions). */
   limits?: Partial<YamlLimits>;
+  /**
+   * Called once per `${NAME}` that is not set, instead of failing with `ENV_VAR_MISSING`: the
+   * value gets a placeholder of the right shape (a URL, a duration or a plain token) and the rest
+   * of the config is checked as usual. For checking a config's structure without its secrets
+   * (`switchyard validate --allow-missing-env`); never for serving calls.
+   * @default undefined (a missing variable is an error)
+   */
+  onMissingEnv?: (missing: MissingEnvVariable) => void;
+};
+
+/** A variable that is not set, reported to {@link ParseConfigOptions.onMissingEnv}. */
+export type MissingEnvVariable = {
+  /** The variable's name. */
+  readonly name: string;
+  /** Where it is used in the config. */
+  readonly path: readonly (string | number)[];
+  /** 1-based line of the value. */
+  readonly line: number;
+  /** 1-based column of the value. */
+  readonly column: number;
 };
 
 /** Keys whose values are credentials, wherever they appear; their text is blanked in excerpts. */
@@ -76,11 +97,17 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
     });
   };
 
-  const interpolated = interpolateEnv(source.document, env);
+  const interpolated = interpolateEnv(source.document, env, {
+    placeholders: options.onMissingEnv !== undefined,
+  });
   const issues: ConfigIssue[] = interpolated.issues.map(({ offset, ...issue }) => {
     const position = source.lineCounter.linePos(offset);
     return { ...issue, line: position.line, column: position.col };
   });
+  for (const { offset, ...missing } of interpolated.missing) {
+    const position = source.lineCounter.linePos(offset);
+    options.onMissingEnv?.({ ...missing, line: position.line, column: position.col });
+  }
 
   let data: unknown;
   try {
@@ -140,7 +167,11 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       }),
     );
   }
-  return compiled.table;
+  const emulatorURL = env[emulatorURLVariable];
+  if (emulatorURL === undefined || emulatorURL === '') return compiled.table;
+  const pointed = pointAtEmulator({ table: compiled.table, url: emulatorURL });
+  if (!pointed.ok) return fail([{ ...pointed.issue, line: 1, column: 1 }]);
+  return pointed.table;
 }
 
 /** The variables `${NAME}` a raw YAML value names (`$${` is a literal, not a variable). */

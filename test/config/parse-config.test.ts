@@ -318,19 +318,19 @@ describe('full error messages', () => {
         5 |     accountId: \${CLOUDFLARE_ACCOUNT_ID}
           |                ^
 
-      missing-env.yaml:8:14 ENV_VAR_MISSING gateways.edge.auth.token: environment variable CLOUDFLARE_AIG_TOKEN is not set; set it, or write \${CLOUDFLARE_AIG_TOKEN:-default}
+      missing-env.yaml:8:14 ENV_VAR_MISSING gateways.edge.auth.token: environment variable CLOUDFLARE_AIG_TOKEN is not set; set it (in the environment or an env file): a credential takes no default
         8 |       token: \${CLOUDFLARE_AIG_TOKEN}
           |              ^
 
-      missing-env.yaml:12:13 ENV_VAR_MISSING gateways.openrouter.apiKey: environment variable OPENROUTER_API_KEY is not set; set it, or write \${OPENROUTER_API_KEY:-default}
+      missing-env.yaml:12:13 ENV_VAR_MISSING gateways.openrouter.apiKey: environment variable OPENROUTER_API_KEY is not set; set it (in the environment or an env file): a credential takes no default
         12 |     apiKey: \${OPENROUTER_API_KEY}
            |             ^
 
-      missing-env.yaml:14:15 ENV_VAR_MISSING gateways.openrouter.headers.x-team: environment variable TEAM is not set; set it, or write \${TEAM:-default}
+      missing-env.yaml:14:15 ENV_VAR_MISSING gateways.openrouter.headers.x-team: environment variable TEAM is not set; set it (in the environment or an env file): a credential takes no default
         14 |       x-team: <redacted>
            |               ^
 
-      missing-env.yaml:14:15 ENV_VAR_MISSING gateways.openrouter.headers.x-team: environment variable REGION is not set; set it, or write \${REGION:-default}
+      missing-env.yaml:14:15 ENV_VAR_MISSING gateways.openrouter.headers.x-team: environment variable REGION is not set; set it (in the environment or an env file): a credential takes no default
         14 |       x-team: <redacted>
            |               ^"
     `);
