@@ -386,7 +386,38 @@ function mergeHeaders(
         : Object.entries(caller as object);
   for (const [name, value] of entries) {
     if (value === undefined) continue;
-    merged[name.toLowerCase()] = value === null ? null : String(value);
+    const key = name.toLowerCase();
+    merged[key] =
+      value === null
+        ? null
+        : key === 'cf-aig-metadata'
+          ? mergeMetadata(target[key], String(value))
+          : String(value);
   }
   return merged;
+}
+
+/**
+ * A request's `cf-aig-metadata` merged over the configured one, key by key (the request wins),
+ * as the config merges gateway, upstream and alias metadata. A value that is not a JSON object
+ * is sent as given, for the gateway to judge.
+ */
+function mergeMetadata(configured: string | undefined, request: string): string {
+  if (configured === undefined) return request;
+  const parse = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const value: unknown = JSON.parse(text);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const base = parse(configured);
+  const extra = parse(request);
+  if (base === undefined || extra === undefined) return request;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) merged[key] = value;
+  return JSON.stringify(merged);
 }

@@ -79,9 +79,27 @@ describe('per-request headers', () => {
       authorization: `Bearer ${secrets.cfOpenKey}`,
       'cf-aig-cache-ttl': '60',
       'cf-aig-skip-cache': 'false',
-      'cf-aig-metadata': '{"request":"r1"}',
+      'cf-aig-metadata': '{"app":"search","request":"r1"}',
       'cf-aig-event-id': 'evt-request',
     });
+  });
+
+  it('cf-aig-metadata from the request merges with the configured metadata, key by key', async () => {
+    // Cloudflare reads one JSON object per request (https://developers.cloudflare.com/ai-gateway/observability/custom-metadata/).
+    const { emulator, router } = await cachedGateway();
+    await router.chat.completions.create(
+      { model: 'cached', messages: user('a') },
+      { headers: { 'cf-aig-metadata': JSON.stringify({ user: 'u-1', app: 'override' }) } },
+    );
+    await router.chat.completions.create(
+      { model: 'cached', messages: user('b') },
+      { headers: { 'cf-aig-metadata': null } },
+    );
+    await router.chat.completions.create({ model: 'cached', messages: user('c') });
+    const [merged, removed, configured] = emulator.requests;
+    expect(merged?.metadata).toEqual({ app: 'override', user: 'u-1' });
+    expect(removed?.headers['cf-aig-metadata']).toBeUndefined();
+    expect(configured?.metadata).toEqual({ app: 'search' });
   });
 
   it('accepts a Headers instance and an array of pairs, like the SDK', async () => {
