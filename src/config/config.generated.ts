@@ -577,7 +577,7 @@ maxDelay?: (string | number)
  */
 factor?: number
 /**
- * Randomise each wait (full jitter) so clients do not retry in step. Default true.
+ * Randomise each wait (equal jitter: half of it fixed, half random) so clients do not retry in step. Default true.
  */
 jitter?: boolean
 }

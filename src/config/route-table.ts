@@ -116,7 +116,7 @@ export type RetryPolicy = {
   readonly maxDelayMs: number;
   /** Backoff multiplier. @default 2 */
   readonly factor: number;
-  /** Full jitter on each wait. @default true */
+  /** Equal jitter on each wait (half fixed, half random). @default true */
   readonly jitter: boolean;
 };
 

@@ -850,7 +850,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "maximum": 10
         },
         "jitter": {
-          "description": "Randomise each wait (full jitter) so clients do not retry in step. Default true.",
+          "description": "Randomise each wait (equal jitter: half of it fixed, half random) so clients do not retry in step. Default true.",
           "type": "boolean"
         }
       }
