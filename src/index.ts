@@ -84,6 +84,7 @@ export type {
   FailureState,
   FallbackState,
   Fetch,
+  ModelName,
   Plan,
   PlanTarget,
   RetryState,
@@ -94,6 +95,7 @@ export type {
   RouterPromise,
   RouterRequestOptions,
   SuccessState,
+  SwitchyardAliases,
   TokenUsage,
 } from './router/types.ts';
 // Credentials in a route table print as [redacted].

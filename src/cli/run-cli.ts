@@ -6,7 +6,7 @@
  * Exit codes: 0 success; 1 the config is invalid or the call failed; 2 bad usage.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +18,7 @@ import { type FaultRule, parseFaultRule, startEmulator } from '../emulator/index
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
+import { renderAliasTypes } from './alias-types.ts';
 import { faultRuleProblems } from './check-fault-rules.ts';
 import { emulatedGateways } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
@@ -38,6 +39,7 @@ Commands:
   emulate                    Run the local gateway emulator for the gateways in a config
   serve                      Serve the config as a local OpenAI-compatible API
   schema                     Print the config's JSON Schema
+  types                      Write the alias names as TypeScript types (a .d.ts)
 
 Options for every command:
   -c, --config <file>        Config file (default: $SWITCHYARD_CONFIG, else ./config.yaml)
@@ -109,6 +111,15 @@ Options:
   --allow-missing-env  Start even when variables of the config are unset
 `,
   serve: serveHelp,
+  types: `Usage: switchyard types [--config file] [--out file]
+
+Writes a TypeScript declaration file with the config's alias names, so that \`model\` accepts
+only them (or <gateway>:<model>) and a misspelt alias is a compile error. Variables need not be
+set. Regenerate it when the aliases change (e.g. in a prebuild script).
+
+Options:
+  -o, --out <file>     Where to write (default: switchyard-aliases.d.ts; "-" prints it)
+`,
   schema: `Usage: switchyard schema
 
 Prints the configuration's JSON Schema (draft-07). Editors use it through
@@ -154,6 +165,8 @@ export async function runCli(options: {
         return await emulateCommand(rest, io, options.signal);
       case 'serve':
         return await serveCommand({ args: rest, io, signal: options.signal });
+      case 'types':
+        return typesCommand(rest, io);
       default:
         io.stdout.write(`${JSON.stringify(configSchema, null, 2)}\n`);
         return 0;
@@ -306,6 +319,29 @@ function findConfigWarnings(
   return Object.keys(table.aliases).flatMap((alias) =>
     findPlanWarnings(router.resolve(alias)).map((warning) => ({ alias, ...warning })),
   );
+}
+
+function typesCommand(args: readonly string[], io: CliIO): number {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { ...configFlags, out: { type: 'string', short: 'o' } },
+  });
+  const { table } = loadFrom({
+    config: values.config,
+    envFiles: values['env-file'],
+    allowMissingEnv: true,
+    io,
+  });
+  const text = renderAliasTypes(table);
+  const out = values.out ?? 'switchyard-aliases.d.ts';
+  if (out === '-') {
+    io.stdout.write(text);
+  } else {
+    writeFileSync(out, text);
+    const count = Object.keys(table.aliases).length;
+    io.stdout.write(`wrote ${out}: ${count} alias${count === 1 ? '' : 'es'}\n`);
+  }
+  return 0;
 }
 
 function planCommand(args: readonly string[], io: CliIO): number {

@@ -246,30 +246,49 @@ export type RouterRequestOptions = Pick<RequestOptions, 'signal' | 'headers' | '
   context?: CallContext;
 };
 
+/**
+ * The alias names of your config, for the type checker. Empty here, so `model` accepts any
+ * string; `switchyard types` writes a declaration file that adds your aliases to it (module
+ * augmentation), and from then on a misspelt alias is a compile error.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging.
+export interface SwitchyardAliases {}
+
+/**
+ * What `model` accepts: any string until {@link SwitchyardAliases} lists aliases; then one of
+ * them, or `<gateway>:<model>` to address a gateway directly.
+ */
+export type ModelName = [keyof SwitchyardAliases] extends [never]
+  ? string
+  : (keyof SwitchyardAliases & string) | `${string}:${string}`;
+
+/** SDK params with `model` narrowed to {@link ModelName}. */
+type WithModel<P> = P extends unknown ? Omit<P, 'model'> & { model: ModelName } : never;
+
 /** Chat completion params as the SDK types them; `model` is an alias or `<gateway>:<model>`. */
-export type ChatParams = OpenAI.Chat.ChatCompletionCreateParams;
+export type ChatParams = WithModel<OpenAI.Chat.ChatCompletionCreateParams>;
 
 /** The router: a drop-in for the parts of the `openai` client apps use. */
 export type Router = {
   readonly chat: {
     readonly completions: {
       create(
-        params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+        params: WithModel<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>,
         options?: RouterRequestOptions,
       ): RouterPromise<OpenAI.Chat.ChatCompletion>;
       create(
-        params: OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+        params: WithModel<OpenAI.Chat.ChatCompletionCreateParamsStreaming>,
         options?: RouterRequestOptions,
       ): RouterPromise<Stream<OpenAI.Chat.ChatCompletionChunk>>;
       create(
-        params: OpenAI.Chat.ChatCompletionCreateParams,
+        params: WithModel<OpenAI.Chat.ChatCompletionCreateParams>,
         options?: RouterRequestOptions,
       ): RouterPromise<OpenAI.Chat.ChatCompletion | Stream<OpenAI.Chat.ChatCompletionChunk>>;
     };
   };
   readonly embeddings: {
     create(
-      params: OpenAI.EmbeddingCreateParams,
+      params: WithModel<OpenAI.EmbeddingCreateParams>,
       options?: RouterRequestOptions,
     ): RouterPromise<OpenAI.CreateEmbeddingResponse>;
   };
