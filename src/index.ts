@@ -19,6 +19,7 @@ export type {
   GatewayAuth,
   GatewayRoute,
   GatewayType,
+  ModelKind,
   RetryPolicy,
   RouteTable,
   TargetOptions,

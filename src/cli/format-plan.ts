@@ -41,8 +41,9 @@ export function formatPlan(options: { plan: Plan; paint: Paint }): string {
       : plan.kind === 'direct'
         ? 'direct gateway call'
         : 'default gateway';
+  const serves = plan.serves === undefined ? '' : `, serves ${plan.serves}`;
   lines.push(
-    `${paint.bold(plan.model)} ${paint.dim(`(${kind}, ${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'}${plan.strategy === 'weighted' ? ', weighted: each call draws its order by weight' : ''})`)}`,
+    `${paint.bold(plan.model)} ${paint.dim(`(${kind}${serves}, ${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'}${plan.strategy === 'weighted' ? ', weighted: each call draws its order by weight' : ''})`)}`,
   );
   plan.targets.forEach((target, index) => {
     lines.push('');

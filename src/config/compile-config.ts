@@ -30,6 +30,7 @@ import type {
   GatewayAuth,
   GatewayRoute,
   GatewayType,
+  ModelKind,
   RetryPolicy,
   RouteTable,
   TargetOptions,
@@ -301,10 +302,24 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
       })),
       report,
     });
+    const kinds = new Set(chain.flatMap((target) => upstreams.get(target.name)?.kind ?? []));
+    if (kinds.size > 1) {
+      const byKind = (kind: ModelKind) =>
+        chain
+          .filter((target) => upstreams.get(target.name)?.kind === kind)
+          .map((target) => target.name);
+      report(
+        'INVALID_VALUE',
+        input.shorthand ? path : [...path, 'targets'],
+        `alias "${name}" mixes chat upstreams (${listNames(byKind('chat'))}) and embeddings upstreams (${listNames(byKind('embeddings'))}); a fallback chain serves one kind: split it into two aliases`,
+      );
+    }
+    const [aliasKind] = kinds;
     aliases.set(
       name,
       Object.freeze({
         name,
+        ...(aliasKind === undefined ? {} : { kind: aliasKind }),
         targets: Object.freeze(chain.map((target) => target.name)),
         ...(weights === undefined ? {} : { strategy: 'weighted' as const, weights }),
         retry,
@@ -601,10 +616,14 @@ function compileUpstream(options: {
       `metadata has ${metadataCount} entries after merging with gateway "${gateway.name}"; Cloudflare keeps at most 5`,
     );
   }
+  // Declared, else inferred from the model string: embedding models say so in their names
+  // (text-embedding-3-small, mistral-embed, nomic-embed-text); anything else serves either.
+  const kind = input.kind ?? (/embed/i.test(model) ? 'embeddings' : undefined);
   return Object.freeze({
     name,
     gateway: gateway.name,
     model,
+    ...(kind === undefined ? {} : { kind }),
     ...(provider === undefined ? {} : { provider }),
     params: compileParams({ input: input.params, path: [...path, 'params'], report }),
     options: upstreamOptions,

@@ -437,6 +437,10 @@ export interface Upstream {
  */
 gateway: string
 /**
+ * What the model serves: chat (router.chat.completions.create) or embeddings (router.embeddings.create). Default: embeddings when the model string contains "embed", else either; a call of the other kind is refused.
+ */
+kind?: ("chat" | "embeddings")
+/**
  * The model string, passed to the gateway verbatim (Cloudflare: provider/model).
  */
 model: string

@@ -36,6 +36,9 @@ export type ErrorAction = 'retry' | 'fallback' | 'fail';
  */
 export type AuthMode = 'bearer' | 'provider-keys' | 'provider-keys+token' | 'stored-keys';
 
+/** What a model serves: chat completions or embeddings. */
+export type ModelKind = 'chat' | 'embeddings';
+
 /** A compiled gateway. */
 export type GatewayRoute = {
   /** The gateway's name in the config. */
@@ -98,6 +101,8 @@ export type UpstreamRoute = {
   readonly gateway: string;
   /** The model string, sent verbatim. */
   readonly model: string;
+  /** What it serves: `kind` as declared, else `embeddings` when the model string says "embed"; undefined serves either. */
+  readonly kind?: ModelKind;
   /** Cloudflare: the provider prefix of `model` (`openai` in `openai/gpt-4o`). */
   readonly provider?: string;
   /** Body fields merged under each request's own. */
@@ -135,6 +140,8 @@ export type Timeouts = {
 /** A compiled alias. */
 export type AliasRoute = {
   readonly name: string;
+  /** What its upstreams serve; undefined when none declares (or implies) a kind. */
+  readonly kind?: ModelKind;
   /** Upstream names in fallback order (nested aliases spliced in). */
   readonly targets: readonly string[];
   /** `weighted`: each call draws the order of `targets` by `weights`; absent: as listed. */

@@ -607,6 +607,10 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "description": "The name of a gateway under `gateways`.",
           "$ref": "#/definitions/gatewayName"
         },
+        "kind": {
+          "description": "What the model serves: chat (router.chat.completions.create) or embeddings (router.embeddings.create). Default: embeddings when the model string contains \"embed\", else either; a call of the other kind is refused.",
+          "$ref": "#/definitions/kind"
+        },
         "model": {
           "description": "The model string, passed to the gateway verbatim (Cloudflare: provider/model).",
           "type": "string",
@@ -931,6 +935,13 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "$ref": "#/definitions/action"
         }
       }
+    },
+    "kind": {
+      "description": "chat or embeddings.",
+      "enum": [
+        "chat",
+        "embeddings"
+      ]
     },
     "action": {
       "description": "retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.",

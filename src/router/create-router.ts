@@ -4,7 +4,7 @@
  */
 import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
-import type { RouteTable } from '../config/route-table.ts';
+import type { ModelKind, RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { type Redactor, redactorFor } from '../internal/redact.ts';
 import {
@@ -81,6 +81,16 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
       plan = current.resolver.resolve(model);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (plan.serves !== undefined && plan.serves !== call.operation) {
+      const callName = (kind: ModelKind) =>
+        kind === 'embeddings' ? 'router.embeddings.create' : 'router.chat.completions.create';
+      return Promise.reject(
+        new RouterError(
+          `alias "${model}" serves ${plan.serves}, so ${callName(call.operation)} cannot use it: call ${callName(plan.serves)}, or name an alias of ${call.operation} models`,
+          { code: 'INVALID_REQUEST' },
+        ),
+      );
     }
     const callContext = requestOptions?.context;
     // Tracing costs nothing unless a tracer is given and records this call.

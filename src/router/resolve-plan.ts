@@ -57,6 +57,7 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
   const resolveAlias = (alias: AliasRoute): ResolvedPlan => ({
     model: alias.name,
     kind: 'alias',
+    ...(alias.kind === undefined ? {} : { serves: alias.kind }),
     retry: alias.retry,
     timeouts: alias.timeouts,
     policy: alias.policy,
@@ -190,6 +191,7 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
   return {
     model: plan.model,
     kind: plan.kind,
+    ...(plan.serves === undefined ? {} : { serves: plan.serves }),
     retry: plan.retry,
     timeouts: plan.timeouts,
     policy: plan.policy,
@@ -222,7 +224,7 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
         upstream: target.upstream.name,
         gateway: target.gateway.name,
         gatewayType: target.gateway.type,
-        url: `${target.setup.baseURL}/chat/completions`,
+        url: `${target.setup.baseURL}/${plan.serves === 'embeddings' ? 'embeddings' : 'chat/completions'}`,
         model: target.upstream.model,
         authMode: target.gateway.auth.mode,
         headers,

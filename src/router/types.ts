@@ -8,6 +8,7 @@ import type {
   ErrorAction,
   ErrorClass,
   GatewayType,
+  ModelKind,
   RetryPolicy,
   RouteTable,
   Timeouts,
@@ -178,6 +179,12 @@ export type Plan = {
   readonly model: string;
   /** How the name resolved. */
   readonly kind: 'alias' | 'direct' | 'default-gateway';
+  /**
+   * What the alias serves: `chat` (`chat.completions.create`) or `embeddings`
+   * (`embeddings.create`); undefined for `<gateway>:<model>` and default-gateway names, which
+   * serve either.
+   */
+  readonly serves?: ModelKind;
   /** Targets in fallback order (with `strategy: 'weighted'`, as listed; each call draws its own order). */
   readonly targets: readonly PlanTarget[];
   /** Present for load-balanced aliases: each call orders the targets by their `weight`. */
