@@ -8,6 +8,7 @@ import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
 import { emulatorURLVariable, pointAtEmulator } from './emulator-url.ts';
 import { type ConfigEnv, interpolateEnv } from './interpolate-env.ts';
+import { explainMisplacedKeys } from './misplaced-keys.ts';
 import type { RouteTable } from './route-table.ts';
 import { validateConfig } from './validate-config.ts';
 import {
@@ -145,7 +146,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
         extraSecretRanges.push([value.offset, value.end]);
     }
   }
-  if (issues.length > 0) return fail(issues);
+  if (issues.length > 0) return fail(explainMisplacedKeys(issues));
 
   const compiled = compileConfig({ config: data as SwitchyardConfig, source: file });
   if (!compiled.ok) {
@@ -157,7 +158,7 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       ]),
     );
     return fail(
-      compiled.issues.map((issue) => {
+      explainMisplacedKeys(compiled.issues).map((issue) => {
         const names = variables.get(issue.path.join('\u0000'));
         const from =
           names === undefined || names.length === 0

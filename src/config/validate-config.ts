@@ -38,14 +38,30 @@ function translateErrors(errors: readonly AjvError[], data: unknown): SchemaIssu
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
   for (const error of kept) {
-    const issue = translateError(error, data);
-    if (issue === undefined) continue;
+    const translated = translateError(error, data);
+    if (translated === undefined) continue;
+    const issue = error.keyword === 'enum' ? withEnumHint(translated, error, data) : translated;
     const key = `${issue.path.join('\u0000')}|${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     issues.push(issue);
   }
   return issues;
+}
+
+/** `open-router` → `(did you mean "openrouter"?)`: the nearest allowed value of an enum. */
+function withEnumHint(issue: SchemaIssue, error: AjvError, data: unknown): SchemaIssue {
+  let value: unknown = data;
+  for (const segment of issue.path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) return issue;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  const allowed = (error.params['allowedValues'] as unknown[]).filter(
+    (candidate): candidate is string => typeof candidate === 'string',
+  );
+  if (typeof value !== 'string') return issue;
+  const hint = didYouMeanHint(value, allowed);
+  return hint === '' ? issue : { ...issue, message: `${issue.message}${hint}` };
 }
 
 /**

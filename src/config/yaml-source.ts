@@ -157,15 +157,39 @@ function yamlErrorToIssue(options: {
   if (code === 'YAML_MULTIPLE_DOCUMENTS')
     message = 'the file holds several YAML documents (---); keep one';
   if (code === 'YAML_TOO_DEEP') message = 'nesting is too deep; flatten the config';
+  let line = position.line;
+  let column = position.col;
   if (code === 'YAML_SYNTAX') {
-    const lineText =
-      text.slice(lineCounter.lineStarts[position.line - 1] ?? 0).split('\n', 1)[0] ?? '';
+    const lineAt = (number: number) =>
+      text.slice(lineCounter.lineStarts[number - 1] ?? text.length).split('\n', 1)[0] ?? '';
+    const indentOf = (lineText: string) => /^ */.exec(lineText)?.[0].length ?? 0;
+    const lineText = lineAt(line);
+    const next = lineAt(line + 1);
+    const keyOf = (lineText: string) => lineText.trim().split(':', 1)[0] ?? '';
     // `{ key: ${VAR} }`: inside { } or [ ] a `{` opens a nested map.
     if (lineText.includes('${') && /[[{]/.test(lineText.replace(/\$\{/g, ''))) {
       message = `${message}; inside { } or [ ], quote variables: "\${VAR}"`;
+    } else if (error.code === 'TAB_AS_INDENT') {
+      message = `${message}: indent with spaces`;
+    } else if (error.code === 'BAD_INDENT') {
+      // yaml points at column 1; the mis-aligned key is the cause.
+      column = indentOf(lineText) + 1;
+      message = `"${keyOf(lineText)}:" is not aligned with the keys before it (${message}); indent it to the column of the keys of the map it belongs to`;
+    } else if (
+      (error.code === 'BLOCK_AS_IMPLICIT_KEY' || error.code === 'MULTILINE_IMPLICIT_KEY') &&
+      next.trim() !== '' &&
+      indentOf(next) > indentOf(lineText) &&
+      !lineText.trimEnd().endsWith(':')
+    ) {
+      // An over-indented key makes yaml read it as part of the value on the line before.
+      line += 1;
+      column = indentOf(next) + 1;
+      message = `"${keyOf(next)}:" is indented deeper than "${keyOf(lineText)}:" on the line before, so YAML reads it as part of that value; indent it to the column of "${keyOf(lineText)}:" (or of the map it belongs to)`;
+    } else if (error.code === 'BLOCK_AS_IMPLICIT_KEY') {
+      message = `${message}: a value cannot hold "key: value" on the same line; quote the value, or put the key on its own line`;
     }
   }
-  return { code, path: [], message, line: position.line, column: position.col };
+  return { code, path: [], message, line, column };
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
