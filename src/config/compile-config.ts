@@ -4,6 +4,7 @@
  * durations and cascades defaults. Problems use the same issue shape as the schema checks.
  */
 import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
+import { routingKeys, sortFits, sortValues } from '../gateways/routing.ts';
 import { createNameIndex, didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { Secret } from '../secret.ts';
 import { shareAttemptMs } from './attempt-share.ts';
@@ -116,40 +117,6 @@ const cloudflareOptionKeys = new Set([
   'byokAlias',
   'zdr',
 ]);
-const routingKeys: Readonly<Record<GatewayType, ReadonlySet<string>>> = {
-  cloudflare: new Set(),
-  'openai-compatible': new Set(),
-  vercel: new Set(['order', 'only', 'models', 'sort']),
-  openrouter: new Set([
-    'order',
-    'only',
-    'ignore',
-    'allowFallbacks',
-    'requireParameters',
-    'dataCollection',
-    'zdr',
-    'sort',
-    'quantizations',
-  ]),
-};
-/**
- * `routing.sort` values per gateway type: Vercel's (cost, ttft, tps; vercel.com/changelog
- * "Sort providers by cost, latency, or throughput on AI Gateway") and OpenRouter's.
- */
-const sortValues: Readonly<Partial<Record<GatewayType, ReadonlySet<string>>>> = {
-  vercel: new Set(['cost', 'ttft', 'tps']),
-  openrouter: new Set(['price', 'throughput', 'latency']),
-};
-
-function sortFits(type: GatewayType, value: unknown): boolean {
-  return typeof value === 'string' && sortValues[type]?.has(value) === true;
-}
-
-const openrouterWireNames: Readonly<Record<string, string>> = {
-  allowFallbacks: 'allow_fallbacks',
-  requireParameters: 'require_parameters',
-  dataCollection: 'data_collection',
-};
 const reservedParams = new Set(['model', 'messages', 'stream', 'input']);
 const reservedHeaders = new Set(['authorization', 'cf-aig-authorization']);
 
@@ -779,21 +746,6 @@ function compileTargetOptions(options: {
 export function cloudflareProvider(model: string): string | undefined {
   const slash = model.indexOf('/');
   return slash <= 0 || slash === model.length - 1 ? undefined : model.slice(0, slash);
-}
-
-/** The wire form of routing options for one gateway type. */
-export function routingForWire(
-  type: GatewayType,
-  routing: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const wire: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(routing)) {
-    if (!routingKeys[type].has(key)) continue;
-    // A sort written for another gateway type of the same alias is not sent here.
-    if (key === 'sort' && !sortFits(type, value)) continue;
-    wire[type === 'openrouter' ? (openrouterWireNames[key] ?? key) : key] = value;
-  }
-  return wire;
 }
 
 function durationIn(options: {

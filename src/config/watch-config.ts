@@ -8,7 +8,6 @@
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, isRouterError } from '../errors.ts';
-import type { Router } from '../router/types.ts';
 import { type LoadConfigOptions, loadConfig } from './load-config.ts';
 import { parseConfig } from './parse-config.ts';
 import type { RouteTable } from './route-table.ts';
@@ -32,8 +31,8 @@ export type ConfigReloadErrorState = {
 
 /** Options of {@link watchConfig}. */
 export type WatchConfigOptions = LoadConfigOptions & {
-  /** The router to reload. */
-  router: Router;
+  /** The router to reload (a `Router`, or anything with its `reload` and `config`). */
+  router: { reload(table: RouteTable): void; config(): RouteTable };
   /** Called after a new config was swapped in. An exception thrown here is ignored. */
   onReload?: (state: ConfigReloadState) => void;
   /**

@@ -2,8 +2,9 @@
  * OpenRouter: bearer auth, provider routing as the `provider` body object (snake_case on the
  * wire), attribution as `HTTP-Referer` and `X-OpenRouter-Title` (plus the older `X-Title`).
  */
-import { routingForWire } from '../config/compile-config.ts';
+
 import { bearerClientSetup } from './openai-compatible.ts';
+import { routingForWire } from './routing.ts';
 import type { GatewayAdapter } from './types.ts';
 
 /** The OpenRouter adapter. */

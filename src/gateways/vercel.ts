@@ -2,8 +2,9 @@
  * Vercel AI Gateway: bearer auth, provider routing as `providerOptions.gateway` in the body,
  * attribution as `http-referer` / `x-title`.
  */
-import { routingForWire } from '../config/compile-config.ts';
+
 import { bearerClientSetup } from './openai-compatible.ts';
+import { routingForWire } from './routing.ts';
 import type { GatewayAdapter } from './types.ts';
 
 /** The Vercel AI Gateway adapter. */

@@ -3,8 +3,14 @@
  * `: keep-alive`) before the router sees a chunk, so a slow but live upstream would look idle.
  * A streaming request passes a callback in its `fetchOptions` under {@link activityKey}; the
  * router's `fetch` then reports every piece of the body as it arrives, bytes only: the stream
- * is parsed once, by the SDK. Requests without the key go straight to `fetch`.
+ * is parsed once, by the SDK.
+ *
+ * Every request of a call also carries the call's signal under {@link callSignalKey}: it
+ * replaces the SDK's own signal on the request, so the deadline, the caller's abort and
+ * `close()` stop the request, its headers and its body without the SDK composing a signal per
+ * request (see `call-signal.ts`). Requests without either key go straight to `fetch`.
  */
+import { callSignalKey } from './call-signal.ts';
 import type { Fetch } from './types.ts';
 
 /** The `fetchOptions` key under which a request carries its activity callback. */
@@ -17,7 +23,13 @@ export type ActivityFetchOptions = { [activityKey]: () => void };
 export function observeActivity(fetch: Fetch | undefined): Fetch {
   const send: Fetch = fetch ?? ((input, init) => globalThis.fetch(input, init));
   return (input, init) => {
-    const onActivity = (init as Partial<ActivityFetchOptions> | undefined)?.[activityKey];
+    const options = init as
+      | (RequestInit & Partial<ActivityFetchOptions> & { [callSignalKey]?: AbortSignal })
+      | undefined;
+    const signal = options?.[callSignalKey];
+    // The request object is the SDK's own, made for this one request: set its signal in place.
+    if (options !== undefined && signal !== undefined) options.signal = signal;
+    const onActivity = options?.[activityKey];
     if (onActivity === undefined) return send(input, init);
     const { [activityKey]: _, ...rest } = init as RequestInit & ActivityFetchOptions;
     return send(input, rest).then((response) => {

@@ -8,6 +8,7 @@
 import type OpenAI from 'openai';
 import type { Stream } from 'openai/core/streaming';
 import { type AttemptRecord, RouterError, StreamInterruptedError } from '../errors.ts';
+import type { Redactor } from '../internal/redact.ts';
 import { PreCommitStreamError } from './classify-error.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
@@ -117,7 +118,13 @@ export type ContinueStreamOptions = {
   idleMs: number;
   model: string;
   upstream: string;
-  attempts: readonly AttemptRecord[];
+  /** The call's attempt log (built on demand: only an interrupted stream needs it). */
+  attempts: () => readonly AttemptRecord[];
+  /**
+   * Blanks the serving upstream's secrets out of whatever the stream throws (an error event or
+   * a cut may echo the key; the error's message, cause and fields all carry it).
+   */
+  redactor: Redactor;
   /** Frees timers and listeners when the stream is done, however it ends. */
   release: () => void;
   /**
@@ -220,6 +227,8 @@ export async function* continueStream(options: ContinueStreamOptions): AsyncGene
       });
     }
     completed = true;
+  } catch (error) {
+    throw options.redactor.inPlace(error);
   } finally {
     idle.stop();
     if (!completed && !controller.signal.aborted) {
@@ -244,7 +253,7 @@ function interrupted(
     upstream: options.upstream,
     partialContent: options.partialContent,
     chunks: options.chunks,
-    attempts: options.attempts,
+    attempts: options.attempts(),
     cause: options.cause,
     reason: options.reason,
   });

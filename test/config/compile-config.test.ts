@@ -4,10 +4,10 @@ import {
   defaultPolicy,
   defaultRetryPolicy,
   defaultTimeouts,
-  routingForWire,
 } from '../../src/config/compile-config.ts';
 import type { SwitchyardConfig } from '../../src/config/config.generated.ts';
 import type { GatewayAuth, RouteTable } from '../../src/config/route-table.ts';
+import { routingForWire } from '../../src/gateways/routing.ts';
 import { parseConfig } from '../../src/index.ts';
 import { catchConfigError, parseFixture, where } from './helpers.ts';
 

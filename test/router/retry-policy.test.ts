@@ -5,8 +5,8 @@
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { defaultPolicy, defaultRetryPolicy } from '../../src/config/compile-config.ts';
-import { backoff, decide } from '../../src/router/execute-plan.ts';
 import { createHealthMemory } from '../../src/router/health-memory.ts';
+import { backoffMs as backoff, decide } from '../../src/router/retry-policy.ts';
 
 const plan = {
   policy: defaultPolicy,
@@ -26,7 +26,8 @@ const decideAt = (options: { error: APIError; remainingMs: number; attemptNumber
   decide({
     error: options.error,
     errorClass: 'rate_limit',
-    plan,
+    policy: plan.policy,
+    retry: plan.retry,
     attemptNumber: options.attemptNumber ?? 1,
     isLast: false,
     remainingMs: options.remainingMs,
@@ -37,7 +38,7 @@ const decideAt = (options: { error: APIError; remainingMs: number; attemptNumber
 describe('decide', () => {
   it('waits the Retry-After when the deadline leaves room for it', () => {
     expect(decideAt({ error: rateLimited('3'), remainingMs: 10_000 })).toMatchObject({
-      decision: 'retry',
+      action: 'retry',
       waitMs: 3000,
     });
   });
@@ -45,24 +46,24 @@ describe('decide', () => {
   it('moves on at once when the Retry-After is longer than what is left of the deadline', () => {
     // 3 s is within maxDelay (8 s): only the deadline (2 s left) rules the wait out.
     expect(decideAt({ error: rateLimited('3'), remainingMs: 2000 })).toMatchObject({
-      decision: 'fallback',
+      action: 'fallback',
       waitMs: 0,
     });
   });
 
   it('moves on when the backoff itself would outlast the deadline', () => {
     expect(decideAt({ error: rateLimited(), remainingMs: 100 })).toMatchObject({
-      decision: 'fallback',
+      action: 'fallback',
     });
     expect(decideAt({ error: rateLimited(), remainingMs: 1000 })).toMatchObject({
-      decision: 'retry',
+      action: 'retry',
       waitMs: 250,
     });
   });
 
   it('stops retrying after the last attempt', () => {
     expect(decideAt({ error: rateLimited(), remainingMs: 60_000, attemptNumber: 3 })).toMatchObject(
-      { decision: 'fallback' },
+      { action: 'fallback' },
     );
   });
 });

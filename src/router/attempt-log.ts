@@ -1,0 +1,197 @@
+/**
+ * The attempt log: one frozen record per request sent (or target skipped), in order, each shown
+ * to the `onAttempt` hook as it is written. A call that succeeds at its first try writes no log
+ * at all: its {@link Served} result builds the one record and the route only when someone asks
+ * (`withRoute()`, `withResponse()`, a hook, a stream error), from what it kept (the target, the
+ * response, the duration).
+ */
+import type { AttemptRecord } from '../errors.ts';
+import { redactorFor } from '../internal/redact.ts';
+import { usageOf } from './call-observation.ts';
+import type { ResolvedPlan, ResolvedTarget } from './resolve-plan.ts';
+import { runHook } from './run-hook.ts';
+import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts';
+
+/** The records of one call, written as the walker goes. */
+export class AttemptLog {
+  readonly records: AttemptRecord[] = [];
+  readonly #model: string;
+  readonly #hooks: RouterHooks;
+  readonly #context: CallContext | undefined;
+
+  constructor(options: { model: string; hooks: RouterHooks; context: CallContext | undefined }) {
+    this.#model = options.model;
+    this.#hooks = options.hooks;
+    this.#context = options.context;
+  }
+
+  /** Appends a record (frozen, gateway ids too) and shows it to `onAttempt`. */
+  add(entry: AttemptRecord, error?: unknown): AttemptRecord {
+    const context = this.#context;
+    const frozen = Object.freeze({
+      ...entry,
+      ...(entry.gatewayIds === undefined ? {} : { gatewayIds: Object.freeze(entry.gatewayIds) }),
+      ...(context === undefined ? {} : { context }),
+    });
+    this.records.push(frozen);
+    runHook({
+      hooks: this.#hooks,
+      name: 'onAttempt',
+      state: {
+        model: this.#model,
+        attempt: frozen,
+        ...(error === undefined ? {} : { error }),
+        ...(context === undefined ? {} : { context }),
+      },
+    });
+    return frozen;
+  }
+
+  /** A frozen copy of the records so far. */
+  snapshot(): readonly AttemptRecord[] {
+    return Object.freeze([...this.records]);
+  }
+}
+
+/** Where a record stands: the target, its place in the chain, and the try on it. */
+export function describeTarget(target: ResolvedTarget, targetIndex: number, attempt: number) {
+  return {
+    upstream: target.upstream.name,
+    gateway: target.gateway.name,
+    model: target.upstream.model,
+    targetIndex,
+    attempt,
+  };
+}
+
+/** Options of {@link Served}. */
+export type ServedOptions<T> = {
+  value: T;
+  /** The serving response. */
+  response: Response;
+  plan: ResolvedPlan;
+  target: ResolvedTarget;
+  targetIndex: number;
+  /** 1-based try on the serving target. */
+  attempt: number;
+  /** Time from sending to the answer, in ms (rounded to 0.1). */
+  durationMs: number;
+  /** The records before the successful one (failures, skips); none on the fast path. */
+  earlier?: readonly AttemptRecord[];
+  /** The caller's context. */
+  context: CallContext | undefined;
+  /**
+   * Where usage comes from: the answer's `usage` (plain calls), or the stream, which sets
+   * {@link Served.usage} when a chunk carries it.
+   */
+  streamed: boolean;
+};
+
+/** A successful call: the value, the response, and the route, built on first request. */
+export class Served<T> {
+  readonly value: T;
+  readonly response: Response;
+  readonly target: ResolvedTarget;
+  readonly #options: ServedOptions<T>;
+  #record: AttemptRecord | undefined;
+  #route: RouteInfo | undefined;
+  /** A stream's token usage, once a chunk reported it. */
+  usage: TokenUsage | undefined;
+
+  constructor(options: ServedOptions<T>) {
+    this.value = options.value;
+    this.response = options.response;
+    this.target = options.target;
+    this.#options = options;
+  }
+
+  /** The successful attempt's record (gateway ids read from the response and redacted). */
+  get record(): AttemptRecord {
+    if (this.#record === undefined) {
+      const { target, targetIndex, attempt, response, durationMs, context } = this.#options;
+      this.#record = Object.freeze({
+        ...describeTarget(target, targetIndex, attempt),
+        status: response.status,
+        decision: 'success' as const,
+        waitMs: 0,
+        durationMs,
+        gatewayIds: Object.freeze(
+          redactorFor(target.setup.secrets).inPlace(gatewayIds(response.headers)),
+        ),
+        ...(context === undefined ? {} : { context }),
+      });
+    }
+    return this.#record;
+  }
+
+  /** Which upstream served the call, and every attempt (the successful one last). */
+  get route(): RouteInfo {
+    if (this.#route === undefined) {
+      const { plan, target, earlier, context } = this.#options;
+      const record = this.record;
+      const route = {
+        model: plan.model,
+        upstream: target.upstream.name,
+        gateway: target.gateway.name,
+        upstreamModel: target.upstream.model,
+        attempts: Object.freeze(earlier === undefined ? [record] : [...earlier, record]),
+        gatewayIds: record.gatewayIds ?? Object.freeze({}),
+        ...(context === undefined ? {} : { context }),
+      };
+      if (this.#options.streamed) {
+        Object.defineProperty(route, 'usage', { enumerable: true, get: () => this.usage });
+      } else {
+        const usage = usageOf((this.value as { usage?: unknown } | null)?.usage);
+        if (usage !== undefined) Object.assign(route, { usage });
+      }
+      this.#route = Object.freeze(route);
+    }
+    return this.#route;
+  }
+}
+
+/** Shows a success to the hooks that want it (`onAttempt` with its record, then `onSuccess`). */
+export function reportSuccess(options: {
+  hooks: RouterHooks;
+  served: Served<unknown>;
+  model: string;
+  context: CallContext | undefined;
+}): void {
+  const { hooks, served, model, context } = options;
+  const withContext = context === undefined ? {} : { context };
+  if (hooks.onAttempt !== undefined) {
+    runHook({ hooks, name: 'onAttempt', state: { model, attempt: served.record, ...withContext } });
+  }
+  if (hooks.onSuccess !== undefined) {
+    runHook({ hooks, name: 'onSuccess', state: { model, route: served.route, ...withContext } });
+  }
+}
+
+/** The status of a failed attempt's error, when it has one. */
+export function statusOf(error: unknown): { status?: number } {
+  const status = (error as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' ? { status } : {};
+}
+
+/** Gateway ids carried by a failed attempt's error (its response headers). */
+export function gatewayIdsOf(error: unknown): { gatewayIds?: Record<string, string> } {
+  const headers = (error as { headers?: unknown } | undefined)?.headers;
+  if (!(headers instanceof Headers)) return {};
+  const ids = gatewayIds(headers);
+  return Object.keys(ids).length === 0 ? {} : { gatewayIds: ids };
+}
+
+/** Response identifiers worth keeping: Cloudflare's `cf-aig-*` and the usual request ids. */
+export function gatewayIds(headers: Headers): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const [name, value] of headers) {
+    if (name.startsWith('cf-aig-') || name === 'x-request-id' || name === 'x-vercel-id')
+      ids[name] = value;
+  }
+  return ids;
+}
+
+/** Milliseconds rounded to 0.1, as records hold them. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,148 @@
+/**
+ * The call's signal: one controller that the deadline, the caller's `signal` and the router's
+ * `close()` abort, each with a `RouterError` as the reason (`DEADLINE_EXCEEDED`, `ABORTED`,
+ * `ROUTER_CLOSED`). Attempt-level limits (an attempt's own time limit, a stream's first-token
+ * and idle limits) abort the same controller with a reason of their own; the walker then
+ * {@link CallSignal.renew renews} it for the next attempt, so no attempt needs a controller, a
+ * timer or a listener of its own.
+ *
+ * The signal never goes to the `openai` SDK as a per-request `signal` (the SDK would compose it
+ * with its own through `AbortSignal.any` on every request, the single largest per-call cost).
+ * It travels in `fetchOptions` under {@link callSignalKey}, and the router's `fetch` hands it
+ * to the real `fetch`, which then stops the request, the headers and the body alike.
+ */
+import { RouterError } from '../errors.ts';
+
+/** The `fetchOptions` key under which a request carries its call's signal to the router's fetch. */
+export const callSignalKey: unique symbol = Symbol('switchyard.signal');
+
+/** Options of {@link CallSignal}. */
+export type CallSignalOptions = {
+  /** The model asked for, for messages. */
+  model: string;
+  /** The call's deadline, in ms from now. */
+  totalMs: number;
+  /** The caller's signal, if any. */
+  caller?: AbortSignal | null | undefined;
+  /** Calls in flight, for `close()`; the signal adds itself and removes itself on dispose. */
+  registry: Set<CallSignal>;
+};
+
+/** One call's controller, deadline and links. */
+export class CallSignal {
+  /** The controller of the attempt in progress (replaced by {@link renew}). */
+  controller = new AbortController();
+  /** `performance.now()` at which the deadline passes. */
+  readonly deadline: number;
+  readonly totalMs: number;
+  readonly model: string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #caller: AbortSignal | undefined;
+  #registry: Set<CallSignal> | undefined;
+  /** Set once the call has been stopped (deadline, caller, close): no renewal after that. */
+  #stopped: RouterError | undefined;
+
+  constructor(options: CallSignalOptions) {
+    this.model = options.model;
+    this.totalMs = options.totalMs;
+    this.deadline = performance.now() + options.totalMs;
+    this.#registry = options.registry;
+    options.registry.add(this);
+    const caller = options.caller ?? undefined;
+    if (caller !== undefined) {
+      if (caller.aborted) {
+        this.stop(abortedError(this.model, caller.reason));
+      } else {
+        this.#caller = caller;
+        // The object is its own listener (`handleEvent`): no closure per call.
+        caller.addEventListener('abort', this, { once: true });
+      }
+    }
+    if (this.#stopped === undefined) this.#timer = setTimeout(expire, options.totalMs, this);
+  }
+
+  /** The current attempt's signal. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Why the call was stopped (deadline, caller, close), or undefined while it may go on. */
+  get stopped(): RouterError | undefined {
+    return this.#stopped;
+  }
+
+  /** Milliseconds left before the deadline. */
+  remainingMs(now: number = performance.now()): number {
+    return this.deadline - now;
+  }
+
+  /** Stops the call: aborts the attempt in progress with `reason`; later attempts see it too. */
+  stop(reason: RouterError): void {
+    if (this.#stopped !== undefined) return;
+    this.#stopped = reason;
+    this.controller.abort(reason);
+  }
+
+  /**
+   * Stops the call from outside: the router was closed (`reason` is its `ROUTER_CLOSED` error)
+   * or the router's own signal fired (`reason` is that signal's reason).
+   */
+  abortWith(reason: unknown): void {
+    this.stop(abortedError(this.model, reason));
+  }
+
+  /**
+   * A fresh controller for the next attempt when an attempt-level limit aborted the current
+   * one. Returns false when the call itself was stopped.
+   */
+  renew(): boolean {
+    if (this.#stopped !== undefined) return false;
+    if (this.controller.signal.aborted) this.controller = new AbortController();
+    return true;
+  }
+
+  /** The caller's signal fired. */
+  handleEvent(): void {
+    this.stop(abortedError(this.model, this.#caller?.reason));
+  }
+
+  /** Ends the deadline (a stream that reached its first content keeps its links, not its deadline). */
+  endDeadline(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Releases the timer, the caller's listener and the registration. Idempotent. */
+  dispose(): void {
+    this.endDeadline();
+    if (this.#caller !== undefined) {
+      this.#caller.removeEventListener('abort', this);
+      this.#caller = undefined;
+    }
+    if (this.#registry !== undefined) {
+      this.#registry.delete(this);
+      this.#registry = undefined;
+    }
+  }
+}
+
+function expire(signal: CallSignal): void {
+  signal.stop(
+    new RouterError(`${signal.model}: deadline of ${signal.totalMs} ms exceeded`, {
+      code: 'DEADLINE_EXCEEDED',
+    }),
+  );
+}
+
+/** The error a call ends with when the caller (or the router's signal) aborts it. */
+export function abortedError(model: string, reason: unknown): RouterError {
+  if (reason instanceof RouterError && reason.code === 'ROUTER_CLOSED') {
+    return new RouterError(`${model}: the router was closed`, {
+      code: 'ROUTER_CLOSED',
+      cause: reason,
+    });
+  }
+  return new RouterError(`${model}: the call was aborted`, { code: 'ABORTED', cause: reason });
+}

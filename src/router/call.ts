@@ -1,0 +1,65 @@
+/**
+ * What one call carries through the router: its plan, the caller's params and headers, its
+ * signal, the operation that sends one request, and the router's shared parts (hooks, health,
+ * clocks). Built once per call; the success path allocates nothing else of its own but the
+ * {@link Served} result.
+ */
+
+import type { CallSignal } from './call-signal.ts';
+import type { HealthStore } from './health-memory.ts';
+import type { ResolvedPlan, ResolvedTarget } from './resolve-plan.ts';
+import type { CallTrace } from './tracing.ts';
+import type { CallContext, RouterHooks, RouterRequestOptions } from './types.ts';
+
+/** What one request returned: the value handed to the caller, and the serving response. */
+export type Sent<T> = { readonly value: T; readonly response: Response };
+
+/**
+ * Sends one request of a call to a target, aborted by `controller` (the call's current one).
+ * Throws when the attempt fails; a 200 that is not an answer is a failure too.
+ */
+export type Send<T> = (
+  call: Call<T>,
+  target: ResolvedTarget,
+  controller: AbortController,
+) => Promise<Sent<T>>;
+
+/** The request body as the caller wrote it; `model` is an alias or `<gateway>:<model>`. */
+export type CallParams = { readonly model: string };
+
+/** The router's parts every call shares. */
+export type RouterRuntime = {
+  /** The router's hooks (a call with a trace sees them wrapped; see {@link Call.hooks}). */
+  readonly hooks: RouterHooks;
+  /** Health memory; undefined turns it off. */
+  readonly health: HealthStore | undefined;
+  /** Wall clock in ms (Retry-After dates, health). */
+  readonly now: () => number;
+  /** Random source in [0, 1) for jitter. */
+  readonly random: () => number;
+};
+
+/** One call. */
+export type Call<T> = {
+  readonly plan: ResolvedPlan;
+  /** The request body as the caller wrote it (`model` is replaced per target). */
+  readonly params: CallParams;
+  /** The caller's per-request headers. */
+  readonly headers: RouterRequestOptions['headers'];
+  readonly signal: CallSignal;
+  /**
+   * Load balancing: this call's order of target indexes, drawn once when it starts; undefined
+   * walks the targets as listed.
+   */
+  readonly order: readonly number[] | undefined;
+  readonly send: Send<T>;
+  readonly runtime: RouterRuntime;
+  /** The hooks this call reports to (the router's, reporting to the trace too when traced). */
+  readonly hooks: RouterHooks;
+  /** The caller's context (`RouterRequestOptions.context`), in every record, state and route. */
+  readonly context: CallContext | undefined;
+  /** The call's trace, when a tracer records it. */
+  readonly trace: CallTrace | undefined;
+  /** A streamed call (its usage comes with its last chunks). */
+  readonly streamed: boolean;
+};

@@ -1,0 +1,231 @@
+/**
+ * One target, tried until it answers or the policy moves on: a plain loop of attempt →
+ * classify → decide → wait. The loop is written out rather than handed to p-retry because the
+ * wait depends on the failure itself (a server's Retry-After, capped; none at all when it would
+ * outlast the deadline, in which case the call moves on instead of sleeping) and jitter comes
+ * from the router's injectable random source; p-retry's delay is a function of the attempt
+ * number only.
+ */
+
+import type { ErrorClass } from '../config/route-table.ts';
+import { RouterError } from '../errors.ts';
+import { redactorFor } from '../internal/redact.ts';
+import { sleep } from '../internal/sleep.ts';
+import {
+  type AttemptLog,
+  describeTarget,
+  gatewayIdsOf,
+  reportSuccess,
+  roundMs,
+  Served,
+  statusOf,
+} from './attempt-log.ts';
+import type { Call, Sent } from './call.ts';
+import { AttemptTimeoutError, classifyError, describeFailure } from './classify-error.ts';
+import type { ResolvedTarget } from './resolve-plan.ts';
+import { retryAfterMs } from './retry-after.ts';
+import { type Decision, decide } from './retry-policy.ts';
+import { runHook } from './run-hook.ts';
+
+/** Error classes that say something about an upstream's health (not about the request). */
+const healthClasses = new Set<ErrorClass>([
+  'server',
+  'timeout',
+  'network',
+  'rate_limit',
+  'invalid_response',
+]);
+
+/** A failed attempt the policy has not looked at yet. */
+export type PendingFailure = { readonly error: unknown; readonly started: number };
+
+/**
+ * Sends one attempt on the call's current controller. Only an attempt limit shorter than what
+ * is left of the deadline needs a timer of its own; otherwise the deadline covers the attempt.
+ */
+export async function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
+  const controller = call.signal.controller;
+  const remaining = call.signal.remainingMs();
+  const limitMs = Math.max(1, Math.min(call.plan.timeouts.attemptMs, remaining));
+  if (limitMs >= remaining) return call.send(call, target, controller);
+  const timer = setTimeout(abortAttempt, limitMs, controller, limitMs);
+  try {
+    return await call.send(call, target, controller);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function abortAttempt(controller: AbortController, limitMs: number): void {
+  controller.abort(new AttemptTimeoutError(`no response within ${Math.round(limitMs)} ms`));
+}
+
+/** Options of {@link succeed}. */
+export type SucceedOptions<T> = {
+  call: Call<T>;
+  target: ResolvedTarget;
+  targetIndex: number;
+  attempt: number;
+  sent: Sent<T>;
+  started: number;
+  /** The walker's log, when the call went through it. */
+  log?: AttemptLog;
+};
+
+/** Records a success (health, hooks) and wraps it as the call's result. */
+export function succeed<T>(options: SucceedOptions<T>): Served<T> {
+  const { call, target, sent } = options;
+  const { health, now } = call.runtime;
+  const { hooks, context } = call;
+  health?.recordSuccess(target.upstream.name, now());
+  const served = new Served({
+    value: sent.value,
+    response: sent.response,
+    plan: call.plan,
+    target,
+    targetIndex: options.targetIndex,
+    attempt: options.attempt,
+    durationMs: roundMs(performance.now() - options.started),
+    ...(options.log === undefined ? {} : { earlier: options.log.snapshot() }),
+    context,
+    streamed: call.streamed,
+  });
+  if (hooks.onAttempt !== undefined || hooks.onSuccess !== undefined) {
+    reportSuccess({ hooks, served, model: call.plan.model, context });
+  }
+  return served;
+}
+
+/** How a target ended. */
+export type TargetOutcome<T> =
+  | { readonly ok: true; readonly served: Served<T> }
+  | { readonly ok: false; readonly error: unknown; readonly stopsCall: boolean };
+
+/** Options of {@link retryTarget}. */
+export type RetryTargetOptions<T> = {
+  call: Call<T>;
+  log: AttemptLog;
+  target: ResolvedTarget;
+  targetIndex: number;
+  /** Whether no later target could be tried. */
+  isLast: boolean;
+  /** Whether this call is the upstream's half-open health probe. */
+  probe: boolean;
+  /** The first attempt, when it was already sent (and failed) on the success path. */
+  pending?: PendingFailure;
+};
+
+/**
+ * Tries one target until it answers, the policy moves on, or the call is stopped (then the
+ * stop's `RouterError` is thrown).
+ */
+export async function retryTarget<T>(options: RetryTargetOptions<T>): Promise<TargetOutcome<T>> {
+  const { call, target } = options;
+  let pending = options.pending;
+  for (let attempt = 1; ; attempt += 1) {
+    if (pending === undefined) {
+      const started = performance.now();
+      try {
+        const sent = await sendAttempt(call, target);
+        return { ok: true, served: succeed({ ...options, attempt, sent, started }) };
+      } catch (error) {
+        pending = { error, started };
+      }
+    }
+    const { decision, cause } = settleFailure({ ...options, attempt, failure: pending });
+    pending = undefined;
+    if (decision.action !== 'retry') {
+      return { ok: false, error: cause, stopsCall: decision.stopsCall };
+    }
+    await sleep(decision.waitMs, call.signal.signal);
+  }
+}
+
+/**
+ * Looks at a failed attempt: a stopped call throws its stop; otherwise the failure is redacted,
+ * classified, decided on, reported to health memory, logged and shown to the hooks, and the
+ * call gets a fresh controller for what follows.
+ */
+function settleFailure<T>(
+  options: RetryTargetOptions<T> & { attempt: number; failure: PendingFailure },
+): { decision: Decision; cause: unknown } {
+  const { call, log, target, attempt, failure } = options;
+  const { signal, runtime } = call;
+  const durationMs = roundMs(performance.now() - failure.started);
+  const stopped = signal.stopped;
+  if (stopped !== undefined) {
+    if (options.probe) runtime.health?.releaseProbe(target.upstream.name);
+    const deadline = stopped.code === 'DEADLINE_EXCEEDED';
+    log.add(
+      {
+        ...describeTarget(target, options.targetIndex, attempt),
+        ...(deadline ? { errorClass: 'timeout' as const } : {}),
+        decision: 'fail',
+        waitMs: 0,
+        durationMs,
+        message: deadline ? 'the call deadline passed' : 'aborted by the caller',
+      },
+      stopped,
+    );
+    throw stopped;
+  }
+  // An attempt-level limit (the attempt's own, a stream's first-token or idle limit) says more
+  // than the error the SDK saw when it cut the request.
+  const limit = signal.controller.signal.reason;
+  const cause = redactorFor(target.setup.secrets).inPlace(
+    limit instanceof Error && !(limit instanceof RouterError) ? limit : failure.error,
+  );
+  signal.renew();
+  const errorClass = classifyError(cause);
+  const decision = decide({
+    error: cause,
+    errorClass,
+    policy: call.plan.policy,
+    retry: call.plan.retry,
+    attemptNumber: attempt,
+    isLast: options.isLast,
+    remainingMs: signal.remainingMs(),
+    now: runtime.now(),
+    random: runtime.random,
+  });
+  if (healthClasses.has(errorClass)) reportHealth({ call, target, cause });
+  const entry = log.add(
+    {
+      ...describeTarget(target, options.targetIndex, attempt),
+      ...statusOf(cause),
+      errorClass,
+      decision: decision.action,
+      waitMs: decision.waitMs,
+      durationMs,
+      message: describeFailure(cause),
+      ...gatewayIdsOf(cause),
+    },
+    cause,
+  );
+  if (decision.action === 'retry') {
+    runHook({
+      hooks: call.hooks,
+      name: 'onRetry',
+      state: {
+        model: call.plan.model,
+        attempt: entry,
+        error: cause,
+        waitMs: decision.waitMs,
+        ...(call.context === undefined ? {} : { context: call.context }),
+      },
+    });
+  }
+  return { decision, cause };
+}
+
+/** Tells health memory about a failure; a 429/503 Retry-After sets the cool-down. */
+function reportHealth<T>(options: { call: Call<T>; target: ResolvedTarget; cause: unknown }): void {
+  const { health, now } = options.call.runtime;
+  if (health === undefined) return;
+  const asked = retryAfterMs(options.cause, now());
+  const status = (options.cause as { status?: number }).status;
+  health.recordFailure(options.target.upstream.name, {
+    now: now(),
+    ...(asked !== undefined && (status === 429 || status === 503) ? { retryAfterMs: asked } : {}),
+  });
+}

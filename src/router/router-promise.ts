@@ -1,0 +1,48 @@
+/**
+ * The promise a router call returns: the value, plus `withRoute()` and `withResponse()`. The two
+ * methods are shared functions that find the call through the promise they are called on, so a
+ * call allocates no closure for them, and the route is only built when one of them is called.
+ */
+import type { Served } from './attempt-log.ts';
+import type { RouteInfo, RouterPromise } from './types.ts';
+
+const servedKey: unique symbol = Symbol('switchyard.served');
+
+/** Where a call leaves its result for `withRoute()` and `withResponse()`. */
+export type CallResult = { served: Served<unknown> | undefined };
+
+type Carrier<T> = RouterPromise<T> & { [servedKey]: CallResult };
+
+/** Makes `data` (which settles once `result.served` is set, or fails) a {@link RouterPromise}. */
+export function toRouterPromise<T>(data: Promise<T>, result: CallResult): RouterPromise<T> {
+  const promise = data as Carrier<T>;
+  promise[servedKey] = result;
+  promise.withRoute = withRoute;
+  promise.withResponse = withResponse;
+  return promise;
+}
+
+function withRoute<T>(this: Carrier<T>): Promise<{ data: T; route: RouteInfo }> {
+  const result = this[servedKey];
+  return this.then((data) => ({ data, route: (result.served as Served<unknown>).route }));
+}
+
+function withResponse<T>(this: Carrier<T>): Promise<{
+  data: T;
+  response: Response;
+  request_id: string | null;
+  route: RouteInfo;
+}> {
+  const result = this[servedKey];
+  return this.then((data) => {
+    const served = result.served as Served<unknown>;
+    const route = served.route;
+    return {
+      data,
+      response: served.response,
+      // From the attempt log, where the id was redacted (a gateway may echo a key in it).
+      request_id: route.gatewayIds['x-request-id'] ?? null,
+      route,
+    };
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * The requests a router sends, one function per operation (plain chat completion, embeddings,
+ * streamed chat completion up to its first content), all of the {@link Send} shape. Each builds
+ * the body (the target's fields under the caller's, the target's model string) and the
+ * per-request options (the target's headers under the caller's, and the call's signal for the
+ * router's fetch), then calls the pooled client for the target.
+ */
+import type OpenAI from 'openai';
+import type { Call, Send } from './call.ts';
+import { withContextMetadata } from './call-observation.ts';
+import { callSignalKey } from './call-signal.ts';
+import { checkAnswer } from './classify-error.ts';
+import type { ClientPool } from './client-pool.ts';
+import { activityKey } from './observe-activity.ts';
+import type { ResolvedTarget } from './resolve-plan.ts';
+import { type CommittedStream, openToCommit } from './stream-attempt.ts';
+import type { RouterRequestOptions } from './types.ts';
+
+type RequestHeaders = RouterRequestOptions['headers'];
+
+/** The senders of one router. */
+export type Senders = {
+  readonly chat: Send<OpenAI.Chat.ChatCompletion>;
+  readonly embeddings: Send<OpenAI.CreateEmbeddingResponse>;
+  readonly chatStream: Send<CommittedStream>;
+};
+
+/** Creates the senders over a client pool. */
+export function createSenders(pool: ClientPool): Senders {
+  return {
+    chat: async (call, target, controller) => {
+      const request = pool
+        .get(target.setup)
+        .chat.completions.create(
+          bodyFor(
+            target,
+            call.params,
+          ) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+          requestOptionsFor(call, target, controller),
+        );
+      return answer(await request, await request.asResponse(), 'choices');
+    },
+    embeddings: async (call, target, controller) => {
+      const request = pool
+        .get(target.setup)
+        .embeddings.create(
+          bodyFor(target, call.params) as unknown as OpenAI.EmbeddingCreateParams,
+          requestOptionsFor(call, target, controller),
+        );
+      return answer(await request, await request.asResponse(), 'data');
+    },
+    chatStream: async (call, target, controller) => {
+      const client = pool.get(target.setup);
+      const body = {
+        ...bodyFor(target, call.params),
+        stream: true,
+      } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+      const committed = await openToCommit({
+        open: (activity) =>
+          client.chat.completions
+            .create(body, {
+              ...requestOptionsFor(call, target, controller),
+              fetchOptions: {
+                [callSignalKey]: controller.signal,
+                [activityKey]: activity,
+              } as Record<string, never>,
+            })
+            .withResponse(),
+        controller,
+        firstTokenMs: call.plan.timeouts.firstTokenMs,
+        idleMs: call.plan.timeouts.idleMs,
+      });
+      return { value: committed, response: committed.response };
+    },
+  };
+}
+
+/** A parsed 200 as the call's value, unless its body is not an answer (HTML, an error envelope...). */
+function answer<T>(value: T, response: Response, field: 'choices' | 'data') {
+  const unusable = checkAnswer({ value, field, response });
+  if (unusable !== undefined) throw unusable;
+  return { value, response };
+}
+
+/** The request body for a target: its fields under the caller's, and its own model string. */
+function bodyFor(target: ResolvedTarget, params: Call<unknown>['params']): Record<string, unknown> {
+  return { ...target.body, ...params, model: target.upstream.model };
+}
+
+/**
+ * Per-request options: the target's headers under the caller's, and the call's signal for the
+ * router's fetch (never the SDK's `signal`, which would cost a composed signal per request).
+ */
+function requestOptionsFor<T>(call: Call<T>, target: ResolvedTarget, controller: AbortController) {
+  const fetchOptions = { [callSignalKey]: controller.signal } as Record<string, never>;
+  const headers = mergeHeaders(
+    call.context === undefined || target.gateway.type !== 'cloudflare'
+      ? target.headers
+      : withContextMetadata(target.headers, call.context),
+    call.headers,
+  );
+  return headers === undefined ? { fetchOptions } : { headers, fetchOptions };
+}
+
+/** The target's headers under the caller's (the caller wins), as one record; undefined when none. */
+function mergeHeaders(
+  target: Readonly<Record<string, string>>,
+  caller: RequestHeaders,
+): Record<string, string | null> | undefined {
+  if (caller === undefined || caller === null) {
+    // Most calls add nothing; the SDK only reads the record, so it needs no copy.
+    for (const _ in target) return target as Record<string, string>;
+    return undefined;
+  }
+  const merged: Record<string, string | null> = { ...target };
+  const entries: [string, unknown][] =
+    caller instanceof Headers
+      ? [...caller]
+      : Array.isArray(caller)
+        ? (caller as [string, unknown][])
+        : Object.entries(caller as object);
+  for (const [name, value] of entries) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    merged[key] =
+      value === null
+        ? null
+        : key === 'cf-aig-metadata'
+          ? mergeMetadata(target[key], String(value))
+          : String(value);
+  }
+  return merged;
+}
+
+/**
+ * A request's `cf-aig-metadata` merged over the configured one, key by key (the request wins),
+ * as the config merges gateway, upstream and alias metadata. A value that is not a JSON object
+ * is sent as given, for the gateway to judge.
+ */
+function mergeMetadata(configured: string | undefined, request: string): string {
+  if (configured === undefined) return request;
+  const parse = (text: string): Record<string, unknown> | undefined => {
+    try {
+      const value: unknown = JSON.parse(text);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const base = parse(configured);
+  const extra = parse(request);
+  if (base === undefined || extra === undefined) return request;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) merged[key] = value;
+  return JSON.stringify(merged);
+}

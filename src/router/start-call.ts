@@ -1,0 +1,184 @@
+/**
+ * A router's calls from the caller's side: starting one (its plan, its signal, its order of
+ * targets), running a plain call to its value, and running a streamed call to the stream the
+ * caller reads. Where a result came from is kept for `withRoute()`, `withResponse()` and
+ * `routeOf()`.
+ */
+import type OpenAI from 'openai';
+import { Stream } from 'openai/core/streaming';
+import type { ModelKind } from '../config/route-table.ts';
+import { RouterError } from '../errors.ts';
+import { redactorFor } from '../internal/redact.ts';
+import type { Served } from './attempt-log.ts';
+import type { Call, RouterRuntime, Send } from './call.ts';
+import {
+  describeAnswer,
+  streamObserver,
+  tracedHooks,
+  traceStream,
+  usageOf,
+} from './call-observation.ts';
+import { CallSignal } from './call-signal.ts';
+import { runCall } from './fast-path.ts';
+import { orderTargets, type PlanResolver } from './resolve-plan.ts';
+import type { CallResult } from './router-promise.ts';
+import type { CommittedStream } from './stream-attempt.ts';
+import { continueStream } from './stream-attempt.ts';
+import type { RouterTracing } from './tracing.ts';
+import type { RouteInfo, RouterRequestOptions } from './types.ts';
+
+type Chunk = OpenAI.Chat.ChatCompletionChunk;
+
+/** What a router's calls share; `resolver` and `closed` change over the router's life. */
+export type RouterState = {
+  resolver: PlanResolver;
+  closed: boolean;
+  readonly runtime: RouterRuntime;
+  /** The tracer, if any (`RouterOptions.tracing`). */
+  readonly tracing: RouterTracing | undefined;
+  /** Calls in flight, so `close()` (and the router's own signal) can stop them. */
+  readonly active: Set<CallSignal>;
+  /** The router's own signal (`RouterOptions.signal`). */
+  readonly signal: AbortSignal | undefined;
+};
+
+const routes = new WeakMap<object, Served<unknown>>();
+
+/**
+ * The route that served a result returned by a router (a completion, a stream or an
+ * embeddings response), or undefined for any other object.
+ */
+export function routeOf(result: object): RouteInfo | undefined {
+  return routes.get(result)?.route;
+}
+
+/** Options of {@link runPlain} and {@link runStream}. */
+export type RunOptions<T> = {
+  state: RouterState;
+  /** Where the result is left for `withRoute()`. */
+  result: CallResult;
+  params: Call<T>['params'];
+  requestOptions: RouterRequestOptions | undefined;
+  send: Send<T>;
+  operation: 'chat' | 'embeddings';
+};
+
+/** Starts a call: its plan and its signal. Throws when the router is closed or the name unknown. */
+function startCall<T>(options: RunOptions<T>): Call<T> {
+  const { state, params, requestOptions } = options;
+  if (state.closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
+  const plan = state.resolver.resolve(params.model);
+  if (plan.serves !== undefined && plan.serves !== options.operation) {
+    const callName = (kind: ModelKind) =>
+      kind === 'embeddings' ? 'router.embeddings.create' : 'router.chat.completions.create';
+    throw new RouterError(
+      `alias "${params.model}" serves ${plan.serves}, so ${callName(options.operation)} cannot use it: call ${callName(plan.serves)}, or name an alias of ${options.operation} models`,
+      { code: 'INVALID_REQUEST' },
+    );
+  }
+  const signal = new CallSignal({
+    model: plan.model,
+    totalMs: requestOptions?.timeout ?? plan.timeouts.totalMs,
+    caller: requestOptions?.signal,
+    registry: state.active,
+  });
+  if (state.signal?.aborted === true) signal.abortWith(state.signal.reason);
+  // Load balancing draws this call's order; an ordered plan walks its targets as listed.
+  const order =
+    plan.weights === undefined ? undefined : orderTargets(plan.weights, state.runtime.random);
+  const { runtime } = state;
+  const context = requestOptions?.context;
+  const streamed = (params as { stream?: unknown }).stream === true;
+  // Tracing costs nothing unless a tracer is given and records this call.
+  const trace = state.tracing?.startCall({
+    operation: options.operation,
+    model: params.model,
+    stream: streamed,
+    params: params as Record<string, unknown>,
+    ...(context === undefined ? {} : { context }),
+  });
+  return {
+    plan,
+    params,
+    headers: requestOptions?.headers,
+    signal,
+    order,
+    send: options.send,
+    runtime,
+    hooks: trace === undefined ? runtime.hooks : tracedHooks({ hooks: runtime.hooks, trace, plan }),
+    context,
+    trace,
+    streamed,
+  };
+}
+
+/** A plain call: one request per attempt, its parsed body as the value. */
+export async function runPlain<T extends object>(options: RunOptions<T>): Promise<T> {
+  const call = startCall(options);
+  let served: Served<T>;
+  try {
+    served = await runCall(call);
+  } catch (error) {
+    call.trace?.end({ error });
+    throw error;
+  } finally {
+    call.signal.dispose();
+  }
+  options.result.served = served;
+  routes.set(served.value, served);
+  call.trace?.end({ route: served.route, ...describeAnswer(served.value) });
+  return served.value;
+}
+
+/** A streamed call: attempts up to the first content; then the stream is the caller's. */
+export async function runStream(
+  options: RunOptions<CommittedStream> & {
+    params: OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+  },
+): Promise<Stream<Chunk>> {
+  const call = startCall(options);
+  let served: Served<CommittedStream>;
+  try {
+    served = await runCall(call);
+  } catch (error) {
+    call.signal.dispose();
+    call.trace?.end({ error });
+    throw error;
+  }
+  // The deadline ends at the first content; the caller's signal and close() reach the stream
+  // until it ends.
+  call.signal.endDeadline();
+  const controller = call.signal.controller;
+  const seen = call.trace === undefined ? undefined : streamObserver();
+  const stream = new Stream<Chunk>(
+    () =>
+      traceStream({
+        trace: call.trace,
+        seen,
+        route: served.route,
+        source: continueStream({
+          committed: served.value,
+          controller,
+          idleMs: call.plan.timeouts.idleMs,
+          model: options.params.model,
+          upstream: served.target.upstream.name,
+          attempts: () => served.route.attempts,
+          release: () => call.signal.dispose(),
+          choices: options.params.n ?? 1,
+          redactor: redactorFor(served.target.setup.secrets),
+          onChunk: (chunk) => {
+            // The last chunk carries usage when the request asked for it
+            // (stream_options.include_usage) or the gateway sends it anyway.
+            if (chunk.usage !== undefined && chunk.usage !== null) {
+              served.usage = usageOf(chunk.usage) ?? served.usage;
+            }
+            seen?.observe(chunk);
+          },
+        }),
+      }),
+    controller,
+  );
+  options.result.served = served;
+  routes.set(stream, served);
+  return stream;
+}
