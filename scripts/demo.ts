@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { emulatedGateways } from '../src/cli/emulated-gateways.ts';
+import { emulatedCloudflare } from '../src/cli/emulated-gateways.ts';
 import { type Emulator, startEmulator } from '../src/emulator/index.ts';
 import { type AttemptRecord, createRouter, loadConfig } from '../src/index.ts';
 
@@ -83,7 +83,7 @@ const env = demoEnv(text, `http://127.0.0.1:${port}`);
 const table = loadConfig(configPath, { env });
 const emulator: Emulator = await startEmulator({
   port,
-  cloudflare: { gateways: emulatedGateways(table) },
+  cloudflare: emulatedCloudflare(table),
 });
 const router = createRouter(table, { env: {}, health: false });
 

@@ -20,7 +20,7 @@ import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
 import { renderAliasTypes } from './alias-types.ts';
 import { faultRuleProblems } from './check-fault-rules.ts';
-import { emulatedGateways } from './emulated-gateways.ts';
+import { emulatedCloudflare } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
 import { ServeUsageError, serveCommand, serveHelp } from './serve-command.ts';
@@ -481,7 +481,7 @@ async function emulateCommand(
   const emulator = await startEmulator({
     port,
     faults: rules,
-    cloudflare: { gateways: table === undefined ? {} : emulatedGateways(table) },
+    cloudflare: table === undefined ? {} : emulatedCloudflare(table),
   });
   // With a command, the command owns stdout: the emulator speaks on stderr.
   const out = command.length > 0 ? io.stderr : io.stdout;

@@ -26,6 +26,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { resolveChains } from './resolve-chains.ts';
 import type {
   AliasRoute,
+  CloudflareLocation,
   ErrorAction,
   ErrorClass,
   GatewayAuth,
@@ -62,6 +63,9 @@ export const defaultBaseURLs: Readonly<Record<GatewayType, string>> = Object.fre
   openrouter: 'https://openrouter.ai/api/v1',
   'openai-compatible': '',
 });
+
+/** The origin of Cloudflare's REST API, used by `endpoint: rest` gateways without a `baseURL`. */
+export const cloudflareRestOrigin = 'https://api.cloudflare.com';
 
 /** Built-in retry policy; `defaults.retry` and each alias's `retry` override it field by field. */
 export const defaultRetryPolicy: RetryPolicy = Object.freeze({
@@ -350,18 +354,38 @@ function compileGateway(options: {
     headers[header.toLowerCase()] = new Secret(value as string);
   }
 
-  let base = input.baseURL ?? defaultBaseURLs[type];
+  const rest = input.type === 'cloudflare' && input.endpoint === 'rest';
+  let base = input.baseURL ?? (rest ? cloudflareRestOrigin : defaultBaseURLs[type]);
   const url = parseBaseURL({ value: base, path: [...path, 'baseURL'], report });
   if (url === undefined) return undefined;
   base = url.href.replace(/\/+$/, '');
 
   let auth: GatewayAuth;
   let options_: TargetOptions = freezeRecord({});
+  let location: CloudflareLocation | undefined;
   if (input.type === 'cloudflare') {
     const cloudflare = input as CloudflareGateway;
-    base = `${base}/v1/${encodeURIComponent(cloudflare.accountId)}/${encodeURIComponent(cloudflare.gatewayId)}/compat`;
+    const account = encodeURIComponent(cloudflare.accountId);
+    if (rest) {
+      base = `${base}/client/v4/accounts/${account}/ai/v1`;
+    } else if (cloudflare.gatewayId === undefined) {
+      report(
+        'SCHEMA_VIOLATION',
+        path,
+        'missing gatewayId: the compat endpoint is /v1/{accountId}/{gatewayId}/compat; add gatewayId: ${CLOUDFLARE_GATEWAY_ID} (or endpoint: rest, which can use the default gateway)',
+      );
+      return undefined;
+    } else {
+      base = `${base}/v1/${account}/${encodeURIComponent(cloudflare.gatewayId)}/compat`;
+    }
+    location = Object.freeze({
+      accountId: cloudflare.accountId,
+      ...(cloudflare.gatewayId === undefined ? {} : { gatewayId: cloudflare.gatewayId }),
+      endpoint: rest ? 'rest' : 'compat',
+    });
     const compiledAuth = compileCloudflareAuth({
       input: cloudflare,
+      rest,
       path: [...path, 'auth'],
       report,
     });
@@ -397,6 +421,7 @@ function compileGateway(options: {
     auth: Object.freeze(auth),
     headers: freezeRecord(headers),
     options: options_,
+    ...(location === undefined ? {} : { cloudflare: location }),
   });
 }
 
@@ -489,11 +514,34 @@ function parseBaseURL(options: {
 
 function compileCloudflareAuth(options: {
   input: CloudflareGateway;
+  /** The REST endpoint: a Cloudflare API token in Authorization, stored keys only. */
+  rest: boolean;
   path: (string | number)[];
   report: Report;
 }): GatewayAuth | undefined {
   const { input, path, report } = options;
   const { token, keys, unifiedBilling } = input.auth;
+  if (options.rest) {
+    let ok = true;
+    if (token === undefined) {
+      report(
+        'MISSING_CREDENTIAL',
+        path,
+        'the REST endpoint needs a Cloudflare API token (Workers AI Read permission): add token: ${CLOUDFLARE_API_TOKEN}',
+      );
+      ok = false;
+    }
+    if (keys !== 'stored') {
+      report(
+        'INVALID_VALUE',
+        [...path, 'keys'],
+        'the REST endpoint sends your Cloudflare API token in Authorization, so it cannot carry provider keys: store them in the gateway and write keys: stored (add unifiedBilling: true to let Cloudflare bill credits), or use endpoint: compat',
+      );
+      ok = false;
+    }
+    if (!ok || token === undefined) return undefined;
+    return { mode: 'api-token', token: new Secret(token), unifiedBilling: unifiedBilling === true };
+  }
   if (keys === 'stored') {
     if (token === undefined) {
       report(
@@ -549,6 +597,24 @@ function compileUpstream(options: {
       return undefined;
     }
     const auth = gateway.auth;
+    const location = gateway.cloudflare;
+    if (location?.endpoint === 'rest') {
+      const needsGatewayId =
+        provider === 'dynamic' ? 'a dynamic route' : provider === '@cf' ? 'a Workers AI model' : '';
+      if (provider === 'workers-ai' && model.startsWith('workers-ai/@cf/')) {
+        report(
+          'INVALID_VALUE',
+          modelPath,
+          `the REST endpoint names Workers AI models @cf/... (workers-ai/@cf/... is the compat form): write "${model.slice('workers-ai/'.length)}"`,
+        );
+      } else if (needsGatewayId !== '' && location.gatewayId === undefined) {
+        report(
+          'INVALID_VALUE',
+          modelPath,
+          `upstream "${name}" uses ${needsGatewayId}, which the REST endpoint serves only with cf-aig-gateway-id: add gatewayId to gateway "${gateway.name}" (gatewayId: default for the default gateway)`,
+        );
+      }
+    }
     if (auth.mode === 'provider-keys' || auth.mode === 'provider-keys+token') {
       if (provider === 'dynamic') {
         report(

@@ -182,7 +182,7 @@ health?: Health
 serve?: Serve
 }
 /**
- * Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).
+ * Cloudflare AI Gateway, through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat (endpoint: compat, the default; models are provider/model, workers-ai/@cf/..., dynamic/<route>) or the REST API https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 (endpoint: rest; models are author/model, @cf/..., dynamic/<route>).
  */
 export interface CloudflareGateway {
 /**
@@ -194,23 +194,27 @@ type: "cloudflare"
  */
 accountId: string
 /**
- * The gateway's id (its name in the dashboard); `default` is created on first use.
+ * The gateway's id (its name in the dashboard); `default` is created on first use. Required with endpoint: compat (it is part of the URL); with endpoint: rest it is sent as cf-aig-gateway-id, and without it Cloudflare uses the account's default gateway.
  */
-gatewayId: string
+gatewayId?: string
+/**
+ * Which Cloudflare endpoint calls go to: `compat` (default), https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat with cf-aig-authorization and your own or stored provider keys; or `rest`, https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 with a Cloudflare API token in Authorization (keys: stored; Unified Billing only with unifiedBilling: true). Only `rest` serves the Responses API.
+ */
+endpoint?: ("compat" | "rest")
 auth: CloudflareAuth
 /**
- * Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.
+ * Replaces the origin https://gateway.ai.cloudflare.com (endpoint: compat) or https://api.cloudflare.com (endpoint: rest) — a custom domain, a proxy or the emulator; the endpoint's path (/v1/{accountId}/{gatewayId}/compat or /client/v4/accounts/{accountId}/ai/v1) still follows.
  */
 baseURL?: string
 headers?: Headers
 options?: CloudflareOptions
 }
 /**
- * The auth mode. Your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent.
+ * The auth mode. Compat endpoint: your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent. REST endpoint: `token` (a Cloudflare API token, sent as Authorization: Bearer) with `keys: stored`.
  */
 export interface CloudflareAuth {
 /**
- * Gateway token for an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>`. Required with `keys: stored`.
+ * Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).
  */
 token?: string
 /**
@@ -220,7 +224,7 @@ keys: ("stored" | {
 [k: string]: Secret | undefined
 })
 /**
- * With `keys: stored`, allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.
+ * With `keys: stored` (either endpoint), allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.
  */
 unifiedBilling?: boolean
 }

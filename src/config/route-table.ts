@@ -33,8 +33,26 @@ export type ErrorAction = 'retry' | 'fallback' | 'fail';
  * - `provider-keys`: Cloudflare with your provider keys, on an open gateway.
  * - `provider-keys+token`: Cloudflare with your provider keys and `cf-aig-authorization`.
  * - `stored-keys`: Cloudflare with keys stored in Cloudflare: `cf-aig-authorization` only, no `Authorization`.
+ * - `api-token`: Cloudflare's REST API: `Authorization: Bearer <Cloudflare API token>`, stored keys
+ *   (or Unified Billing when opted in).
  */
-export type AuthMode = 'bearer' | 'provider-keys' | 'provider-keys+token' | 'stored-keys';
+export type AuthMode =
+  | 'bearer'
+  | 'provider-keys'
+  | 'provider-keys+token'
+  | 'stored-keys'
+  | 'api-token';
+
+/** Which Cloudflare endpoint a gateway calls: the `/compat` endpoint or the REST API. */
+export type CloudflareEndpoint = 'compat' | 'rest';
+
+/** Where a Cloudflare gateway is (its ids and endpoint). */
+export type CloudflareLocation = {
+  readonly accountId: string;
+  /** Undefined only on the REST endpoint: the account's default gateway. */
+  readonly gatewayId?: string;
+  readonly endpoint: CloudflareEndpoint;
+};
 
 /** What a model serves: chat completions or embeddings. */
 export type ModelKind = 'chat' | 'embeddings';
@@ -53,6 +71,8 @@ export type GatewayRoute = {
   readonly headers: Readonly<Record<string, Secret | string>>;
   /** Gateway-level options (Cloudflare features, routing); merged under upstream and alias options. */
   readonly options: TargetOptions;
+  /** Cloudflare gateways: account, gateway and endpoint. */
+  readonly cloudflare?: CloudflareLocation;
 };
 
 /** A compiled gateway's credentials. */
@@ -64,7 +84,8 @@ export type GatewayAuth =
       readonly token: Secret;
       readonly keys: Readonly<Record<string, Secret>>;
     }
-  | { readonly mode: 'stored-keys'; readonly token: Secret; readonly unifiedBilling: boolean };
+  | { readonly mode: 'stored-keys'; readonly token: Secret; readonly unifiedBilling: boolean }
+  | { readonly mode: 'api-token'; readonly token: Secret; readonly unifiedBilling: boolean };
 
 /** Options that can be set on a gateway, an upstream or an alias (all optional, compiled). */
 export type TargetOptions = {

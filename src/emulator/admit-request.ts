@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { readBearerToken } from './bearer-token.ts';
 import {
+  type CloudflareUpstream,
   checkGatewayToken,
   type EmulatorCloudflareOptions,
   findCloudflareGateway,
@@ -9,6 +10,7 @@ import {
   resolveCloudflareUpstream,
 } from './cloudflare-auth.ts';
 import { parseCloudflareMetadata } from './cloudflare-metadata.ts';
+import { checkApiToken, resolveRestCredential, resolveRestUpstream } from './cloudflare-rest.ts';
 import { type Exchange, sendJson, sendOpenAIError } from './exchange.ts';
 import { isRecord } from './is-record.ts';
 import { formatSequence } from './request-log.ts';
@@ -75,7 +77,11 @@ function admitCloudflare(
     accountId: route.accountId,
     gatewayId: route.gatewayId,
   });
-  const gatewayCheck = checkGatewayToken({ gateway, headers: requestHeaders });
+  const rest = route.api === 'rest';
+  // The REST API authenticates the Cloudflare API token; the compat endpoint, the gateway token.
+  const gatewayCheck = rest
+    ? checkApiToken({ apiTokens: options.cloudflare?.apiTokens, headers: requestHeaders })
+    : checkGatewayToken({ gateway, headers: requestHeaders });
   if (!gatewayCheck.ok) {
     sendJson({ exchange, status: gatewayCheck.status, body: gatewayCheck.body });
     return undefined;
@@ -112,7 +118,28 @@ function admitCloudflare(
     entry.metadata = metadata.metadata;
   }
   const model = entry.model;
-  const upstream = model === undefined ? undefined : resolveCloudflareUpstream({ model, gateway });
+  let upstream: CloudflareUpstream | undefined;
+  if (rest && model !== undefined) {
+    const resolvedRest = resolveRestUpstream({
+      model,
+      gateway,
+      gatewayNamed: route.gatewayNamed,
+    });
+    if (!resolvedRest.ok) {
+      sendOpenAIError({
+        exchange,
+        status: resolvedRest.status,
+        message: resolvedRest.message,
+        code: resolvedRest.status === 404 ? 'not_found' : 'invalid_model',
+        param: 'model',
+        headers,
+      });
+      return undefined;
+    }
+    upstream = resolvedRest.upstream;
+  } else if (model !== undefined) {
+    upstream = resolveCloudflareUpstream({ model, gateway });
+  }
   if (upstream === undefined) {
     sendOpenAIError({
       exchange,
@@ -129,12 +156,14 @@ function admitCloudflare(
     headers['cf-aig-provider'] = upstream.provider;
     headers['cf-aig-model'] = upstream.model;
   }
-  const resolved = resolveCloudflareCredential({
-    gateway,
-    headers: requestHeaders,
-    provider: upstream.provider,
-    providerKeys: options.cloudflare?.providerKeys,
-  });
+  const resolved = rest
+    ? resolveRestCredential({ gateway, headers: requestHeaders, provider: upstream.provider })
+    : resolveCloudflareCredential({
+        gateway,
+        headers: requestHeaders,
+        provider: upstream.provider,
+        providerKeys: options.cloudflare?.providerKeys,
+      });
   if (resolved.credential !== undefined) {
     entry.credential = resolved.credential;
     headers[credentialHeader] = resolved.credential;

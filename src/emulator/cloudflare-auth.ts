@@ -1,4 +1,5 @@
 import { readBearerToken } from './bearer-token.ts';
+import type { CloudflareApiErrorBody } from './cloudflare-rest.ts';
 import {
   type CloudflareErrorBody,
   createCloudflareErrorBody,
@@ -23,8 +24,10 @@ export type EmulatedGatewayOptions = {
   storedKeys?: readonly string[];
   /**
    * Whether Cloudflare pays the provider (Unified Billing) when neither a request key nor a
-   * stored key applies. Needs an authenticated gateway; `cf-aig-no-wholesale: true` refuses it.
-   * @default false
+   * stored key applies. On the compat endpoint it needs an authenticated gateway and is off
+   * unless `true`; on the REST API (which bills third-party models through Unified Billing) it
+   * is on unless `false`. `cf-aig-no-wholesale: true` refuses it on both.
+   * @default false on the compat endpoint, true on the REST API
    */
   unifiedBilling?: boolean;
   /**
@@ -50,14 +53,21 @@ export type EmulatorCloudflareOptions = {
    * @default {}
    */
   providerKeys?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Cloudflare API tokens the REST API (`/client/v4/accounts/{accountId}/...`) accepts in
+   * `Authorization: Bearer`; any other gets 401 with code 10000.
+   * @default undefined (any non-empty token is accepted)
+   */
+  apiTokens?: readonly string[];
 };
 
 /**
  * Which credential paid for a request: the request's own key (`request`), a key stored in the
- * gateway (`stored`), Cloudflare's Unified Billing (`unified-billing`), or none at all on an open
- * OpenAI-compatible endpoint (`none`).
+ * gateway (`stored`), Cloudflare's Unified Billing (`unified-billing`), the account's Workers AI
+ * billing (`workers-ai`, REST API `@cf/...` models), or none at all on an open OpenAI-compatible
+ * endpoint (`none`).
  */
-export type EmulatorCredential = 'request' | 'stored' | 'unified-billing' | 'none';
+export type EmulatorCredential = 'request' | 'stored' | 'unified-billing' | 'workers-ai' | 'none';
 
 /** The `provider/model` a `dynamic/<route>` model resolves to when the route is not configured. */
 export const defaultDynamicRouteTarget = 'openai/gpt-4o-mini';
@@ -66,7 +76,7 @@ export const defaultDynamicRouteTarget = 'openai/gpt-4o-mini';
 export type AuthRefusal = {
   ok: false;
   status: number;
-  body: OpenAIErrorBody | CloudflareErrorBody;
+  body: OpenAIErrorBody | CloudflareErrorBody | CloudflareApiErrorBody;
   /** The credential the request presented, when it got that far. */
   credential?: EmulatorCredential;
 };

@@ -1,15 +1,22 @@
-/** The two APIs the emulator answers. */
-export type EmulatorEndpoint = 'chat.completions' | 'embeddings';
+/** The APIs the emulator answers. */
+export type EmulatorEndpoint = 'chat.completions' | 'embeddings' | 'responses';
 
 /** A matched API route. */
 export type EmulatorRoute =
   | {
-      /** Cloudflare AI Gateway `/compat` route. */
+      /** Cloudflare AI Gateway: the `/compat` endpoint or the REST API. */
       kind: 'cloudflare';
+      /**
+       * `compat`: `/v1/{accountId}/{gatewayId}/compat/...`; `rest`:
+       * `/client/v4/accounts/{accountId}/ai/v1/...`, the gateway named by `cf-aig-gateway-id`.
+       */
+      api: 'compat' | 'rest';
       /** The `{accountId}` path segment. */
       accountId: string;
-      /** The `{gatewayId}` path segment. */
+      /** The gateway: the `{gatewayId}` path segment, or (REST) `cf-aig-gateway-id`, else `default`. */
       gatewayId: string;
+      /** REST: whether the request named its gateway with `cf-aig-gateway-id`. */
+      gatewayNamed: boolean;
       /** Which API. */
       endpoint: EmulatorEndpoint;
     }
@@ -21,6 +28,8 @@ export type EmulatorRoute =
     };
 
 const cloudflarePattern = /^\/v1\/([^/]+)\/([^/]+)\/compat\/(chat\/completions|embeddings)$/;
+const cloudflareRestPattern =
+  /^\/client\/v4\/accounts\/([^/]+)\/ai\/v1\/(chat\/completions|embeddings|responses)$/;
 
 function decodeSegment(segment: string): string {
   try {
@@ -30,20 +39,49 @@ function decodeSegment(segment: string): string {
   }
 }
 
+function endpointOf(api: string | undefined): EmulatorEndpoint {
+  return api === 'embeddings'
+    ? 'embeddings'
+    : api === 'responses'
+      ? 'responses'
+      : 'chat.completions';
+}
+
 /**
  * Maps a URL path to a route: `/v1/{accountId}/{gatewayId}/compat/chat/completions` and
- * `.../compat/embeddings` are Cloudflare; any other path ending in `/chat/completions` or
- * `/embeddings` is OpenAI-compatible (`/v1/...` for Vercel, `/api/v1/...` for OpenRouter).
+ * `.../compat/embeddings` are Cloudflare's compat endpoint;
+ * `/client/v4/accounts/{accountId}/ai/v1/{chat/completions,responses,embeddings}` is Cloudflare's
+ * REST API (its gateway from the `cf-aig-gateway-id` header, else `default`); any other path
+ * ending in `/chat/completions`, `/responses` or `/embeddings` is OpenAI-compatible (`/v1/...`
+ * for Vercel, `/api/v1/...` for OpenRouter).
  */
-export function matchRoute(pathname: string): EmulatorRoute | undefined {
+export function matchRoute(
+  pathname: string,
+  headers: Readonly<Record<string, string>> = {},
+): EmulatorRoute | undefined {
   const cloudflare = cloudflarePattern.exec(pathname);
   if (cloudflare !== null) {
     const [, accountId = '', gatewayId = '', api] = cloudflare;
     return {
       kind: 'cloudflare',
+      api: 'compat',
       accountId: decodeSegment(accountId),
       gatewayId: decodeSegment(gatewayId),
-      endpoint: api === 'embeddings' ? 'embeddings' : 'chat.completions',
+      gatewayNamed: true,
+      endpoint: endpointOf(api),
+    };
+  }
+  const rest = cloudflareRestPattern.exec(pathname);
+  if (rest !== null) {
+    const [, accountId = '', api] = rest;
+    const named = headers['cf-aig-gateway-id'];
+    return {
+      kind: 'cloudflare',
+      api: 'rest',
+      accountId: decodeSegment(accountId),
+      gatewayId: named === undefined || named === '' ? 'default' : named,
+      gatewayNamed: named !== undefined && named !== '',
+      endpoint: endpointOf(api),
     };
   }
   if (pathname.endsWith('/chat/completions')) {
@@ -51,6 +89,9 @@ export function matchRoute(pathname: string): EmulatorRoute | undefined {
   }
   if (pathname.endsWith('/embeddings')) {
     return { kind: 'openai-compatible', endpoint: 'embeddings' };
+  }
+  if (pathname.endsWith('/responses')) {
+    return { kind: 'openai-compatible', endpoint: 'responses' };
   }
   return undefined;
 }

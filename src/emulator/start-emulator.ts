@@ -353,14 +353,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       });
       return;
     }
-    const route = matchRoute(url.pathname);
+    const requestHeaders = flattenHeaders(request.headers);
+    const route = matchRoute(url.pathname, requestHeaders);
     const entry: RequestLogEntry = {
       seq: ++sequence,
       time,
       method: request.method ?? 'GET',
       path: url.pathname,
       url: url.href,
-      headers: flattenHeaders(request.headers),
+      headers: requestHeaders,
       body: undefined,
       kind: route?.kind ?? 'unknown',
       stream: false,

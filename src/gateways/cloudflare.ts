@@ -1,7 +1,8 @@
 /**
- * Cloudflare AI Gateway's OpenAI-compatible endpoint
+ * Cloudflare AI Gateway: the OpenAI-compatible endpoint
  * (`https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat`) in its three auth modes,
- * and its features as `cf-aig-*` request headers.
+ * the REST API (`https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1`) with a
+ * Cloudflare API token, and the gateway's features as `cf-aig-*` request headers (the same on both).
  */
 import type { TargetOptions } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
@@ -15,6 +16,25 @@ export const cloudflareAdapter: GatewayAdapter = {
   clientSetup: ({ gateway, upstream }) => {
     const { headers, secrets } = staticHeaders(gateway);
     const auth = gateway.auth;
+    if (auth.mode === 'api-token') {
+      // The REST API: the Cloudflare API token is the SDK's bearer key. The gateway is named by
+      // cf-aig-gateway-id (without it, the account's default gateway). Calls are paid by a
+      // stored key, else Unified Billing, which cf-aig-no-wholesale refuses unless opted in.
+      const token = auth.token.reveal();
+      const gatewayId = gateway.cloudflare?.gatewayId;
+      return {
+        gateway: gateway.name,
+        key: gateway.name,
+        apiKey: token,
+        baseURL: gateway.baseURL,
+        defaultHeaders: {
+          ...headers,
+          ...(gatewayId === undefined ? {} : { 'cf-aig-gateway-id': gatewayId }),
+          ...(auth.unifiedBilling ? {} : { 'cf-aig-no-wholesale': 'true' }),
+        },
+        secrets: [...secrets, token],
+      };
+    }
     if (auth.mode === 'stored-keys') {
       const token = auth.token.reveal();
       return {

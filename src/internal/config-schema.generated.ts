@@ -184,13 +184,12 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       "x-expected": "a gateway with type cloudflare, vercel, openrouter or openai-compatible"
     },
     "cloudflareGateway": {
-      "description": "Cloudflare AI Gateway through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat. Model strings are provider/model (openai/gpt-4o-mini, workers-ai/@cf/..., dynamic/<route>).",
+      "description": "Cloudflare AI Gateway, through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat (endpoint: compat, the default; models are provider/model, workers-ai/@cf/..., dynamic/<route>) or the REST API https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 (endpoint: rest; models are author/model, @cf/..., dynamic/<route>).",
       "type": "object",
       "additionalProperties": false,
       "required": [
         "type",
         "accountId",
-        "gatewayId",
         "auth"
       ],
       "properties": {
@@ -207,18 +206,25 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "x-expected": "a Cloudflare account id (letters, digits, '_' or '-')"
         },
         "gatewayId": {
-          "description": "The gateway's id (its name in the dashboard); `default` is created on first use.",
+          "description": "The gateway's id (its name in the dashboard); `default` is created on first use. Required with endpoint: compat (it is part of the URL); with endpoint: rest it is sent as cf-aig-gateway-id, and without it Cloudflare uses the account's default gateway.",
           "type": "string",
           "minLength": 1,
           "maxLength": 64,
           "pattern": "^[A-Za-z0-9_-]+$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
           "x-expected": "a gateway id (letters, digits, '_' or '-', at most 64 characters)"
         },
+        "endpoint": {
+          "description": "Which Cloudflare endpoint calls go to: `compat` (default), https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat with cf-aig-authorization and your own or stored provider keys; or `rest`, https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 with a Cloudflare API token in Authorization (keys: stored; Unified Billing only with unifiedBilling: true). Only `rest` serves the Responses API.",
+          "enum": [
+            "compat",
+            "rest"
+          ]
+        },
         "auth": {
           "$ref": "#/definitions/cloudflareAuth"
         },
         "baseURL": {
-          "description": "Replaces the origin https://gateway.ai.cloudflare.com (a custom domain, a proxy or the emulator); the path /v1/{accountId}/{gatewayId}/compat still follows.",
+          "description": "Replaces the origin https://gateway.ai.cloudflare.com (endpoint: compat) or https://api.cloudflare.com (endpoint: rest) — a custom domain, a proxy or the emulator; the endpoint's path (/v1/{accountId}/{gatewayId}/compat or /client/v4/accounts/{accountId}/ai/v1) still follows.",
           "$ref": "#/definitions/url"
         },
         "headers": {
@@ -230,7 +236,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       }
     },
     "cloudflareAuth": {
-      "description": "The auth mode. Your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent.",
+      "description": "The auth mode. Compat endpoint: your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent. REST endpoint: `token` (a Cloudflare API token, sent as Authorization: Bearer) with `keys: stored`.",
       "type": "object",
       "additionalProperties": false,
       "required": [
@@ -238,7 +244,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       ],
       "properties": {
         "token": {
-          "description": "Gateway token for an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>`. Required with `keys: stored`.",
+          "description": "Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).",
           "$ref": "#/definitions/secret"
         },
         "keys": {
@@ -266,7 +272,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "x-expected": "\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"
         },
         "unifiedBilling": {
-          "description": "With `keys: stored`, allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.",
+          "description": "With `keys: stored` (either endpoint), allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.",
           "type": "boolean"
         }
       }

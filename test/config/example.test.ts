@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isMap, isPair, isScalar, parseDocument, visit } from 'yaml';
-import { defaultBaseURLs } from '../../src/config/compile-config.ts';
+import { cloudflareRestOrigin, defaultBaseURLs } from '../../src/config/compile-config.ts';
 import type { GatewayType } from '../../src/config/route-table.ts';
 import { loadConfig } from '../../src/index.ts';
 import { configSchema } from '../../src/internal/config-schema.generated.ts';
@@ -120,7 +120,7 @@ describe('config.example.yaml', () => {
       new Set(['cloudflare', 'vercel', 'openrouter', 'openai-compatible']),
     );
     expect(new Set(gateways.map((gateway) => gateway.auth.mode))).toEqual(
-      new Set(['provider-keys', 'provider-keys+token', 'stored-keys', 'bearer']),
+      new Set(['provider-keys', 'provider-keys+token', 'stored-keys', 'api-token', 'bearer']),
     );
     // Distinct Cloudflare gateway ids, so an emulator can tell their auth rules apart.
     const cloudflare = gateways.filter((gateway) => gateway.type === 'cloudflare');
@@ -158,7 +158,11 @@ describe('config.example.yaml', () => {
       if (!isMap(gateway)) throw new Error(`gateway ${name} is not a map`);
       const type = String(gateway.get('type')) as GatewayType;
       const publicEndpoint =
-        type === 'openai-compatible' ? 'http://127.0.0.1:11434/v1' : defaultBaseURLs[type];
+        type === 'openai-compatible'
+          ? 'http://127.0.0.1:11434/v1'
+          : gateway.get('endpoint') === 'rest'
+            ? cloudflareRestOrigin
+            : defaultBaseURLs[type];
       const variable = `SWITCHYARD_${name.toUpperCase().replace(/-/g, '_')}_BASE_URL`;
       expect(gateway.get('baseURL'), name).toBe(`\${${variable}:-${publicEndpoint}}`);
     }
@@ -169,6 +173,7 @@ describe('config.example.yaml', () => {
       SWITCHYARD_CLOUDFLARE_BASE_URL: emulator,
       SWITCHYARD_CLOUDFLARE_OPEN_BASE_URL: emulator,
       SWITCHYARD_CLOUDFLARE_BYOK_BASE_URL: emulator,
+      SWITCHYARD_CLOUDFLARE_REST_BASE_URL: emulator,
       SWITCHYARD_VERCEL_BASE_URL: `${emulator}/v1`,
       SWITCHYARD_OPENROUTER_BASE_URL: `${emulator}/api/v1`,
       SWITCHYARD_LOCAL_BASE_URL: `${emulator}/v1`,

@@ -72,7 +72,7 @@ describe('validateConfig', () => {
         path: ['gateways', 'g', 'apiKey'],
         atKey: true,
         message:
-          'unknown key "apiKey"; allowed here: type, accountId, gatewayId, auth, baseURL, headers, options',
+          'unknown key "apiKey"; allowed here: type, accountId, gatewayId, endpoint, auth, baseURL, headers, options',
       },
     ],
     [
