@@ -7,6 +7,7 @@
  */
 import type { RouteTable } from '../config/route-table.ts';
 import type { FaultRule } from '../emulator/index.ts';
+import { gatewayAdapters } from '../gateways/index.ts';
 import { emulatedGateways } from './emulated-gateways.ts';
 
 /** Route kinds and personalities a rule's `match.gateway` may name. */
@@ -37,14 +38,8 @@ export function faultRuleProblems(options: FaultRuleProblemsOptions): string[] {
     const gateway = match.gateway;
     if (gateway !== undefined && !routeNames.includes(gateway)) {
       const named = table?.gateways[gateway];
-      const known = cloudflare ?? [];
       if (named !== undefined && Object.hasOwn(table?.gateways ?? {}, gateway)) {
-        const instead =
-          named.type === 'cloudflare'
-            ? (known.find((key) => named.baseURL.includes(`/v1/${key}/`)) ?? 'accountId/gatewayId')
-            : named.type === 'openai-compatible'
-              ? 'openai'
-              : named.type;
+        const instead = gatewayAdapters[named.type].emulatorRouteName(named);
         problems.push(
           `${where}: match.gateway "${gateway}" is a gateway name in the config, which requests do not carry; write "${instead}"`,
         );

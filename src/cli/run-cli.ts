@@ -16,6 +16,7 @@ import type { MissingEnvVariable } from '../config/parse-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
 import { type FaultRule, parseFaultRule, startEmulator } from '../emulator/index.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
+import { gatewayAdapters } from '../gateways/index.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
 import { renderAliasTypes } from './alias-types.ts';
@@ -575,23 +576,14 @@ function parseRule(value: unknown, source: string): FaultRule {
 /** What to set each gateway's baseURL to, to use the emulator. */
 function baseURLHints(table: RouteTable | undefined, url: string): string[] {
   if (table === undefined) {
-    return [
-      `Cloudflare:        baseURL: ${url}   (the /v1/<account>/<gateway>/compat path follows)`,
-      `Vercel:            baseURL: ${url}/vercel/v1   (fails the way Vercel does)`,
-      `OpenRouter:        baseURL: ${url}/api/v1`,
-      `OpenAI-compatible: baseURL: ${url}/v1`,
-    ];
+    return Object.values(gatewayAdapters).map(
+      (adapter) =>
+        `${`${adapter.label}:`.padEnd(19)}baseURL: ${adapter.emulatorHint({ origin: url })}`,
+    );
   }
   return Object.values(table.gateways).map((gateway) => {
-    const suffix =
-      gateway.type === 'cloudflare'
-        ? ''
-        : gateway.type === 'vercel'
-          ? '/vercel/v1'
-          : gateway.type === 'openrouter'
-            ? '/api/v1'
-            : new URL(gateway.baseURL).pathname.replace(/\/$/, '');
-    return `gateway ${gateway.name} (${gateway.type}): set baseURL: ${url}${suffix}`;
+    const hint = gatewayAdapters[gateway.type].emulatorHint({ origin: url, gateway });
+    return `gateway ${gateway.name} (${gateway.type}): set baseURL: ${hint}`;
   });
 }
 

@@ -4,18 +4,11 @@
  * address is accepted, since the emulator receives every credential of the config.
  */
 import type { ConfigIssue } from '../errors.ts';
-import type { GatewayRoute, GatewayType, RouteTable } from './route-table.ts';
+import { gatewayAdapters } from '../gateways/index.ts';
+import type { GatewayRoute, RouteTable } from './route-table.ts';
 
 /** The environment variable that points every gateway at an emulator. */
 export const emulatorURLVariable = 'SWITCHYARD_EMULATOR_URL';
-
-/** The emulator's path for each gateway type (Cloudflare and OpenAI-compatible keep theirs). */
-const emulatorPaths: Readonly<Record<GatewayType, string | undefined>> = {
-  cloudflare: undefined,
-  'openai-compatible': undefined,
-  vercel: '/vercel/v1',
-  openrouter: '/api/v1',
-};
 
 /** Options of {@link pointAtEmulator}. */
 export type PointAtEmulatorOptions = {
@@ -43,8 +36,10 @@ export function pointAtEmulator(
   }
   const gateways: Record<string, GatewayRoute> = Object.create(null);
   for (const [name, gateway] of Object.entries(options.table.gateways)) {
+    // Each gateway module says where the emulator imitates it (or that its own path is kept).
     const path =
-      emulatorPaths[gateway.type] ?? new URL(gateway.baseURL).pathname.replace(/\/$/, '');
+      gatewayAdapters[gateway.type].emulatorPath ??
+      new URL(gateway.baseURL).pathname.replace(/\/$/, '');
     gateways[name] = Object.freeze({ ...gateway, baseURL: `${origin}${path}`, origin });
   }
   return {

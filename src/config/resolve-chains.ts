@@ -5,7 +5,7 @@
  * however deep or cyclic, gives issues rather than a stack overflow, in time linear in the
  * number of targets.
  */
-import type { ConfigIssueCode } from '../errors.ts';
+import type { ReportIssue } from '../gateways/config-issues.ts';
 import { createNameIndex, listNames, type NameIndex } from '../internal/did-you-mean.ts';
 import type { GatewayRoute } from './route-table.ts';
 
@@ -32,14 +32,6 @@ export type ChainTarget = {
   readonly path: readonly (string | number)[];
   readonly inline?: { readonly gateway: string; readonly model: string };
 };
-
-/** Reports one problem. */
-export type ReportIssue = (
-  code: ConfigIssueCode,
-  path: (string | number)[],
-  message: string,
-  atKey?: boolean,
-) => void;
 
 /** Options of {@link resolveChains}. */
 export type ResolveChainsOptions = {

@@ -3,9 +3,18 @@
  * (`https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat`) in its three auth modes,
  * the REST API (`https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1`) with a
  * Cloudflare API token, and the gateway's features as `cf-aig-*` request headers (the same on both).
+ * What a config may say about it is checked in `cloudflare-config.ts`.
  */
 import type { TargetOptions } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
+import {
+  checkCloudflareCredentials,
+  checkCloudflareUpstream,
+  cloudflareDefaultBaseURL,
+  cloudflareEmulatorKey,
+  cloudflareOptionKeys,
+  compileCloudflareGateway,
+} from './cloudflare-config.ts';
 import { staticHeaders } from './openai-compatible.ts';
 import type { GatewayAdapter } from './types.ts';
 import { noKeyPlaceholder } from './types.ts';
@@ -13,6 +22,20 @@ import { noKeyPlaceholder } from './types.ts';
 /** The Cloudflare AI Gateway adapter. */
 export const cloudflareAdapter: GatewayAdapter = {
   type: 'cloudflare',
+  label: 'Cloudflare',
+  defaultBaseURL: cloudflareDefaultBaseURL,
+  credentialKeys: 'auth.token and auth.keys',
+  optionKeys: cloudflareOptionKeys,
+  checkCredentials: checkCloudflareCredentials,
+  compileGateway: compileCloudflareGateway,
+  checkUpstream: checkCloudflareUpstream,
+  // The emulator serves Cloudflare's own paths (/v1/{account}/{gateway}/compat, /client/v4/…).
+  emulatorPath: undefined,
+  emulatorHint: ({ origin, gateway }) =>
+    gateway === undefined
+      ? `${origin}   (the /v1/<account>/<gateway>/compat path follows)`
+      : origin,
+  emulatorRouteName: cloudflareEmulatorKey,
   clientSetup: ({ gateway, upstream }) => {
     const { headers, secrets } = staticHeaders(gateway);
     const auth = gateway.auth;

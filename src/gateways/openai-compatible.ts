@@ -1,9 +1,11 @@
 /**
- * Any OpenAI-compatible endpoint: `baseURL`, an optional bearer key, extra headers.
- * The other adapters build on `bearerClientSetup`.
+ * Any OpenAI-compatible endpoint: `baseURL`, an optional bearer key, extra headers. Vercel and
+ * OpenRouter build on the bearer helpers here.
  */
 import type { GatewayRoute } from '../config/route-table.ts';
-import type { ClientSetup, GatewayAdapter } from './types.ts';
+import { Secret } from '../secret.ts';
+import { checkHeaderValue } from './config-issues.ts';
+import type { ClientSetup, CompileGatewayPartsOptions, GatewayAdapter } from './types.ts';
 import { noKeyPlaceholder } from './types.ts';
 
 /** Client setup for bearer-key gateways; without a key no `Authorization` header is sent. */
@@ -45,9 +47,47 @@ export function staticHeaders(gateway: GatewayRoute): {
   return { headers, secrets };
 }
 
+/** The parts of a bearer-key gateway shared by Vercel, OpenRouter and OpenAI-compatible. */
+export const bearerGateway = {
+  credentialKeys: 'apiKey',
+  checkCredentials: ({ input, path, report }) => {
+    checkHeaderValue({
+      value: (input as { apiKey?: unknown }).apiKey,
+      path: [...path, 'apiKey'],
+      what: 'apiKey',
+      report,
+    });
+  },
+  checkUpstream: () => ({}),
+  clientSetup: ({ gateway }) => bearerClientSetup(gateway),
+} as const satisfies Partial<GatewayAdapter>;
+
+/** The bearer auth of a gateway whose `apiKey` may be absent. */
+export function bearerAuth(options: Pick<CompileGatewayPartsOptions, 'input'>) {
+  const apiKey = (options.input as { apiKey?: string }).apiKey;
+  return apiKey === undefined
+    ? ({ mode: 'bearer' } as const)
+    : ({ mode: 'bearer', apiKey: new Secret(apiKey) } as const);
+}
+
 /** The OpenAI-compatible adapter. */
 export const openaiCompatibleAdapter: GatewayAdapter = {
+  ...bearerGateway,
   type: 'openai-compatible',
-  clientSetup: ({ gateway }) => bearerClientSetup(gateway),
+  label: 'OpenAI-compatible',
+  // The schema requires a baseURL for this type.
+  defaultBaseURL: () => '',
+  optionKeys: new Set(),
+  compileGateway: (options) => ({
+    baseURL: options.baseURL,
+    auth: bearerAuth(options),
+    options: options.compileOptions(undefined),
+  }),
+  emulatorPath: undefined,
+  emulatorHint: ({ origin, gateway }) =>
+    gateway === undefined
+      ? `${origin}/v1`
+      : `${origin}${new URL(gateway.baseURL).pathname.replace(/\/$/, '')}`,
+  emulatorRouteName: () => 'openai',
   requestExtras: () => ({ headers: {}, body: {} }),
 };

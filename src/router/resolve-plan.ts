@@ -3,7 +3,6 @@
  * body fields), computed once per name and cached. No I/O.
  */
 
-import { cloudflareProvider } from '../config/compile-config.ts';
 import type {
   AliasRoute,
   GatewayRoute,
@@ -12,6 +11,7 @@ import type {
   UpstreamRoute,
 } from '../config/route-table.ts';
 import { RouterError, UnknownAliasError } from '../errors.ts';
+import { cloudflareProvider } from '../gateways/cloudflare-config.ts';
 import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
 import type { ClientSetup } from '../gateways/types.ts';
 import { createNameIndex, type NameIndex } from '../internal/did-you-mean.ts';

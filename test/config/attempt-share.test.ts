@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { findPlanWarnings } from '../../src/cli/format-plan.ts';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { shareAttemptMs } from '../../src/config/attempt-share.ts';
-import { defaultRetryPolicy } from '../../src/config/compile-config.ts';
+import { defaultRetryPolicy } from '../../src/config/builtin-defaults.ts';
 import { createRouter, parseConfig } from '../../src/index.ts';
 
 /** The README quick start, with literal values. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  compileConfig,
   defaultPolicy,
   defaultRetryPolicy,
   defaultTimeouts,
-} from '../../src/config/compile-config.ts';
+} from '../../src/config/builtin-defaults.ts';
+import { compileConfig } from '../../src/config/compile-config.ts';
 import type { SwitchyardConfig } from '../../src/config/config.generated.ts';
 import type { GatewayAuth, RouteTable } from '../../src/config/route-table.ts';
 import { routingForWire } from '../../src/gateways/routing.ts';

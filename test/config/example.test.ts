@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isMap, isPair, isScalar, parseDocument, visit } from 'yaml';
-import { cloudflareRestOrigin, defaultBaseURLs } from '../../src/config/compile-config.ts';
 import type { GatewayType } from '../../src/config/route-table.ts';
+import { gatewayAdapters } from '../../src/gateways/index.ts';
 import { loadConfig } from '../../src/index.ts';
 import { configSchema } from '../../src/internal/config-schema.generated.ts';
 import { catchConfigError } from './helpers.ts';
@@ -160,9 +160,7 @@ describe('config.example.yaml', () => {
       const publicEndpoint =
         type === 'openai-compatible'
           ? 'http://127.0.0.1:11434/v1'
-          : gateway.get('endpoint') === 'rest'
-            ? cloudflareRestOrigin
-            : defaultBaseURLs[type];
+          : gatewayAdapters[type].defaultBaseURL(gateway.toJSON());
       const variable = `SWITCHYARD_${name.toUpperCase().replace(/-/g, '_')}_BASE_URL`;
       expect(gateway.get('baseURL'), name).toBe(`\${${variable}:-${publicEndpoint}}`);
     }

@@ -4,7 +4,7 @@
  */
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, defaultRetryPolicy } from '../../src/config/compile-config.ts';
+import { defaultPolicy, defaultRetryPolicy } from '../../src/config/builtin-defaults.ts';
 import { createHealthMemory } from '../../src/router/health-memory.ts';
 import { backoffMs as backoff, decide } from '../../src/router/retry-policy.ts';
 

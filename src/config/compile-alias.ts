@@ -1,0 +1,175 @@
+/**
+ * One alias compiled over its resolved chain: options, retry policy, time limits (each try's
+ * share of the deadline when no attempt limit is set), error policy, params, weights, and the
+ * one kind of model its targets serve.
+ */
+import { metadataOverflow } from '../gateways/cloudflare-config.ts';
+import type { ConfigPath, ReportIssue } from '../gateways/config-issues.ts';
+import { listNames } from '../internal/did-you-mean.ts';
+import { freezeRecord } from '../internal/freeze.ts';
+import { shareAttemptMs } from './attempt-share.ts';
+import { cascadeRetry, cascadeTimeouts } from './cascade-defaults.ts';
+import { compileParams, compileTargetOptions } from './compile-options.ts';
+import { compileStrategy, splitTargets } from './compile-strategy.ts';
+import type { Alias, SwitchyardConfig } from './config.generated.ts';
+import type { ChainTarget } from './resolve-chains.ts';
+import type {
+  AliasRoute,
+  ErrorAction,
+  ErrorClass,
+  GatewayRoute,
+  ModelKind,
+  RetryPolicy,
+  RouteTable,
+  TargetOptions,
+  Timeouts,
+  UpstreamRoute,
+} from './route-table.ts';
+
+/** An alias as written, in one shape whether it was the shorthand `alias: target` or a block. */
+export type NormalizedAlias = {
+  alias: Omit<Alias, 'targets'> & { targets: readonly string[] };
+  shorthand: boolean;
+  /** Weights written as `{ target, weight }`, by index in `targets`. */
+  weights: readonly (number | undefined)[];
+};
+
+/** The shorthand `alias: target` and the block form, as one shape. */
+export function normalizeAlias(input: unknown): NormalizedAlias {
+  if (typeof input === 'string')
+    return { alias: { targets: [input] }, shorthand: true, weights: [undefined] };
+  const { references, weights } = splitTargets((input as Alias).targets);
+  return { alias: { ...(input as Alias), targets: references }, shorthand: false, weights };
+}
+
+/** Options of {@link compileAlias}. */
+export type CompileAliasOptions = {
+  name: string;
+  input: NormalizedAlias;
+  /** Its flat chain, every upstream of it compiled into `upstreams` when it could be. */
+  chain: readonly ChainTarget[];
+  upstreams: ReadonlyMap<string, UpstreamRoute>;
+  gateways: ReadonlyMap<string, GatewayRoute>;
+  /** The compiled `defaults:`. */
+  defaults: RouteTable['defaults'];
+  /** The config's `defaults:` as written (whether it sets an attempt limit). */
+  config: SwitchyardConfig;
+  report: ReportIssue;
+};
+
+/** A compiled, frozen alias. */
+export function compileAlias(options: CompileAliasOptions): AliasRoute {
+  const { name, input, chain, upstreams, gateways, defaults, report } = options;
+  const path = ['models', name];
+  const targetGateways = chain
+    .map((target) => gateways.get(upstreams.get(target.name)?.gateway ?? ''))
+    .filter((gateway) => gateway !== undefined);
+  const aliasOptions = compileTargetOptions({
+    input: input.alias.options,
+    path: input.shorthand ? path : [...path, 'options'],
+    types: targetGateways.map((gateway) => gateway.type),
+    scope: `alias "${name}"`,
+    report,
+  });
+  const retry = cascadeRetry({
+    base: defaults.retry,
+    input: input.alias.retry,
+    path: [...path, 'retry'],
+    report,
+  });
+  const timeouts = aliasTimeouts({ ...options, path, retry });
+  const policy =
+    input.alias.policy === undefined
+      ? defaults.policy
+      : (freezeRecord({ ...defaults.policy, ...input.alias.policy }) as Record<
+          ErrorClass,
+          ErrorAction
+        >);
+  const params = compileParams({ input: input.alias.params, path: [...path, 'params'], report });
+  checkAliasMetadata({ ...options, path, aliasOptions });
+  const weights = compileStrategy({
+    name,
+    strategy: input.alias.strategy,
+    weights: input.weights,
+    chain: chain.map((target) => ({
+      name: target.name,
+      index: typeof target.path[3] === 'number' ? target.path[3] : 0,
+    })),
+    report,
+  });
+  const kind = aliasKind({ ...options, path });
+  return Object.freeze({
+    name,
+    ...(kind === undefined ? {} : { kind }),
+    targets: Object.freeze(chain.map((target) => target.name)),
+    ...(weights === undefined ? {} : { strategy: 'weighted' as const, weights }),
+    retry,
+    timeouts,
+    policy,
+    options: aliasOptions,
+    params,
+  });
+}
+
+/** The alias's limits over the defaults'. */
+function aliasTimeouts(
+  options: CompileAliasOptions & { path: ConfigPath; retry: RetryPolicy },
+): Timeouts {
+  const { input, config, chain, retry, path, report } = options;
+  const cascaded = cascadeTimeouts({
+    base: options.defaults.timeouts,
+    input: input.alias.timeout,
+    path: [...path, 'timeout'],
+    report,
+  });
+  // Without an explicit attempt limit, each try gets its share of the deadline, so every
+  // target of the chain is reached even when each try before it hangs.
+  const attemptSet = [input.alias.timeout, config.defaults?.timeout].some(
+    (timeout) => typeof timeout === 'object' && timeout.attempt !== undefined,
+  );
+  return attemptSet
+    ? cascaded
+    : Object.freeze({
+        ...cascaded,
+        attemptMs: shareAttemptMs({ totalMs: cascaded.totalMs, retry, targets: chain.length }),
+      });
+}
+
+/** Each target's metadata (gateway, upstream and alias merged) within what Cloudflare keeps. */
+function checkAliasMetadata(
+  options: CompileAliasOptions & { path: ConfigPath; aliasOptions: TargetOptions },
+): void {
+  const { chain, upstreams, gateways, path, aliasOptions, report } = options;
+  for (const target of chain) {
+    const upstream = upstreams.get(target.name);
+    const gateway = gateways.get(upstream?.gateway ?? '');
+    if (upstream === undefined || gateway === undefined) continue;
+    const count = metadataOverflow([gateway.options, upstream.options, aliasOptions]);
+    if (count !== undefined) {
+      report(
+        'INVALID_VALUE',
+        [...path, 'options', 'metadata'],
+        `metadata for upstream "${upstream.name}" has ${count} entries after merging gateway, upstream and alias; Cloudflare keeps at most 5`,
+      );
+    }
+  }
+}
+
+/** The one kind the chain serves; a chain mixing chat and embeddings upstreams is reported. */
+function aliasKind(options: CompileAliasOptions & { path: ConfigPath }): ModelKind | undefined {
+  const { name, input, chain, upstreams, path, report } = options;
+  const kinds = new Set(chain.flatMap((target) => upstreams.get(target.name)?.kind ?? []));
+  if (kinds.size > 1) {
+    const byKind = (kind: ModelKind) =>
+      chain
+        .filter((target) => upstreams.get(target.name)?.kind === kind)
+        .map((target) => target.name);
+    report(
+      'INVALID_VALUE',
+      input.shorthand ? path : [...path, 'targets'],
+      `alias "${name}" mixes chat upstreams (${listNames(byKind('chat'))}) and embeddings upstreams (${listNames(byKind('embeddings'))}); a fallback chain serves one kind: split it into two aliases`,
+    );
+  }
+  const [kind] = kinds;
+  return kind;
+}
