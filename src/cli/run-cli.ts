@@ -21,6 +21,7 @@ import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
 import { renderAliasTypes } from './alias-types.ts';
 import { faultRuleProblems } from './check-fault-rules.ts';
+import { findConfigWarnings as findResponsesWarnings } from './config-warnings.ts';
 import { emulatedCloudflare } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
@@ -279,7 +280,7 @@ function validateCommand(args: readonly string[], io: CliIO): number {
       io,
     });
     const { table } = loaded;
-    const warnings = findConfigWarnings(table);
+    const warnings = [...findConfigWarnings(table), ...findResponsesWarnings(table)];
     if (values.json === true) {
       io.stdout.write(
         `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings, missingEnv: loaded.missing })}\n`,

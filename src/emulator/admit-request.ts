@@ -152,6 +152,19 @@ function admitCloudflare(
     return undefined;
   }
   entry.provider = upstream.provider;
+  if (upstream.dynamicRoute !== undefined && route.endpoint === 'responses') {
+    // Dynamic routes accept only the Chat Completions shape; other formats get 400
+    // (https://developers.cloudflare.com/ai-gateway/features/dynamic-routing/usage/).
+    sendOpenAIError({
+      exchange,
+      status: 400,
+      message: `Dynamic route ${JSON.stringify(upstream.dynamicRoute)} accepts only the Chat Completions format`,
+      code: 'invalid_model',
+      param: 'model',
+      headers,
+    });
+    return undefined;
+  }
   if (upstream.dynamicRoute !== undefined) {
     headers['cf-aig-provider'] = upstream.provider;
     headers['cf-aig-model'] = upstream.model;

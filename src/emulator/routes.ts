@@ -28,6 +28,7 @@ export type EmulatorRoute =
     };
 
 const cloudflarePattern = /^\/v1\/([^/]+)\/([^/]+)\/compat\/(chat\/completions|embeddings)$/;
+const compatPrefix = /^\/v1\/[^/]+\/[^/]+\/compat\//;
 const cloudflareRestPattern =
   /^\/client\/v4\/accounts\/([^/]+)\/ai\/v1\/(chat\/completions|embeddings|responses)$/;
 
@@ -83,6 +84,11 @@ export function matchRoute(
       gatewayNamed: named !== undefined && named !== '',
       endpoint: endpointOf(api),
     };
+  }
+  // Any other API under a compat endpoint (e.g. `/compat/responses`, which Cloudflare does not
+  // document) is not an OpenAI-compatible route.
+  if (compatPrefix.test(pathname)) {
+    return undefined;
   }
   if (pathname.endsWith('/chat/completions')) {
     return { kind: 'openai-compatible', endpoint: 'chat.completions' };

@@ -37,6 +37,12 @@ import {
   type RequestLogEntry,
 } from './request-log.ts';
 import { createResponseCache, defaultCacheTtlMs, type ResponseCache } from './response-cache.ts';
+import {
+  createResponseEvents,
+  createResponseObject,
+  planResponse,
+  sendResponseStream,
+} from './responses.ts';
 import { type EmulatorRoute, matchRoute } from './routes.ts';
 import { sendChatStream } from './send-stream.ts';
 
@@ -205,6 +211,28 @@ async function answer(options: {
     }
     sendJson({ exchange, status: 200, body: embeddings.value, headers });
     return true;
+  }
+  if (options.route.endpoint === 'responses') {
+    const planned = planResponse({
+      body,
+      id: `resp_emu_${formatSequence(exchange.entry.seq)}`,
+      created: options.clock(),
+    });
+    if (!planned.ok) {
+      invalid(planned);
+      return false;
+    }
+    if (!planned.value.stream) {
+      sendJson({ exchange, status: 200, body: createResponseObject(planned.value), headers });
+      return true;
+    }
+    await sendResponseStream({
+      exchange,
+      events: createResponseEvents(planned.value),
+      fault: options.fault,
+      headers,
+    });
+    return options.fault === undefined || options.fault.type === 'delay';
   }
   const plan = planChatCompletion({
     body,

@@ -10,7 +10,11 @@ import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
-/** `usage` of an OpenAI-shaped response (or stream chunk), or undefined when it has none. */
+/**
+ * `usage` of an OpenAI-shaped response (or stream chunk), or undefined when it has none. Chat
+ * and embeddings count `prompt_tokens` / `completion_tokens`; the Responses API counts
+ * `input_tokens` / `output_tokens`.
+ */
 export function usageOf(value: unknown): TokenUsage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const record = value as Record<string, unknown>;
@@ -18,8 +22,8 @@ export function usageOf(value: unknown): TokenUsage | undefined {
     const field = record[name];
     return typeof field === 'number' && Number.isFinite(field) ? field : undefined;
   };
-  const inputTokens = count('prompt_tokens');
-  const outputTokens = count('completion_tokens');
+  const inputTokens = count('prompt_tokens') ?? count('input_tokens');
+  const outputTokens = count('completion_tokens') ?? count('output_tokens');
   const totalTokens = count('total_tokens');
   if (inputTokens === undefined && outputTokens === undefined && totalTokens === undefined)
     return undefined;
@@ -30,8 +34,12 @@ export function usageOf(value: unknown): TokenUsage | undefined {
   });
 }
 
-/** What a plain answer tells a trace: model, id, usage, finish reasons and text. */
+/**
+ * What a plain answer tells a trace: model, id, usage, finish reasons and text. A Responses API
+ * answer has no finish reasons: its `status` (`completed`, `incomplete`) stands for them.
+ */
 export function describeAnswer(value: unknown): Omit<TraceCallEnd, 'route' | 'error'> {
+  if ((value as { object?: unknown } | null)?.object === 'response') return describeResponse(value);
   const answer = value as {
     model?: unknown;
     id?: unknown;
@@ -54,9 +62,24 @@ export function describeAnswer(value: unknown): Omit<TraceCallEnd, 'route' | 'er
   };
 }
 
-/** Collects what a traced stream tells its trace, chunk by chunk. */
-export type StreamObserver = {
-  observe(chunk: Chunk): void;
+/** What a Responses API answer tells a trace. */
+function describeResponse(value: unknown): Omit<TraceCallEnd, 'route' | 'error'> {
+  const answer = value as { model?: unknown; id?: unknown; usage?: unknown; status?: unknown };
+  const usage = usageOf(answer.usage);
+  // The SDK adds `output_text` (every output_text part, joined) to a plain response.
+  const output = (value as { output_text?: unknown }).output_text;
+  return {
+    ...(typeof answer.model === 'string' ? { responseModel: answer.model } : {}),
+    ...(typeof answer.id === 'string' ? { responseId: answer.id } : {}),
+    ...(usage === undefined ? {} : { usage }),
+    ...(typeof answer.status === 'string' ? { finishReasons: [answer.status] } : {}),
+    ...(typeof output === 'string' ? { output } : {}),
+  };
+}
+
+/** Collects what a traced stream tells its trace, item by item (chat chunks by default). */
+export type StreamObserver<T = Chunk> = {
+  observe(item: T): void;
   result(): Omit<TraceCallEnd, 'route' | 'error'>;
 };
 
@@ -90,15 +113,15 @@ export function streamObserver(): StreamObserver {
 }
 
 /** Options of {@link traceStream}. */
-export type TraceStreamOptions = {
-  source: AsyncGenerator<Chunk>;
+export type TraceStreamOptions<T = Chunk> = {
+  source: AsyncGenerator<T>;
   trace: CallTrace | undefined;
-  seen: StreamObserver | undefined;
+  seen: StreamObserver<T> | undefined;
   route: RouteInfo;
 };
 
 /** The caller's stream; with a trace, the trace ends when the stream does (however it ends). */
-export function traceStream(options: TraceStreamOptions): AsyncGenerator<Chunk> {
+export function traceStream<T>(options: TraceStreamOptions<T>): AsyncGenerator<T> {
   const { trace, seen, source } = options;
   if (trace === undefined || seen === undefined) return source;
   return (async function* () {

@@ -57,15 +57,16 @@ type Body = Record<string, unknown>;
  */
 export function checkAnswer(options: {
   value: unknown;
-  /** `choices` for chat completions, `data` for embeddings. */
-  field: 'choices' | 'data';
+  /** `choices` for chat completions, `data` for embeddings, `output` for responses. */
+  field: 'choices' | 'data' | 'output';
   response: Response;
 }): Error | undefined {
   const { value, field, response } = options;
   if (typeof value === 'object' && value !== null) {
     const body = value as Body;
     const list = body[field];
-    if (Array.isArray(list) && list.length > 0 && body['error'] == null) {
+    // A response's `output` may be empty (an incomplete response); the others may not.
+    if (Array.isArray(list) && (list.length > 0 || field === 'output') && body['error'] == null) {
       if (field === 'choices') {
         for (const choice of list as { finish_reason?: unknown }[]) {
           if (choice?.finish_reason === 'error') {
@@ -85,7 +86,7 @@ export function checkAnswer(options: {
     }
   }
   return new UnusableResponseError(
-    `${response.status} the body is not a ${field === 'choices' ? 'chat completion' : 'list of embeddings'} (${preview(value)})`,
+    `${response.status} the body is not ${field === 'choices' ? 'a chat completion' : field === 'output' ? 'a response' : 'a list of embeddings'} (${preview(value)})`,
     { errorClass: 'invalid_response', status: response.status, headers: response.headers },
   );
 }

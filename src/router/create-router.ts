@@ -12,6 +12,7 @@ import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
 import { observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
+import { createResponsesApi } from './responses.ts';
 import { type CallResult, toRouterPromise } from './router-promise.ts';
 import { createSenders } from './send-request.ts';
 import { type RouterState, runPlain, runStream } from './start-call.ts';
@@ -62,6 +63,7 @@ export function createRouter(table: RouteTable, options: RouterOptions = {}): Ro
   });
 
   const router: Router = {
+    responses: createResponsesApi({ state, pool }),
     chat: {
       completions: {
         create: ((

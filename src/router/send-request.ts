@@ -83,7 +83,10 @@ function answer<T>(value: T, response: Response, field: 'choices' | 'data') {
 }
 
 /** The request body for a target: its fields under the caller's, and its own model string. */
-function bodyFor(target: ResolvedTarget, params: Call<unknown>['params']): Record<string, unknown> {
+export function bodyFor(
+  target: ResolvedTarget,
+  params: Call<unknown>['params'],
+): Record<string, unknown> {
   return { ...target.body, ...params, model: target.upstream.model };
 }
 
@@ -91,7 +94,11 @@ function bodyFor(target: ResolvedTarget, params: Call<unknown>['params']): Recor
  * Per-request options: the target's headers under the caller's, and the call's signal for the
  * router's fetch (never the SDK's `signal`, which would cost a composed signal per request).
  */
-function requestOptionsFor<T>(call: Call<T>, target: ResolvedTarget, controller: AbortController) {
+export function requestOptionsFor<T>(
+  call: Call<T>,
+  target: ResolvedTarget,
+  controller: AbortController,
+) {
   const fetchOptions = { [callSignalKey]: controller.signal } as Record<string, never>;
   const headers = mergeHeaders(
     call.context === undefined || target.gateway.type !== 'cloudflare'

@@ -21,6 +21,7 @@ import {
 import { CallSignal } from './call-signal.ts';
 import { runCall } from './fast-path.ts';
 import { orderTargets, type PlanResolver } from './resolve-plan.ts';
+import { assertServesResponses } from './responses-support.ts';
 import type { CallResult } from './router-promise.ts';
 import type { CommittedStream } from './stream-attempt.ts';
 import { continueStream } from './stream-attempt.ts';
@@ -44,6 +45,11 @@ export type RouterState = {
 
 const routes = new WeakMap<object, Served<unknown>>();
 
+/** Remembers which call served a result, for {@link routeOf}. */
+export function keepRoute(result: object, served: Served<unknown>): void {
+  routes.set(result, served);
+}
+
 /**
  * The route that served a result returned by a router (a completion, a stream or an
  * embeddings response), or undefined for any other object.
@@ -60,22 +66,29 @@ export type RunOptions<T> = {
   params: Call<T>['params'];
   requestOptions: RouterRequestOptions | undefined;
   send: Send<T>;
-  operation: 'chat' | 'embeddings';
+  operation: 'chat' | 'embeddings' | 'responses';
 };
 
+const callNames = {
+  chat: 'router.chat.completions.create',
+  embeddings: 'router.embeddings.create',
+  responses: 'router.responses.create',
+} as const;
+
 /** Starts a call: its plan and its signal. Throws when the router is closed or the name unknown. */
-function startCall<T>(options: RunOptions<T>): Call<T> {
-  const { state, params, requestOptions } = options;
+export function startCall<T>(options: RunOptions<T>): Call<T> {
+  const { state, params, requestOptions, operation } = options;
   if (state.closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
   const plan = state.resolver.resolve(params.model);
-  if (plan.serves !== undefined && plan.serves !== options.operation) {
-    const callName = (kind: ModelKind) =>
-      kind === 'embeddings' ? 'router.embeddings.create' : 'router.chat.completions.create';
+  // The Responses API serves chat models.
+  const kind: ModelKind = operation === 'embeddings' ? 'embeddings' : 'chat';
+  if (plan.serves !== undefined && plan.serves !== kind) {
     throw new RouterError(
-      `alias "${params.model}" serves ${plan.serves}, so ${callName(options.operation)} cannot use it: call ${callName(plan.serves)}, or name an alias of ${options.operation} models`,
+      `alias "${params.model}" serves ${plan.serves}, so ${callNames[operation]} cannot use it: call ${callNames[plan.serves]}, or name an alias of ${kind} models`,
       { code: 'INVALID_REQUEST' },
     );
   }
+  if (operation === 'responses') assertServesResponses(plan);
   const signal = new CallSignal({
     model: plan.model,
     totalMs: requestOptions?.timeout ?? plan.timeouts.totalMs,
@@ -91,7 +104,8 @@ function startCall<T>(options: RunOptions<T>): Call<T> {
   const streamed = (params as { stream?: unknown }).stream === true;
   // Tracing costs nothing unless a tracer is given and records this call.
   const trace = state.tracing?.startCall({
-    operation: options.operation,
+    // A Responses call is traced as a chat operation, as the GenAI conventions name it.
+    operation: kind,
     model: params.model,
     stream: streamed,
     params: params as Record<string, unknown>,

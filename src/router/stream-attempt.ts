@@ -285,7 +285,7 @@ function describe(error: unknown): string {
  * outside one (the caller busy with a chunk) does not count. One timer, re-armed only when
  * it fires early, rather than a new timer for every chunk.
  */
-function watchIdle(options: { controller: AbortController; idleMs: number; what: string }) {
+export function watchIdle(options: { controller: AbortController; idleMs: number; what: string }) {
   const { controller, idleMs } = options;
   let waitingSince: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -277,6 +277,26 @@ export type ChatParams = WithModel<OpenAI.Chat.ChatCompletionCreateParams>;
 
 /** The router: a drop-in for the parts of the `openai` client apps use. */
 export type Router = {
+  /**
+   * The OpenAI Responses API, with the same aliases, retries, fallback, deadline, streaming
+   * commit point and attempt log as chat. Every target of the alias must serve it (Cloudflare
+   * only on `endpoint: rest`, and not through a dynamic route); otherwise the call is refused
+   * with `INVALID_REQUEST` before any request.
+   */
+  readonly responses: {
+    create(
+      params: WithModel<OpenAI.Responses.ResponseCreateParamsNonStreaming>,
+      options?: RouterRequestOptions,
+    ): RouterPromise<OpenAI.Responses.Response>;
+    create(
+      params: WithModel<OpenAI.Responses.ResponseCreateParamsStreaming>,
+      options?: RouterRequestOptions,
+    ): RouterPromise<Stream<OpenAI.Responses.ResponseStreamEvent>>;
+    create(
+      params: WithModel<OpenAI.Responses.ResponseCreateParams>,
+      options?: RouterRequestOptions,
+    ): RouterPromise<OpenAI.Responses.Response | Stream<OpenAI.Responses.ResponseStreamEvent>>;
+  };
   readonly chat: {
     readonly completions: {
       create(

@@ -39,6 +39,7 @@ models:
   chat:
     targets: [primary, backup]
     retry: { attempts: 2, initialDelay: 1ms, maxDelay: 1ms }
+  answers: backup
 `;
 
 let emulator: Emulator;
@@ -205,6 +206,39 @@ describe('streams', () => {
     expect(root.attributes['switchyard.stream']).toBe(true);
     expect(root.attributes['gen_ai.usage.output_tokens']).toBe(usage?.completion_tokens);
     expect(children.map((span) => span.attributes['switchyard.decision'])).toEqual(['success']);
+  });
+});
+
+describe('the Responses API', () => {
+  it('is traced as a chat call: usage, response id and status, plain and streamed', async () => {
+    const router = tracedRouter();
+    const data = await router.responses.create({ model: 'answers', input: 'one two' });
+    const plain = tree(exporter.getFinishedSpans()).root;
+    expect(plain.name).toBe('chat answers');
+    expect(plain.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.response.id': data.id,
+      'gen_ai.usage.input_tokens': data.usage?.input_tokens,
+      'gen_ai.usage.output_tokens': data.usage?.output_tokens,
+      'gen_ai.response.finish_reasons': ['completed'],
+      'switchyard.upstream': 'backup',
+    });
+
+    exporter.reset();
+    const stream = await router.responses.create({
+      model: 'answers',
+      input: 'three four',
+      stream: true,
+    });
+    let outputTokens: number | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.completed') outputTokens = event.response.usage?.output_tokens;
+    }
+    const streamed = tree(exporter.getFinishedSpans()).root;
+    expect(streamed.attributes['switchyard.stream']).toBe(true);
+    expect(outputTokens).toBeGreaterThan(0);
+    expect(streamed.attributes['gen_ai.usage.output_tokens']).toBe(outputTokens);
+    expect(streamed.attributes['gen_ai.response.finish_reasons']).toEqual(['completed']);
   });
 });
 

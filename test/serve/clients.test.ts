@@ -181,6 +181,94 @@ describe('the openai npm client', () => {
   });
 });
 
+describe('the openai npm client, Responses API (POST /v1/responses)', () => {
+  const client = () => new OpenAI({ baseURL: stack.baseURL, apiKey: 'unused', maxRetries: 0 });
+
+  it('plain: the response and the route headers', async () => {
+    const { data, response } = await client()
+      .responses.create({ model: 'fast', input: 'hi there' })
+      .withResponse();
+    expect(data.output_text).toBe('Echo from primary-model: hi there');
+    expect(data.status).toBe('completed');
+    expect(response.headers.get('x-switchyard-upstream')).toBe('primary');
+    expect(stack.emulator.requests.map((request) => request.path)).toEqual(['/v1/responses']);
+  });
+
+  it('plain fallback: the backup serves, the headers say so', async () => {
+    failPrimaryOnce();
+    const { data, response } = await client()
+      .responses.create({ model: 'fast', input: 'x' })
+      .withResponse();
+    expect(data.output_text).toBe('Echo from backup-model: x');
+    expect(response.headers.get('x-switchyard-upstream')).toBe('backup');
+    expect(response.headers.get('x-switchyard-attempts')).toBe('2');
+  });
+
+  it('streamed: named events, the text deltas, then response.completed', async () => {
+    const stream = await client().responses.create({
+      model: 'fast',
+      input: 'one two three',
+      stream: true,
+    });
+    const types: string[] = [];
+    let text = '';
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(text).toBe('Echo from primary-model: one two three');
+    expect(types[0]).toBe('response.created');
+    expect(types.at(-1)).toBe('response.completed');
+  });
+
+  it('streamed fallback before the first delta', async () => {
+    stack.emulator.inject({
+      match: { model: 'primary-model' },
+      times: 1,
+      fault: { type: 'reset' },
+    });
+    const { data, response } = await client()
+      .responses.create({ model: 'fast', input: 'again', stream: true })
+      .withResponse();
+    let text = '';
+    for await (const event of data) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(text).toBe('Echo from backup-model: again');
+    expect(response.headers.get('x-switchyard-upstream')).toBe('backup');
+  });
+
+  it('a stream cut after its first delta raises an APIError, never a clean end', async () => {
+    stack.emulator.inject({
+      match: { model: 'primary-model' },
+      times: 1,
+      fault: { type: 'stream-cut', afterChunks: 2 },
+    });
+    const stream = await client().responses.create({
+      model: 'fast',
+      input: 'a b c d e f',
+      stream: true,
+    });
+    let text = '';
+    const failure = await (async () => {
+      try {
+        for await (const event of stream) {
+          if (event.type === 'response.output_text.delta') text += event.delta;
+        }
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    // The openai client raises an `event: error` in a Responses stream as an APIError
+    // (openai/openai-node src/core/streaming.ts throws an APIError for an SSE event named `error`).
+    expect(failure).toBeInstanceOf(APIError);
+    expect((failure as APIError).message).toMatch(/interrupted/);
+    expect(text).toBe('Echo from');
+    expect(stack.emulator.requests.map((request) => request.model)).toEqual(['primary-model']);
+  });
+});
+
 describe("the AI SDK's OpenAI-compatible provider", () => {
   const model = () =>
     createOpenAICompatible({ name: 'serve', baseURL: stack.baseURL, apiKey: 'unused' })('fast');

@@ -1,0 +1,190 @@
+/**
+ * `router.responses.create`: the OpenAI Responses API on the same call path as chat (the
+ * success path, then the walker on a failure), so it gets the same aliases, retries, fallback,
+ * deadline, attempt log, hooks, tracing, `withRoute()` and `withResponse()`. Every target must
+ * serve the API (`responses-support.ts`); a stream commits at its first content event
+ * (`responses-stream.ts`).
+ */
+import type OpenAI from 'openai';
+import { Stream } from 'openai/core/streaming';
+import { RouterError } from '../errors.ts';
+import { redactorFor } from '../internal/redact.ts';
+import type { Served } from './attempt-log.ts';
+import type { Send } from './call.ts';
+import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
+import { callSignalKey } from './call-signal.ts';
+import { checkAnswer } from './classify-error.ts';
+import type { ClientPool } from './client-pool.ts';
+import { runCall } from './fast-path.ts';
+import { activityKey } from './observe-activity.ts';
+import {
+  type CommittedResponseStream,
+  continueResponseStream,
+  isTerminal,
+  openResponseToCommit,
+  type ResponseEvent,
+} from './responses-stream.ts';
+import { type CallResult, toRouterPromise } from './router-promise.ts';
+import { bodyFor, requestOptionsFor } from './send-request.ts';
+import { keepRoute, type RouterState, type RunOptions, runPlain, startCall } from './start-call.ts';
+import type { Router, RouterRequestOptions } from './types.ts';
+
+/** The senders of the Responses API: a plain response, and a stream up to its commit point. */
+export type ResponsesSenders = {
+  readonly plain: Send<OpenAI.Responses.Response>;
+  readonly stream: Send<CommittedResponseStream>;
+};
+
+/** Creates the Responses API senders over a client pool. */
+export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
+  return {
+    plain: async (call, target, controller) => {
+      const request = pool
+        .get(target.setup)
+        .responses.create(
+          bodyFor(
+            target,
+            call.params,
+          ) as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming,
+          requestOptionsFor(call, target, controller),
+        );
+      const value = await request;
+      const response = await request.asResponse();
+      // A 200 that is not a response (HTML, an error envelope) fails the attempt.
+      const unusable = checkAnswer({ value, field: 'output', response });
+      if (unusable !== undefined) throw unusable;
+      return { value, response };
+    },
+    stream: async (call, target, controller) => {
+      const client = pool.get(target.setup);
+      const body = {
+        ...bodyFor(target, call.params),
+        stream: true,
+      } as unknown as OpenAI.Responses.ResponseCreateParamsStreaming;
+      const committed = await openResponseToCommit({
+        open: (activity) =>
+          client.responses
+            .create(body, {
+              ...requestOptionsFor(call, target, controller),
+              fetchOptions: {
+                [callSignalKey]: controller.signal,
+                [activityKey]: activity,
+              } as Record<string, never>,
+            })
+            .withResponse(),
+        controller,
+        firstTokenMs: call.plan.timeouts.firstTokenMs,
+        idleMs: call.plan.timeouts.idleMs,
+      });
+      return { value: committed, response: committed.response };
+    },
+  };
+}
+
+/** The router's `responses` surface. */
+export function createResponsesApi(options: {
+  state: RouterState;
+  pool: ClientPool;
+}): Router['responses'] {
+  const { state } = options;
+  const senders = createResponsesSenders(options.pool);
+  return {
+    create: ((
+      params: OpenAI.Responses.ResponseCreateParams,
+      requestOptions?: RouterRequestOptions,
+    ) => {
+      const result: CallResult = { served: undefined };
+      if (typeof params.model !== 'string') {
+        const error = new RouterError(
+          'router.responses.create needs a model: an alias from the config, or <gateway>:<model>',
+          { code: 'INVALID_REQUEST' },
+        );
+        return toRouterPromise(Promise.reject(error), result);
+      }
+      const run = {
+        state,
+        result,
+        params: params as typeof params & { model: string },
+        requestOptions,
+        operation: 'responses' as const,
+      };
+      const data =
+        params.stream === true
+          ? runResponseStream({ ...run, send: senders.stream })
+          : runPlain({ ...run, send: senders.plain });
+      return toRouterPromise(data as Promise<unknown>, result);
+    }) as Router['responses']['create'],
+  };
+}
+
+/** A streamed Responses call: attempts up to the first content event; then the caller's. */
+async function runResponseStream(
+  options: RunOptions<CommittedResponseStream>,
+): Promise<Stream<ResponseEvent>> {
+  const call = startCall(options);
+  let served: Served<CommittedResponseStream>;
+  try {
+    served = await runCall(call);
+  } catch (error) {
+    call.signal.dispose();
+    call.trace?.end({ error });
+    throw error;
+  }
+  // The deadline ends at the first content; the caller's signal and close() reach the stream
+  // until it ends.
+  call.signal.endDeadline();
+  const controller = call.signal.controller;
+  const seen = call.trace === undefined ? undefined : responseStreamObserver();
+  const stream = new Stream<ResponseEvent>(
+    () =>
+      traceStream({
+        trace: call.trace,
+        seen,
+        route: served.route,
+        source: continueResponseStream({
+          committed: served.value,
+          controller,
+          idleMs: call.plan.timeouts.idleMs,
+          model: options.params.model,
+          upstream: served.target.upstream.name,
+          attempts: () => served.route.attempts,
+          release: () => call.signal.dispose(),
+          redactor: redactorFor(served.target.setup.secrets),
+          onEvent: (event) => {
+            // The terminal event carries the whole response, usage included.
+            if (isTerminal(event)) {
+              served.usage =
+                usageOf((event as { response?: { usage?: unknown } }).response?.usage) ??
+                served.usage;
+            }
+            seen?.observe(event);
+          },
+        }),
+      }),
+    controller,
+  );
+  options.result.served = served;
+  keepRoute(stream, served);
+  return stream;
+}
+
+/** What a traced Responses stream tells its trace: the terminal response and the text. */
+function responseStreamObserver(): StreamObserver<ResponseEvent> {
+  let output = '';
+  let final: OpenAI.Responses.Response | undefined;
+  return {
+    observe(event) {
+      if (event.type === 'response.output_text.delta') output += event.delta;
+      if (isTerminal(event)) final = (event as OpenAI.Responses.ResponseCompletedEvent).response;
+    },
+    result() {
+      const usage = usageOf(final?.usage);
+      return {
+        ...(final === undefined ? {} : { responseModel: final.model, responseId: final.id }),
+        ...(usage === undefined ? {} : { usage }),
+        ...(final?.status === undefined ? {} : { finishReasons: [final.status] }),
+        output,
+      };
+    },
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * `router.responses.create` over real HTTP against the emulator, through Cloudflare's REST API
+ * (`/ai/v1/responses`), Vercel (`/v1/responses`) and OpenRouter (`/api/v1/responses`): exact
+ * URLs and headers, fallback across gateway kinds, retries, the deadline, streaming with a
+ * fallback before the commit point and an interruption after it, and the refusal of targets
+ * that cannot serve the Responses API.
+ *
+ * Sources for the endpoints: https://developers.cloudflare.com/ai-gateway/usage/rest-api/ (REST
+ * `/ai/v1/responses`), https://vercel.com/docs/ai-gateway/sdks-and-apis/responses (Vercel),
+ * https://openrouter.ai/docs/api/reference/responses/overview (OpenRouter, beta, stateless);
+ * dynamic routes accept only chat completions:
+ * https://developers.cloudflare.com/ai-gateway/features/dynamic-routing/usage/.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  AllTargetsFailedError,
+  isRouterError,
+  RouterError,
+  StreamInterruptedError,
+} from '../../src/errors.ts';
+import { routeOf } from '../../src/router/create-router.ts';
+import { gatewayHeaders, routerFromYaml, startTestEmulator } from '../helpers/gateway-harness.ts';
+
+const token = 'cf-api-token-RESP1';
+const env = { CLOUDFLARE_API_TOKEN: token, VERCEL_KEY: 'vck-RESP2', OPENROUTER_KEY: 'sk-or-RESP3' };
+
+function configYaml(url: string, extra = '') {
+  return `
+version: 1
+gateways:
+  edge:
+    type: cloudflare
+    endpoint: rest
+    accountId: acct
+    gatewayId: prod
+    baseURL: ${url}
+    auth: { token: "\${CLOUDFLARE_API_TOKEN}", keys: stored, unifiedBilling: true }
+  compat:
+    type: cloudflare
+    accountId: acct
+    gatewayId: prod
+    baseURL: ${url}
+    auth: { token: t, keys: stored }
+  vercel: { type: vercel, apiKey: "\${VERCEL_KEY}", baseURL: "${url}/v1" }
+  openrouter: { type: openrouter, apiKey: "\${OPENROUTER_KEY}", baseURL: "${url}/api/v1" }
+upstreams:
+  cf-mini: { gateway: edge, model: openai/gpt-4o-mini }
+  vercel-sonnet: { gateway: vercel, model: anthropic/claude-sonnet-4.5 }
+  or-mini: { gateway: openrouter, model: openai/gpt-4o-mini }
+  compat-mini: { gateway: compat, model: openai/gpt-4o-mini }
+  cf-route: { gateway: edge, model: dynamic/support }
+models:
+  chain:
+    targets: [cf-mini, vercel-sonnet]
+    retry: { attempts: 2, initialDelay: 1ms, maxDelay: 5ms }
+    timeout: 10s
+  openrouter: or-mini
+  mixed: { targets: [cf-mini, compat-mini] }
+  routed: cf-route
+${extra}
+`;
+}
+
+async function setup(extra = '') {
+  const emulator = await startTestEmulator({
+    cloudflare: { apiTokens: [token] },
+    apiKeys: [env.VERCEL_KEY, env.OPENROUTER_KEY],
+  });
+  const router = routerFromYaml(configYaml(emulator.url, extra), { configEnv: env });
+  return { emulator, router };
+}
+
+describe('responses.create, not streaming', () => {
+  it('Cloudflare REST: POST .../ai/v1/responses with the API token and gateway id', async () => {
+    const { emulator, router } = await setup();
+    const { data, route } = await router.responses
+      .create({ model: 'chain', input: 'hello responses' })
+      .withRoute();
+    expect(data.output_text).toBe('Echo from openai/gpt-4o-mini: hello responses');
+    expect(data.status).toBe('completed');
+    expect(route.upstream).toBe('cf-mini');
+    expect(routeOf(data)).toBe(route);
+    // The Responses API counts input_tokens / output_tokens; the route reads them as usage.
+    expect(route.usage).toEqual({
+      inputTokens: data.usage?.input_tokens,
+      outputTokens: data.usage?.output_tokens,
+      totalTokens: data.usage?.total_tokens,
+    });
+    const [request] = emulator.requests;
+    expect(request?.path).toBe('/client/v4/accounts/acct/ai/v1/responses');
+    expect(request?.body).toEqual({ model: 'openai/gpt-4o-mini', input: 'hello responses' });
+    expect(gatewayHeaders(request as never)).toEqual({
+      authorization: `Bearer ${token}`,
+      'cf-aig-gateway-id': 'prod',
+    });
+    expect(request?.credential).toBe('unified-billing');
+  });
+
+  it('falls back from Cloudflare to Vercel after a retried 500, with the attempt log', async () => {
+    const { emulator, router } = await setup();
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'status', status: 500 },
+    });
+    const { data, route } = await router.responses
+      .create({ model: 'chain', input: [{ role: 'user', content: 'fall back' }] })
+      .withRoute();
+    expect(data.output_text).toBe('Echo from anthropic/claude-sonnet-4.5: fall back');
+    expect(route.upstream).toBe('vercel-sonnet');
+    expect(
+      route.attempts.map((attempt) => [attempt.upstream, attempt.status, attempt.decision]),
+    ).toEqual([
+      ['cf-mini', 500, 'retry'],
+      ['cf-mini', 500, 'fallback'],
+      ['vercel-sonnet', 200, 'success'],
+    ]);
+    expect(emulator.requests.map((request) => request.path)).toEqual([
+      '/client/v4/accounts/acct/ai/v1/responses',
+      '/client/v4/accounts/acct/ai/v1/responses',
+      '/v1/responses',
+    ]);
+    expect(emulator.requests[2]?.headers['authorization']).toBe(`Bearer ${env.VERCEL_KEY}`);
+  });
+
+  it('a 200 whose body is not a response fails the attempt and falls back', async () => {
+    const { emulator, router } = await setup();
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'status', status: 200, body: { ok: true } },
+    });
+    const { data, route } = await router.responses
+      .create({ model: 'chain', input: 'not a response' })
+      .withRoute();
+    expect(data.output_text).toBe('Echo from anthropic/claude-sonnet-4.5: not a response');
+    expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', status: 200 });
+    expect(route.attempts[0]?.decision).not.toBe('success');
+  });
+
+  it('OpenRouter: POST /api/v1/responses with its key', async () => {
+    const { emulator, router } = await setup();
+    const response = await router.responses.create({ model: 'openrouter', input: 'hi' });
+    expect(response.output_text).toBe('Echo from openai/gpt-4o-mini: hi');
+    expect(emulator.requests[0]?.path).toBe('/api/v1/responses');
+    expect(emulator.requests[0]?.headers['authorization']).toBe(`Bearer ${env.OPENROUTER_KEY}`);
+  });
+
+  it('the call deadline covers retries and fallbacks', async () => {
+    const { emulator, router } = await setup(`  slow:
+    targets: [cf-mini, vercel-sonnet]
+    timeout: 1s`);
+    emulator.inject({ fault: { type: 'hang' } });
+    const error = await router.responses
+      .create({ model: 'slow', input: 'hi' })
+      .catch((caught: unknown) => caught);
+    // The deadline (shared out among the targets' attempts) ends the call: no answer, and
+    // every attempt made stopped on time.
+    expect(isRouterError(error)).toBe(true);
+    expect(['DEADLINE_EXCEEDED', 'ALL_TARGETS_FAILED']).toContain((error as RouterError).code);
+    const attempts = (error as { attempts?: readonly { errorClass?: string }[] }).attempts ?? [];
+    expect(attempts.length).toBeGreaterThan(0);
+    for (const attempt of attempts) expect(attempt.errorClass).toBe('timeout');
+  });
+});
+
+describe('responses.create, streaming', () => {
+  it('streams typed events ending in response.completed, usage in the route at the end', async () => {
+    const { router } = await setup();
+    const { data: stream, route } = await router.responses
+      .create({ model: 'chain', input: 'stream me', stream: true })
+      .withRoute();
+    const types: string[] = [];
+    let text = '';
+    let outputTokens: number | undefined;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') outputTokens = event.response.usage?.output_tokens;
+    }
+    expect(outputTokens).toBeGreaterThan(0);
+    expect(route.usage?.outputTokens).toBe(outputTokens);
+    expect(text).toBe('Echo from openai/gpt-4o-mini: stream me');
+    expect(types[0]).toBe('response.created');
+    expect(types.at(-1)).toBe('response.completed');
+  });
+
+  it('an error event before the first delta falls back to the next gateway', async () => {
+    const { emulator, router } = await setup();
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini' },
+      fault: { type: 'stream-error', afterChunks: 0 },
+    });
+    const { data, route } = await router.responses
+      .create({ model: 'chain', input: 'before commit', stream: true })
+      .withRoute();
+    let text = '';
+    for await (const event of data) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: before commit');
+    expect(route.upstream).toBe('vercel-sonnet');
+    expect(route.attempts.map((attempt) => [attempt.upstream, attempt.decision])).toEqual([
+      ['cf-mini', 'retry'],
+      ['cf-mini', 'fallback'],
+      ['vercel-sonnet', 'success'],
+    ]);
+  });
+
+  it('a cut after commit is a StreamInterruptedError with the partial text, and no second answer', async () => {
+    const { emulator, router } = await setup();
+    emulator.inject({ fault: { type: 'stream-cut', afterChunks: 2 } });
+    const stream = await router.responses.create({
+      model: 'chain',
+      input: 'cut me off',
+      stream: true,
+    });
+    let text = '';
+    const error = await (async () => {
+      for await (const event of stream) {
+        if (event.type === 'response.output_text.delta') text += event.delta;
+      }
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StreamInterruptedError);
+    expect((error as StreamInterruptedError).partialContent).toBe('Echo from');
+    expect(text).toBe('Echo from');
+    expect(emulator.requests).toHaveLength(1);
+  });
+
+  it('a stream without its terminal event is interrupted, never a clean end', async () => {
+    const { emulator, router } = await setup();
+    emulator.inject({ fault: { type: 'stream-no-done' } });
+    const stream = await router.responses.create({ model: 'chain', input: 'no end', stream: true });
+    const error = await (async () => {
+      for await (const _event of stream) {
+        // drain
+      }
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StreamInterruptedError);
+    expect((error as StreamInterruptedError).partialContent).toBe(
+      'Echo from openai/gpt-4o-mini: no end',
+    );
+  });
+});
+
+describe('responses.create refuses targets that cannot serve it, before any request', () => {
+  it('a Cloudflare compat target: INVALID_REQUEST naming the upstream and the fix', async () => {
+    const { emulator, router } = await setup();
+    const error = await router.responses
+      .create({ model: 'mixed', input: 'hi' })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RouterError);
+    expect((error as RouterError).code).toBe('INVALID_REQUEST');
+    expect((error as RouterError).message).toBe(
+      'mixed: responses.create needs every target to serve the Responses API; compat-mini: gateway "compat" uses Cloudflare\'s compat endpoint, which has no Responses API; set endpoint: rest on it. Use chat.completions.create, or an alias whose targets all serve it',
+    );
+    expect(emulator.requests).toHaveLength(0);
+    // The same alias still serves chat.
+    await router.chat.completions.create({
+      model: 'mixed',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+  });
+
+  it('a dynamic route: routes accept only chat completions', async () => {
+    const { emulator, router } = await setup();
+    const error = await router.responses
+      .create({ model: 'routed', input: 'hi' })
+      .withRoute()
+      .catch((caught: unknown) => caught);
+    expect((error as RouterError).message).toContain(
+      'cf-route: "dynamic/support" is a dynamic route, and Cloudflare routes accept only chat completions',
+    );
+    expect(error).not.toBeInstanceOf(AllTargetsFailedError);
+    expect(emulator.requests).toHaveLength(0);
+  });
+});
