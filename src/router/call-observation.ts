@@ -5,6 +5,7 @@
  */
 import type OpenAI from 'openai';
 import type { ResolvedPlan } from './resolve-plan.ts';
+import { hooksOrigin } from './run-hook.ts';
 import type { CallTrace, TraceCallEnd } from './tracing.ts';
 import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts';
 
@@ -148,8 +149,10 @@ export function tracedHooks(options: {
   plan: ResolvedPlan;
 }): RouterHooks {
   const { hooks, trace, plan } = options;
-  return {
+  const traced: RouterHooks & { [hooksOrigin]?: RouterHooks } = {
     ...hooks,
+    // Hook failures are reported once per router, so they are counted on the router's hooks.
+    [hooksOrigin]: hooks,
     onAttempt: (state) => {
       const target = plan.targets[state.attempt.targetIndex];
       try {
@@ -165,9 +168,11 @@ export function tracedHooks(options: {
       } catch {
         // A tracer's failure must not change the call's outcome.
       }
-      hooks.onAttempt?.(state);
+      // Returned, so a rejected promise from an async hook is caught like any other.
+      return hooks.onAttempt?.(state);
     },
   };
+  return traced;
 }
 
 /**

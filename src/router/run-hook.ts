@@ -15,6 +15,9 @@ type HookName = keyof RouterHooks;
 /** Hooks already reported, per hooks object (a router's options). */
 const reported = new WeakMap<object, Set<HookName>>();
 
+/** On a hooks object that wraps a router's own (per call): the router's hooks. */
+export const hooksOrigin = Symbol('switchyard.hooksOrigin');
+
 /** Options of {@link runHook}. */
 export type RunHookOptions<K extends HookName> = {
   hooks: RouterHooks;
@@ -38,10 +41,11 @@ export function runHook<K extends HookName>(options: RunHookOptions<K>): void {
 }
 
 function report(hooks: RouterHooks, name: HookName, reason: unknown): void {
-  let names = reported.get(hooks);
+  const owner = (hooks as { [hooksOrigin]?: RouterHooks })[hooksOrigin] ?? hooks;
+  let names = reported.get(owner);
   if (names === undefined) {
     names = new Set();
-    reported.set(hooks, names);
+    reported.set(owner, names);
   }
   if (names.has(name)) return;
   names.add(name);
