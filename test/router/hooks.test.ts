@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, parseConfig, type Router, type RouterOptions } from '../../src/index.ts';
+import type { RouterTracing } from '../../src/router/tracing.ts';
 import { hookFailureCode } from '../../src/router/run-hook.ts';
 
 let server: Server;
@@ -99,6 +100,49 @@ describe('hooks', () => {
       expect(reported).toHaveLength(1);
       expect(reported[0]?.message).toContain('onAttempt');
       expect(reported[0]?.message).toContain('hook store is down');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await router.close();
+    }
+  });
+
+  it('with tracing on, a rejecting async hook is still caught and reported once per router', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const traced: string[] = [];
+    const tracing: RouterTracing = {
+      startCall: () => ({
+        attempt: (attempt) => traced.push(attempt.record.decision),
+        end: () => traced.push('end'),
+      }),
+    };
+    let calls = 0;
+    const router = routerWith({
+      tracing,
+      onAttempt: async () => {
+        calls += 1;
+        throw new Error('traced hook store is down');
+      },
+    });
+    try {
+      const warnings = await warningsDuring(async () => {
+        for (let call = 0; call < 3; call += 1) {
+          const { route } = await router.chat.completions.create(ask).withRoute();
+          expect(route.upstream).toBe('g:ok');
+        }
+      });
+      expect(calls).toBe(9);
+      // The tracer saw every attempt too: the hook's failure changed nothing.
+      expect(traced.filter((entry) => entry === 'end')).toHaveLength(3);
+      expect(traced.filter((entry) => entry === 'fallback')).toHaveLength(3);
+      const reported = warnings.filter(
+        (warning) => (warning as Error & { code?: string }).code === hookFailureCode,
+      );
+      // Once per router, not once per call (each call wraps the hooks for its trace).
+      expect(reported).toHaveLength(1);
+      expect(reported[0]?.message).toContain('traced hook store is down');
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
