@@ -89,9 +89,10 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
   if (replaced.size === 0) return [...errors];
 
   // Innermost first: a bad duration inside a timeout object belongs to the duration's `oneOf`,
-  // not to the timeout's.
-  const alternatives = [...replaced.keys()].sort((a, b) => b.length - a.length);
+  // not to the timeout's. Each error looks up its own ancestors (linear in the number of errors,
+  // not errors × alternatives: a config with thousands of mistakes is reported quickly).
   const result: AjvError[] = [];
+  const withBranchErrors = new Set<string>();
   const scalarKeywords = new Set([
     'type',
     'const',
@@ -104,17 +105,24 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
     'oneOf',
     'discriminator',
   ]);
+  const objectAt = new Map<string, boolean>();
+  const isObjectAt = (path: string): boolean => {
+    let known = objectAt.get(path);
+    if (known === undefined) {
+      const value = valueAt(data, decodePointer(path, data));
+      known = typeof value === 'object' && value !== null && !Array.isArray(value);
+      objectAt.set(path, known);
+    }
+    return known;
+  };
   for (const error of errors) {
-    const alternativePath = alternatives.find(
-      (path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`),
-    );
+    const enclosing = ancestorsOf(error.instancePath).filter((path) => replaced.has(path));
+    const alternativePath = enclosing[0];
     if (alternativePath === undefined) {
       result.push(error);
       continue;
     }
-    const value = valueAt(data, decodePointer(alternativePath, data));
-    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-    if (!isObject) continue; // a scalar: one x-expected message replaces the branch errors
+    if (!isObjectAt(alternativePath)) continue; // a scalar: one x-expected message replaces the branch errors
     // A bad key name inside the object branch (`propertyName` set) is not a scalar mismatch.
     if (
       error.instancePath === alternativePath &&
@@ -123,17 +131,26 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
     )
       continue;
     result.push(error);
+    for (const path of enclosing) withBranchErrors.add(path);
   }
-  for (const path of alternatives) {
+  for (const path of [...replaced.keys()].sort((a, b) => b.length - a.length)) {
     const error = replaced.get(path) as AjvError;
-    const value = valueAt(data, decodePointer(path, data));
-    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-    const hasBranchErrors = result.some(
-      (kept) => kept.instancePath === path || kept.instancePath.startsWith(`${path}/`),
-    );
-    if (!isObject || !hasBranchErrors) result.push(error);
+    if (isObjectAt(path) && withBranchErrors.has(path)) continue;
+    result.push(error);
+    // Innermost first: the alternatives around this one now hold an error of their branch.
+    for (const outer of ancestorsOf(path)) withBranchErrors.add(outer);
   }
   return result;
+}
+
+/** A JSON pointer and each of its ancestors, innermost first (`/a/b` → `/a/b`, `/a`, ``). */
+function ancestorsOf(pointer: string): string[] {
+  const paths = [pointer];
+  for (let end = pointer.lastIndexOf('/'); end >= 0; end = pointer.lastIndexOf('/', end - 1)) {
+    paths.push(pointer.slice(0, end));
+    if (end === 0) break;
+  }
+  return paths;
 }
 
 function translateError(error: AjvError, data: unknown): SchemaIssue | undefined {

@@ -34,6 +34,12 @@ export type Redactor = {
   inPlace<T>(value: T): T;
   /** A redacted copy of a value (plain data, errors, `Headers`, `Map`s), for logging. */
   copy(value: unknown): unknown;
+  /**
+   * The response itself when neither its headers nor its URL hold a secret; otherwise a copy
+   * (status, status text, blanked headers and URL, no body: the SDK has read it) that is safe to
+   * log.
+   */
+  response(value: Response): Response;
 };
 
 const inactive: Redactor = Object.freeze({
@@ -41,6 +47,7 @@ const inactive: Redactor = Object.freeze({
   text: (text: string) => text,
   inPlace: <T>(value: T) => value,
   copy: (value: unknown) => value,
+  response: (value: Response) => value,
 });
 
 const cache = new WeakMap<readonly string[], Redactor>();
@@ -165,7 +172,21 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
     return next(root, 0);
   };
 
-  return Object.freeze({ active: true, text, inPlace, copy });
+  const response = (value: Response): Response => {
+    const blankedHeaders = headers(value.headers);
+    const url = text(value.url);
+    if (blankedHeaders === undefined && url === value.url) return value;
+    const result = new Response(null, {
+      status: value.status,
+      statusText: text(value.statusText),
+      headers: blankedHeaders ?? value.headers,
+    });
+    // A constructed Response has an empty, read-only url; the copy keeps the blanked one.
+    Object.defineProperty(result, 'url', { value: url, enumerable: true });
+    return result;
+  };
+
+  return Object.freeze({ active: true, text, inPlace, copy, response });
 }
 
 /** `text` with every secret in `secrets` replaced by `[redacted]`, longest first. */

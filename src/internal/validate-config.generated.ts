@@ -1224,7 +1224,7 @@ errors++;
 }
 if(data.auth !== undefined){
 if(!(validate13(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
-vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
+if (vErrors === null) { vErrors = validate13.errors; } else { for (const childError of validate13.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -1371,7 +1371,7 @@ errors++;
 }
 if(data.options !== undefined){
 if(!(validate15(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
+if (vErrors === null) { vErrors = validate15.errors; } else { for (const childError of validate15.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -1774,13 +1774,13 @@ errors++;
 }
 if(data.routing !== undefined){
 if(!(validate19(data.routing, {instancePath:instancePath+"/routing",parentData:data,parentDataProperty:"routing",rootData}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if (vErrors === null) { vErrors = validate19.errors; } else { for (const childError of validate19.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.attribution !== undefined){
 if(!(validate21(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) { vErrors = validate21.errors; } else { for (const childError of validate21.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -2026,7 +2026,7 @@ errors++;
 }
 if(data.options !== undefined){
 if(!(validate18(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+if (vErrors === null) { vErrors = validate18.errors; } else { for (const childError of validate18.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -2445,13 +2445,13 @@ errors++;
 }
 if(data.routing !== undefined){
 if(!(validate26(data.routing, {instancePath:instancePath+"/routing",parentData:data,parentDataProperty:"routing",rootData}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+if (vErrors === null) { vErrors = validate26.errors; } else { for (const childError of validate26.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.attribution !== undefined){
 if(!(validate21(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) { vErrors = validate21.errors; } else { for (const childError of validate21.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -2697,7 +2697,7 @@ errors++;
 }
 if(data.options !== undefined){
 if(!(validate25(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -2989,25 +2989,25 @@ const tag0 = data.type;
 if(typeof tag0 == "string"){
 if(tag0 === "cloudflare"){
 if(!(validate12(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
+if (vErrors === null) { vErrors = validate12.errors; } else { for (const childError of validate12.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else if(tag0 === "vercel"){
 if(!(validate17(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
+if (vErrors === null) { vErrors = validate17.errors; } else { for (const childError of validate17.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else if(tag0 === "openrouter"){
 if(!(validate24(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+if (vErrors === null) { vErrors = validate24.errors; } else { for (const childError of validate24.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else if(tag0 === "openai-compatible"){
 if(!(validate30(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+if (vErrors === null) { vErrors = validate30.errors; } else { for (const childError of validate30.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4279,7 +4279,7 @@ errors++;
 }
 if(data.attribution !== undefined){
 if(!(validate21(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+if (vErrors === null) { vErrors = validate21.errors; } else { for (const childError of validate21.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4501,7 +4501,7 @@ errors++;
 }
 if(data.options !== undefined){
 if(!(validate37(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if (vErrors === null) { vErrors = validate37.errors; } else { for (const childError of validate37.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -5916,7 +5916,7 @@ errors++;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 if(!(validate43(data0[i0], {instancePath:instancePath+"/targets/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+if (vErrors === null) { vErrors = validate43.errors; } else { for (const childError of validate43.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -5947,25 +5947,25 @@ errors++;
 }
 if(data.retry !== undefined){
 if(!(validate45(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
 if(!(validate47(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if (vErrors === null) { vErrors = validate47.errors; } else { for (const childError of validate47.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
 if(!(validate49(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if (vErrors === null) { vErrors = validate49.errors; } else { for (const childError of validate49.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.options !== undefined){
 if(!(validate37(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+if (vErrors === null) { vErrors = validate37.errors; } else { for (const childError of validate37.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -6102,7 +6102,7 @@ passing0 = 0;
 }
 const _errs5 = errors;
 if(!(validate42(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
+if (vErrors === null) { vErrors = validate42.errors; } else { for (const childError of validate42.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 var _valid0 = _errs5 === errors;
@@ -6161,19 +6161,19 @@ errors++;
 }
 if(data.retry !== undefined){
 if(!(validate45(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
 if(!(validate47(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if (vErrors === null) { vErrors = validate47.errors; } else { for (const childError of validate47.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
 if(!(validate49(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+if (vErrors === null) { vErrors = validate49.errors; } else { for (const childError of validate49.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -6403,7 +6403,7 @@ errors++;
 }
 for(const key2 in data2){
 if(!(validate11(data2[key2], {instancePath:instancePath+"/gateways/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data2,parentDataProperty:key2,rootData}))){
-vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+if (vErrors === null) { vErrors = validate11.errors; } else { for (const childError of validate11.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -6490,7 +6490,7 @@ errors++;
 }
 for(const key4 in data4){
 if(!(validate36(data4[key4], {instancePath:instancePath+"/upstreams/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data4,parentDataProperty:key4,rootData}))){
-vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+if (vErrors === null) { vErrors = validate36.errors; } else { for (const childError of validate36.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -6587,7 +6587,7 @@ errors++;
 }
 for(const key6 in data6){
 if(!(validate41(data6[key6], {instancePath:instancePath+"/models/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key6,rootData}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if (vErrors === null) { vErrors = validate41.errors; } else { for (const childError of validate41.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -6605,7 +6605,7 @@ errors++;
 }
 if(data.defaults !== undefined){
 if(!(validate54(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+if (vErrors === null) { vErrors = validate54.errors; } else { for (const childError of validate54.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }

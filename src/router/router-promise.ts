@@ -3,6 +3,7 @@
  * methods are shared functions that find the call through the promise they are called on, so a
  * call allocates no closure for them, and the route is only built when one of them is called.
  */
+import { redactorFor } from '../internal/redact.ts';
 import type { Served } from './attempt-log.ts';
 import type { RouteInfo, RouterPromise } from './types.ts';
 
@@ -39,7 +40,8 @@ function withResponse<T>(this: Carrier<T>): Promise<{
     const route = served.route;
     return {
       data,
-      response: served.response,
+      // The SDK hands out the raw response; a gateway may echo a key in a header of it.
+      response: redactorFor(served.target.setup.secrets).response(served.response),
       // From the attempt log, where the id was redacted (a gateway may echo a key in it).
       request_id: route.gatewayIds['x-request-id'] ?? null,
       route,

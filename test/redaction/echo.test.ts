@@ -47,9 +47,13 @@ function credentialsOf(request: IncomingMessage): string {
     .join(' | ');
 }
 
+/** Everything the upstream echoed, as it sent it (the proof that it echoed each sentinel). */
+const echoed: string[] = [];
+
 /** The echoing upstream; the model name picks the behaviour. */
 function handle(request: IncomingMessage, response: ServerResponse, body: string): void {
   const echo = credentialsOf(request).replace(/[^\x20-\x7e]/g, '?');
+  echoed.push(echo);
   const model = (JSON.parse(body || '{}') as { model?: string }).model ?? '';
   const echoHeaders = {
     'x-request-id': `req ${echo}`,
@@ -197,7 +201,6 @@ describe('an upstream that echoes every credential everywhere', () => {
     let router: Router | undefined;
     try {
       router = createRouter(parseConfig(configText(), { env: env() }), hooks);
-      let wire = '';
       const failed = async (label: string, call: () => Promise<unknown>) => {
         try {
           await call();
@@ -212,7 +215,14 @@ describe('an upstream that echoes every credential everywhere', () => {
         const result = await router.chat.completions.create(ask(model)).withResponse();
         keep(`route ${model}`, result.route);
         keep(`request_id ${model}`, result.request_id);
-        wire += result.response.headers.get('x-echo') ?? '';
+        // The raw response the SDK hands out: its headers carried every echo.
+        keep(`response ${model}`, {
+          headers: [...result.response.headers],
+          url: result.response.url,
+          status: result.response.status,
+        });
+        expect(result.response.status).toBe(200);
+        expect(result.response.headers.get('x-echo')).toContain('[redacted]');
       }
       const failure = await failed('failing', () =>
         router!.chat.completions.create(ask('failing')),
@@ -234,7 +244,7 @@ describe('an upstream that echoes every credential everywhere', () => {
       keep('log', logged);
 
       // The upstream really echoed every sentinel (so finding none means something).
-      expect(leaks(wire).sort()).toEqual(Object.keys(sentinels).sort());
+      expect(leaks(echoed.join('\n')).sort()).toEqual(Object.keys(sentinels).sort());
       const hookLabels = new Set(seen.map((item) => item.label));
       for (const hook of ['onAttempt', 'onRetry', 'onFallback', 'onSuccess', 'onFailure']) {
         expect(hookLabels).toContain(hook);

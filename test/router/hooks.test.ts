@@ -7,8 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, parseConfig, type Router, type RouterOptions } from '../../src/index.ts';
-import type { RouterTracing } from '../../src/router/tracing.ts';
 import { hookFailureCode } from '../../src/router/run-hook.ts';
+import type { RouterTracing } from '../../src/router/tracing.ts';
 
 let server: Server;
 let url: string;
