@@ -23,7 +23,7 @@ const answer =
   'Switchyard benchmark answer. '.repeat(20).trim() +
   ' The quick brown fox jumps over the lazy dog.';
 
-const completionBody = Buffer.from(
+export const completionBody = Buffer.from(
   JSON.stringify({
     id: 'chatcmpl-bench',
     object: 'chat.completion',
@@ -52,7 +52,7 @@ const chunk = (delta: Record<string, unknown>, finish: string | null) =>
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
   })}\n\n`;
 
-const streamFrames: Buffer[] = [
+export const streamFrames: Buffer[] = [
   Buffer.from(chunk({ role: 'assistant', content: '', refusal: null }, null)),
   ...Array.from({ length: streamDeltas }, (_, index) =>
     Buffer.from(chunk({ content: `word${index} ` }, null)),

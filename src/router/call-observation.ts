@@ -115,14 +115,14 @@ export function streamObserver(): StreamObserver {
 
 /** Options of {@link traceStream}. */
 export type TraceStreamOptions<T = Chunk> = {
-  source: AsyncGenerator<T>;
+  source: AsyncIterableIterator<T>;
   trace: CallTrace | undefined;
   seen: StreamObserver<T> | undefined;
   route: RouteInfo;
 };
 
 /** The caller's stream; with a trace, the trace ends when the stream does (however it ends). */
-export function traceStream<T>(options: TraceStreamOptions<T>): AsyncGenerator<T> {
+export function traceStream<T>(options: TraceStreamOptions<T>): AsyncIterableIterator<T> {
   const { trace, seen, source } = options;
   if (trace === undefined || seen === undefined) return source;
   return (async function* () {

@@ -164,32 +164,31 @@ export async function runStream(
   call.signal.endDeadline();
   const controller = call.signal.controller;
   const seen = call.trace === undefined ? undefined : streamObserver();
+  const source = continueStream({
+    committed: served.value,
+    controller,
+    idleMs: call.plan.timeouts.idleMs,
+    model: options.params.model,
+    upstream: served.target.upstream.name,
+    attempts: () => served.route.attempts,
+    release: () => call.signal.dispose(),
+    choices: options.params.n ?? 1,
+    redactor: redactorFor(served.target.setup.secrets),
+    onChunk: (chunk) => {
+      // The last chunk carries usage when the request asked for it
+      // (stream_options.include_usage) or the gateway sends it anyway.
+      if (chunk.usage !== undefined && chunk.usage !== null) {
+        served.usage = usageOf(chunk.usage) ?? served.usage;
+      }
+      seen?.observe(chunk);
+    },
+  });
+  // The route is built only for a trace (or when asked for through withRoute(), routeOf()).
   const stream = new Stream<Chunk>(
     () =>
-      traceStream({
-        trace: call.trace,
-        seen,
-        route: served.route,
-        source: continueStream({
-          committed: served.value,
-          controller,
-          idleMs: call.plan.timeouts.idleMs,
-          model: options.params.model,
-          upstream: served.target.upstream.name,
-          attempts: () => served.route.attempts,
-          release: () => call.signal.dispose(),
-          choices: options.params.n ?? 1,
-          redactor: redactorFor(served.target.setup.secrets),
-          onChunk: (chunk) => {
-            // The last chunk carries usage when the request asked for it
-            // (stream_options.include_usage) or the gateway sends it anyway.
-            if (chunk.usage !== undefined && chunk.usage !== null) {
-              served.usage = usageOf(chunk.usage) ?? served.usage;
-            }
-            seen?.observe(chunk);
-          },
-        }),
-      }),
+      call.trace === undefined
+        ? source
+        : traceStream({ trace: call.trace, seen, route: served.route, source }),
     controller,
   );
   options.result.served = served;

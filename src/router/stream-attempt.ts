@@ -68,7 +68,7 @@ export async function openToCommit(
           options.firstTokenMs,
         );
   // Before the first chunk the idle limit also covers the wait for response headers.
-  const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'data' });
+  const idle = new IdleWatch(controller, options.idleMs, 'data');
   const activity: ActivityRelay = { onActivity: idle.touch };
   try {
     idle.begin();
@@ -136,127 +136,188 @@ export type ContinueStreamOptions = {
   onChunk?: (chunk: Chunk) => void;
 };
 
-/** The caller's stream after commit: the buffered chunks, then the rest, with honest endings. */
-export async function* continueStream(options: ContinueStreamOptions): AsyncGenerator<Chunk> {
-  const { committed, controller } = options;
-  const expected = options.choices ?? 1;
-  let partialContent = '';
-  let chunks = 0;
-  // Finished choices, by index; a choice counts once however many finish reasons it gets.
-  const finishedChoices: boolean[] = [];
-  let finished = 0;
-  let failed = false;
-  const onChunk = options.onChunk;
-  const track = (chunk: Chunk) => {
-    chunks += 1;
-    onChunk?.(chunk);
-    for (const choice of chunk.choices) {
-      if (typeof choice.delta?.content === 'string') partialContent += choice.delta.content;
-      const reason = choice.finish_reason;
-      if (reason !== null && reason !== undefined && finishedChoices[choice.index] !== true) {
-        finishedChoices[choice.index] = true;
-        finished += 1;
-        if ((reason as string) === 'error') failed = true;
-      }
+/**
+ * The caller's stream after commit: the buffered chunks, then the rest, with honest endings.
+ *
+ * A hand-written iterator rather than an async generator: a generator layer costs a promise,
+ * a result object and a queued request per chunk (about half a kilobyte of garbage each); this
+ * one passes the SDK's own result object through and allocates one promise per chunk. It
+ * behaves as the generator did: the idle watch starts with the first `next()`, a failure or an
+ * incomplete end throws once (redacted) and then the iterator is done, and every way out (end,
+ * failure, `return()` on a break) stops the watch, aborts a request still open, closes the SDK
+ * stream and releases the call, in that order, before the last result settles.
+ */
+export function continueStream(options: ContinueStreamOptions): AsyncIterableIterator<Chunk> {
+  return new CallerStream(options);
+}
+
+const doneResult: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+class CallerStream implements AsyncIterableIterator<Chunk> {
+  readonly #options: ContinueStreamOptions;
+  readonly #expected: number;
+  /** Content pieces so far, joined only when an interruption reports them. */
+  readonly #content: string[] = [];
+  #chunks = 0;
+  /** Finished choices, by index; a choice counts once however many finish reasons it gets. */
+  readonly #finishedChoices: boolean[] = [];
+  #finished = 0;
+  #failed = false;
+  #completed = false;
+  /** Buffered chunks handed out so far. */
+  #position = 0;
+  #idle: IdleWatch | undefined;
+  #closed = false;
+  /** A read of the SDK stream is in progress (`#last` settles when it is done). */
+  #busy = false;
+  #last: Promise<IteratorResult<Chunk>> | undefined;
+
+  constructor(options: ContinueStreamOptions) {
+    this.#options = options;
+    this.#expected = options.choices ?? 1;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Chunk>> {
+    // A call made while another is in progress waits for it, as with a generator.
+    if (this.#busy) return this.#after(() => this.next());
+    if (this.#closed) return Promise.resolve(doneResult);
+    const { committed } = this.#options;
+    let idle = this.#idle;
+    if (idle === undefined) {
+      idle = new IdleWatch(this.#options.controller, this.#options.idleMs, 'chunk');
+      this.#idle = idle;
+      committed.activity.onActivity = idle.touch;
     }
+    if (this.#position < committed.buffered.length) {
+      const chunk = committed.buffered[this.#position++] as Chunk;
+      this.#track(chunk);
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (committed.ended) return this.#finish();
+    idle.begin();
+    this.#busy = true;
+    const result = committed.iterator.next().then(this.#onResult, this.#onError);
+    this.#last = result;
+    return result;
+  }
+
+  return(): Promise<IteratorResult<Chunk>> {
+    if (this.#busy) return this.#after(() => this.return());
+    if (this.#closed) return Promise.resolve(doneResult);
+    return this.#close().then(() => doneResult);
+  }
+
+  #after(call: () => Promise<IteratorResult<Chunk>>): Promise<IteratorResult<Chunk>> {
+    return (this.#last as Promise<IteratorResult<Chunk>>).then(call, call);
+  }
+
+  readonly #onResult = (
+    next: IteratorResult<Chunk>,
+  ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    this.#busy = false;
+    (this.#idle as IdleWatch).end();
+    const { controller } = this.#options;
+    const reason = controller.signal.reason;
+    if (reason instanceof RouterError) return this.#fail(reason); // the caller aborted
+    if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#options.model, reason));
+    if (reason instanceof Error) return this.#fail(this.#interrupted(reason, reason.message));
+    if (next.done === true) return this.#finish();
+    this.#track(next.value);
+    if (this.#failed) return this.#finish();
+    // The SDK's own result object, passed through.
+    return next;
   };
-  let completed = false;
-  const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'chunk' });
-  committed.activity.onActivity = idle.touch;
-  try {
-    for (const chunk of committed.buffered) {
-      track(chunk);
-      yield chunk;
-    }
-    if (!committed.ended) {
-      for (;;) {
-        let next: IteratorResult<Chunk>;
-        try {
-          idle.begin();
-          next = await committed.iterator.next();
-          idle.end();
-        } catch (error) {
-          const reason = controller.signal.reason;
-          if (reason instanceof RouterError) throw reason; // the caller aborted
-          if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
-          throw interrupted({
-            ...options,
-            partialContent,
-            chunks,
-            cause: reason instanceof Error ? reason : error,
-            reason: describe(reason ?? error),
-          });
-        }
-        const reason = controller.signal.reason;
-        if (reason instanceof RouterError) throw reason; // the caller aborted
-        if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
-        if (reason instanceof Error) {
-          throw interrupted({
-            ...options,
-            partialContent,
-            chunks,
-            cause: reason,
-            reason: reason.message,
-          });
-        }
-        if (next.done === true) break;
-        track(next.value);
-        if (failed) break;
-        yield next.value;
+
+  readonly #onError = (error: unknown): Promise<IteratorResult<Chunk>> => {
+    this.#busy = false;
+    const reason = this.#options.controller.signal.reason;
+    if (reason instanceof RouterError) return this.#fail(reason); // the caller aborted
+    if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#options.model, reason));
+    return this.#fail(
+      this.#interrupted(reason instanceof Error ? reason : error, describe(reason ?? error)),
+    );
+  };
+
+  #track(chunk: Chunk): void {
+    this.#chunks += 1;
+    this.#options.onChunk?.(chunk);
+    for (const choice of chunk.choices) {
+      const content = choice.delta?.content;
+      if (typeof content === 'string' && content !== '') this.#content.push(content);
+      const reason = choice.finish_reason;
+      if (reason !== null && reason !== undefined && this.#finishedChoices[choice.index] !== true) {
+        this.#finishedChoices[choice.index] = true;
+        this.#finished += 1;
+        if ((reason as string) === 'error') this.#failed = true;
       }
     }
-    if (failed) {
-      throw interrupted({
-        ...options,
-        partialContent,
-        chunks,
-        cause: undefined,
-        reason: 'the provider failed mid-answer (finish_reason "error")',
-      });
+  }
+
+  /** The end of the SDK stream (or a choice that failed): complete, or an interruption. */
+  #finish(): Promise<IteratorResult<Chunk>> {
+    if (this.#failed) {
+      return this.#fail(
+        this.#interrupted(undefined, 'the provider failed mid-answer (finish_reason "error")'),
+      );
     }
-    if (finished < expected) {
-      throw interrupted({
-        ...options,
-        partialContent,
-        chunks,
-        cause: undefined,
-        reason:
+    const expected = this.#expected;
+    if (this.#finished < expected) {
+      return this.#fail(
+        this.#interrupted(
+          undefined,
           expected === 1
             ? 'the stream ended without a finish reason'
-            : `the stream ended with ${finished} of ${expected} choices finished`,
-      });
+            : `the stream ended with ${this.#finished} of ${expected} choices finished`,
+        ),
+      );
     }
-    completed = true;
-  } catch (error) {
-    throw options.redactor.inPlace(error);
-  } finally {
-    idle.stop();
-    if (!completed && !controller.signal.aborted) {
+    this.#completed = true;
+    return this.#close().then(() => doneResult);
+  }
+
+  /** Closes the stream, then throws `error` with the upstream's secrets blanked. */
+  #fail(error: unknown): Promise<never> {
+    const redacted = this.#options.redactor.inPlace(error);
+    return this.#close().then(() => {
+      throw redacted;
+    });
+  }
+
+  /** Stops the watch, aborts a request still open, closes the SDK stream, releases the call. */
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { controller, committed } = this.#options;
+    this.#idle?.stop();
+    if (!this.#completed && !controller.signal.aborted) {
       // The consumer stopped early (break) or the stream failed: stop the request too.
       controller.abort(new RouterError('stream closed', { code: 'ABORTED' }));
     }
-    await committed.iterator.return?.().catch(() => undefined);
-    options.release();
+    try {
+      await committed.iterator.return?.();
+    } catch {
+      // The SDK stream's own cleanup failing changes nothing for the caller.
+    } finally {
+      this.#options.release();
+    }
   }
-}
 
-function interrupted(
-  options: ContinueStreamOptions & {
-    partialContent: string;
-    chunks: number;
-    cause: unknown;
-    reason: string;
-  },
-) {
-  return new StreamInterruptedError({
-    model: options.model,
-    upstream: options.upstream,
-    partialContent: options.partialContent,
-    chunks: options.chunks,
-    attempts: options.attempts(),
-    cause: options.cause,
-    reason: options.reason,
-  });
+  #interrupted(cause: unknown, reason: string): StreamInterruptedError {
+    const options = this.#options;
+    return new StreamInterruptedError({
+      model: options.model,
+      upstream: options.upstream,
+      partialContent: this.#content.join(''),
+      chunks: this.#chunks,
+      attempts: options.attempts(),
+      cause,
+      reason,
+    });
+  }
 }
 
 /**
@@ -283,41 +344,72 @@ function describe(error: unknown): string {
 /**
  * The idle limit: aborts the attempt when a wait between `begin` and `end` lasts `idleMs`. Time
  * outside one (the caller busy with a chunk) does not count. One timer, re-armed only when
- * it fires early, rather than a new timer for every chunk.
+ * it fires early, rather than a new timer for every chunk; the times are fields of one object
+ * (no closure per wait, no boxed number per chunk).
  */
-export function watchIdle(options: { controller: AbortController; idleMs: number; what: string }) {
-  const { controller, idleMs } = options;
-  let waitingSince: number | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const check = () => {
-    const quiet = waitingSince === undefined ? 0 : performance.now() - waitingSince;
-    if (waitingSince !== undefined && quiet >= idleMs) {
-      timer = undefined;
-      controller.abort(
-        new PreCommitStreamError(`no ${options.what} for ${idleMs} ms`, { errorClass: 'timeout' }),
+export class IdleWatch {
+  readonly #controller: AbortController;
+  readonly #idleMs: number;
+  readonly #what: string;
+  /** `performance.now()` when the wait in progress began; -1 when none is. */
+  #waitingSince = -1;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(controller: AbortController, idleMs: number, what: string) {
+    this.#controller = controller;
+    this.#idleMs = idleMs;
+    this.#what = what;
+    this.#timer = setTimeout(checkIdle, idleMs, this);
+  }
+
+  /** A wait for the upstream starts (headers, or the next chunk). */
+  begin(): void {
+    this.#waitingSince = performance.now();
+  }
+
+  /** The wait ended: time until the next `begin` is the caller's, not the upstream's. */
+  end(): void {
+    this.#waitingSince = -1;
+  }
+
+  /** The upstream sent something (bytes below the SDK): a wait in progress starts again. */
+  readonly touch = (): void => {
+    if (this.#waitingSince !== -1) this.#waitingSince = performance.now();
+  };
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The timer fired: abort when the wait has lasted the limit, or wait out the rest. */
+  check(): void {
+    if (this.#timer === undefined) return;
+    const quiet = this.#waitingSince === -1 ? 0 : performance.now() - this.#waitingSince;
+    if (this.#waitingSince !== -1 && quiet >= this.#idleMs) {
+      this.#timer = undefined;
+      this.#controller.abort(
+        new PreCommitStreamError(`no ${this.#what} for ${this.#idleMs} ms`, {
+          errorClass: 'timeout',
+        }),
       );
       return;
     }
-    timer = setTimeout(check, idleMs - quiet);
-  };
-  timer = setTimeout(check, idleMs);
-  return {
-    /** A wait for the upstream starts (headers, or the next chunk). */
-    begin() {
-      waitingSince = performance.now();
-    },
-    /** The wait ended: time until the next `begin` is the caller's, not the upstream's. */
-    end() {
-      waitingSince = undefined;
-    },
-    /** The upstream sent something (bytes below the SDK): a wait in progress starts again. */
-    touch() {
-      if (waitingSince !== undefined) waitingSince = performance.now();
-    },
-    stop() {
-      clearTimeout(timer);
-    },
-  };
+    this.#timer = setTimeout(checkIdle, this.#idleMs - quiet, this);
+  }
+}
+
+function checkIdle(watch: IdleWatch): void {
+  watch.check();
+}
+
+/** The idle limit of one wait-and-read loop (see {@link IdleWatch}). */
+export function watchIdle(options: {
+  controller: AbortController;
+  idleMs: number;
+  what: string;
+}): IdleWatch {
+  return new IdleWatch(options.controller, options.idleMs, options.what);
 }
 
 /** A choice that finished with `"error"` (OpenRouter's mid-stream failure; not in OpenAI's set). */

@@ -117,7 +117,59 @@ describe('a call with no signal of its own', () => {
   });
 });
 
+describe('a streamed call with no signal of its own', () => {
+  const streamed = (model: string) => ({ ...ask(model), stream: true as const });
+
+  it('ends at its deadline while waiting for headers, and the request is cut', async () => {
+    const { router, held } = await setup(300);
+    const error = await failure(router.chat.completions.create(streamed('hung')));
+    expect(error.code).toBe('DEADLINE_EXCEEDED');
+    await (held[0] as Hold).closed;
+  });
+
+  it('ends at its deadline when the body stalls before any content', async () => {
+    const { router, held } = await setup(300);
+    const error = await failure(router.chat.completions.create(streamed('stalled')));
+    expect(error.code).toBe('DEADLINE_EXCEEDED');
+    await (held[0] as Hold).closed;
+  });
+
+  it('is ended by close() before its first content, and its request is cut', async () => {
+    const { router, held } = await setup(60_000);
+    const call = failure(router.chat.completions.create(streamed('stalled')));
+    const hold = await requestArrived(held);
+    await router.close();
+    expect((await call).code).toBe('ROUTER_CLOSED');
+    await hold.closed;
+  });
+
+  it('is aborted by the caller signal before its first content, and its request is cut', async () => {
+    const { router, held } = await setup(60_000);
+    const controller = new AbortController();
+    const call = failure(
+      router.chat.completions.create(streamed('hung'), { signal: controller.signal }),
+    );
+    const hold = await requestArrived(held);
+    controller.abort(new Error('user went away'));
+    const error = await call;
+    expect(error.code).toBe('ABORTED');
+    await hold.closed;
+  });
+});
+
 describe('a caller signal', () => {
+  it('aborts a call waiting for headers, and the request is cut', async () => {
+    const { router, held } = await setup(60_000);
+    const controller = new AbortController();
+    const call = failure(
+      router.chat.completions.create(ask('hung'), { signal: controller.signal }),
+    );
+    const hold = await requestArrived(held);
+    controller.abort(new Error('user went away'));
+    expect((await call).code).toBe('ABORTED');
+    await hold.closed;
+  });
+
   it('aborts a call whose body stalls after the headers', async () => {
     const { router, held } = await setup(60_000);
     const controller = new AbortController();
