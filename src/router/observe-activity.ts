@@ -2,8 +2,8 @@
  * Activity below the SDK. The `openai` SDK drops SSE comment lines (`: OPENROUTER PROCESSING`,
  * `: keep-alive`) before the router sees a chunk, so a slow but live upstream would look idle.
  * A streaming request passes a callback in its `fetchOptions` under {@link activityKey}; the
- * router's `fetch` then reports every piece of the body as it arrives, bytes only: the stream
- * is parsed once, by the SDK.
+ * router's `fetch` then reports every piece of the body (see `observeBody`), bytes only: the
+ * stream is parsed once, by the SDK.
  *
  * Every request of a call also carries the call's signal under {@link callSignalKey}: it
  * replaces the SDK's own signal on the request, so the deadline, the caller's abort and
@@ -32,31 +32,32 @@ export function observeActivity(fetch: Fetch | undefined): Fetch {
     const onActivity = options?.[activityKey];
     if (onActivity === undefined) return send(input, init);
     const { [activityKey]: _, ...rest } = init as RequestInit & ActivityFetchOptions;
-    return send(input, rest).then((response) => {
-      const body = response.body;
-      if (body === null || !response.ok || response.status === 204) return response;
-      // One read of the real body per read of this one (no queue, no pipe): each piece reports
-      // activity as it arrives, even while the SDK waits for the end of an event.
-      const reader = body.getReader();
-      const observed = new ReadableStream<Uint8Array>(
-        {
-          async pull(controller) {
-            const { done, value } = await reader.read();
-            if (done) {
-              controller.close();
-              return;
-            }
-            onActivity();
-            controller.enqueue(value);
-          },
-          cancel: (reason) => reader.cancel(reason),
-        },
-        { highWaterMark: 0 },
-      );
-      // The SDK reads a streaming response through `body` only; the rest of the response
-      // (status, headers, url) stays the original, with no copy.
-      Object.defineProperty(response, 'body', { value: observed });
-      return response;
-    });
+    return send(input, rest).then((response) => observeBody(response, onActivity));
   };
+}
+
+/**
+ * Reports every piece of a successful body to `onActivity`, with nothing allocated per piece:
+ * the body stays the real stream, and the reader it hands out (the SDK reads with
+ * `getReader()`) reports activity each time it is asked for the next piece. The SDK asks again
+ * as soon as it has parsed the piece before (a comment line, half an event), so each piece
+ * that arrived is reported within that parse; the first ask reports the headers.
+ */
+function observeBody(response: Response, onActivity: () => void): Response {
+  const body = response.body;
+  if (body === null || !response.ok || response.status === 204) return response;
+  type Reader = { read(): Promise<unknown> };
+  const getReader = body.getReader as (this: unknown, options?: unknown) => Reader;
+  const observed = function (this: unknown, options?: unknown): Reader {
+    const reader = getReader.call(this, options);
+    if (options !== undefined) return reader;
+    const read = reader.read;
+    reader.read = function (this: Reader) {
+      onActivity();
+      return read.call(this);
+    };
+    return reader;
+  };
+  body.getReader = observed as typeof body.getReader;
+  return response;
 }
