@@ -4,6 +4,7 @@
  */
 
 import type { ErrorClass } from './config/route-table.ts';
+import { createExcerptRenderer, type ExcerptHints } from './internal/render-excerpt.ts';
 
 const marker = Symbol.for('switchyard.error');
 
@@ -44,6 +45,12 @@ export class RouterError extends Error {
   override readonly name: string = 'RouterError';
   /** Stable machine-readable code. */
   readonly code: RouterErrorCode;
+  /**
+   * Every attempt made before the call ended, in order. Set on `ABORTED`, `DEADLINE_EXCEEDED`
+   * and `ROUTER_CLOSED` errors a call ends with (empty when nothing was sent), and always on
+   * {@link AllTargetsFailedError} and {@link StreamInterruptedError}; undefined otherwise.
+   */
+  declare readonly attempts?: readonly AttemptRecord[];
 
   constructor(message: string, options: RouterErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -103,23 +110,44 @@ export type ConfigIssue = {
 export type ConfigErrorOptions = {
   /** Every problem found, in source order. */
   issues: readonly ConfigIssue[];
-  /** The config file's name, used in the message. */
+  /** The config file's name, used in the message. @default '<config>' */
   file?: string;
-  /** The config text, used to show excerpts; not kept on the error. */
+  /**
+   * The config text, used to show each issue's line with a caret; not kept on the error. Values
+   * of credential-like keys on the shown lines are blanked.
+   * @default undefined (no excerpts)
+   */
   source?: string;
   /** `CONFIG_NOT_FOUND` when the file could not be read. @default 'CONFIG_INVALID' */
   code?: 'CONFIG_INVALID' | 'CONFIG_NOT_FOUND';
-  /** The wrapped error. */
+  /** The wrapped error. @default undefined */
   cause?: unknown;
-  /** Character ranges of secret values in `source`, blanked in excerpts. */
-  secretRanges?: readonly (readonly [number, number])[];
-  /** Offsets where lines start in `source` (from yaml's `LineCounter`). */
-  lineStarts?: readonly number[];
 };
+
+/** What the config loader knows beyond the public options: exact secret ranges, line offsets. */
+let pendingHints: ExcerptHints | undefined;
+
+/**
+ * A {@link ConfigError} whose excerpts blank the exact secret ranges of `source` (the loader
+ * knows where every `${VAR}` expanded to a credential). Internal: not part of the public API.
+ */
+export function createConfigError(options: ConfigErrorOptions, hints: ExcerptHints): ConfigError {
+  pendingHints = hints;
+  try {
+    return new ConfigError(options);
+  } finally {
+    pendingHints = undefined;
+  }
+}
 
 /**
  * A config has problems. `issues` lists every one found in a single pass; the message shows each
  * as `file:line:column`, the offending line and a caret.
+ *
+ * It extends {@link RouterError} although no router is involved: every error Switchyard throws
+ * shares one base and one guard, so one `catch` with `isRouterError(error)` (or
+ * `instanceof RouterError`) handles config and call errors alike and `error.code` tells them
+ * apart. Giving it a base of its own would break code that relies on that.
  */
 export class ConfigError extends RouterError {
   override readonly name = 'ConfigError';
@@ -130,7 +158,7 @@ export class ConfigError extends RouterError {
 
   constructor(options: ConfigErrorOptions) {
     const file = options.file ?? '<config>';
-    super(formatConfigIssues({ ...options, file }), {
+    super(formatConfigIssues({ ...options, file, hints: pendingHints ?? {} }), {
       code: options.code ?? 'CONFIG_INVALID',
       cause: options.cause,
     });
@@ -140,126 +168,22 @@ export class ConfigError extends RouterError {
 }
 
 /** Renders issues as `file:line:column CODE path: message`, excerpt and caret. */
-function formatConfigIssues(options: ConfigErrorOptions & { file: string }): string {
+function formatConfigIssues(
+  options: ConfigErrorOptions & { file: string; hints: ExcerptHints },
+): string {
   const { issues, file, source } = options;
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
   const lines = [`${file}: ${count}`];
-  const ranges = indexRanges(options.secretRanges ?? []);
+  const excerpt = source === undefined ? undefined : createExcerptRenderer(source, options.hints);
   for (const issue of issues) {
     const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
     const path = issue.path.length > 0 ? ` ${formatPath(issue.path)}:` : '';
     lines.push('', `${where} ${issue.code}${path} ${issue.message}`);
-    if (source !== undefined && issue.line !== undefined) {
-      lines.push(
-        ...renderExcerpt({
-          ...options,
-          source,
-          line: issue.line,
-          column: issue.column ?? 1,
-          ranges,
-        }),
-      );
+    if (excerpt !== undefined && issue.line !== undefined) {
+      lines.push(...excerpt({ line: issue.line, column: issue.column ?? 1 }));
     }
   }
   return lines.join('\n');
-}
-
-type ExcerptOptions = ConfigErrorOptions & {
-  source: string;
-  line: number;
-  column: number;
-  ranges: RangeIndex;
-};
-
-/** Secret ranges sorted by start, with the running maximum of their ends. */
-type RangeIndex = { sorted: (readonly [number, number])[]; maxEnd: number[] };
-
-function indexRanges(ranges: readonly (readonly [number, number])[]): RangeIndex {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  const maxEnd: number[] = [];
-  for (const [index, [, to]] of sorted.entries()) maxEnd.push(Math.max(to, maxEnd[index - 1] ?? 0));
-  return { sorted, maxEnd };
-}
-
-/** The ranges that overlap [start, end): found without a pass over all of them per line. */
-function rangesWithin(
-  index: RangeIndex,
-  start: number,
-  end: number,
-): (readonly [number, number])[] {
-  let low = 0;
-  let high = index.sorted.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if ((index.sorted[middle]?.[0] ?? 0) < end) low = middle + 1;
-    else high = middle;
-  }
-  const found: (readonly [number, number])[] = [];
-  for (let at = low - 1; at >= 0 && (index.maxEnd[at] ?? 0) > start; at -= 1) {
-    const range = index.sorted[at];
-    if (range !== undefined && range[1] > start) found.push(range);
-  }
-  return found;
-}
-
-/** The offending line with secrets blanked, and a caret under the column. */
-function renderExcerpt(options: ExcerptOptions): string[] {
-  const { source, line, lineStarts } = options;
-  const starts = lineStarts ?? computeLineStarts(source);
-  const start = starts[line - 1];
-  if (start === undefined) return [];
-  const end = starts[line] ?? source.length;
-  const original = source.slice(start, end).replace(/\r?\n$/, '');
-  // Secret values on this line: the known ranges, and (for text yaml could not parse, where no
-  // ranges exist) values of credential-like keys found by pattern.
-  const cuts: [number, number][] = [];
-  for (const [from, to] of rangesWithin(options.ranges, start, start + original.length)) {
-    cuts.push([Math.max(from, start) - start, Math.min(to, start + original.length) - start]);
-  }
-  for (const match of original.matchAll(secretPair)) {
-    const value = match[2] ?? '';
-    const from = (match.index ?? 0) + (match[1] ?? '').length;
-    cuts.push([from, from + value.trimEnd().length]);
-  }
-  // Overlapping cuts (a wide value and a narrower one inside it) merge into their union, so the
-  // narrower one cannot leave the rest of the wide one showing.
-  const merged: [number, number][] = [];
-  for (const [a, b] of cuts.sort((x, y) => x[0] - y[0])) {
-    // `${VAR}` shows no secret, nor does the mode word in `keys: stored`.
-    if (shownAsWritten.test(original.slice(a, b).trim())) continue;
-    const last = merged.at(-1);
-    if (last !== undefined && a < last[1]) last[1] = Math.max(last[1], b);
-    else merged.push([a, b]);
-  }
-  let text = original;
-  let column = options.column;
-  for (const [a, b] of merged.reverse()) {
-    text = `${text.slice(0, a)}<redacted>${text.slice(b)}`;
-    if (column - 1 >= b) column += '<redacted>'.length - (b - a);
-    else if (column - 1 > a) column = a + 1;
-  }
-  if (text.length > 160) {
-    const from = Math.max(0, column - 80);
-    text = `${from > 0 ? '…' : ''}${text.slice(from, from + 160)}…`;
-    column = column - from + (from > 0 ? 1 : 0);
-  }
-  const gutter = String(line);
-  const pad = ' '.repeat(gutter.length);
-  const caretPad = text.slice(0, column - 1).replace(/[^\t]/g, ' ');
-  return [`  ${gutter} | ${text}`, `  ${pad} | ${caretPad}^`];
-}
-
-const shownAsWritten = /^["']?(?:\$\{[A-Za-z_][A-Za-z0-9_]*\}|stored)["']?$/;
-// Bounded runs around the key word keep the search linear on long lines of word characters.
-const secretPair =
-  /((?<![\w-])[\w-]{0,64}(?:key|token|secret|passw|auth|credential|bearer)[\w-]{0,64}["']?\s{0,16}:\s{1,16})("[^"]*"|'[^']*'|\$\{[^}]*\}|[^\s,{}[\]#"'][^,{}[\]#]*)/gi;
-
-function computeLineStarts(source: string): number[] {
-  const starts = [0];
-  for (let index = source.indexOf('\n'); index !== -1; index = source.indexOf('\n', index + 1)) {
-    starts.push(index + 1);
-  }
-  return starts;
 }
 
 /** `['models', 'fast', 'targets', 1]` → `models.fast.targets[1]`. */
@@ -303,6 +227,27 @@ export type AttemptRecord = {
   readonly context?: Readonly<Record<string, string | number | boolean>>;
 };
 
+/**
+ * Gives an abort, deadline or close error the attempts made before it, once (the first caller
+ * wins). Internal: the router calls it as the error leaves a call.
+ */
+export function recordAttempts<T extends RouterError>(
+  error: T,
+  attempts: readonly AttemptRecord[],
+): T {
+  if (!Object.hasOwn(error, 'attempts')) {
+    (error as { attempts?: readonly AttemptRecord[] }).attempts = Object.freeze([...attempts]);
+  }
+  return error;
+}
+
+/**
+ * Why an {@link AllTargetsFailedError} was thrown: every target was tried and failed
+ * (`exhausted`), or the policy said `fail` for an error class and the router stopped before the
+ * rest of the chain (`policy-stop`; `stoppedOn` names the class).
+ */
+export type AllTargetsFailedReason = 'exhausted' | 'policy-stop';
+
 /** Options of {@link AllTargetsFailedError}. */
 export type AllTargetsFailedErrorOptions = {
   /** The alias (or `<gateway>:<model>`) that was called. */
@@ -313,8 +258,10 @@ export type AllTargetsFailedErrorOptions = {
   primaryError: unknown;
   /** The last failure. */
   lastError: unknown;
-  /** Why the router stopped, when it stopped before trying every target. */
-  reason?: string;
+  /** Why the call failed. @default 'exhausted' */
+  reason?: AllTargetsFailedReason;
+  /** With `policy-stop`: the error class the policy stops on. @default undefined */
+  stoppedOn?: ErrorClass;
 };
 
 /**
@@ -326,13 +273,17 @@ export class AllTargetsFailedError extends RouterError {
   /** The alias (or `<gateway>:<model>`) that was called. */
   readonly model: string;
   /** Every attempt, in order. */
-  readonly attempts: readonly AttemptRecord[];
+  override readonly attempts: readonly AttemptRecord[];
   /** The first target's failure. */
   readonly primaryError: unknown;
   /** The last failure (an `openai` `APIError` for HTTP failures). */
   readonly lastError: unknown;
   /** HTTP status of the last failure, if it had one. */
   readonly status: number | undefined;
+  /** Why the call failed: every target tried, or the policy stopped it. */
+  readonly reason: AllTargetsFailedReason;
+  /** With `policy-stop`: the error class the policy stops on; undefined otherwise. */
+  readonly stoppedOn: ErrorClass | undefined;
 
   constructor(options: AllTargetsFailedErrorOptions) {
     const last = options.attempts.at(-1);
@@ -346,7 +297,7 @@ export class AllTargetsFailedError extends RouterError {
         ? 'no request was sent'
         : `[${last.gateway} → ${last.model}] ${last.message ?? last.errorClass ?? 'failed'}`;
     super(
-      `${options.model}: ${options.reason ?? `all targets failed`} after ${options.attempts.filter((attempt) => attempt.decision !== 'skipped').length} request(s) to ${tried} upstream(s); last: ${summary}`,
+      `${options.model}: ${describeReason(options)} after ${options.attempts.filter((attempt) => attempt.decision !== 'skipped').length} request(s) to ${tried} upstream(s); last: ${summary}`,
       { code: 'ALL_TARGETS_FAILED', cause: options.lastError },
     );
     this.model = options.model;
@@ -355,7 +306,15 @@ export class AllTargetsFailedError extends RouterError {
     this.lastError = options.lastError;
     const status = (options.lastError as { status?: unknown } | undefined)?.status;
     this.status = typeof status === 'number' ? status : undefined;
+    this.reason = options.reason ?? 'exhausted';
+    this.stoppedOn = this.reason === 'policy-stop' ? options.stoppedOn : undefined;
   }
+}
+
+function describeReason(options: AllTargetsFailedErrorOptions): string {
+  return options.reason === 'policy-stop'
+    ? `stopped: the policy does not retry ${options.stoppedOn ?? 'these'} errors or pass them to another target`
+    : 'all targets failed';
 }
 
 /** Options of {@link UnknownAliasError}. */
@@ -419,7 +378,7 @@ export class StreamInterruptedError extends RouterError {
   readonly partialContent: string;
   /** Chunks received before the interruption. */
   readonly chunks: number;
-  readonly attempts: readonly AttemptRecord[];
+  override readonly attempts: readonly AttemptRecord[];
 
   constructor(options: StreamInterruptedErrorOptions) {
     super(

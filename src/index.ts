@@ -40,6 +40,7 @@ export type { YamlLimits } from './config/yaml-source.ts';
 export {
   AllTargetsFailedError,
   type AllTargetsFailedErrorOptions,
+  type AllTargetsFailedReason,
   type AttemptRecord,
   ConfigError,
   type ConfigErrorOptions,

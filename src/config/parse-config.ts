@@ -3,7 +3,7 @@
  * `ConfigError` listing every problem. Runtime-neutral: no `node:` imports on this path.
  */
 import { type Document, isMap, isNode, isScalar, visit } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { type ConfigError, type ConfigIssue, createConfigError } from '../errors.ts';
 import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
 import { emulatorURLVariable, pointAtEmulator } from './emulator-url.ts';
@@ -67,35 +67,39 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
 
   const parsed = parseYamlSource(text, limits);
   if (!parsed.ok) {
-    throw new ConfigError({
-      issues: parsed.issues,
-      file,
-      source: text,
-      ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
-      // Even text yaml could not parse has secrets on the lines its errors point at.
-      ...(parsed.document === undefined
-        ? {}
-        : {
-            // `{ key: ${VAR} }` leaves yaml a lone `$` before the `{`: no secret, and the cause.
-            secretRanges: findSecretRanges(parsed.document).filter(
-              ([from, to]) => !(text.slice(from, to) === '$' && text[to] === '{'),
-            ),
-          }),
-    });
+    throw createConfigError(
+      { issues: parsed.issues, file, source: text },
+      {
+        ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
+        // Even text yaml could not parse has secrets on the lines its errors point at.
+        ...(parsed.document === undefined
+          ? {}
+          : {
+              // `{ key: ${VAR} }` leaves yaml a lone `$` before the `{`: no secret, and the cause.
+              secretRanges: findSecretRanges(parsed.document).filter(
+                ([from, to]) => !(text.slice(from, to) === '$' && text[to] === '{'),
+              ),
+            }),
+      },
+    );
   }
   const source = parsed.source;
   // Secret ranges are only needed to print excerpts: found when an error is thrown, not on the
   // success path (a full pass over the document). Misspelt credential keys add to them below.
   const extraSecretRanges: [number, number][] = [];
   const fail = (issues: ConfigIssue[], cause?: unknown): never => {
-    throw new ConfigError({
-      issues: sortIssues(issues),
-      file,
-      source: text,
-      lineStarts: source.lineCounter.lineStarts,
-      secretRanges: [...findSecretRanges(source.document), ...extraSecretRanges],
-      ...(cause === undefined ? {} : { cause }),
-    });
+    throw createConfigError(
+      {
+        issues: sortIssues(issues),
+        file,
+        source: text,
+        ...(cause === undefined ? {} : { cause }),
+      },
+      {
+        lineStarts: source.lineCounter.lineStarts,
+        secretRanges: [...findSecretRanges(source.document), ...extraSecretRanges],
+      },
+    );
   };
 
   const interpolated = interpolateEnv(source.document, env, {

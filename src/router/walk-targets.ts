@@ -5,7 +5,14 @@
  * are skipped (and the one that recovers soonest is tried when all are), and every step is
  * written to the attempt log and shown to the hooks.
  */
-import { AllTargetsFailedError, type AttemptRecord, RouterError } from '../errors.ts';
+
+import type { ErrorClass } from '../config/route-table.ts';
+import {
+  AllTargetsFailedError,
+  type AttemptRecord,
+  RouterError,
+  recordAttempts,
+} from '../errors.ts';
 import type { Served } from './attempt-log.ts';
 import { AttemptLog, describeTarget } from './attempt-log.ts';
 import type { Call } from './call.ts';
@@ -63,7 +70,8 @@ type Walked = {
   sent: boolean;
   primaryError: unknown;
   lastError: unknown;
-  stopReason: string | undefined;
+  /** The error class the policy stopped the call on, if it did. */
+  stoppedOn: ErrorClass | undefined;
 };
 
 async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Promise<Served<T>> {
@@ -74,7 +82,7 @@ async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Pr
     sent: false,
     primaryError: undefined,
     lastError: undefined,
-    stopReason: undefined,
+    stoppedOn: undefined,
   };
   const count = plan.targets.length;
   for (let position = 0; position < count; position++) {
@@ -111,7 +119,7 @@ async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Pr
     walked.primaryError ??= outcome.error;
     walked.lastError = outcome.error;
     if (outcome.stopsCall) {
-      walked.stopReason = `stopped: the policy does not retry ${classifyError(outcome.error)} errors or pass them to another target`;
+      walked.stoppedOn = classifyError(outcome.error);
       break;
     }
     reportFallback({ call, from: target, position, error: outcome.error });
@@ -176,7 +184,9 @@ async function tryCoolest<T>(options: {
     attempts: log.records,
     primaryError: walked.primaryError,
     lastError: walked.lastError,
-    ...(walked.stopReason === undefined ? {} : { reason: walked.stopReason }),
+    ...(walked.stoppedOn === undefined
+      ? {}
+      : { reason: 'policy-stop' as const, stoppedOn: walked.stoppedOn }),
   });
   runHook({
     hooks: call.hooks,
@@ -212,11 +222,5 @@ function isStop(error: RouterError): boolean {
 
 /** The abort or deadline error, with the attempts made before it. */
 function withAttempts(error: RouterError, attempts: readonly AttemptRecord[]): RouterError {
-  if (!Object.hasOwn(error, 'attempts')) {
-    Object.defineProperty(error, 'attempts', {
-      value: Object.freeze([...attempts]),
-      enumerable: true,
-    });
-  }
-  return error;
+  return recordAttempts(error, attempts);
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatPath, isRouterError, RouterError } from '../../src/errors.ts';
+import {
+  AllTargetsFailedError,
+  ConfigError,
+  createConfigError,
+  formatPath,
+  isRouterError,
+  RouterError,
+  recordAttempts,
+} from '../../src/errors.ts';
 
 const source = [
   'version: 1', // 1
@@ -56,20 +64,22 @@ describe('ConfigError', () => {
   });
 
   it('blanks secret ranges and keeps the caret under the same token', () => {
-    const error = new ConfigError({
-      source,
-      secretRanges: [rangeOf('sk-or-v1-secret')],
-      issues: [
-        { code: 'SCHEMA_VIOLATION', path: ['a'], message: 'on the key', line: 5, column: 5 },
-        {
-          code: 'SCHEMA_VIOLATION',
-          path: ['b'],
-          message: 'inside the secret',
-          line: 5,
-          column: 20,
-        },
-      ],
-    });
+    const error = createConfigError(
+      {
+        source,
+        issues: [
+          { code: 'SCHEMA_VIOLATION', path: ['a'], message: 'on the key', line: 5, column: 5 },
+          {
+            code: 'SCHEMA_VIOLATION',
+            path: ['b'],
+            message: 'inside the secret',
+            line: 5,
+            column: 20,
+          },
+        ],
+      },
+      { secretRanges: [rangeOf('sk-or-v1-secret')] },
+    );
     expect(error.message).not.toContain('sk-or-v1-secret');
     const excerpts = error.message.split('\n').filter((line) => line.startsWith('  '));
     expect(excerpts).toEqual([
@@ -86,19 +96,21 @@ describe('ConfigError', () => {
       line.indexOf(needle),
       line.indexOf(needle) + needle.length,
     ];
-    const error = new ConfigError({
-      source: line,
-      secretRanges: [range('sk-1'), range('sk-22222222222')],
-      issues: [
-        {
-          code: 'SCHEMA_UNKNOWN_KEY',
-          path: [],
-          message: 'x',
-          line: 1,
-          column: line.indexOf('extra') + 1,
-        },
-      ],
-    });
+    const error = createConfigError(
+      {
+        source: line,
+        issues: [
+          {
+            code: 'SCHEMA_UNKNOWN_KEY',
+            path: [],
+            message: 'x',
+            line: 1,
+            column: line.indexOf('extra') + 1,
+          },
+        ],
+      },
+      { secretRanges: [range('sk-1'), range('sk-22222222222')] },
+    );
     const [text, caret] = error.message.split('\n').slice(-2) as [string, string];
     expect(text).toBe('  1 | keys: { openai: <redacted>, groq: <redacted> }, extra: 1');
     expect(caret.indexOf('^')).toBe(text.indexOf('extra'));
@@ -116,25 +128,31 @@ describe('ConfigError', () => {
 
   it('shows a ${VAR} template: it holds no secret and helps to find the line', () => {
     const text = '    apiKey: ${OPENROUTER_API_KEY}';
-    const error = new ConfigError({
-      source: text,
-      secretRanges: [[12, text.length]],
-      issues: [{ code: 'ENV_VAR_MISSING', path: [], message: 'x', line: 1, column: 13 }],
-    });
+    const error = createConfigError(
+      {
+        source: text,
+        issues: [{ code: 'ENV_VAR_MISSING', path: [], message: 'x', line: 1, column: 13 }],
+      },
+      { secretRanges: [[12, text.length]] },
+    );
     expect(error.message).toContain('apiKey: ${OPENROUTER_API_KEY}');
   });
 
   it('blanks the union of overlapping secret ranges', () => {
     const text = '    apiKey: sk-live-token: oops';
-    const error = new ConfigError({
-      source: text,
-      // yaml's partial document: the whole value, and a "key" inside it named like a credential.
-      secretRanges: [
-        [12, text.length],
-        [text.indexOf('oops'), text.length],
-      ],
-      issues: [{ code: 'YAML_SYNTAX', path: [], message: 'x', line: 1, column: 13 }],
-    });
+    const error = createConfigError(
+      {
+        source: text,
+        issues: [{ code: 'YAML_SYNTAX', path: [], message: 'x', line: 1, column: 13 }],
+      },
+      {
+        // yaml's partial document: the whole value, and a "key" inside it named like a credential.
+        secretRanges: [
+          [12, text.length],
+          [text.indexOf('oops'), text.length],
+        ],
+      },
+    );
     expect(error.message).not.toContain('sk-live');
     expect(error.message).toContain('  1 |     apiKey: <redacted>\n');
   });
@@ -209,5 +227,46 @@ describe('isRouterError', () => {
     for (const value of [new Error('x'), { code: 'CONFIG_INVALID' }, null, undefined, 'x', 1]) {
       expect(isRouterError(value)).toBe(false);
     }
+  });
+});
+
+describe('typed error data', () => {
+  const record = {
+    upstream: 'a',
+    gateway: 'g',
+    model: 'm',
+    targetIndex: 0,
+    attempt: 1,
+    status: 500,
+    decision: 'fallback',
+    waitMs: 0,
+    durationMs: 3,
+  } as const;
+
+  it('says why every target failed: exhausted by default, policy-stop with its class', () => {
+    const options = { model: 'fast', attempts: [record], primaryError: 1, lastError: 2 };
+    const exhausted = new AllTargetsFailedError(options);
+    expect(exhausted).toMatchObject({ reason: 'exhausted', stoppedOn: undefined });
+    expect(exhausted.message).toMatch(/^fast: all targets failed after 1 request\(s\)/);
+    const stopped = new AllTargetsFailedError({
+      ...options,
+      reason: 'policy-stop',
+      stoppedOn: 'bad_request',
+    });
+    expect(stopped).toMatchObject({ reason: 'policy-stop', stoppedOn: 'bad_request' });
+    expect(stopped.message).toMatch(
+      /^fast: stopped: the policy does not retry bad_request errors or pass them to another target/,
+    );
+  });
+
+  it('gives an abort error its attempts once, as a typed, enumerable, frozen field', () => {
+    const error = new RouterError('fast: the call was aborted', { code: 'ABORTED' });
+    expect(error.attempts).toBeUndefined();
+    expect(Object.keys(error)).not.toContain('attempts');
+    recordAttempts(error, [record]);
+    recordAttempts(error, []);
+    expect(error.attempts).toEqual([record]);
+    expect(Object.isFrozen(error.attempts)).toBe(true);
+    expect(Object.keys(error)).toContain('attempts');
   });
 });

@@ -101,6 +101,11 @@ describe('the corpus of real gateway failures', () => {
       expect(server.requestsFor('openai/primary-model')).toHaveLength(fixture.expect.requests);
       if (fixture.expect.decision === 'fail') {
         expect(outcome).toBeInstanceOf(AllTargetsFailedError);
+        // Typed data: the policy stopped the call, on this class.
+        expect(outcome).toMatchObject({ reason: 'policy-stop', stoppedOn: fixture.expect.class });
+        expect((outcome as Error).message).toContain(
+          `stopped: the policy does not retry ${fixture.expect.class} errors`,
+        );
         expect(server.requestsFor('openai/fallback-model')).toHaveLength(0);
       } else {
         expect(outcome, `${name}: ${String(outcome)}`).not.toBeInstanceOf(Error);
