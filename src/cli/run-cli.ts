@@ -25,6 +25,7 @@ import { findConfigWarnings as findResponsesWarnings } from './config-warnings.t
 import { emulatedCloudflare } from './emulated-gateways.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
+import { RoutesUsageError, routesCommand } from './routes-command.ts';
 import { ServeUsageError, serveCommand, serveHelp } from './serve-command.ts';
 
 /** Exit code: the config is invalid or the call failed. */
@@ -40,6 +41,8 @@ Commands:
   chat <alias> <prompt...>   Send a prompt through an alias and stream the answer
   emulate                    Run the local gateway emulator for the gateways in a config
   serve                      Serve the config as a local OpenAI-compatible API
+  routes <plan|diff|push> <alias>
+                             Compile an alias into a Cloudflare dynamic route and deploy it
   schema                     Print the config's JSON Schema
   types                      Write the alias names as TypeScript types (a .d.ts)
 
@@ -93,8 +96,9 @@ Options:
 `,
   emulate: `Usage: switchyard emulate [--port n] [--config file] [--fault json]... [--faults file] [-- command...]
 
-Runs the gateway emulator on 127.0.0.1: Cloudflare AI Gateway's compat API (with the auth rules
-of the config's Cloudflare gateways) and the OpenAI-compatible shape of the others. The config
+Runs the gateway emulator on 127.0.0.1: Cloudflare AI Gateway's compat endpoint, REST API and
+dynamic routes API (with the auth rules of the config's Cloudflare gateways) and the
+OpenAI-compatible shape of the others (chat completions, responses, embeddings). The config
 is --config, else $SWITCHYARD_CONFIG, else ./config.yaml when it exists (without one, every
 Cloudflare gateway is open).
 
@@ -121,6 +125,25 @@ set. Regenerate it when the aliases change (e.g. in a prebuild script).
 
 Options:
   -o, --out <file>     Where to write (default: switchyard-aliases.d.ts; "-" prints it)
+`,
+  routes: `Usage: switchyard routes <plan|diff|push> <alias> [--config file] [--name route]
+
+Compiles an alias's fallback chain into a Cloudflare dynamic route: the leading targets on its
+first target's Cloudflare gateway become model elements (retries and per-attempt timeout carried
+over, fallbacks chained, a final end); targets on other gateways stay client-side.
+
+  plan    Print the route JSON and what stays client-side (no token, no network)
+  diff    Compare with the route deployed on the gateway (exit 1 when they differ)
+  push    Create the route, or add a version and deploy it (a dry run unless --apply)
+
+Options:
+  --name <route>       Route name (default: the alias's dynamicRoute, else the alias name)
+  --apply              push: make the changes
+  --api-url <url>      Cloudflare API origin (default https://api.cloudflare.com, or the
+                       gateway's baseURL origin on endpoint: rest)
+  --token-env <name>   Environment variable holding the API token (default CLOUDFLARE_API_TOKEN;
+                       AI Gateway Read for diff, Edit for push)
+  --json               plan and diff: print JSON
 `,
   schema: `Usage: switchyard schema
 
@@ -169,6 +192,12 @@ export async function runCli(options: {
         return await serveCommand({ args: rest, io, signal: options.signal });
       case 'types':
         return typesCommand(rest, io);
+      case 'routes':
+        return await routesCommand({
+          args: rest,
+          io,
+          load: (config) => loadFrom({ config, envFiles: undefined, io }).table,
+        });
       default:
         io.stdout.write(`${JSON.stringify(configSchema, null, 2)}\n`);
         return 0;
@@ -177,6 +206,7 @@ export async function runCli(options: {
     if (
       error instanceof UsageError ||
       error instanceof ServeUsageError ||
+      error instanceof RoutesUsageError ||
       (error instanceof TypeError &&
         (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
     ) {

@@ -9,6 +9,7 @@ import { listNames } from '../internal/did-you-mean.ts';
 import { freezeRecord } from '../internal/freeze.ts';
 import { shareAttemptMs } from './attempt-share.ts';
 import { cascadeRetry, cascadeTimeouts } from './cascade-defaults.ts';
+import { type ServedThroughRoute, serveThroughRoute } from './compile-dynamic-route.ts';
 import { compileParams, compileTargetOptions } from './compile-options.ts';
 import { compileStrategy, splitTargets } from './compile-strategy.ts';
 import type { Alias, SwitchyardConfig } from './config.generated.ts';
@@ -55,6 +56,8 @@ export type CompileAliasOptions = {
   /** The config's `defaults:` as written (whether it sets an attempt limit). */
   config: SwitchyardConfig;
   report: ReportIssue;
+  /** Adds an upstream the alias brings (its dynamic route's, `<gateway>:dynamic/<name>`). */
+  addUpstream: (upstream: UpstreamRoute) => void;
 };
 
 /** A compiled, frozen alias. */
@@ -98,16 +101,45 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     report,
   });
   const kind = aliasKind({ ...options, path });
+  const routed = aliasRoute({ ...options, path, weighted: weights !== undefined });
+  if (routed !== undefined) options.addUpstream(routed.upstream);
   return Object.freeze({
     name,
     ...(kind === undefined ? {} : { kind }),
-    targets: Object.freeze(chain.map((target) => target.name)),
+    targets: routed?.targets ?? Object.freeze(chain.map((target) => target.name)),
     ...(weights === undefined ? {} : { strategy: 'weighted' as const, weights }),
     retry,
     timeouts,
     policy,
     options: aliasOptions,
     params,
+    ...(routed === undefined ? {} : { dynamicRoute: routed.dynamicRoute }),
+  });
+}
+
+/** `dynamicRoute`: the alias served by its compiled route, when it can be. */
+function aliasRoute(
+  options: CompileAliasOptions & { path: ConfigPath; weighted: boolean },
+): ServedThroughRoute | undefined {
+  const { name, input, path, report } = options;
+  const routeName = input.alias.dynamicRoute;
+  if (routeName === undefined) return undefined;
+  if (options.weighted) {
+    report(
+      'INVALID_VALUE',
+      [...path, 'dynamicRoute'],
+      `alias "${name}" cannot be served by a dynamic route with strategy: weighted; a route runs its models in order (use the ordered strategy, or drop dynamicRoute)`,
+    );
+    return undefined;
+  }
+  return serveThroughRoute({
+    alias: name,
+    routeName,
+    targets: options.chain.map((target) => target.name),
+    upstreams: options.upstreams,
+    gateways: options.gateways,
+    path: [...path, 'dynamicRoute'],
+    report,
   });
 }
 

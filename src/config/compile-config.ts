@@ -69,7 +69,17 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     compileInlineUpstreams({ chain, upstreams, gateways, report });
     aliases.set(
       name,
-      compileAlias({ name, input, chain, upstreams, gateways, defaults, config, report }),
+      compileAlias({
+        name,
+        input,
+        chain,
+        upstreams,
+        gateways,
+        defaults,
+        config,
+        report,
+        addUpstream: (upstream) => upstreams.set(upstream.name, upstream),
+      }),
     );
   }
 

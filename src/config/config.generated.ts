@@ -563,6 +563,10 @@ timeout?: Timeout
 policy?: Policy
 options?: TargetOptions
 params?: Params
+/**
+ * Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.
+ */
+dynamicRoute?: string
 }
 /**
  * Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.

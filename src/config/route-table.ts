@@ -177,6 +177,17 @@ export type AliasRoute = {
   readonly options: TargetOptions;
   /** Alias-level body fields (under the request's, over the upstream's). */
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * Served by a Cloudflare dynamic route (`dynamicRoute` in the config): `targets` then starts
+   * with `<gateway>:dynamic/<name>`, followed by the client-side rest of the chain; `edge` is
+   * the part of the chain the route runs.
+   */
+  readonly dynamicRoute?: {
+    readonly name: string;
+    readonly gateway: string;
+    /** Upstream names compiled into the route's `model` elements, in order. */
+    readonly edge: readonly string[];
+  };
 };
 
 /** Where health memory lives (the config's `health`). */

@@ -11,6 +11,7 @@ import {
 } from './cloudflare-auth.ts';
 import { parseCloudflareMetadata } from './cloudflare-metadata.ts';
 import { checkApiToken, resolveRestCredential, resolveRestUpstream } from './cloudflare-rest.ts';
+import type { DeployedRoute, DynamicRouteStore } from './dynamic-routes.ts';
 import { type Exchange, sendJson, sendOpenAIError } from './exchange.ts';
 import { isRecord } from './is-record.ts';
 import { formatSequence } from './request-log.ts';
@@ -28,6 +29,8 @@ export type Admission = {
   headers: OutgoingHttpHeaders;
   /** Where to remember a clean answer in the gateway cache, when caching was asked for. */
   cacheKey?: string;
+  /** A deployed dynamic route to run instead of answering directly. */
+  route?: DeployedRoute;
 };
 
 /** Options for {@link admitRequest}. */
@@ -44,6 +47,8 @@ export type AdmitRequestOptions = {
   allowMissingApiKey: boolean;
   /** The gateway cache. */
   cache: ResponseCache;
+  /** Routes deployed through the routes API. */
+  routes?: DynamicRouteStore;
 };
 
 // Checked after authentication, as a gateway does: an unauthenticated caller learns nothing
@@ -164,6 +169,18 @@ function admitCloudflare(
       headers,
     });
     return undefined;
+  }
+  const deployed =
+    upstream.dynamicRoute === undefined
+      ? undefined
+      : options.routes?.deployed({
+          accountId: route.accountId,
+          gatewayId: route.gatewayId,
+          name: upstream.dynamicRoute,
+        });
+  if (deployed !== undefined) {
+    // The route decides which model serves, and each model element checks its own credential.
+    return { body, headers, route: deployed };
   }
   if (upstream.dynamicRoute !== undefined) {
     headers['cf-aig-provider'] = upstream.provider;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorCredential } from './cloudflare-auth.ts';
 import type { CloudflareMetadata } from './cloudflare-metadata.ts';
+import type { RouteStep } from './dynamic-routes.ts';
 import type { Fault } from './faults.ts';
 import type { EmulatorEndpoint } from './routes.ts';
 
@@ -54,6 +55,12 @@ export type RecordedRequest = {
   readonly fault?: Fault;
   /** Id of the rule the fault came from; absent for header faults. */
   readonly faultRuleId?: number;
+  /** A deployed dynamic route the request ran: its name, version and every model try. */
+  readonly route?: {
+    readonly name: string;
+    readonly versionId: string;
+    readonly steps: readonly RouteStep[];
+  };
   /** Response status; absent while in flight or when no status line was ever sent. */
   readonly status?: number;
   /** How the exchange ended; absent while in flight. */

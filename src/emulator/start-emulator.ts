@@ -9,6 +9,7 @@ import {
   planChatCompletion,
 } from './completions.ts';
 import { controlPrefix, handleControlRequest } from './control-routes.ts';
+import { createDynamicRouteStore, type DynamicRouteStore } from './dynamic-routes.ts';
 import { createEmbeddingsResponse } from './embeddings.ts';
 import { createOpenAIErrorBody } from './error-bodies.ts';
 import {
@@ -44,6 +45,7 @@ import {
   sendResponseStream,
 } from './responses.ts';
 import { type EmulatorRoute, matchRoute } from './routes.ts';
+import { runDeployedRoute } from './run-deployed-route.ts';
 import { sendChatStream } from './send-stream.ts';
 
 /** Options for {@link startEmulator}. Every field is optional. */
@@ -134,6 +136,7 @@ type EmulatorState = {
   clock: () => number;
   cache: ResponseCache;
   faults: FaultRegistry;
+  routes: DynamicRouteStore;
 };
 
 function chooseFault(options: {
@@ -287,6 +290,7 @@ async function handleApiRequest(options: {
     apiKeys: state.options.apiKeys,
     allowMissingApiKey: state.options.allowMissingApiKey ?? false,
     cache: state.cache,
+    routes: state.routes,
   });
   if (admission === undefined) {
     return;
@@ -313,11 +317,23 @@ async function handleApiRequest(options: {
   ) {
     return;
   }
+  let served: { admission: typeof admission; fault: Fault | undefined } = { admission, fault };
+  if (admission.route !== undefined && route.kind === 'cloudflare') {
+    const ran = await runDeployedRoute({
+      exchange,
+      route,
+      admission,
+      faults: state.faults,
+      cloudflare: state.options.cloudflare,
+    });
+    if (ran === undefined) return;
+    served = ran;
+  }
   const clean = await answer({
     exchange,
     route,
-    admission,
-    fault,
+    admission: served.admission,
+    fault: served.fault,
     clock: state.clock,
     personality,
   });
@@ -353,6 +369,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clock: options.clock ?? (() => defaultCreated),
     cache: createResponseCache(),
     faults: createFaultRegistry(),
+    routes: createDynamicRouteStore({ now: Date.now }),
   };
   for (const rule of options.faults ?? []) {
     state.faults.add(rule);
@@ -382,6 +399,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     const requestHeaders = flattenHeaders(request.headers);
+    // Cloudflare's routes API (configuration, not inference): not in the request log.
+    if (
+      await state.routes.handle({
+        request,
+        response,
+        pathname: url.pathname,
+        headers: requestHeaders,
+        apiTokens: options.cloudflare?.apiTokens,
+        maxBodyBytes,
+      })
+    ) {
+      return;
+    }
     const route = matchRoute(url.pathname, requestHeaders);
     const entry: RequestLogEntry = {
       seq: ++sequence,

@@ -831,6 +831,14 @@ export const configSchema: Readonly<Record<string, unknown>> = {
         },
         "params": {
           "$ref": "#/definitions/params"
+        },
+        "dynamicRoute": {
+          "description": "Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.",
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 64,
+          "pattern": "^[a-z0-9][a-z0-9-]*$|\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\\}",
+          "x-expected": "a route name: lowercase letters, digits and '-', starting with a letter or digit"
         }
       }
     },

@@ -72,6 +72,7 @@ describe('config.example.yaml', () => {
       'smart',
       'reliable',
       'cheap',
+      'edge-chain',
       'support',
       'balanced',
       'mini',
@@ -110,6 +111,16 @@ describe('config.example.yaml', () => {
       attemptMs: 15_000,
       firstTokenMs: 5000,
       idleMs: 10_000,
+    });
+    // edge-chain: served by its dynamic route, the Vercel target behind it.
+    expect(table.aliases['edge-chain']?.targets).toEqual([
+      'cloudflare-rest:dynamic/edge-chain',
+      'claude-vercel',
+    ]);
+    expect(table.aliases['edge-chain']?.dynamicRoute).toEqual({
+      name: 'edge-chain',
+      gateway: 'cloudflare-rest',
+      edge: ['gpt-rest', 'llama-rest'],
     });
     expect(table.defaults.gateway).toBe('openrouter');
   });

@@ -1,0 +1,290 @@
+/**
+ * `switchyard routes plan | diff | push <alias>`: an alias's chain compiled into a Cloudflare
+ * dynamic route, compared with what the gateway has deployed, and created or versioned and
+ * deployed through Cloudflare's routes API. `push` is a dry run unless `--apply`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Ajv, type ValidateFunction } from 'ajv';
+import {
+  buildRoute,
+  type DynamicRouteDefinition,
+  routeNamePattern,
+  splitForRoute,
+} from '../config/dynamic-route.ts';
+import type { GatewayRoute, RouteTable } from '../config/route-table.ts';
+import type { CliIO } from './output.ts';
+import { paintFor } from './output.ts';
+import {
+  createRoute,
+  findRoute,
+  type RemoteRoute,
+  type RoutesApiTarget,
+  versionAndDeploy,
+} from './routes-api.ts';
+
+/** The compiled route of an alias, and what stays client-side. */
+export type CompiledAliasRoute = {
+  readonly alias: string;
+  readonly gateway: GatewayRoute;
+  readonly accountId: string;
+  readonly gatewayId: string;
+  readonly route: DynamicRouteDefinition;
+  readonly clientSide: readonly string[];
+  readonly notes: readonly string[];
+};
+
+/** A usage mistake (`routes` without an action or an alias). */
+export class RoutesUsageError extends Error {
+  override readonly name = 'RoutesUsageError';
+}
+
+/** A refusal: the alias cannot be expressed as a route, with every reason. */
+export class RouteCompileError extends Error {
+  override readonly name = 'RouteCompileError';
+}
+
+let validateRoute: ValidateFunction | undefined;
+
+/** Checks a route against the schema subset in `schema/cloudflare-dynamic-route.schema.json`. */
+export function checkRouteShape(route: DynamicRouteDefinition): string[] {
+  if (validateRoute === undefined) {
+    const schema = JSON.parse(
+      readFileSync(
+        new URL('../../schema/cloudflare-dynamic-route.schema.json', import.meta.url),
+        'utf8',
+      ),
+    ) as object;
+    validateRoute = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  if (validateRoute(route)) return [];
+  return (validateRoute.errors ?? []).map(
+    (error) => `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`,
+  );
+}
+
+/** Compiles an alias of a table into its route. Throws {@link RouteCompileError}. */
+export function compileAliasRoute(options: {
+  table: RouteTable;
+  alias: string;
+  /** Route name; default the alias's `dynamicRoute`, else the alias name. */
+  name?: string;
+}): CompiledAliasRoute {
+  const { table } = options;
+  const alias = Object.hasOwn(table.aliases, options.alias)
+    ? table.aliases[options.alias]
+    : undefined;
+  if (alias === undefined) {
+    throw new RouteCompileError(
+      `unknown alias "${options.alias}" (aliases: ${Object.keys(table.aliases).join(', ')})`,
+    );
+  }
+  const name = options.name ?? alias.dynamicRoute?.name ?? alias.name;
+  if (!routeNamePattern.test(name)) {
+    throw new RouteCompileError(
+      `"${name}" is not a route name (lowercase letters, digits and "-"); pass --name`,
+    );
+  }
+  const targets = alias.dynamicRoute?.edge ?? alias.targets;
+  const clientTail = alias.dynamicRoute === undefined ? [] : alias.targets.slice(1);
+  const result = splitForRoute({
+    alias: alias.name,
+    targets,
+    upstreams: (upstream) =>
+      Object.hasOwn(table.upstreams, upstream) ? table.upstreams[upstream] : undefined,
+    gateways: (gateway) =>
+      Object.hasOwn(table.gateways, gateway) ? table.gateways[gateway] : undefined,
+  });
+  if (!result.ok) {
+    throw new RouteCompileError(
+      `alias "${alias.name}" cannot be compiled into a dynamic route:\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+  }
+  const { split } = result;
+  const location = split.gateway.cloudflare;
+  const built = buildRoute({ name, split, retry: alias.retry, timeouts: alias.timeouts });
+  const problems = checkRouteShape(built.route);
+  if (problems.length > 0) {
+    throw new RouteCompileError(
+      `the compiled route does not match the schema: ${problems.join('; ')}`,
+    );
+  }
+  return {
+    alias: alias.name,
+    gateway: split.gateway,
+    accountId: location?.accountId ?? '',
+    gatewayId: location?.gatewayId ?? 'default',
+    route: built.route,
+    clientSide: [...split.clientSide, ...clientTail],
+    notes: built.notes,
+  };
+}
+
+/** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
+export async function routesCommand(options: {
+  args: readonly string[];
+  io: CliIO;
+  load: (config: string | undefined) => RouteTable;
+}): Promise<number> {
+  const { io } = options;
+  const { values, positionals } = parseArgs({
+    args: [...options.args],
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      name: { type: 'string' },
+      json: { type: 'boolean' },
+      apply: { type: 'boolean' },
+      'api-url': { type: 'string' },
+      'token-env': { type: 'string' },
+    },
+  });
+  const [action, aliasName, ...extra] = positionals;
+  if (action !== 'plan' && action !== 'diff' && action !== 'push') {
+    throw new RoutesUsageError(
+      `routes needs an action: plan, diff or push (got ${action === undefined ? 'none' : `"${action}"`})`,
+    );
+  }
+  if (aliasName === undefined || extra.length > 0) {
+    throw new RoutesUsageError(
+      `routes ${action} takes one alias, e.g. switchyard routes ${action} fast`,
+    );
+  }
+  const paint = paintFor({ stream: io.stdout, env: io.env });
+  const table = options.load(values.config);
+  let compiled: CompiledAliasRoute;
+  try {
+    compiled = compileAliasRoute({
+      table,
+      alias: aliasName,
+      ...(values.name === undefined ? {} : { name: values.name }),
+    });
+  } catch (error) {
+    if (!(error instanceof RouteCompileError)) throw error;
+    io.stderr.write(
+      `${paintFor({ stream: io.stderr, env: io.env }).red('error:')} ${error.message}\n`,
+    );
+    return 1;
+  }
+  const where = `gateway "${compiled.gateway.name}" (${compiled.accountId}/${compiled.gatewayId})`;
+  const clientSideLine =
+    compiled.clientSide.length === 0
+      ? 'nothing stays client-side'
+      : `stays client-side, behind the route: ${compiled.clientSide.join(', ')}`;
+
+  if (action === 'plan') {
+    if (values.json === true) {
+      io.stdout.write(
+        `${JSON.stringify({ alias: compiled.alias, gateway: compiled.gateway.name, accountId: compiled.accountId, gatewayId: compiled.gatewayId, route: compiled.route, clientSide: compiled.clientSide, notes: compiled.notes }, null, 2)}\n`,
+      );
+      return 0;
+    }
+    io.stdout.write(
+      `${paint.bold(`route "${compiled.route.name}"`)} for alias "${compiled.alias}" on ${where}; call it as model dynamic/${compiled.route.name}\n`,
+    );
+    io.stdout.write(`${clientSideLine}\n`);
+    for (const note of compiled.notes) io.stdout.write(`${paint.yellow('note:')} ${note}\n`);
+    io.stdout.write(`${JSON.stringify(compiled.route, null, 2)}\n`);
+    return 0;
+  }
+
+  const tokenEnv = values['token-env'] ?? 'CLOUDFLARE_API_TOKEN';
+  const token = io.env[tokenEnv];
+  if (token === undefined || token === '') {
+    io.stderr.write(
+      `error: set ${tokenEnv} to a Cloudflare API token with AI Gateway ${action === 'push' ? 'Edit' : 'Read'} (or name another variable with --token-env)\n`,
+    );
+    return 1;
+  }
+  const location = compiled.gateway.cloudflare;
+  const apiUrl =
+    values['api-url'] ??
+    (location?.endpoint === 'rest' ? compiled.gateway.origin : 'https://api.cloudflare.com');
+  const target: RoutesApiTarget = {
+    apiUrl,
+    accountId: compiled.accountId,
+    gatewayId: compiled.gatewayId,
+    token,
+  };
+  const remote = await findRoute(target, compiled.route.name);
+  const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
+
+  if (action === 'diff') {
+    if (values.json === true) {
+      io.stdout.write(
+        `${JSON.stringify({ route: compiled.route.name, deployed: remote !== undefined, upToDate: differences?.length === 0, differences: differences ?? [] }, null, 2)}\n`,
+      );
+    } else if (remote === undefined) {
+      io.stdout.write(`route "${compiled.route.name}" is not on ${where}\n`);
+    } else if (differences?.length === 0) {
+      io.stdout.write(
+        `route "${compiled.route.name}" on ${where} is up to date (version ${remote.deploymentVersionId ?? remote.versionId ?? 'unknown'})\n`,
+      );
+    } else {
+      io.stdout.write(`route "${compiled.route.name}" on ${where} differs from the config:\n`);
+      for (const line of differences ?? []) io.stdout.write(`${line}\n`);
+    }
+    return remote !== undefined && differences?.length === 0 ? 0 : 1;
+  }
+
+  // push
+  const apply = values.apply === true;
+  if (remote !== undefined && differences?.length === 0) {
+    io.stdout.write(`route "${compiled.route.name}" on ${where} is up to date; nothing to push\n`);
+    return 0;
+  }
+  const step =
+    remote === undefined
+      ? `create route "${compiled.route.name}" on ${where} (Cloudflare deploys its first version)`
+      : `add a version of route "${compiled.route.name}" (${remote.id}) on ${where} and deploy it`;
+  if (!apply) {
+    io.stdout.write(`dry run: would ${step}\n${clientSideLine}\n`);
+    for (const line of differences ?? []) io.stdout.write(`${line}\n`);
+    io.stdout.write('run again with --apply to push\n');
+    return 0;
+  }
+  if (remote === undefined) {
+    const created = await createRoute(target, compiled.route);
+    io.stdout.write(
+      `${paint.green('✓')} created route "${compiled.route.name}" (${created.id}), version ${created.deploymentVersionId ?? created.versionId ?? 'unknown'} deployed\n`,
+    );
+  } else {
+    const versionId = await versionAndDeploy(target, {
+      id: remote.id,
+      elements: compiled.route.elements,
+    });
+    io.stdout.write(
+      `${paint.green('✓')} route "${compiled.route.name}" (${remote.id}): version ${versionId} created and deployed\n`,
+    );
+  }
+  io.stdout.write(`${clientSideLine}\n`);
+  return 0;
+}
+
+/** Element-by-element differences, as `- deployed` / `+ config` lines; empty when equal. */
+function diffElements(remote: RemoteRoute, route: DynamicRouteDefinition): string[] {
+  const lines: string[] = [];
+  const before = new Map(
+    remote.elements.map((element) => [String((element as { id?: unknown }).id), element]),
+  );
+  const after = new Map(route.elements.map((element) => [element.id, element]));
+  for (const id of new Set([...before.keys(), ...after.keys()])) {
+    const old = before.get(id);
+    const wanted = after.get(id);
+    if (old !== undefined && wanted !== undefined && canonical(old) === canonical(wanted)) continue;
+    if (old !== undefined) lines.push(`- ${canonical(old)}`);
+    if (wanted !== undefined) lines.push(`+ ${canonical(wanted)}`);
+  }
+  return lines;
+}
+
+/** JSON with keys sorted, so key order does not count as a difference. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item)
+      ? Object.fromEntries(
+          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : item,
+  );
+}
