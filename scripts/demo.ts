@@ -7,12 +7,18 @@
  * 3. Streams an answer through the alias `fast`.
  * 4. Makes `fast`'s primary fail (503), calls again, and prints the attempt log: the fallback
  *    serves the answer.
+ * 5. When the config has an alias with `dynamicRoute` (step 3 on screen): compiles it into a Cloudflare dynamic
+ *    route, pushes it to the emulator's routes API, calls through it, makes its first model
+ *    fail (the route falls back at the edge), then the gateway itself (the router falls back
+ *    client-side).
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { emulatedCloudflare } from '../src/cli/emulated-gateways.ts';
+import { createRoute } from '../src/cli/routes-api.ts';
+import { compileAliasRoute } from '../src/cli/routes-command.ts';
 import { type Emulator, startEmulator } from '../src/emulator/index.ts';
 import { type AttemptRecord, createRouter, loadConfig } from '../src/index.ts';
 
@@ -141,9 +147,86 @@ try {
   );
   printAttempts(fallback.route.attempts);
 
-  const sent = emulator.requests.length;
+  const routed = Object.values(table.aliases).find((entry) => entry.dynamicRoute !== undefined);
+  let sent = emulator.requests.length;
+  if (routed !== undefined) {
+    sent += await demoDynamicRoute(routed.name);
+  }
   console.log(`\n${green('✓')} ${sent} requests, all to 127.0.0.1; no key and no network used.`);
 } finally {
   await router.close();
   await emulator.close();
+}
+
+/** Step 3: an alias compiled into a dynamic route, pushed, called, failing at the edge and beyond. */
+async function demoDynamicRoute(name: string): Promise<number> {
+  emulator.clearFaults();
+  emulator.clearRequests();
+  const compiled = compileAliasRoute({ table, alias: name });
+  const routeName = compiled.route.name;
+  console.log(
+    `\n${bold(`3. Alias "${name}" compiled into the Cloudflare dynamic route "${routeName}"`)}`,
+  );
+  for (const element of compiled.route.elements) {
+    if (element.type !== 'model') continue;
+    const { provider, model, retries, timeout } = element.properties;
+    console.log(
+      dim(`  ${element.id}: ${provider}/${model}, retries ${retries}, timeout ${timeout}ms`),
+    );
+  }
+  console.log(dim(`  client-side behind it: ${compiled.clientSide.join(', ') || 'nothing'}`));
+  const token =
+    compiled.gateway.auth.mode === 'api-token' ? compiled.gateway.auth.token.reveal() : '';
+  const created = await createRoute(
+    { apiUrl: emulator.url, accountId: compiled.accountId, gatewayId: compiled.gatewayId, token },
+    compiled.route,
+  );
+  console.log(
+    dim(`  pushed: route ${created.id}, version ${created.deploymentVersionId} deployed`),
+  );
+
+  const served = await router.chat.completions
+    .create({ model: name, messages: [{ role: 'user', content: 'Served at the edge?' }] })
+    .withRoute();
+  console.log(`  ${served.data.choices[0]?.message.content ?? ''}`);
+  console.log(
+    dim(
+      `  one request, model dynamic/${routeName}; cf-aig-model ${served.route.gatewayIds['cf-aig-model'] ?? '—'}`,
+    ),
+  );
+
+  const [first] = compiled.route.elements.filter((element) => element.type === 'model');
+  if (first?.type === 'model') {
+    const label = `${first.properties.provider}/${first.properties.model}`;
+    emulator.inject({
+      match: { model: label },
+      times: first.properties.retries + 1,
+      fault: { type: 'status', status: 500 },
+    });
+    const edge = await router.chat.completions
+      .create({
+        model: name,
+        messages: [{ role: 'user', content: 'And if your first model fails?' }],
+      })
+      .withRoute();
+    console.log(`  ${edge.data.choices[0]?.message.content ?? ''}`);
+    console.log(
+      dim(
+        `  ${label} failed inside the gateway; the route fell back at the edge (cf-aig-model ${edge.route.gatewayIds['cf-aig-model'] ?? '—'}), still ${edge.route.attempts.length} request`,
+      ),
+    );
+  }
+
+  emulator.inject({
+    match: { model: `dynamic/${routeName}` },
+    fault: { type: 'status', status: 503, message: 'the gateway is down (injected by the demo)' },
+  });
+  const client = await router.chat.completions
+    .create({ model: name, messages: [{ role: 'user', content: 'And if the gateway fails?' }] })
+    .withRoute();
+  console.log(`  ${client.data.choices[0]?.message.content ?? ''}`);
+  console.log(dim(`  the gateway failed; the router fell back client-side. Attempt log:`));
+  printAttempts(client.route.attempts);
+  emulator.clearFaults();
+  return emulator.requests.length;
 }

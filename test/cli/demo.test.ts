@@ -29,3 +29,24 @@ it('the offline demo exits 0, streams through fast, then falls back with an atte
   expect(log).toMatch(/200\s+success/);
   expect(result.stdout).toContain('all to 127.0.0.1');
 });
+
+it('the demo compiles edge-chain into a dynamic route, pushes it, and falls back at the edge, then client-side', () => {
+  const result = spawnSync(process.execPath, ['scripts/demo.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '' },
+    timeout: 60_000,
+  });
+  expect(result.status).toBe(0);
+  const step = result.stdout.slice(result.stdout.indexOf('3. Alias "edge-chain"'));
+  expect(step).toContain('model-1: openai/gpt-4.1, retries 1, timeout 20000ms');
+  expect(step).toMatch(/pushed: route route_\d+, version ver_\d+ deployed/);
+  expect(step).toContain('Echo from openai/gpt-4.1: Served at the edge?');
+  expect(step).toContain(
+    'the route fell back at the edge (cf-aig-model @cf/meta/llama-3.1-8b-instruct), still 1 request',
+  );
+  expect(step).toMatch(
+    /cloudflare-rest:dynamic\/edge-chain\s+cloudflare-rest\s+503\s+server\s+fallback/,
+  );
+  expect(step).toMatch(/claude-vercel\s+vercel\s+200\s+success/);
+});
