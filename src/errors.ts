@@ -36,7 +36,7 @@ export type RouterErrorCode =
 export type RouterErrorOptions = {
   /** The stable code. */
   code: RouterErrorCode;
-  /** The wrapped error, if any. */
+  /** The wrapped error, if any. @default undefined */
   cause?: unknown;
 };
 
@@ -323,7 +323,7 @@ export type UnknownAliasErrorOptions = {
   model: string;
   /** The aliases that exist. */
   available: readonly string[];
-  /** A close match, if any. */
+  /** A close match, if any. @default undefined (no suggestion) */
   suggestion?: string;
 };
 

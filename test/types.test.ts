@@ -15,15 +15,9 @@ import type {
   Policy,
   VercelRouting,
 } from '../src/config/config.generated.ts';
+import type { ErrorAction, GatewayType, TargetOptions } from '../src/config/route-table.ts';
 import { validateConfig } from '../src/config/validate-config.ts';
-import type {
-  Config,
-  ErrorAction,
-  ErrorClass,
-  GatewayType,
-  RouteTable,
-  TargetOptions,
-} from '../src/index.ts';
+import type { Config, ErrorClass, RouteTable } from '../src/index.ts';
 
 type Equal<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

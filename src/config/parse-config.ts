@@ -28,7 +28,11 @@ export type ParseConfigOptions = {
    * @default process.env where the runtime has one, else no variables
    */
   env?: ConfigEnv;
-  /** Parser limits (size in characters, nesting depth, alias expansions). */
+  /**
+   * Parser limits (size in characters, nesting depth, alias expansions); each one left out keeps
+   * its default.
+   * @default { maxSize: 1_048_576, maxDepth: 64, maxAliasCount: 100 }
+   */
   limits?: Partial<YamlLimits>;
   /**
    * Called once per `${NAME}` that is not set, instead of failing with `ENV_VAR_MISSING`: the

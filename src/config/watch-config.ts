@@ -33,7 +33,10 @@ export type ConfigReloadErrorState = {
 export type WatchConfigOptions = LoadConfigOptions & {
   /** The router to reload (a `Router`, or anything with its `reload` and `config`). */
   router: { reload(table: RouteTable): void; config(): RouteTable };
-  /** Called after a new config was swapped in. An exception thrown here is ignored. */
+  /**
+   * Called after a new config was swapped in. An exception thrown here is ignored.
+   * @default undefined (nothing is called)
+   */
   onReload?: (state: ConfigReloadState) => void;
   /**
    * Called when the changed file has a problem; the router keeps its current config. Every
@@ -63,7 +66,10 @@ export type WatchConfigOptions = LoadConfigOptions & {
    * @default false
    */
   persistent?: boolean;
-  /** Stops watching when aborted (same as `close()`). */
+  /**
+   * Stops watching when aborted (same as `close()`).
+   * @default undefined (watches until `close()`)
+   */
   signal?: AbortSignal;
 };
 

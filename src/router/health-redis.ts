@@ -36,9 +36,13 @@ export type RedisHealthOptions = HealthMemoryOptions & {
    * Redis URL (`redis://[[user]:password@]host[:port][/db]`, or `rediss://`). The store creates
    * and owns a `@redis/client` connection (install the package); `close()` ends it.
    * Ignored when `client` is given.
+   * @default undefined (give `url` or `client`)
    */
   url?: string;
-  /** A connected client to use instead of `url` (yours: `close()` leaves it open). */
+  /**
+   * A connected client to use instead of `url` (yours: `close()` leaves it open).
+   * @default undefined (give `url` or `client`)
+   */
   client?: RedisCommandClient;
   /** Prefix of every key, so several routers or apps can share one Redis. @default 'switchyard' */
   prefix?: string;

@@ -94,10 +94,30 @@ export type FailureState = {
  * warning with code `SWITCHYARD_HOOK_FAILED`.
  */
 export type RouterHooks = {
+  /**
+   * After each request (sent or skipped): the target, the outcome and what follows.
+   * @default undefined (nothing is called)
+   */
   onAttempt?: (state: AttemptState) => void;
+  /**
+   * Before a retry on the same target, with the wait in milliseconds.
+   * @default undefined (nothing is called)
+   */
   onRetry?: (state: RetryState) => void;
+  /**
+   * When the call moves on to the next target, with the failure that made it move.
+   * @default undefined (nothing is called)
+   */
   onFallback?: (state: FallbackState) => void;
+  /**
+   * When a call succeeds, with its route.
+   * @default undefined (nothing is called)
+   */
   onSuccess?: (state: SuccessState) => void;
+  /**
+   * When a call fails, with the error it ends with.
+   * @default undefined (nothing is called)
+   */
   onFailure?: (state: FailureState) => void;
 };
 
@@ -114,7 +134,10 @@ export type RouterOptions = RouterHooks & {
    * @default process.env where the runtime has one
    */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Aborts every call of this router (e.g. at shutdown). */
+  /**
+   * Aborts every call of this router (e.g. at shutdown).
+   * @default undefined (only `close()` and each call's own signal end calls)
+   */
   signal?: AbortSignal;
   /**
    * Random source for backoff jitter, returning [0, 1). Injectable for tests.
@@ -129,6 +152,7 @@ export type RouterOptions = RouterHooks & {
   /**
    * Tracing: e.g. `createOpenTelemetryTracing()` from `switchyard-ai/otel`. Without it the router
    * does no tracing work at all.
+   * @default undefined (no tracing)
    */
   tracing?: RouterTracing;
   /**

@@ -57,7 +57,10 @@ export type ServeHandlerOptions = {
    * @default 10_485_760 (10 MiB)
    */
   maxBodyBytes?: number;
-  /** Called once per request when its response headers are ready. Exceptions are ignored. */
+  /**
+   * Called once per request when its response headers are ready. Exceptions are ignored.
+   * @default undefined (nothing is called)
+   */
   onRequest?: (log: ServeRequestLog) => void;
   /**
    * Milliseconds since some fixed point, for `durationMs`.

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConfigReloadErrorState } from '../../src/config/watch-config.ts';
 import {
   ConfigError,
-  type ConfigReloadErrorState,
   createRouter,
   loadConfig,
   parseConfig,

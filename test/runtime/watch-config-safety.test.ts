@@ -8,14 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  type ConfigReloadErrorState,
-  type ConfigReloadState,
-  createRouter,
-  loadConfig,
-  type Router,
-  watchConfig,
-} from '../../src/index.ts';
+import type { ConfigReloadErrorState, ConfigReloadState } from '../../src/config/watch-config.ts';
+import { createRouter, loadConfig, type Router, watchConfig } from '../../src/index.ts';
 
 let directory: string;
 const cleanups: (() => unknown)[] = [];

@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  ConfigReloadErrorState,
+  ConfigReloadState,
+  ConfigWatcher,
+} from '../../src/config/watch-config.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import {
   type ConfigError,
-  type ConfigReloadErrorState,
-  type ConfigReloadState,
-  type ConfigWatcher,
   createRouter,
   loadConfig,
   type Router,
