@@ -17,15 +17,15 @@ export type PlanWarning = { readonly target: number; readonly message: string };
 export function findPlanWarnings(plan: Plan): PlanWarning[] {
   const warnings: PlanWarning[] = [];
   const { retry, timeouts } = plan;
-  const perTarget = retry.attempts * timeouts.attemptMs + maxBackoffMs(retry);
+  let before = 0;
   plan.targets.forEach((target, index) => {
-    const before = index * perTarget;
     if (index > 0 && before >= timeouts.totalMs) {
       warnings.push({
         target: index,
         message: `target ${index + 1} (${target.upstream}) is never reached when earlier targets time out: they can take ${formatDuration(before)}, the deadline is ${formatDuration(timeouts.totalMs)}. Lower timeout.attempt or retry.attempts, or raise timeout.total.`,
       });
     }
+    before += retry.attempts * (target.attemptMs ?? timeouts.attemptMs) + maxBackoffMs(retry);
   });
   return warnings;
 }
@@ -65,6 +65,10 @@ export function formatPlan(options: { plan: Plan; paint: Paint }): string {
       );
     if (Object.keys(target.body).length > 0)
       lines.push(`     body     ${JSON.stringify(target.body)}`);
+    if (target.attemptMs !== undefined)
+      lines.push(
+        `     limit    ${formatDuration(target.attemptMs)} per request (the route's model elements run inside the gateway)`,
+      );
     if (target.gatewayAttempts > 1)
       lines.push(
         `     gateway  retries inside Cloudflare: up to ${target.gatewayAttempts} attempts per request`,

@@ -101,7 +101,7 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     report,
   });
   const kind = aliasKind({ ...options, path });
-  const routed = aliasRoute({ ...options, path, weighted: weights !== undefined });
+  const routed = aliasRoute({ ...options, path, weighted: weights !== undefined, retry, timeouts });
   if (routed !== undefined) options.addUpstream(routed.upstream);
   return Object.freeze({
     name,
@@ -119,7 +119,12 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
 
 /** `dynamicRoute`: the alias served by its compiled route, when it can be. */
 function aliasRoute(
-  options: CompileAliasOptions & { path: ConfigPath; weighted: boolean },
+  options: CompileAliasOptions & {
+    path: ConfigPath;
+    weighted: boolean;
+    retry: RetryPolicy;
+    timeouts: Timeouts;
+  },
 ): ServedThroughRoute | undefined {
   const { name, input, path, report } = options;
   const routeName = input.alias.dynamicRoute;
@@ -138,6 +143,8 @@ function aliasRoute(
     targets: options.chain.map((target) => target.name),
     upstreams: options.upstreams,
     gateways: options.gateways,
+    retry: options.retry,
+    timeouts: options.timeouts,
     path: [...path, 'dynamicRoute'],
     report,
   });

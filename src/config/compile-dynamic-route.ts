@@ -8,8 +8,14 @@
  */
 import type { ConfigPath, ReportIssue } from '../gateways/config-issues.ts';
 import { freezeRecord } from '../internal/freeze.ts';
-import { routeNamePattern, splitForRoute } from './dynamic-route.ts';
-import type { AliasRoute, GatewayRoute, UpstreamRoute } from './route-table.ts';
+import { maxRouteRetries, routeNamePattern, splitForRoute } from './dynamic-route.ts';
+import type {
+  AliasRoute,
+  GatewayRoute,
+  RetryPolicy,
+  Timeouts,
+  UpstreamRoute,
+} from './route-table.ts';
 
 /** Options of {@link serveThroughRoute}. */
 export type ServeThroughRouteOptions = {
@@ -19,6 +25,9 @@ export type ServeThroughRouteOptions = {
   targets: readonly string[];
   upstreams: ReadonlyMap<string, UpstreamRoute>;
   gateways: ReadonlyMap<string, GatewayRoute>;
+  /** The alias's retry policy and limits (a `model` element's tries and timeout). */
+  retry: RetryPolicy;
+  timeouts: Timeouts;
   /** Where `dynamicRoute` is written. */
   path: ConfigPath;
   report: ReportIssue;
@@ -84,7 +93,23 @@ export function serveThroughRoute(
       name: routeName,
       gateway: gateway.name,
       edge: Object.freeze(edge.map((each) => each.name)),
+      attemptMs: routeAttemptMs({ ...options, models: edge.length }),
     }),
     upstream,
   };
+}
+
+/**
+ * How long one request to the route may take: each `model` element tried `1 + retries` times
+ * (retries capped as the route caps them) at the alias's attempt limit, plus one attempt limit
+ * for the gateway itself, and never past the deadline.
+ */
+function routeAttemptMs(options: {
+  models: number;
+  retry: RetryPolicy;
+  timeouts: Timeouts;
+}): number {
+  const { retry, timeouts } = options;
+  const tries = Math.min(retry.attempts, maxRouteRetries + 1);
+  return Math.min(timeouts.totalMs, (options.models * tries + 1) * timeouts.attemptMs);
 }

@@ -187,6 +187,12 @@ export type AliasRoute = {
     readonly gateway: string;
     /** Upstream names compiled into the route's `model` elements, in order. */
     readonly edge: readonly string[];
+    /**
+     * The limit on one request to the route, in milliseconds: every `model` element's tries at
+     * the alias's attempt limit, plus one more for the gateway's own work, within the deadline
+     * (the alias's attempt limit would cut the edge fallback short).
+     */
+    readonly attemptMs: number;
   };
 };
 

@@ -29,6 +29,8 @@ export type ResolvedTarget = {
   readonly body: Readonly<Record<string, unknown>>;
   /** Gateway-side attempts per request (`cf-aig-max-attempts`), 1 when unset. */
   readonly gatewayAttempts: number;
+  /** This target's own attempt limit, ms (an alias's dynamic route); else the plan's. */
+  readonly attemptMs?: number;
 };
 
 /** A resolved plan (internal: holds revealed credentials inside `setup`). */
@@ -70,12 +72,16 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
         throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
           code: 'INVALID_REQUEST',
         });
-      return resolveTarget({
+      const target = resolveTarget({
         table,
         upstream,
         aliasOptions: alias.options,
         aliasParams: alias.params,
       });
+      const route = alias.dynamicRoute;
+      return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
+        ? { ...target, attemptMs: route.attemptMs }
+        : target;
     }),
   });
 
@@ -230,6 +236,7 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
         headers,
         body: target.body,
         gatewayAttempts: target.gatewayAttempts,
+        ...(target.attemptMs === undefined ? {} : { attemptMs: target.attemptMs }),
         ...weightOf(plan, index),
       };
     }),

@@ -46,7 +46,10 @@ export type PendingFailure = { readonly error: unknown; readonly started: number
 export async function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
   const controller = call.signal.controller;
   const remaining = call.signal.remainingMs();
-  const limitMs = Math.max(1, Math.min(call.plan.timeouts.attemptMs, remaining));
+  const limitMs = Math.max(
+    1,
+    Math.min(target.attemptMs ?? call.plan.timeouts.attemptMs, remaining),
+  );
   if (limitMs >= remaining) return call.send(call, target, controller);
   const timer = setTimeout(abortAttempt, limitMs, controller, limitMs);
   try {

@@ -191,6 +191,11 @@ export type PlanTarget = {
   readonly body: Readonly<Record<string, unknown>>;
   /** Gateway-side attempts (`cf-aig-max-attempts`), 1 when not configured. */
   readonly gatewayAttempts: number;
+  /**
+   * This target's own limit on one request, ms, when it differs from `timeouts.attemptMs`: a
+   * dynamic route's covers every model element's tries inside the gateway.
+   */
+  readonly attemptMs?: number;
   /** With `strategy: 'weighted'`: the target's weight (0: fallback only). */
   readonly weight?: number;
   /** With `strategy: 'weighted'`: the share of calls that start with this target, 0 to 1. */

@@ -294,6 +294,56 @@ describe('aliases compiled into Cloudflare dynamic routes', () => {
     expect(after.choices[0]?.message.content).toBe('Echo from openai/gpt-4o-mini: v2');
   });
 
+  it("one request to the route may take every model element's tries: a hanging first model falls back at the edge", async () => {
+    const emulator = await startTestEmulator({
+      cloudflare: {
+        apiTokens: [token],
+        gateways: { 'acct/prod': { storedKeys: ['openai', 'anthropic'], unifiedBilling: false } },
+      },
+      apiKeys: [env.OPENROUTER_KEY],
+    });
+    const yaml = configYaml(emulator.url)
+      .replace('retry: { attempts: 2, initialDelay: 1ms, maxDelay: 5ms }', 'retry: { attempts: 1 }')
+      .replace('timeout: { total: 10s, attempt: 2s }', 'timeout: { total: 30s, attempt: 1s }');
+    const file = join(mkdtempSync(join(tmpdir(), 'switchyard-routes-')), 'config.yaml');
+    writeFileSync(file, yaml);
+    const pushed = await cli([
+      'routes',
+      'push',
+      'support',
+      '-c',
+      file,
+      '--api-url',
+      emulator.url,
+      '--apply',
+    ]);
+    expect(pushed.code).toBe(0);
+    const router = routerFromYaml(yaml, { configEnv: env });
+    // Two model elements, one try each at 1 s, and 1 s for the gateway: the route's own limit;
+    // the client-side fallback keeps the alias's.
+    const [route, fallback] = router.resolve('support').targets;
+    expect(route?.attemptMs).toBe(3000);
+    expect(fallback?.attemptMs).toBeUndefined();
+
+    emulator.inject({
+      match: { model: 'anthropic/claude-sonnet-4-5' },
+      times: 1,
+      fault: { type: 'hang' },
+    });
+    const { data, route: served } = await router.chat.completions
+      .create({ model: 'support', messages: user('slow first model') })
+      .withRoute();
+    expect(data.choices[0]?.message.content).toBe('Echo from openai/gpt-4o-mini: slow first model');
+    expect(served.upstream).toBe('edge:dynamic/support');
+    expect(served.attempts).toHaveLength(1);
+    expect(emulator.requests[0]?.route?.steps.map((step) => [step.element, step.outcome])).toEqual([
+      ['model-1', 'failed'],
+      ['model-2', 'success'],
+    ]);
+    await router.close();
+    await emulator.close();
+  });
+
   it('refuses what a route cannot express, saying which part stays client-side', () => {
     const table = compileYaml(configYaml('http://127.0.0.1:9'), env);
     expect(() => compileAliasRoute({ table, alias: 'elsewhere' })).toThrow(

@@ -121,6 +121,8 @@ describe('config.example.yaml', () => {
       name: 'edge-chain',
       gateway: 'cloudflare-rest',
       edge: ['gpt-rest', 'llama-rest'],
+      // 2 models × 2 tries × 20s + 20s for the gateway, capped at the 60s deadline.
+      attemptMs: 60_000,
     });
     expect(table.defaults.gateway).toBe('openrouter');
   });
