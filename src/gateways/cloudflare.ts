@@ -33,7 +33,7 @@ export const cloudflareAdapter: GatewayAdapter = {
   emulatorPath: undefined,
   emulatorHint: ({ origin, gateway }) =>
     gateway === undefined
-      ? `${origin}   (the /v1/<account>/<gateway>/compat path follows)`
+      ? `${origin}   (the /v1/<account>/<gateway>/compat path follows; with endpoint: rest, /client/v4/accounts/<account>/ai/v1)`
       : origin,
   emulatorRouteName: cloudflareEmulatorKey,
   clientSetup: ({ gateway, upstream }) => {
