@@ -26,6 +26,8 @@ import { medianInterval, round, seededRandom, shuffle } from './lib/stats.ts';
 const { values } = parseArgs({
   options: {
     base: { type: 'string' },
+    /** A directory holding the src/ tree to compare (default: this checkout). */
+    head: { type: 'string' },
     alias: { type: 'string', default: 'one' },
     rounds: { type: 'string', default: '40' },
     sweeps: { type: 'string', default: '15' },
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(Date.now() % 100_000) },
     skip: { type: 'string', default: '' },
     stub: { type: 'boolean', default: false },
+    block: { type: 'string', default: 'cpu' },
   },
 });
 if (values.base === undefined) throw new Error('--base <dir with src/> is required');
@@ -126,7 +129,10 @@ const routerRung = (api: Api, id: string) => {
 const all = [
   { id: 'sdk', plain: () => sdk.plain(), stream: () => sdk.stream() },
   routerRung(await load(resolve(values.base)), 'base'),
-  routerRung(await load(paths.rootDirectory), 'head'),
+  routerRung(
+    await load(values.head === undefined ? paths.rootDirectory : resolve(values.head)),
+    'head',
+  ),
 ];
 
 const settings = {
@@ -182,9 +188,14 @@ if (!skip.has('cpu')) {
   const cpu = new Map<string, { plain: number[]; stream: number[] }>(
     all.map((rung) => [rung.id, { plain: [], stream: [] }]),
   );
+  // `--block wall`: the wall time of the block instead (with --stub, all of it is this
+  // process's CPU, collections included: the mean cost per call, which a p50 does not see).
+  const wall = values.block === 'wall';
   const cpuPerCall = async (call: () => Promise<unknown>, calls: number) => {
     const before = process.cpuUsage();
+    const start = performance.now();
     for (let index = 0; index < calls; index += 1) await call();
+    if (wall) return ((performance.now() - start) * 1000) / calls;
     const used = process.cpuUsage(before);
     return (used.user + used.system) / calls;
   };
@@ -206,7 +217,7 @@ if (!skip.has('cpu')) {
       return `${a}−${b} ${round(estimate.estimate, 1)} [${estimate.interval.map((value) => round(value, 1)).join(', ')}] µs`;
     };
     console.log(
-      `cpu ${kind}: ${diff('head', 'base')} | ${diff('base', 'sdk')} | ${diff('head', 'sdk')} | sdk ${round(medianInterval(cpu.get('sdk')?.[kind] ?? []).estimate, 1)} µs`,
+      `${values.block} per call, ${kind}: ${diff('head', 'base')} | ${diff('base', 'sdk')} | ${diff('head', 'sdk')} | sdk ${round(medianInterval(cpu.get('sdk')?.[kind] ?? []).estimate, 1)} µs`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { Stream } from 'openai/core/streaming';
 import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
-import type { Served } from './attempt-log.ts';
+import { Served } from './attempt-log.ts';
 import type { Call, RouterRuntime, Send } from './call.ts';
 import {
   describeAnswer,
@@ -43,11 +43,22 @@ export type RouterState = {
   readonly signal: AbortSignal | undefined;
 };
 
-const routes = new WeakMap<object, Served<unknown>>();
+/** Where a result keeps the call that served it: a non-enumerable symbol property. */
+const servedKey: unique symbol = Symbol('switchyard.served');
 
-/** Remembers which call served a result, for {@link routeOf}. */
+/** The one descriptor, reused (its value is set for each result, then cleared). */
+const carried: PropertyDescriptor = { value: undefined, configurable: true };
+
+/**
+ * Remembers which call served a result, for {@link routeOf}: on the result itself, under a
+ * private symbol, not enumerable (JSON, spreads, `Object.keys` and deep equality never see
+ * it), rather than in a WeakMap (whose entries cost every call an ephemeron for the
+ * collector). A result that cannot take a property (frozen) simply has no route.
+ */
 export function keepRoute(result: object, served: Served<unknown>): void {
-  routes.set(result, served);
+  carried.value = served;
+  Reflect.defineProperty(result, servedKey, carried);
+  carried.value = undefined;
 }
 
 /**
@@ -55,7 +66,8 @@ export function keepRoute(result: object, served: Served<unknown>): void {
  * embeddings response), or undefined for any other object.
  */
 export function routeOf(result: object): RouteInfo | undefined {
-  return routes.get(result)?.route;
+  const served = (result as { [servedKey]?: Served<unknown> } | null)?.[servedKey];
+  return served instanceof Served ? served.route : undefined;
 }
 
 /** Options of {@link runPlain} and {@link runStream}. */
@@ -139,7 +151,7 @@ export async function runPlain<T extends object>(options: RunOptions<T>): Promis
     call.signal.dispose();
   }
   options.result.served = served;
-  routes.set(served.value, served);
+  keepRoute(served.value, served);
   call.trace?.end({ route: served.route, ...describeAnswer(served.value) });
   return served.value;
 }
@@ -192,6 +204,6 @@ export async function runStream(
     controller,
   );
   options.result.served = served;
-  routes.set(stream, served);
+  keepRoute(stream, served);
   return stream;
 }
