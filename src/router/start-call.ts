@@ -5,7 +5,7 @@
  * `routeOf()`.
  */
 import type OpenAI from 'openai';
-import { Stream } from 'openai/core/streaming';
+import type { Stream } from 'openai/core/streaming';
 import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
@@ -195,14 +195,18 @@ export async function runStream(
       seen?.observe(chunk);
     },
   });
-  // The route is built only for a trace (or when asked for through withRoute(), routeOf()).
-  const stream = new Stream<Chunk>(
-    () =>
-      call.trace === undefined
-        ? source
-        : traceStream({ trace: call.trace, seen, route: served.route, source }),
-    controller,
-  );
+  // The caller gets the SDK's own stream object, reading through the router's iterator and
+  // stopped by the call's controller (\`stream.controller.abort()\` is the caller's abort): no
+  // second \`Stream\` per call. The route is built only for a trace (or when asked for).
+  const stream = served.value.stream;
+  const iterate = () =>
+    call.trace === undefined
+      ? source
+      : traceStream({ trace: call.trace, seen, route: served.route, source });
+  stream.controller = controller;
+  // Both ways in: iteration, and tee() (which reads `iterator` directly).
+  (stream as unknown as { iterator: typeof iterate }).iterator = iterate;
+  stream[Symbol.asyncIterator] = iterate;
   options.result.served = served;
   keepRoute(stream, served);
   return stream;

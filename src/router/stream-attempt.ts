@@ -21,6 +21,8 @@ export type ActivityRelay = { onActivity: () => void };
 
 /** A stream that reached its commit point. */
 export type CommittedStream = {
+  /** The SDK's stream object (its iterator is {@link CommittedStream.iterator}). */
+  readonly stream: Stream<Chunk>;
   /** Chunks read so far (all up to and including the first content chunk). */
   readonly buffered: readonly Chunk[];
   /** The rest of the SDK stream. */
@@ -83,7 +85,7 @@ export async function openToCommit(
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       if (next.done === true) {
         if (buffered.some(hasFinishReason))
-          return { buffered, iterator, ended: true, response, activity };
+          return { stream: data, buffered, iterator, ended: true, response, activity };
         throw new PreCommitStreamError('the stream ended before any content', {
           errorClass: 'interrupted_stream',
         });
@@ -96,7 +98,7 @@ export async function openToCommit(
             { errorClass: 'server' },
           );
         }
-        return { buffered, iterator, ended: false, response, activity };
+        return { stream: data, buffered, iterator, ended: false, response, activity };
       }
     }
   } catch (error) {

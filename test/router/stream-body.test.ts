@@ -171,6 +171,43 @@ describe('the idle limit after the first content', () => {
   });
 });
 
+describe('the SDK stream methods on the caller stream', () => {
+  const answer = [
+    chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
+    delta(0, 'a'),
+    delta(0, 'b'),
+    chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+    'data: [DONE]\n\n',
+  ];
+
+  it('tee(): both branches get every chunk, honest ending included', async () => {
+    const server = await startSseServer(answer);
+    const stream = await routerFor(server.url).chat.completions.create({ ...ask, stream: true });
+    const [left, right] = stream.tee();
+    const [a, b] = await Promise.all([collect(left), collect(right)]);
+    expect(a.map((part) => part.choices[0]?.delta.content ?? '').join('')).toBe('ab');
+    expect(b).toEqual(a);
+    expect(a.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+  });
+
+  it('tee() of a stream cut after content: each branch raises the interruption', async () => {
+    const server = await startSseServer([delta(0, 'a'), 'data: [DONE]\n\n']);
+    const stream = await routerFor(server.url).chat.completions.create({ ...ask, stream: true });
+    const [left, right] = stream.tee();
+    expect((await failure(collect(left))).code).toBe('STREAM_INTERRUPTED');
+    expect((await failure(collect(right))).code).toBe('STREAM_INTERRUPTED');
+  });
+
+  it('toReadableStream(): the chunks as JSON lines', async () => {
+    const server = await startSseServer(answer);
+    const stream = await routerFor(server.url).chat.completions.create({ ...ask, stream: true });
+    const text = await new Response(stream.toReadableStream()).text();
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(JSON.parse(lines.at(-1) as string).choices[0].finish_reason).toBe('stop');
+  });
+});
+
 describe('stopping the caller stream', () => {
   it('break after the first chunk cuts the request; the iterator is done afterwards', async () => {
     const server = await startSseServer([delta(0, 'a'), delta(0, 'b'), { stall: true }]);
