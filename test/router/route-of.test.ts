@@ -1,12 +1,13 @@
 /**
- * `routeOf()` finds the route on the result itself, and the result stays exactly what the SDK
+ * `routeOf()` (internal: what `withRoute()` reads for a result) finds the route on the result itself, and the result stays exactly what the SDK
  * returns: the same keys, the same JSON, nothing carried into a spread or a clone.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRouter, parseConfig, type Router, routeOf } from '../../src/index.ts';
+import { createRouter, parseConfig, type Router } from '../../src/index.ts';
+import { routeOf } from '../../src/router/create-router.ts';
 
 const completion = {
   id: 'chatcmpl-1',
