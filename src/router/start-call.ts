@@ -9,7 +9,7 @@ import type { Stream } from 'openai/core/streaming';
 import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
-import { Served } from './attempt-log.ts';
+import type { Served } from './attempt-log.ts';
 import type { Call, RouterRuntime, Send } from './call.ts';
 import {
   describeAnswer,
@@ -43,22 +43,11 @@ export type RouterState = {
   readonly signal: AbortSignal | undefined;
 };
 
-/** Where a result keeps the call that served it: a non-enumerable symbol property. */
-const servedKey: unique symbol = Symbol('switchyard.served');
+const routes = new WeakMap<object, Served<unknown>>();
 
-/** The one descriptor, reused (its value is set for each result, then cleared). */
-const carried: PropertyDescriptor = { value: undefined, configurable: true };
-
-/**
- * Remembers which call served a result, for {@link routeOf}: on the result itself, under a
- * private symbol, not enumerable (JSON, spreads, `Object.keys` and deep equality never see
- * it), rather than in a WeakMap (whose entries cost every call an ephemeron for the
- * collector). A result that cannot take a property (frozen) simply has no route.
- */
+/** Remembers which call served a result, for {@link routeOf}. */
 export function keepRoute(result: object, served: Served<unknown>): void {
-  carried.value = served;
-  Reflect.defineProperty(result, servedKey, carried);
-  carried.value = undefined;
+  routes.set(result, served);
 }
 
 /**
@@ -66,8 +55,7 @@ export function keepRoute(result: object, served: Served<unknown>): void {
  * embeddings response), or undefined for any other object.
  */
 export function routeOf(result: object): RouteInfo | undefined {
-  const served = (result as { [servedKey]?: Served<unknown> } | null)?.[servedKey];
-  return served instanceof Served ? served.route : undefined;
+  return routes.get(result)?.route;
 }
 
 /** Options of {@link runPlain} and {@link runStream}. */

@@ -1,6 +1,7 @@
 /**
- * `routeOf()` (internal: what `withRoute()` reads for a result) finds the route on the result itself, and the result stays exactly what the SDK
- * returns: the same keys, the same JSON, nothing carried into a spread or a clone.
+ * `routeOf()` (internal: what the router keeps for a result it returned) finds the route of a
+ * completion, and the completion stays exactly what the SDK returns: the same keys, the same
+ * JSON, nothing carried into a spread or a clone.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
