@@ -98,4 +98,13 @@ describe('import direction', () => {
       expect(text, file).not.toMatch(/^export (const|function|class|let)/m);
     }
   });
+
+  it('opens every module with a comment saying what it is for (generated files aside)', () => {
+    const bare = sourceFiles(source)
+      .filter((file) => !file.endsWith('.generated.ts'))
+      // An executable's shebang line comes first.
+      .filter((file) => !/^(#!.*\n)?\/\*\*/.test(readFileSync(file, 'utf8')))
+      .map(name);
+    expect(bare).toEqual([]);
+  });
 });

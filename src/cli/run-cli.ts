@@ -5,24 +5,23 @@
  *
  * Exit codes: 0 success; 1 the config is invalid or the call failed; 2 bad usage.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs, parseEnv } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { emulatorURLVariable } from '../config/emulator-url.ts';
-import { loadConfig } from '../config/load-config.ts';
-import type { MissingEnvVariable } from '../config/parse-config.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import type { RouteTable } from '../config/route-table.ts';
-import { type FaultRule, parseFaultRule, startEmulator } from '../emulator/index.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
-import { gatewayAdapters } from '../gateways/index.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { createRouter } from '../router/create-router.ts';
+import type { RouteInfo } from '../router/types.ts';
 import { renderAliasTypes } from './alias-types.ts';
-import { faultRuleProblems } from './check-fault-rules.ts';
+import {
+  allowMissingFlag,
+  configFlags,
+  formatMissing,
+  loadFrom,
+  UsageError,
+} from './command-context.ts';
 import { findConfigWarnings as findResponsesWarnings } from './config-warnings.ts';
-import { emulatedCloudflare } from './emulated-gateways.ts';
+import { emulateCommand } from './emulate-command.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import { type CliIO, paintFor } from './output.ts';
 import { RoutesUsageError, routesCommand } from './routes-command.ts';
@@ -152,10 +151,6 @@ Prints the configuration's JSON Schema (draft-07). Editors use it through
 `,
 };
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 /** Runs the CLI; resolves with the exit code. `emulate` resolves when `signal` aborts. */
 export async function runCli(options: {
   argv: readonly string[];
@@ -164,7 +159,6 @@ export async function runCli(options: {
 }): Promise<number> {
   const { argv, io } = options;
   const [command, ...rest] = argv;
-  const err = paintFor({ stream: io.stderr, env: io.env });
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
       io.stdout.write(usage);
@@ -187,7 +181,7 @@ export async function runCli(options: {
       case 'chat':
         return await chatCommand(rest, io);
       case 'emulate':
-        return await emulateCommand(rest, io, options.signal);
+        return await emulateCommand({ args: rest, io, signal: options.signal });
       case 'serve':
         return await serveCommand({ args: rest, io, signal: options.signal });
       case 'types':
@@ -203,94 +197,44 @@ export async function runCli(options: {
         return 0;
     }
   } catch (error) {
-    if (
-      error instanceof UsageError ||
-      error instanceof ServeUsageError ||
-      error instanceof RoutesUsageError ||
-      (error instanceof TypeError &&
-        (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-    ) {
-      io.stderr.write(
-        `${err.red('error:')} ${error.message}\n\n${command !== undefined && Object.hasOwn(help, command) ? help[command] : usage}`,
-      );
-      return exitUsage;
-    }
-    if (error instanceof ConfigError) {
-      io.stderr.write(`${err.red('error:')} ${error.message}\n`);
-      if (
-        (command === 'validate' || command === 'plan' || command === 'emulate') &&
-        error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING')
-      )
-        io.stderr.write(
-          `${err.dim('hint: pass the variables with --env-file <file>, or check everything else with --allow-missing-env')}\n`,
-        );
-      return exitFailure;
-    }
-    if (isRouterError(error)) {
-      io.stderr.write(`${err.red('error:')} ${error.message}\n`);
-      return exitFailure;
-    }
+    return reportError({ error, command, io });
+  }
+}
+
+/** How a command's failure is shown, and the exit code it ends with. */
+function reportError(options: { error: unknown; command: string | undefined; io: CliIO }): number {
+  const { error, command, io } = options;
+  const err = paintFor({ stream: io.stderr, env: io.env });
+  if (
+    error instanceof UsageError ||
+    error instanceof ServeUsageError ||
+    error instanceof RoutesUsageError ||
+    (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+  ) {
     io.stderr.write(
-      `${err.red('error:')} ${error instanceof Error ? error.message : String(error)}\n`,
+      `${err.red('error:')} ${error.message}\n\n${command !== undefined && Object.hasOwn(help, command) ? help[command] : usage}`,
     );
+    return exitUsage;
+  }
+  if (error instanceof ConfigError) {
+    io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+    if (
+      (command === 'validate' || command === 'plan' || command === 'emulate') &&
+      error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING')
+    )
+      io.stderr.write(
+        `${err.dim('hint: pass the variables with --env-file <file>, or check everything else with --allow-missing-env')}\n`,
+      );
     return exitFailure;
   }
-}
-
-/** Flags of every command that loads a config. */
-const configFlags = {
-  config: { type: 'string', short: 'c' },
-  'env-file': { type: 'string', multiple: true },
-} as const;
-const allowMissingFlag = { 'allow-missing-env': { type: 'boolean' } } as const;
-
-type Environment = Record<string, string | undefined>;
-type Loaded = { table: RouteTable; env: Environment; missing: MissingEnvVariable[] };
-
-/** The process environment over the variables of each `--env-file`, as `node --env-file` does. */
-function readEnvironment(files: readonly string[] | undefined, io: CliIO): Environment {
-  const env: Environment = Object.create(null);
-  for (const file of files ?? []) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(
-        `--env-file ${file}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`,
-      );
-    }
-    for (const [name, value] of Object.entries(parseEnv(text))) env[name] = value;
+  if (isRouterError(error)) {
+    io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+    return exitFailure;
   }
-  for (const [name, value] of Object.entries(io.env)) if (value !== undefined) env[name] = value;
-  return env;
-}
-
-function loadFrom(options: {
-  config: string | undefined;
-  envFiles: readonly string[] | undefined;
-  allowMissingEnv?: boolean | undefined;
-  io: CliIO;
-}): Loaded {
-  const env = readEnvironment(options.envFiles, options.io);
-  const missing: MissingEnvVariable[] = [];
-  const table = loadConfig(options.config, {
-    env,
-    ...(options.allowMissingEnv === true
-      ? { onMissingEnv: (variable: MissingEnvVariable) => missing.push(variable) }
-      : {}),
-  });
-  return { table, env, missing };
-}
-
-/** The variables `--allow-missing-env` let through, one line each. */
-function formatMissing(loaded: Loaded, paint: ReturnType<typeof paintFor>): string {
-  if (loaded.missing.length === 0) return '';
-  const lines = loaded.missing.map(
-    (variable) =>
-      `  ${variable.name}  ${loaded.table.source}:${variable.line}:${variable.column} ${variable.path.join('.')}`,
+  io.stderr.write(
+    `${err.red('error:')} ${error instanceof Error ? error.message : String(error)}\n`,
   );
-  return `${paint.yellow('note:')} not set, so not checked (--allow-missing-env):\n${lines.join('\n')}\n`;
+  return exitFailure;
 }
 
 function validateCommand(args: readonly string[], io: CliIO): number {
@@ -316,13 +260,10 @@ function validateCommand(args: readonly string[], io: CliIO): number {
         `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings, missingEnv: loaded.missing })}\n`,
       );
     } else {
-      const count = (record: object, noun: string) =>
-        `${Object.keys(record).length} ${noun}${Object.keys(record).length === 1 ? '' : 's'}`;
+      const count = (record: object, one: string, many = `${one}s`) =>
+        `${Object.keys(record).length} ${Object.keys(record).length === 1 ? one : many}`;
       io.stdout.write(
-        `${paint.green('✓')} ${table.source} is valid: ${count(table.gateways, 'gateway')}, ${count(table.upstreams, 'upstream')}, ${count(table.aliases, 'alias')}\n`.replace(
-          'aliass',
-          'aliases',
-        ),
+        `${paint.green('✓')} ${table.source} is valid: ${count(table.gateways, 'gateway')}, ${count(table.upstreams, 'upstream')}, ${count(table.aliases, 'alias', 'aliases')}\n`,
       );
       io.stdout.write(formatMissing(loaded, paint));
       for (const warning of warnings)
@@ -429,7 +370,7 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
   const paint = paintFor({ stream: io.stderr, env: io.env });
   const started = performance.now();
   try {
-    let route: import('../router/types.ts').RouteInfo;
+    let route: RouteInfo;
     if (values['no-stream'] === true) {
       const result = await router.chat.completions.create({ ...params, stream: false }).withRoute();
       io.stdout.write(`${result.data.choices[0]?.message.content ?? ''}\n`);
@@ -452,170 +393,6 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
   } finally {
     await router.close();
   }
-}
-
-async function emulateCommand(
-  args: readonly string[],
-  io: CliIO,
-  signal: AbortSignal | undefined,
-): Promise<number> {
-  const separator = args.indexOf('--');
-  const command = separator === -1 ? [] : args.slice(separator + 1);
-  if (separator !== -1 && command.length === 0)
-    throw new UsageError('emulate -- needs a command, e.g. switchyard emulate -- npm test');
-  const { values } = parseArgs({
-    args: separator === -1 ? [...args] : args.slice(0, separator),
-    options: {
-      port: { type: 'string', short: 'p' },
-      ...configFlags,
-      ...allowMissingFlag,
-      fault: { type: 'string', multiple: true },
-      faults: { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
-  });
-  const port = values.port === undefined ? (command.length > 0 ? 0 : 8787) : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError('--port must be a port number (0 to 65535)');
-  const rules: FaultRule[] = [];
-  const sources: string[] = [];
-  for (const text of values.fault ?? []) {
-    rules.push(parseRule(text, '--fault'));
-    sources.push('--fault');
-  }
-  if (values.faults !== undefined) {
-    const list = parseYaml(readFileSync(values.faults, 'utf8')) as unknown;
-    if (!Array.isArray(list))
-      throw new UsageError(`${values.faults} must hold a list of fault rules`);
-    for (const item of list) {
-      rules.push(parseRule(item, values.faults));
-      sources.push(values.faults);
-    }
-  }
-  const env = readEnvironment(values['env-file'], io);
-  // The config is optional: without one, every Cloudflare gateway is open.
-  const hasConfig =
-    values.config !== undefined ||
-    env['SWITCHYARD_CONFIG'] !== undefined ||
-    existsSync('config.yaml');
-  const loaded = hasConfig
-    ? loadFrom({
-        config: values.config,
-        envFiles: values['env-file'],
-        allowMissingEnv: values['allow-missing-env'],
-        io,
-      })
-    : undefined;
-  const table = loaded?.table;
-  // A rule that can never match would leave a test without the failure it meant to inject.
-  const problems = faultRuleProblems({ rules, sources, table });
-  if (problems.length > 0) throw new UsageError(problems.join('\n'));
-  const emulator = await startEmulator({
-    port,
-    faults: rules,
-    cloudflare: table === undefined ? {} : emulatedCloudflare(table),
-  });
-  // With a command, the command owns stdout: the emulator speaks on stderr.
-  const out = command.length > 0 ? io.stderr : io.stdout;
-  const paint = paintFor({ stream: out, env: io.env });
-  out.write(`${paint.bold('switchyard emulator')} listening on ${paint.cyan(emulator.url)}\n`);
-  if (loaded !== undefined) out.write(formatMissing(loaded, paint));
-  if (command.length === 0)
-    for (const line of baseURLHints(table, emulator.url)) out.write(`  ${line}\n`);
-  if (rules.length > 0)
-    out.write(`  ${rules.length} fault rule${rules.length === 1 ? '' : 's'} installed\n`);
-  if (command.length === 0) out.write(paint.dim('Ctrl-C to stop.\n'));
-
-  let printed = 0;
-  const report = () => {
-    if (values.quiet === true) return;
-    const requests = emulator.requests;
-    while (printed < requests.length && requests[printed]?.outcome !== undefined) {
-      const request = requests[printed];
-      printed += 1;
-      if (request === undefined) continue;
-      const fault =
-        request.fault === undefined ? '' : paint.yellow(` [fault: ${request.fault.type}]`);
-      out.write(
-        `${request.method} ${request.path} ${request.model ?? ''} → ${request.status ?? request.outcome}${fault}\n`,
-      );
-    }
-  };
-  const ticker = setInterval(report, 100);
-  let code = 0;
-  try {
-    if (command.length > 0) {
-      code = await runCommand({
-        command,
-        env: {
-          ...env,
-          [emulatorURLVariable]: emulator.url,
-          ...(values.config === undefined ? {} : { SWITCHYARD_CONFIG: resolve(values.config) }),
-        },
-        signal,
-      });
-    } else {
-      await new Promise<void>((done) => {
-        if (signal?.aborted === true) return done();
-        signal?.addEventListener('abort', () => done(), { once: true });
-      });
-    }
-  } finally {
-    clearInterval(ticker);
-    await emulator.close();
-    report();
-  }
-  return code;
-}
-
-/** Runs a command with the terminal's stdio; resolves with its exit code. */
-function runCommand(options: {
-  command: readonly string[];
-  env: Environment;
-  signal: AbortSignal | undefined;
-}): Promise<number> {
-  const [file, ...args] = options.command as [string, ...string[]];
-  return new Promise((done, fail) => {
-    const child = spawn(file, args, { stdio: 'inherit', env: options.env });
-    const stop = () => child.kill('SIGTERM');
-    options.signal?.addEventListener('abort', stop, { once: true });
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      options.signal?.removeEventListener('abort', stop);
-      fail(
-        new Error(
-          `cannot run "${file}": ${error.code === 'ENOENT' ? 'command not found' : error.message}`,
-        ),
-      );
-    });
-    child.once('exit', (code, signalName) => {
-      options.signal?.removeEventListener('abort', stop);
-      done(code ?? (signalName === null ? 1 : 128 + (signalNumbers[signalName] ?? 0)));
-    });
-  });
-}
-
-const signalNumbers: Readonly<Record<string, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-
-function parseRule(value: unknown, source: string): FaultRule {
-  try {
-    return parseFaultRule(typeof value === 'string' ? JSON.parse(value) : value);
-  } catch (error) {
-    throw new UsageError(`${source}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** What to set each gateway's baseURL to, to use the emulator. */
-function baseURLHints(table: RouteTable | undefined, url: string): string[] {
-  if (table === undefined) {
-    return Object.values(gatewayAdapters).map(
-      (adapter) =>
-        `${`${adapter.label}:`.padEnd(19)}baseURL: ${adapter.emulatorHint({ origin: url })}`,
-    );
-  }
-  return Object.values(table.gateways).map((gateway) => {
-    const hint = gatewayAdapters[gateway.type].emulatorHint({ origin: url, gateway });
-    return `gateway ${gateway.name} (${gateway.type}): set baseURL: ${hint}`;
-  });
 }
 
 function readVersion(): string {

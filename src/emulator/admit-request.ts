@@ -1,3 +1,9 @@
+/**
+ * What a gateway checks before it answers: the route's credentials (Cloudflare's gateway token,
+ * stored keys, provider keys, the REST API token; an OpenAI-compatible key), then a JSON object
+ * body and the `cf-aig-*` headers. A request that passes becomes an {@link Admission}; one that
+ * does not gets the gateway's own refusal.
+ */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { readBearerToken } from './bearer-token.ts';

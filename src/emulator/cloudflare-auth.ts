@@ -1,3 +1,9 @@
+/**
+ * How an emulated Cloudflare AI Gateway authenticates: an open or an authenticated gateway
+ * (`cf-aig-authorization`), keys stored in the gateway or sent per request, Unified Billing, and
+ * the upstream a model string names (`provider/model`, `dynamic/<route>`). Refusals use
+ * Cloudflare's error envelope.
+ */
 import { readBearerToken } from './bearer-token.ts';
 import type { CloudflareApiErrorBody } from './cloudflare-rest.ts';
 import {

@@ -1,3 +1,8 @@
+/**
+ * The chat completion the emulator answers: planned from the request (`Echo from <model>:` and
+ * the last user message, cut at the token limit, tokens counted as words), rendered whole or as
+ * stream chunks.
+ */
 import { isRecord } from './is-record.ts';
 
 /** Token counts reported in `usage`; the emulator counts whitespace-separated words as tokens. */

@@ -1,3 +1,7 @@
+/**
+ * The emulator's own control routes under `/__emulator/`: install and clear fault rules, read and
+ * clear the request log. Requests to them are not logged.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createOpenAIErrorBody } from './error-bodies.ts';
 import type { FaultRegistry } from './faults.ts';

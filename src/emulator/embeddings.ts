@@ -1,3 +1,7 @@
+/**
+ * Embeddings answers: a deterministic vector per input (a hash of the text), `dimensions` and
+ * `encoding_format` honoured, bounded so one request cannot ask for unbounded work.
+ */
 import { createHash } from 'node:crypto';
 import type { PlanResult } from './completions.ts';
 

@@ -1,3 +1,8 @@
+/**
+ * One request being answered: the Node request and response, its log entry and its lifetime
+ * signal, with the writers (JSON, text, errors, flushed stream writes, a reset connection) that
+ * keep the log entry's status and outcome true.
+ */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createOpenAIErrorBody } from './error-bodies.ts';

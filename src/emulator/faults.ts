@@ -1,3 +1,9 @@
+/**
+ * Fault rules: the failures the emulator can play instead of (or in the middle of) an answer
+ * (an HTTP status, a delay, a hang, a cut body, stream errors and stalls, malformed chunks), which
+ * requests a rule matches, and how many times it fires. Rules are checked as they are parsed, so a
+ * mistake is a clear error rather than a rule that never fires.
+ */
 import { isRecord } from './is-record.ts';
 
 /**

@@ -1,5 +1,7 @@
-// Public entry of the gateway emulator: `startEmulator` and the types users need to configure
-// it, inject faults and read its request log. Helpers (routing, bodies, SSE writing) stay internal.
+/**
+ * Public entry of the gateway emulator: `startEmulator` and the types users need to configure
+ * it, inject faults and read its request log. Helpers (routing, bodies, SSE writing) stay internal.
+ */
 export { credentialHeader } from './admit-request.ts';
 export type {
   EmulatedGatewayOptions,

@@ -1,3 +1,7 @@
+/**
+ * Plays a fault on an exchange: one named by the `x-emulator-fault` request header or matched
+ * by a rule, answered in the personality of the gateway being imitated.
+ */
 import type { OutgoingHttpHeaders } from 'node:http';
 import {
   type Exchange,

@@ -1,3 +1,7 @@
+/**
+ * Reads a request body as text with a size limit, so one request cannot make the emulator
+ * buffer without bound.
+ */
 import type { IncomingMessage } from 'node:http';
 
 /** Thrown by {@link readBody} when a body exceeds its limit. */

@@ -1,3 +1,8 @@
+/**
+ * The request log: one entry per request the emulator received (method, path, model, the
+ * credential that served it, the fault played, status and how the exchange ended), for tests to
+ * assert on.
+ */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorCredential } from './cloudflare-auth.ts';
 import type { CloudflareMetadata } from './cloudflare-metadata.ts';

@@ -1,3 +1,7 @@
+/**
+ * Streams a chat completion as server-sent events the way gateways do (role chunk, content
+ * chunks, finish, usage, `[DONE]`), with stream faults played at their chunk.
+ */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ChatCompletionChunks } from './completions.ts';
 import { type Exchange, wait, writeFlushed, writeHead } from './exchange.ts';

@@ -1,3 +1,9 @@
+/**
+ * `startEmulator()`: an HTTP server on a loopback port that imitates Cloudflare AI Gateway
+ * (compat and REST endpoints), Vercel AI Gateway, OpenRouter and a plain OpenAI-compatible
+ * endpoint, for tests and `switchyard emulate`. It routes each request, admits it as the gateway
+ * would, plays a fault when one applies, and answers chat completions, embeddings and responses.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';

@@ -7,7 +7,7 @@ import type OpenAI from 'openai';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import type { Call, Send } from './call.ts';
-import { createClientPool } from './client-pool.ts';
+import { type ClientPool, createClientPool } from './client-pool.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
 import { observeActivity } from './observe-activity.ts';
@@ -22,96 +22,143 @@ export { routeOf } from './start-call.ts';
 
 /** Creates a router over a compiled config. Creates no client and opens no connection. */
 export function createRouter(table: RouteTable, options: RouterOptions = {}): Router {
-  const env =
-    options.env ??
-    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
-    {};
-  // The call's signal and a stream's body activity reach fetch below the SDK.
-  const pool = createClientPool({ env, fetch: observeActivity(options.fetch) });
-  const senders = createSenders(pool);
-  const { health, ownHealth } = createHealth({ option: options.health, table });
+  const parts = createRouterParts({ table, options });
+  const { state } = parts;
   // The current config: a call resolves its plan from the snapshot it starts with, so a reload
   // never changes a call in flight.
   let current = table;
+  const router: Router = {
+    responses: createResponsesApi({ state, pool: parts.pool }),
+    chat: { completions: { create: createChatCompletions(parts) } },
+    embeddings: { create: createEmbeddings(parts) },
+    resolve: (model) => toPublicPlan(state.resolver.resolve(model)),
+    aliases: () => Object.keys(current.aliases),
+    reload: (next) => {
+      reloadTable({ parts, previous: current, next });
+      current = next;
+    },
+    config: () => current,
+    close: () => closeRouter(parts),
+  };
+  return Object.freeze(router);
+}
+
+/** What a router is made of: its state, its client pool and senders, its health memory. */
+type RouterParts = {
+  readonly state: RouterState;
+  readonly pool: ClientPool;
+  readonly senders: ReturnType<typeof createSenders>;
+  readonly health: HealthStore | undefined;
+  /** Whether the router created the health store (and so closes it). */
+  readonly ownHealth: boolean;
+};
+
+function createRouterParts(options: { table: RouteTable; options: RouterOptions }): RouterParts {
+  const { table } = options;
+  const routerOptions = options.options;
+  const env =
+    routerOptions.env ??
+    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
+    {};
+  // The call's signal and a stream's body activity reach fetch below the SDK.
+  const pool = createClientPool({ env, fetch: observeActivity(routerOptions.fetch) });
+  const senders = createSenders(pool);
+  const { health, ownHealth } = createHealth({ option: routerOptions.health, table });
   const state: RouterState = {
     resolver: createPlanResolver(table),
     closed: false,
     runtime: {
-      hooks: options,
+      hooks: routerOptions,
       health,
-      now: options.now ?? Date.now,
-      random: options.random ?? Math.random,
+      now: routerOptions.now ?? Date.now,
+      random: routerOptions.random ?? Math.random,
     },
     active: new Set(),
-    signal: options.signal,
-    tracing: options.tracing,
+    signal: routerOptions.signal,
+    tracing: routerOptions.tracing,
   };
   stopOnAbort(state);
-  const call = <T>(
-    result: CallResult,
-    params: Call<T>['params'],
-    send: Send<T>,
-    requestOptions?: RouterRequestOptions,
-  ) => ({
-    state,
+  return { state, pool, senders, health, ownHealth };
+}
+
+/** What `runPlain` and `runStream` need for one call. */
+function callOptions<T>(options: {
+  parts: RouterParts;
+  result: CallResult;
+  params: Call<T>['params'];
+  send: Send<T>;
+  requestOptions: RouterRequestOptions | undefined;
+}) {
+  const { parts, result, params, send, requestOptions } = options;
+  return {
+    state: parts.state,
     result,
     params,
     requestOptions,
     send,
     operation:
-      (send as unknown) === senders.embeddings ? ('embeddings' as const) : ('chat' as const),
-  });
-
-  const router: Router = {
-    responses: createResponsesApi({ state, pool }),
-    chat: {
-      completions: {
-        create: ((
-          params: OpenAI.Chat.ChatCompletionCreateParams,
-          requestOptions?: RouterRequestOptions,
-        ) => {
-          const result: CallResult = { served: undefined };
-          const data =
-            params.stream === true
-              ? runStream({ ...call(result, params, senders.chatStream, requestOptions), params })
-              : runPlain(call(result, params, senders.chat, requestOptions));
-          return toRouterPromise(data as Promise<unknown>, result);
-        }) as Router['chat']['completions']['create'],
-      },
-    },
-    embeddings: {
-      create: (params, requestOptions) => {
-        const result: CallResult = { served: undefined };
-        return toRouterPromise(
-          runPlain(call(result, params, senders.embeddings, requestOptions)),
-          result,
-        );
-      },
-    },
-    resolve: (model) => toPublicPlan(state.resolver.resolve(model)),
-    aliases: () => Object.keys(current.aliases),
-    reload: (next) => {
-      if (state.closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
-      const previous = current;
-      current = next;
-      state.resolver = createPlanResolver(next);
-      // Health carries over for upstreams that did not change; a changed one starts afresh.
-      for (const name of Object.keys(previous.upstreams)) {
-        if (!sameUpstream({ before: previous, after: next, name })) health?.forget(name);
-      }
-      pool.retainGateways(new Set(Object.keys(next.gateways)));
-    },
-    config: () => current,
-    close: async () => {
-      state.closed = true;
-      const reason = new RouterError('the router was closed', { code: 'ROUTER_CLOSED' });
-      for (const active of [...state.active]) active.abortWith(reason);
-      state.active.clear();
-      pool.clear();
-      if (ownHealth) await health?.close?.();
-    },
+      (send as unknown) === parts.senders.embeddings ? ('embeddings' as const) : ('chat' as const),
   };
-  return Object.freeze(router);
+}
+
+/** `router.chat.completions.create`: plain or streamed, the SDK's signature. */
+function createChatCompletions(parts: RouterParts): Router['chat']['completions']['create'] {
+  const { senders } = parts;
+  return ((
+    params: OpenAI.Chat.ChatCompletionCreateParams,
+    requestOptions?: RouterRequestOptions,
+  ) => {
+    const result: CallResult = { served: undefined };
+    const data =
+      params.stream === true
+        ? runStream({
+            ...callOptions({ parts, result, params, send: senders.chatStream, requestOptions }),
+            params,
+          })
+        : runPlain(callOptions({ parts, result, params, send: senders.chat, requestOptions }));
+    return toRouterPromise(data as Promise<unknown>, result);
+  }) as Router['chat']['completions']['create'];
+}
+
+/** `router.embeddings.create`. */
+function createEmbeddings(parts: RouterParts): Router['embeddings']['create'] {
+  return (params, requestOptions) => {
+    const result: CallResult = { served: undefined };
+    return toRouterPromise(
+      runPlain(
+        callOptions({ parts, result, params, send: parts.senders.embeddings, requestOptions }),
+      ),
+      result,
+    );
+  };
+}
+
+/** Swaps the config: new calls resolve from `next`; calls in flight keep theirs. */
+function reloadTable(options: {
+  parts: RouterParts;
+  previous: RouteTable;
+  next: RouteTable;
+}): void {
+  const { parts, previous, next } = options;
+  const { state, health } = parts;
+  if (state.closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
+  state.resolver = createPlanResolver(next);
+  // Health carries over for upstreams that did not change; a changed one starts afresh.
+  for (const name of Object.keys(previous.upstreams)) {
+    if (!sameUpstream({ before: previous, after: next, name })) health?.forget(name);
+  }
+  parts.pool.retainGateways(new Set(Object.keys(next.gateways)));
+}
+
+/** Ends every call in flight with `ROUTER_CLOSED`, drops the clients, closes its own health store. */
+async function closeRouter(parts: RouterParts): Promise<void> {
+  const { state, health } = parts;
+  state.closed = true;
+  const reason = new RouterError('the router was closed', { code: 'ROUTER_CLOSED' });
+  for (const active of [...state.active]) active.abortWith(reason);
+  state.active.clear();
+  parts.pool.clear();
+  if (parts.ownHealth) await health?.close?.();
 }
 
 /** The router's own signal, when it fires, stops every call in flight (later calls see it at start). */

@@ -1,5 +1,7 @@
-// Public entry `switchyard-ai/serve`: the router as an OpenAI-compatible HTTP API. The handler is
-// runtime-neutral (Node, Cloudflare Workers, Bun, Deno); `startNodeServer` binds it to `node:http`.
+/**
+ * Public entry `switchyard-ai/serve`: the router as an OpenAI-compatible HTTP API. The handler is
+ * runtime-neutral (Node, Cloudflare Workers, Bun, Deno); `startNodeServer` binds it to `node:http`.
+ */
 export {
   createServeHandler,
   defaultMaxBodyBytes,
