@@ -19,6 +19,7 @@ import {
   StreamInterruptedError,
 } from '../../src/errors.ts';
 import { routeOf } from '../../src/router/create-router.ts';
+import type { RouterOptions } from '../../src/router/types.ts';
 import { gatewayHeaders, routerFromYaml, startTestEmulator } from '../helpers/gateway-harness.ts';
 
 const token = 'cf-api-token-RESP1';
@@ -61,12 +62,12 @@ ${extra}
 `;
 }
 
-async function setup(extra = '') {
+async function setup(extra = '', options: RouterOptions = {}) {
   const emulator = await startTestEmulator({
     cloudflare: { apiTokens: [token] },
     apiKeys: [env.VERCEL_KEY, env.OPENROUTER_KEY],
   });
-  const router = routerFromYaml(configYaml(emulator.url, extra), { configEnv: env });
+  const router = routerFromYaml(configYaml(emulator.url, extra), { ...options, configEnv: env });
   return { emulator, router };
 }
 
@@ -271,5 +272,52 @@ describe('responses.create refuses targets that cannot serve it, before any requ
     );
     expect(error).not.toBeInstanceOf(AllTargetsFailedError);
     expect(emulator.requests).toHaveLength(0);
+  });
+});
+
+describe('responses.create: hooks, withResponse() and the caller', () => {
+  it('reports every attempt, the retry, the fallback and the success to the hooks', async () => {
+    const seen: string[] = [];
+    const { emulator, router } = await setup('', {
+      onAttempt: (state) =>
+        seen.push(`attempt ${state.attempt.upstream} ${state.attempt.decision}`),
+      onRetry: (state) => seen.push(`retry ${state.attempt.upstream}`),
+      onFallback: (state) => seen.push(`fallback ${state.from} → ${state.to}`),
+      onSuccess: (state) => seen.push(`success ${state.route.upstream}`),
+    });
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'status', status: 503 },
+    });
+    const { data, response, route } = await router.responses
+      .create({ model: 'chain', input: 'hooked' })
+      .withResponse();
+    expect(data.output_text).toBe('Echo from anthropic/claude-sonnet-4.5: hooked');
+    expect(response.status).toBe(200);
+    expect(route.upstream).toBe('vercel-sonnet');
+    expect(seen).toEqual([
+      'attempt cf-mini retry',
+      'retry cf-mini',
+      'attempt cf-mini fallback',
+      'fallback cf-mini → vercel-sonnet',
+      'attempt vercel-sonnet success',
+      'success vercel-sonnet',
+    ]);
+  });
+
+  it("the caller's signal stops a stream after its commit point: ABORTED, not an interruption", async () => {
+    const { router } = await setup();
+    const controller = new AbortController();
+    const stream = await router.responses.create(
+      { model: 'chain', input: 'one two three four five six', stream: true },
+      { signal: controller.signal },
+    );
+    const error = await (async () => {
+      for await (const event of stream) {
+        if (event.type === 'response.output_text.delta') controller.abort();
+      }
+    })().catch((caught: unknown) => caught);
+    expect(isRouterError(error) && error.code).toBe('ABORTED');
+    expect(error).not.toBeInstanceOf(StreamInterruptedError);
   });
 });
