@@ -75,7 +75,7 @@ export async function openToCommit(
   try {
     idle.begin();
     const { data, response } = await options.open(() => activity.onActivity());
-    const iterator = data[Symbol.asyncIterator]();
+    const iterator = chunksOf(data);
     const buffered: Chunk[] = [];
     for (;;) {
       idle.begin();
@@ -90,6 +90,7 @@ export async function openToCommit(
           errorClass: 'interrupted_stream',
         });
       }
+      normalizeChunk(next.value);
       buffered.push(next.value);
       if (isContentChunk(next.value)) {
         if (hasFailedChoice(next.value)) {
@@ -228,6 +229,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#options.model, reason));
     if (reason instanceof Error) return this.#fail(this.#interrupted(reason, reason.message));
     if (next.done === true) return this.#finish();
+    normalizeChunk(next.value);
     this.#track(next.value);
     if (this.#failed) return this.#finish();
     // The SDK's own result object, passed through.
@@ -412,6 +414,29 @@ export function watchIdle(options: {
   what: string;
 }): IdleWatch {
   return new IdleWatch(options.controller, options.idleMs, options.what);
+}
+
+/**
+ * The SDK stream's parsed chunks, one async generator layer fewer than iterating the stream:
+ * the SDK wraps its parser in a generator that copies every chunk to give each choice a
+ * `finish_reason` (null when absent); the router reads the parser itself and does the same in
+ * place ({@link normalizeChunk}), on chunks nobody else holds. When the parser is not where
+ * this SDK keeps it, the stream is iterated as it is (normalizing again changes nothing).
+ */
+function chunksOf(stream: Stream<Chunk>): AsyncIterator<Chunk> {
+  const parser = (stream as unknown as { iterator?: unknown }).iterator;
+  return typeof parser === 'function'
+    ? (parser as () => AsyncIterator<Chunk>).call(stream)
+    : stream[Symbol.asyncIterator]();
+}
+
+/** Every choice of a chunk with a `finish_reason`, null when the gateway sent none (as the SDK does). */
+function normalizeChunk(chunk: Chunk): void {
+  const choices = (chunk as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) return;
+  for (const choice of choices as { finish_reason?: unknown }[]) {
+    if (choice.finish_reason === undefined) choice.finish_reason = null;
+  }
 }
 
 /** A choice that finished with `"error"` (OpenRouter's mid-stream failure; not in OpenAI's set). */

@@ -115,6 +115,36 @@ describe('every byte of the body reaches the caller', () => {
   });
 });
 
+describe('chunks as the SDK gives them', () => {
+  it('choices without a finish_reason get null, exactly as the SDK reading the same bytes', async () => {
+    // Some gateways omit finish_reason until the last chunk; the SDK fills in null.
+    const bare = (choices: unknown[]) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices })}\n\n`;
+    const events = [
+      bare([{ index: 0, delta: { role: 'assistant', content: '' } }]),
+      bare([{ index: 0, delta: { content: 'a' } }]),
+      bare([{ index: 0, delta: { content: 'b' }, logprobs: null }]),
+      bare([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+      bare([]),
+      'data: [DONE]\n\n',
+    ];
+    const rawServer = await startRawSseServer(Buffer.from(events.join('')));
+    const routed = await collect(
+      await routerFor(rawServer.url).chat.completions.create({ ...ask, stream: true }),
+    );
+    const direct = await collect(
+      await new OpenAI({
+        apiKey: 'sk-test-key-0001',
+        baseURL: `${rawServer.url}/v1`,
+        maxRetries: 0,
+      }).chat.completions.create({ ...ask, model: 'm', stream: true }),
+    );
+    expect(direct[1]?.choices[0]?.finish_reason).toBeNull();
+    expect(routed).toEqual(direct);
+    expect(JSON.stringify(routed)).toBe(JSON.stringify(direct));
+  });
+});
+
 /** Serves `bytes` as an SSE body in writes of 1 to 7 bytes. */
 async function startRawSseServer(bytes: Buffer) {
   const server = createServer(async (request: IncomingMessage, response: ServerResponse) => {
