@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createOpenAIErrorBody } from './error-bodies.ts';
-import type { FaultRegistry } from './faults.ts';
+import type { FaultRegistry } from './fault-registry.ts';
 import { readBody } from './read-body.ts';
 import type { RecordedRequest } from './request-log.ts';
 

@@ -32,7 +32,7 @@ export type {
   StreamNoDoneFault,
   StreamStallFault,
 } from './faults.ts';
-export { parseFault, parseFaultRule } from './faults.ts';
+export { parseFault, parseFaultRule } from './parse-fault.ts';
 export { defaultPersonalityPaths, type Personality } from './personality.ts';
 export { faultHeader } from './play-fault.ts';
 export type { EmulatorRouteKind, RecordedRequest, RequestOutcome } from './request-log.ts';

@@ -11,7 +11,8 @@ import {
   sendText,
   writeHead,
 } from './exchange.ts';
-import { type Fault, isStreamFault, parseFault } from './faults.ts';
+import { type Fault, isStreamFault } from './faults.ts';
+import { parseFault } from './parse-fault.ts';
 import { type Personality, personalityErrorBody } from './personality.ts';
 
 /** Request header carrying a per-request fault as JSON, e.g. `{"type":"status","status":503}`. */

@@ -15,7 +15,8 @@ import { resolveRestCredential } from './cloudflare-rest.ts';
 import { runRoute } from './dynamic-routes.ts';
 import { createCloudflareErrorBody } from './error-bodies.ts';
 import { type Exchange, sendJson, wait } from './exchange.ts';
-import type { Fault, FaultRegistry } from './faults.ts';
+import type { FaultRegistry } from './fault-registry.ts';
+import type { Fault } from './faults.ts';
 import type { EmulatorRoute } from './routes.ts';
 
 /**
