@@ -4,23 +4,18 @@
  * endpoint, for tests and `switchyard emulate`. It routes each request, admits it as the gateway
  * would, plays a fault when one applies, and answers chat completions, embeddings and responses.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { type EmulatorState, handleApiRequest } from './answer-request.ts';
+import type { EmulatorState } from './answer-request.ts';
 import type { EmulatorCloudflareOptions } from './cloudflare-auth.ts';
-import { controlPrefix, handleControlRequest } from './control-routes.ts';
 import { createDynamicRouteStore } from './dynamic-routes.ts';
 import { createOpenAIErrorBody } from './error-bodies.ts';
-import { type Exchange, sendOpenAIError } from './exchange.ts';
 import { createFaultRegistry } from './fault-registry.ts';
 import type { FaultHandle, FaultRule } from './faults.ts';
-import { isRecord } from './is-record.ts';
 import type { Personality } from './personality.ts';
-import { BodyTooLargeError, parseBody, readBody } from './read-body.ts';
-import { flattenHeaders, type RecordedRequest, type RequestLogEntry } from './request-log.ts';
+import { type Reception, receiveRequest } from './receive-request.ts';
+import type { RecordedRequest } from './request-log.ts';
 import { createResponseCache } from './response-cache.ts';
-import { matchRoute } from './routes.ts';
 
 /** Options for {@link startEmulator}. Every field is optional. */
 export type EmulatorOptions = {
@@ -131,144 +126,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   for (const rule of options.faults ?? []) {
     state.faults.add(rule);
   }
-  let log: RequestLogEntry[] = [];
-  let sequence = 0;
-  let closing = false;
-  let origin = '';
-  // Exchanges still open; `close()` waits for them so their log entries are final.
-  const open = new Set<Promise<void>>();
-
-  const handleRequest = async (request: IncomingMessage, response: ServerResponse) => {
-    const time = performance.now();
-    const url = new URL(request.url ?? '/', origin);
-    if (url.pathname.startsWith(controlPrefix)) {
-      await handleControlRequest({
-        request,
-        response,
-        pathname: url.pathname,
-        requests: () => log,
-        clearRequests: () => {
-          log = [];
-        },
-        faults: state.faults,
-        maxBodyBytes,
-      });
-      return;
-    }
-    const requestHeaders = flattenHeaders(request.headers);
-    // Cloudflare's routes API (configuration, not inference): not in the request log.
-    if (
-      await state.routes.handle({
-        request,
-        response,
-        pathname: url.pathname,
-        headers: requestHeaders,
-        apiTokens: options.cloudflare?.apiTokens,
-        maxBodyBytes,
-      })
-    ) {
-      return;
-    }
-    const route = matchRoute(url.pathname, requestHeaders);
-    const entry: RequestLogEntry = {
-      seq: ++sequence,
-      time,
-      method: request.method ?? 'GET',
-      path: url.pathname,
-      url: url.href,
-      headers: requestHeaders,
-      body: undefined,
-      kind: route?.kind ?? 'unknown',
-      stream: false,
-    };
-    if (route !== undefined) {
-      entry.endpoint = route.endpoint;
-    }
-    if (route?.kind === 'cloudflare') {
-      entry.accountId = route.accountId;
-      entry.gatewayId = route.gatewayId;
-    }
-    // Logged on arrival, before the body is read, so the log keeps arrival order and records
-    // even requests that never get an answer.
-    log.push(entry);
-    const controller = new AbortController();
-    const exchange: Exchange = { request, response, entry, signal: controller.signal };
-    const closed = new Promise<void>((resolve) => {
-      response.on('close', () => {
-        controller.abort();
-        entry.durationMs = performance.now() - time;
-        entry.outcome ??= response.writableFinished
-          ? 'completed'
-          : closing
-            ? 'emulator-closed'
-            : 'client-closed';
-        open.delete(closed);
-        resolve();
-      });
-    });
-    open.add(closed);
-
-    let text: string;
-    try {
-      text = await readBody({ request, limit: maxBodyBytes });
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        sendOpenAIError({
-          exchange,
-          status: 413,
-          message: error.message,
-          code: 'request_too_large',
-        });
-      }
-      return;
-    }
-    entry.body = parseBody(text);
-    if (isRecord(entry.body)) {
-      const { model, stream } = entry.body;
-      if (typeof model === 'string') {
-        entry.model = model;
-      }
-      entry.stream = stream === true;
-    }
-    if (route === undefined) {
-      sendOpenAIError({
-        exchange,
-        status: 404,
-        message: `Unknown path ${url.pathname}`,
-        code: 'not_found',
-      });
-      return;
-    }
-    if (request.method !== 'POST') {
-      sendOpenAIError({
-        exchange,
-        status: 405,
-        message: `Method ${entry.method} not allowed on ${url.pathname}; use POST`,
-        code: 'method_not_allowed',
-        headers: { allow: 'POST' },
-      });
-      return;
-    }
-    await handleApiRequest({ exchange, route, state });
+  const reception: Reception = {
+    state,
+    maxBodyBytes,
+    origin: '',
+    log: [],
+    sequence: 0,
+    closing: false,
+    open: new Set(),
   };
 
   const server = createServer((request, response) => {
-    handleRequest(request, response).catch((error: unknown) => {
-      // A bug in the emulator must not pass for a gateway answer: 500 if possible, else cut.
-      if (response.headersSent || response.destroyed) {
-        response.destroy();
-        return;
-      }
-      const text = JSON.stringify(
-        createOpenAIErrorBody({
-          message: `Emulator error: ${String(error)}`,
-          type: 'server_error',
-          code: 'emulator_error',
-        }),
-      );
-      response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(text);
-    });
+    receiveRequest({ reception, request, response }).catch((error: unknown) =>
+      answerEmulatorError({ response, error }),
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -280,7 +151,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   // Listening on a TCP host always yields an AddressInfo (a string is only for pipes).
   const address = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${address.port}`;
+  const origin = `http://127.0.0.1:${address.port}`;
+  reception.origin = origin;
 
   let closed: Promise<void> | undefined;
   return {
@@ -288,22 +160,40 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     origin,
     port: address.port,
     get requests() {
-      return [...log];
+      return [...reception.log];
     },
     clearRequests() {
-      log = [];
+      reception.log = [];
     },
     inject: (rule) => state.faults.add(rule),
     clearFaults: () => state.faults.clear(),
     clearCache: () => state.cache.clear(),
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
-        closing = true;
+        reception.closing = true;
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         // Hanging and stalled exchanges would otherwise keep `server.close` waiting forever.
         server.closeAllConnections();
-      }).then(() => Promise.all(open).then(() => undefined));
+      }).then(() => Promise.all(reception.open).then(() => undefined));
       return closed;
     },
   };
+}
+
+/** A bug in the emulator must not pass for a gateway answer: 500 if possible, else cut. */
+function answerEmulatorError(options: { response: ServerResponse; error: unknown }): void {
+  const { response, error } = options;
+  if (response.headersSent || response.destroyed) {
+    response.destroy();
+    return;
+  }
+  const text = JSON.stringify(
+    createOpenAIErrorBody({
+      message: `Emulator error: ${String(error)}`,
+      type: 'server_error',
+      code: 'emulator_error',
+    }),
+  );
+  response.writeHead(500, { 'content-type': 'application/json' });
+  response.end(text);
 }
