@@ -107,4 +107,14 @@ describe('import direction', () => {
       .map(name);
     expect(bare).toEqual([]);
   });
+
+  it('keeps every module short enough to read in one sitting (generated files aside)', () => {
+    // About 400 lines; a file past this bound holds more than one concept and is split.
+    const maxLines = 430;
+    const long = sourceFiles(source)
+      .filter((file) => !file.endsWith('.generated.ts'))
+      .map((file) => ({ file: name(file), lines: readFileSync(file, 'utf8').split('\n').length }))
+      .filter((entry) => entry.lines > maxLines);
+    expect(long).toEqual([]);
+  });
 });

@@ -10,7 +10,7 @@ export type {
 } from './cloudflare-auth.ts';
 export { defaultDynamicRouteTarget } from './cloudflare-auth.ts';
 export type { CloudflareMetadata } from './cloudflare-metadata.ts';
-export type { RouteStep } from './dynamic-routes.ts';
+export type { RouteStep } from './run-route.ts';
 export { defaultEmbeddingDimensions } from './embeddings.ts';
 export type {
   BodyCutFault,

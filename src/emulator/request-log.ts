@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorCredential } from './cloudflare-auth.ts';
 import type { CloudflareMetadata } from './cloudflare-metadata.ts';
-import type { RouteStep } from './dynamic-routes.ts';
+import type { RouteStep } from './run-route.ts';
 import type { Fault } from './faults.ts';
 import type { EmulatorEndpoint } from './routes.ts';
 

@@ -12,7 +12,7 @@ import {
   resolveCloudflareCredential,
 } from './cloudflare-auth.ts';
 import { resolveRestCredential } from './cloudflare-rest.ts';
-import { runRoute } from './dynamic-routes.ts';
+import { runRoute } from './run-route.ts';
 import { createCloudflareErrorBody } from './error-bodies.ts';
 import { type Exchange, sendJson, wait } from './exchange.ts';
 import type { FaultRegistry } from './fault-registry.ts';

@@ -9,100 +9,13 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
 import type { ErrorClass } from '../config/route-table.ts';
-
-/** Raised inside the router for stream failures before the commit point. */
-export class PreCommitStreamError extends Error {
-  override readonly name = 'PreCommitStreamError';
-  /** `timeout` for first-token and idle timeouts, `interrupted_stream` otherwise. */
-  readonly errorClass: ErrorClass;
-  constructor(message: string, options: { errorClass: ErrorClass; cause?: unknown }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.errorClass = options.errorClass;
-  }
-}
-
-/** Raised when one attempt's own time limit passes. */
-export class AttemptTimeoutError extends Error {
-  override readonly name = 'AttemptTimeoutError';
-}
-
-/**
- * A successful HTTP status whose body is not an answer: an HTML page, an empty body, `null`, a
- * bare value, an object without `choices`, or a choice that finished with `"error"`.
- */
-export class UnusableResponseError extends Error {
-  override readonly name = 'UnusableResponseError';
-  readonly errorClass: ErrorClass;
-  /** The HTTP status, when known. */
-  readonly status: number | undefined;
-  /** The response headers, when known (gateway ids for the attempt log). */
-  readonly headers: Headers | undefined;
-  constructor(
-    message: string,
-    options: { errorClass: ErrorClass; status?: number; headers?: Headers; cause?: unknown },
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.errorClass = options.errorClass;
-    this.status = options.status;
-    this.headers = options.headers;
-  }
-}
+import {
+  AttemptTimeoutError,
+  PreCommitStreamError,
+  UnusableResponseError,
+} from './attempt-errors.ts';
 
 type Body = Record<string, unknown>;
-
-/**
- * Checks a parsed 200 body before it is handed over as an answer. The usual body costs two
- * property reads and a look at each choice's `finish_reason`.
- * @returns the error to fail the attempt with, or undefined for a real answer.
- */
-export function checkAnswer(options: {
-  value: unknown;
-  /** `choices` for chat completions, `data` for embeddings, `output` for responses. */
-  field: 'choices' | 'data' | 'output';
-  response: Response;
-}): Error | undefined {
-  const { value, field, response } = options;
-  if (typeof value === 'object' && value !== null) {
-    const body = value as Body;
-    const list = body[field];
-    // A response's `output` may be empty (an incomplete response); the others may not.
-    if (Array.isArray(list) && (list.length > 0 || field === 'output') && body['error'] == null) {
-      if (field === 'choices') {
-        for (const choice of list as { finish_reason?: unknown }[]) {
-          if (choice?.finish_reason === 'error') {
-            return new UnusableResponseError(
-              `${response.status} the provider failed while generating (finish_reason "error")`,
-              { errorClass: 'server', status: response.status, headers: response.headers },
-            );
-          }
-        }
-      }
-      return undefined;
-    }
-    const error = body['error'];
-    if (typeof error === 'object' && error !== null) {
-      // An error envelope with a success status (OpenRouter, once processing has started).
-      return new APIError(response.status, error, undefined, response.headers);
-    }
-  }
-  return new UnusableResponseError(
-    `${response.status} the body is not ${field === 'choices' ? 'a chat completion' : field === 'output' ? 'a response' : 'a list of embeddings'} (${preview(value)})`,
-    { errorClass: 'invalid_response', status: response.status, headers: response.headers },
-  );
-}
-
-function preview(value: unknown): string {
-  if (value === undefined) return 'empty body';
-  if (typeof value === 'string') {
-    const text = value.trim().replace(/\s+/g, ' ');
-    return text === ''
-      ? 'empty body'
-      : `text: ${text.length > 60 ? `${text.slice(0, 60)}…` : text}`;
-  }
-  if (value === null || typeof value !== 'object') return `JSON ${String(value)}`;
-  const keys = Object.keys(value).slice(0, 5);
-  return `an object with ${keys.length === 0 ? 'no keys' : `keys ${keys.join(', ')}`}`;
-}
 
 const contextLengthCodes = new Set([
   'context_length_exceeded',

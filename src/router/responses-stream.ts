@@ -11,8 +11,8 @@ import type OpenAI from 'openai';
 import type { Stream } from 'openai/core/streaming';
 import { type AttemptRecord, RouterError, StreamInterruptedError } from '../errors.ts';
 import type { Redactor } from '../internal/redact.ts';
-import { PreCommitStreamError } from './classify-error.ts';
-import { type ActivityRelay, watchIdle } from './stream-attempt.ts';
+import { PreCommitStreamError } from './attempt-errors.ts';
+import { type ActivityRelay, watchIdle } from './idle-watch.ts';
 
 /** One event of a Responses stream. */
 export type ResponseEvent = OpenAI.Responses.ResponseStreamEvent;

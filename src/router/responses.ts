@@ -13,7 +13,7 @@ import type { Served } from './attempt-log.ts';
 import type { Send } from './call.ts';
 import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
 import { callSignalKey } from './call-signal.ts';
-import { checkAnswer } from './classify-error.ts';
+import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
 import { runCall } from './fast-path.ts';
 import { activityKey } from './observe-activity.ts';

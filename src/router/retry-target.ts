@@ -21,7 +21,8 @@ import {
   statusOf,
 } from './attempt-log.ts';
 import type { Call, Sent } from './call.ts';
-import { AttemptTimeoutError, classifyError, describeFailure } from './classify-error.ts';
+import { AttemptTimeoutError } from './attempt-errors.ts';
+import { classifyError, describeFailure } from './classify-error.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
 import { retryAfterMs } from './retry-after.ts';
 import { type Decision, decide } from './retry-policy.ts';

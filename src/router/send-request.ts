@@ -9,7 +9,7 @@ import type OpenAI from 'openai';
 import type { Call, Send } from './call.ts';
 import { withContextMetadata } from './call-observation.ts';
 import { callSignalKey } from './call-signal.ts';
-import { checkAnswer } from './classify-error.ts';
+import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
 import { activityKey } from './observe-activity.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';

@@ -278,6 +278,7 @@ export type RouterRequestOptions = Pick<RequestOptions, 'signal' | 'headers' | '
    * the attempt log, the route, trace spans, and Cloudflare's log metadata (merged over the
    * configured `metadata`; Cloudflare keeps at most 5 entries). Values: strings, numbers or
    * booleans; never secrets.
+   * @default undefined (no context)
    */
   context?: CallContext;
 };
