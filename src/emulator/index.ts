@@ -10,7 +10,6 @@ export type {
 } from './cloudflare-auth.ts';
 export { defaultDynamicRouteTarget } from './cloudflare-auth.ts';
 export type { CloudflareMetadata } from './cloudflare-metadata.ts';
-export type { RouteStep } from './run-route.ts';
 export { defaultEmbeddingDimensions } from './embeddings.ts';
 export type {
   BodyCutFault,
@@ -37,5 +36,6 @@ export { defaultPersonalityPaths, type Personality } from './personality.ts';
 export { faultHeader } from './play-fault.ts';
 export type { EmulatorRouteKind, RecordedRequest, RequestOutcome } from './request-log.ts';
 export type { EmulatorEndpoint } from './routes.ts';
+export type { RouteStep } from './run-route.ts';
 export type { Emulator, EmulatorOptions } from './start-emulator.ts';
 export { defaultCreated, startEmulator } from './start-emulator.ts';

@@ -6,9 +6,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { EmulatorCredential } from './cloudflare-auth.ts';
 import type { CloudflareMetadata } from './cloudflare-metadata.ts';
-import type { RouteStep } from './run-route.ts';
 import type { Fault } from './faults.ts';
 import type { EmulatorEndpoint } from './routes.ts';
+import type { RouteStep } from './run-route.ts';
 
 /** Which family of route a request hit; `unknown` for paths the emulator does not serve. */
 export type EmulatorRouteKind = 'cloudflare' | 'openai-compatible' | 'unknown';

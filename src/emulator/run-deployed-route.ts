@@ -12,12 +12,12 @@ import {
   resolveCloudflareCredential,
 } from './cloudflare-auth.ts';
 import { resolveRestCredential } from './cloudflare-rest.ts';
-import { runRoute } from './run-route.ts';
 import { createCloudflareErrorBody } from './error-bodies.ts';
 import { type Exchange, sendJson, wait } from './exchange.ts';
 import type { FaultRegistry } from './fault-registry.ts';
 import type { Fault } from './faults.ts';
 import type { EmulatorRoute } from './routes.ts';
+import { runRoute } from './run-route.ts';
 
 /**
  * Runs the admission's deployed route. Returns the admission to answer with (body `model` set to

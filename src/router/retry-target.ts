@@ -11,6 +11,7 @@ import type { ErrorClass } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
 import { sleep } from '../internal/sleep.ts';
+import { AttemptTimeoutError } from './attempt-errors.ts';
 import {
   type AttemptLog,
   describeTarget,
@@ -21,7 +22,6 @@ import {
   statusOf,
 } from './attempt-log.ts';
 import type { Call, Sent } from './call.ts';
-import { AttemptTimeoutError } from './attempt-errors.ts';
 import { classifyError, describeFailure } from './classify-error.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
 import { retryAfterMs } from './retry-after.ts';
