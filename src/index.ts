@@ -48,6 +48,6 @@ export { Secret } from './secret.ts';
 
 // Intentionally not exported: the compiled table's inner shapes (read them through
 // `RouteTable`), the options types of functions and error constructors, hook state objects,
-// `routeOf` (use `.withRoute()`), the client pool, plan resolver, adapters and classification
+// the client pool, plan resolver, adapters and classification
 // (src/router, src/gateways, src/internal). The gateway emulator has its own entry point,
 // `switchyard-ai/emulator`.

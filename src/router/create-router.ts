@@ -18,8 +18,6 @@ import { createSenders } from './send-request.ts';
 import { type RouterState, runPlain, runStream } from './start-call.ts';
 import type { Router, RouterOptions, RouterRequestOptions } from './types.ts';
 
-export { routeOf } from './start-call.ts';
-
 /** Creates a router over a compiled config. Creates no client and opens no connection. */
 export function createRouter(table: RouteTable, options: RouterOptions = {}): Router {
   const parts = createRouterParts({ table, options });

@@ -26,7 +26,7 @@ import {
 } from './responses-stream.ts';
 import { type CallResult, toRouterPromise } from './router-promise.ts';
 import { bodyFor, requestOptionsFor } from './send-request.ts';
-import { keepRoute, type RouterState, type RunOptions, runPlain, startCall } from './start-call.ts';
+import { type RouterState, type RunOptions, runPlain, startCall } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
 /** The senders of the Responses API: a plain response, and a stream up to its commit point. */
@@ -164,7 +164,6 @@ async function runResponseStream(
     controller,
   );
   options.result.served = served;
-  keepRoute(stream, served);
   return stream;
 }
 

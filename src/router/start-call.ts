@@ -1,8 +1,8 @@
 /**
  * A router's calls from the caller's side: starting one (its plan, its signal, its order of
  * targets), running a plain call to its value, and running a streamed call to the stream the
- * caller reads. Where a result came from is kept for `withRoute()`, `withResponse()` and
- * `routeOf()`.
+ * caller reads. Where a result came from is kept for `withRoute()` and `withResponse()`, on the
+ * promise the caller holds; the result itself is the SDK's value, untouched.
  */
 import type OpenAI from 'openai';
 import type { Stream } from 'openai/core/streaming';
@@ -26,7 +26,7 @@ import type { CallResult } from './router-promise.ts';
 import type { CommittedStream } from './stream-attempt.ts';
 import { continueStream } from './stream-attempt.ts';
 import type { RouterTracing } from './tracing.ts';
-import type { RouteInfo, RouterRequestOptions } from './types.ts';
+import type { RouterRequestOptions } from './types.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -42,21 +42,6 @@ export type RouterState = {
   /** The router's own signal (`RouterOptions.signal`). */
   readonly signal: AbortSignal | undefined;
 };
-
-const routes = new WeakMap<object, Served<unknown>>();
-
-/** Remembers which call served a result, for {@link routeOf}. */
-export function keepRoute(result: object, served: Served<unknown>): void {
-  routes.set(result, served);
-}
-
-/**
- * The route that served a result returned by a router (a completion, a stream or an
- * embeddings response), or undefined for any other object.
- */
-export function routeOf(result: object): RouteInfo | undefined {
-  return routes.get(result)?.route;
-}
 
 /** Options of {@link runPlain} and {@link runStream}. */
 export type RunOptions<T> = {
@@ -139,7 +124,6 @@ export async function runPlain<T extends object>(options: RunOptions<T>): Promis
     call.signal.dispose();
   }
   options.result.served = served;
-  keepRoute(served.value, served);
   call.trace?.end({ route: served.route, ...describeAnswer(served.value) });
   return served.value;
 }
@@ -196,6 +180,5 @@ export async function runStream(
   (stream as unknown as { iterator: typeof iterate }).iterator = iterate;
   stream[Symbol.asyncIterator] = iterate;
   options.result.served = served;
-  keepRoute(stream, served);
   return stream;
 }

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClientPool } from '../../src/router/client-pool.ts';
-import { routeOf } from '../../src/router/create-router.ts';
 import { createPlanResolver } from '../../src/router/resolve-plan.ts';
 import {
   compileYaml,
@@ -132,9 +131,9 @@ models:
 });
 
 describe('route information', () => {
-  it('withRoute() and routeOf() name the upstream and carry cf-aig-log-id, cf-aig-cache-status, cf-aig-step', async () => {
+  it('withRoute() names the upstream and carry cf-aig-log-id, cf-aig-cache-status, cf-aig-step', async () => {
     const { emulator, router } = await startStandardFixture();
-    const { data, route } = await router.chat.completions
+    const { route } = await router.chat.completions
       .create({ model: 'cf-authed', messages: user('hi') })
       .withRoute();
 
@@ -155,10 +154,9 @@ describe('route information', () => {
     expect(route.attempts).toHaveLength(1);
     expect(route.attempts[0]).toMatchObject({ status: 200, decision: 'success' });
     expect(route.attempts[0]?.gatewayIds?.['cf-aig-log-id']).toBe(logId);
-    expect(routeOf(data)).toEqual(route);
   });
 
-  it('withResponse() gives the SDK shape plus the route; routeOf() works on embeddings and streams', async () => {
+  it('withResponse() gives the SDK shape plus the route; withRoute() works on embeddings and streams', async () => {
     const { router } = await startStandardFixture();
     const { data, response, request_id, route } = await router.chat.completions
       .create({ model: 'cf-stored', messages: user('hi') })
@@ -168,19 +166,19 @@ describe('route information', () => {
     expect(request_id).toBe(response.headers.get('x-request-id'));
     expect(data.object).toBe('chat.completion');
 
-    const embedding = await router.embeddings.create({ model: 'vercel:embed-1', input: 'x' });
-    expect(routeOf(embedding)).toMatchObject({ upstream: 'vercel:embed-1', gateway: 'vercel' });
+    const embedding = await router.embeddings
+      .create({ model: 'vercel:embed-1', input: 'x' })
+      .withRoute();
+    expect(embedding.data.object).toBe('list');
+    expect(embedding.route).toMatchObject({ upstream: 'vercel:embed-1', gateway: 'vercel' });
 
-    const stream = await router.chat.completions.create({
-      model: 'cf-open',
-      messages: user('hi'),
-      stream: true,
-    });
-    expect(routeOf(stream)?.gatewayIds['cf-aig-log-id']).toMatch(/^emu-log-\d{6}$/);
-    for await (const _chunk of stream) {
+    const streamed = await router.chat.completions
+      .create({ model: 'cf-open', messages: user('hi'), stream: true })
+      .withRoute();
+    expect(streamed.route.gatewayIds['cf-aig-log-id']).toMatch(/^emu-log-\d{6}$/);
+    for await (const _chunk of streamed.data) {
       // drain
     }
-    expect(routeOf({})).toBeUndefined();
   });
 
   it('after a fallback, the route names the upstream that actually served the call', async () => {

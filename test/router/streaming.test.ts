@@ -6,7 +6,6 @@
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.ts';
-import { routeOf } from '../../src/router/create-router.ts';
 import {
   onlyRequest,
   routerFromYaml,
@@ -113,13 +112,11 @@ describe('streaming through the router yields exactly what the SDK yields direct
 
 describe('streaming through every gateway kind', () => {
   for (const alias of standardAliases) {
-    it(`${alias}: the whole answer, one finish chunk, the route on the stream`, async () => {
+    it(`${alias}: the whole answer, one finish chunk, the route of the stream`, async () => {
       const { emulator, router } = await startStandardFixture();
-      const stream = await router.chat.completions.create({
-        model: alias,
-        messages: user('stream me'),
-        stream: true,
-      });
+      const { data: stream, route } = await router.chat.completions
+        .create({ model: alias, messages: user('stream me'), stream: true })
+        .withRoute();
       const chunks = await collect(stream);
       const request = onlyRequest(emulator);
       const model = request.model;
@@ -130,7 +127,7 @@ describe('streaming through every gateway kind', () => {
       expect(chunks.filter((chunk) => chunk.choices[0]?.finish_reason === 'stop')).toHaveLength(1);
       expect(request.stream).toBe(true);
       expect(request.outcome).toBe('completed');
-      expect(routeOf(stream)).toMatchObject({ model: alias, upstreamModel: model });
+      expect(route).toMatchObject({ model: alias, upstreamModel: model });
     });
   }
 

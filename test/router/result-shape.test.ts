@@ -1,14 +1,13 @@
 /**
- * `routeOf()` (internal: what the router keeps for a result it returned) finds the route of a
- * completion, and the completion stays exactly what the SDK returns: the same keys, the same
- * JSON, nothing carried into a spread or a clone.
+ * A router's result is exactly what the SDK returns: the same keys (symbols included), the same
+ * JSON, nothing the router keeps on it; the route is on the promise (`withRoute()`), not on the
+ * value.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter, parseConfig, type Router } from '../../src/index.ts';
-import { routeOf } from '../../src/router/create-router.ts';
 
 const completion = {
   id: 'chatcmpl-1',
@@ -62,26 +61,20 @@ afterAll(async () => {
 
 const ask = { messages: [{ role: 'user' as const, content: 'hi' }] };
 
-describe('routeOf()', () => {
-  it('finds the route on a completion that is otherwise the SDK’s own', async () => {
-    const routed = await router.chat.completions.create({ ...ask, model: 'plain' });
+describe('the result', () => {
+  it('is the SDK’s own completion, with the route beside it rather than on it', async () => {
+    const { data: routed, route } = await router.chat.completions
+      .create({ ...ask, model: 'plain' })
+      .withRoute();
     const direct = await new OpenAI({
       apiKey: 'sk-test-key-0001',
       baseURL: `${url}/v1`,
       maxRetries: 0,
     }).chat.completions.create({ ...ask, model: 'm' });
-    expect(routeOf(routed)).toMatchObject({ model: 'plain', upstream: 'only' });
-    expect(routeOf(routed)?.gatewayIds['x-request-id']).toBe('req_1');
-    expect(Object.keys(routed)).toEqual(Object.keys(direct));
+    expect(route).toMatchObject({ model: 'plain', upstream: 'only' });
+    expect(route.gatewayIds['x-request-id']).toBe('req_1');
+    expect(Reflect.ownKeys(routed)).toEqual(Reflect.ownKeys(direct));
     expect(JSON.stringify(routed)).toBe(JSON.stringify(direct));
     expect(routed).toEqual(direct);
-    expect(routeOf({ ...routed })).toBeUndefined();
-    expect(routeOf(structuredClone(routed))).toBeUndefined();
-  });
-
-  it('is undefined for objects the router did not return', () => {
-    expect(routeOf({})).toBeUndefined();
-    expect(routeOf(Object.freeze({ id: 'x' }))).toBeUndefined();
-    expect(routeOf([])).toBeUndefined();
   });
 });
