@@ -9,14 +9,10 @@ import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
-import type { Served } from './attempt-log.ts';
 import type { Send } from './call.ts';
 import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
-import { callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
-import { runCall } from './fast-path.ts';
-import { activityKey } from './observe-activity.ts';
 import {
   type CommittedResponseStream,
   continueResponseStream,
@@ -26,7 +22,7 @@ import {
 } from './responses-stream.ts';
 import { type CallResult, toRouterPromise } from './router-promise.ts';
 import { bodyFor, requestOptionsFor } from './send-request.ts';
-import { type RouterState, type RunOptions, runPlain, startCall } from './start-call.ts';
+import { type RouterState, type RunOptions, runPlain, runToCommit } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
 /** The senders of the Responses API: a plain response, and a stream up to its commit point. */
@@ -64,13 +60,7 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
       const committed = await openResponseToCommit({
         open: (activity) =>
           client.responses
-            .create(body, {
-              ...requestOptionsFor(call, target, controller),
-              fetchOptions: {
-                [callSignalKey]: controller.signal,
-                [activityKey]: activity,
-              } as Record<string, never>,
-            })
+            .create(body, requestOptionsFor(call, target, controller, activity))
             .withResponse(),
         controller,
         firstTokenMs: call.plan.timeouts.firstTokenMs,
@@ -121,18 +111,7 @@ export function createResponsesApi(options: {
 async function runResponseStream(
   options: RunOptions<CommittedResponseStream>,
 ): Promise<Stream<ResponseEvent>> {
-  const call = startCall(options);
-  let served: Served<CommittedResponseStream>;
-  try {
-    served = await runCall(call);
-  } catch (error) {
-    call.signal.dispose();
-    call.trace?.end({ error });
-    throw error;
-  }
-  // The deadline ends at the first content; the caller's signal and close() reach the stream
-  // until it ends.
-  call.signal.endDeadline();
+  const { call, served } = await runToCommit(options);
   const controller = call.signal.controller;
   const seen = call.trace === undefined ? undefined : responseStreamObserver();
   const stream = new Stream<ResponseEvent>(

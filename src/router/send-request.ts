@@ -58,13 +58,7 @@ export function createSenders(pool: ClientPool): Senders {
       const committed = await openToCommit({
         open: (activity) =>
           client.chat.completions
-            .create(body, {
-              ...requestOptionsFor(call, target, controller),
-              fetchOptions: {
-                [callSignalKey]: controller.signal,
-                [activityKey]: activity,
-              } as Record<string, never>,
-            })
+            .create(body, requestOptionsFor(call, target, controller, activity))
             .withResponse(),
         controller,
         firstTokenMs: call.plan.timeouts.firstTokenMs,
@@ -92,14 +86,21 @@ export function bodyFor(
 
 /**
  * Per-request options: the target's headers under the caller's, and the call's signal for the
- * router's fetch (never the SDK's `signal`, which would cost a composed signal per request).
+ * router's fetch (never the SDK's `signal`, which would cost a composed signal per request);
+ * for a stream, also where body activity is reported.
  */
 export function requestOptionsFor<T>(
   call: Call<T>,
   target: ResolvedTarget,
   controller: AbortController,
+  /** Called for every piece of a streamed body (the idle limit's activity). */
+  activity?: () => void,
 ) {
-  const fetchOptions = { [callSignalKey]: controller.signal } as Record<string, never>;
+  const fetchOptions = (
+    activity === undefined
+      ? { [callSignalKey]: controller.signal }
+      : { [callSignalKey]: controller.signal, [activityKey]: activity }
+  ) as Record<string, never>;
   const headers = mergeHeaders(
     call.context === undefined || target.gateway.type !== 'cloudflare'
       ? target.headers

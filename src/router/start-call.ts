@@ -128,14 +128,15 @@ export async function runPlain<T extends object>(options: RunOptions<T>): Promis
   return served.value;
 }
 
-/** A streamed call: attempts up to the first content; then the stream is the caller's. */
-export async function runStream(
-  options: RunOptions<CommittedStream> & {
-    params: OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-  },
-): Promise<Stream<Chunk>> {
+/**
+ * Starts a streamed call and runs it to its commit point (the first content). The deadline ends
+ * there; the caller's signal and close() reach the stream until it ends.
+ */
+export async function runToCommit<T>(
+  options: RunOptions<T>,
+): Promise<{ call: Call<T>; served: Served<T> }> {
   const call = startCall(options);
-  let served: Served<CommittedStream>;
+  let served: Served<T>;
   try {
     served = await runCall(call);
   } catch (error) {
@@ -143,9 +144,17 @@ export async function runStream(
     call.trace?.end({ error });
     throw error;
   }
-  // The deadline ends at the first content; the caller's signal and close() reach the stream
-  // until it ends.
   call.signal.endDeadline();
+  return { call, served };
+}
+
+/** A streamed call: attempts up to the first content; then the stream is the caller's. */
+export async function runStream(
+  options: RunOptions<CommittedStream> & {
+    params: OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+  },
+): Promise<Stream<Chunk>> {
+  const { call, served } = await runToCommit(options);
   const controller = call.signal.controller;
   const seen = call.trace === undefined ? undefined : streamObserver();
   const source = continueStream({
