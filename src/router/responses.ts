@@ -11,7 +11,6 @@ import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
 import type { Send } from './call.ts';
 import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
-import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
 import {
   type CommittedResponseStream,
@@ -21,7 +20,7 @@ import {
   type ResponseEvent,
 } from './responses-stream.ts';
 import { type CallResult, toRouterPromise } from './router-promise.ts';
-import { bodyFor, requestOptionsFor } from './send-request.ts';
+import { answer, bodyFor, requestOptionsFor } from './send-request.ts';
 import { type RouterState, type RunOptions, runPlain, runToCommit } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
@@ -44,12 +43,8 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
           ) as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming,
           requestOptionsFor(call, target, controller),
         );
-      const value = await request;
-      const response = await request.asResponse();
       // A 200 that is not a response (HTML, an error envelope) fails the attempt.
-      const unusable = checkAnswer({ value, field: 'output', response });
-      if (unusable !== undefined) throw unusable;
-      return { value, response };
+      return answer(await request, await request.asResponse(), 'output');
     },
     stream: async (call, target, controller) => {
       const client = pool.get(target.setup);

@@ -70,7 +70,7 @@ export function createSenders(pool: ClientPool): Senders {
 }
 
 /** A parsed 200 as the call's value, unless its body is not an answer (HTML, an error envelope...). */
-function answer<T>(value: T, response: Response, field: 'choices' | 'data') {
+export function answer<T>(value: T, response: Response, field: 'choices' | 'data' | 'output') {
   const unusable = checkAnswer({ value, field, response });
   if (unusable !== undefined) throw unusable;
   return { value, response };
