@@ -17,12 +17,12 @@ import {
 } from './cloudflare-auth.ts';
 import { parseCloudflareMetadata } from './cloudflare-metadata.ts';
 import { checkApiToken, resolveRestCredential, resolveRestUpstream } from './cloudflare-rest.ts';
-import type { DeployedRoute, DynamicRouteStore } from './dynamic-routes.ts';
+import { type DeployedRoute, type DynamicRouteStore, findDeployedRoute } from './dynamic-routes.ts';
 import { type Exchange, sendJson, sendOpenAIError } from './exchange.ts';
 import { isRecord } from './is-record.ts';
 import { formatSequence } from './request-log.ts';
 import type { ResponseCache } from './response-cache.ts';
-import type { EmulatorRoute } from './routes.ts';
+import type { CloudflareRoute, EmulatorRoute } from './routes.ts';
 
 /** Response header naming the credential that served a request. */
 export const credentialHeader = 'x-emulator-credential';
@@ -78,7 +78,7 @@ function requireObjectBody(options: {
 }
 
 function admitCloudflare(
-  options: AdmitRequestOptions & { route: Extract<EmulatorRoute, { kind: 'cloudflare' }> },
+  options: AdmitRequestOptions & { route: CloudflareRoute },
 ): Admission | undefined {
   const { exchange, route } = options;
   const { entry } = exchange;
@@ -179,7 +179,9 @@ function admitCloudflare(
   const deployed =
     upstream.dynamicRoute === undefined
       ? undefined
-      : options.routes?.deployed({
+      : options.routes &&
+        findDeployedRoute({
+          store: options.routes,
           accountId: route.accountId,
           gatewayId: route.gatewayId,
           name: upstream.dynamicRoute,

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { type EmulatorState, handleApiRequest } from './answer-request.ts';
 import { controlPrefix, handleControlRequest } from './control-routes.ts';
+import { handleRoutesApiRequest } from './dynamic-routes-api.ts';
 import { type Exchange, sendOpenAIError } from './exchange.ts';
 import { isRecord } from './is-record.ts';
 import { BodyTooLargeError, parseBody, readBody } from './read-body.ts';
@@ -45,7 +46,7 @@ export async function receiveRequest(options: ReceiveRequestOptions): Promise<vo
   const url = new URL(request.url ?? '/', reception.origin);
   const requestHeaders = flattenHeaders(request.headers);
   if (await answerOutOfBand({ ...options, url, headers: requestHeaders })) return;
-  const route = matchRoute(url.pathname, requestHeaders);
+  const route = matchRoute({ pathname: url.pathname, headers: requestHeaders });
   const entry = logArrival({ reception, request, url, headers: requestHeaders, route, time });
   const controller = new AbortController();
   const exchange: Exchange = { request, response, entry, signal: controller.signal };
@@ -107,7 +108,8 @@ async function answerOutOfBand(
     });
     return true;
   }
-  return reception.state.routes.handle({
+  return handleRoutesApiRequest({
+    store: reception.state.routes,
     request,
     response,
     pathname: url.pathname,

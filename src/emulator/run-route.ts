@@ -35,99 +35,144 @@ export type RouteOutcome =
     }
   | { readonly ok: false; readonly steps: readonly RouteStep[] };
 
-/**
- * Runs a deployed route. `take` draws the fault for one try of a model (or none); `admit` says
- * whether the gateway has a credential for a provider; `wait` sleeps (false when the request
- * went away). A hang, or a delay of at least the element's timeout, fails the try after the
- * timeout; a status, reset or redirect fault fails it at once.
- */
-export async function runRoute(options: {
+/** Options for {@link runRoute}. */
+export type RunRouteOptions = {
+  /** The deployed version to run. */
   route: DeployedRoute;
+  /** The request's `cf-aig-metadata`, which `conditional` elements test. */
   metadata: Readonly<Record<string, unknown>> | undefined;
+  /** Draws the fault for one try of a model (`provider/model`), or none. */
   take: (model: string) => Fault | undefined;
+  /** Whether the gateway has a credential for a provider. */
   admit: (provider: string) => boolean;
+  /** Sleeps `ms`; resolves false when the request went away first. */
   wait: (ms: number) => Promise<boolean>;
-}): Promise<RouteOutcome> {
-  const byId = new Map(options.route.elements.map((element) => [element.id, element]));
+};
+
+// A route is a graph; a malformed one could loop, and a request must still end.
+const maxHops = 64;
+
+/**
+ * Runs a deployed route. A hang, or a delay of at least the element's timeout, fails a try after
+ * the timeout; a status, reset or redirect fault fails it at once.
+ */
+export async function runRoute(options: RunRouteOptions): Promise<RouteOutcome> {
+  const { elements } = options.route;
+  const byId = new Map(elements.map((element) => [element.id, element]));
   const steps: RouteStep[] = [];
-  let current = options.route.elements.find((element) => element.type === 'start');
-  for (let hops = 0; current !== undefined && hops < 64; hops += 1) {
+  let current = elements.find((element) => element.type === 'start');
+  for (let hops = 0; current !== undefined && hops < maxHops; hops += 1) {
     const element: StoredElement = current;
-    const go = (output: string) => {
-      const next = element.outputs[output]?.elementId;
-      current = next === undefined ? undefined : byId.get(next);
-    };
-    switch (element.type) {
-      case 'start':
-        go('next');
-        break;
-      case 'end':
-        return { ok: false, steps };
-      case 'conditional':
-        go(matches(element.properties?.['conditions'], options.metadata) ? 'true' : 'false');
-        break;
-      case 'percentage':
-        // Deterministic: the first branch (the emulator does not split traffic).
-        current = byId.get(Object.values(element.outputs)[0]?.elementId ?? '');
-        break;
-      case 'rate':
-        go('success');
-        break;
-      case 'model': {
-        const properties = element.properties ?? {};
-        const provider = String(properties['provider']);
-        const model = String(properties['model']);
-        const label = `${provider}/${model}`;
-        const tries = 1 + Math.max(0, Math.floor(Number(properties['retries']) || 0));
-        const timeoutMs = Math.max(0, Number(properties['timeout']) || 0);
-        let served: Fault | undefined | false = false;
-        for (let attempt = 1; attempt <= tries; attempt += 1) {
-          const fault = options.take(label);
-          const failed = (reason: string) =>
-            steps.push({ element: element.id, model: label, attempt, outcome: 'failed', reason });
-          if (!options.admit(provider)) {
-            failed(`no credential for provider "${provider}"`);
-            continue;
-          }
-          if (fault === undefined || isStreamFaultType(fault)) {
-            served = fault;
-          } else if (fault.type === 'delay' && fault.ms < timeoutMs) {
-            if (!(await options.wait(fault.ms))) return { ok: false, steps };
-            served = undefined;
-          } else if (fault.type === 'hang' || fault.type === 'delay') {
-            if (!(await options.wait(timeoutMs))) return { ok: false, steps };
-            failed(`no response within ${timeoutMs} ms`);
-            continue;
-          } else {
-            failed(fault.type === 'status' ? `status ${fault.status}` : fault.type);
-            continue;
-          }
-          steps.push({ element: element.id, model: label, attempt, outcome: 'success' });
-          return { ok: true, provider, model, fault: served, steps };
-        }
-        go('fallback');
-        break;
-      }
-      default:
-        return { ok: false, steps };
+    let output: string | undefined;
+    if (element.type === 'model') {
+      const outcome = await runModelElement({ ...options, element, steps });
+      if (outcome !== undefined) return outcome;
+      output = 'fallback';
+    } else {
+      output = nextOutput({ element, metadata: options.metadata });
     }
+    if (output === undefined) return { ok: false, steps };
+    const next = element.outputs[output]?.elementId;
+    current = next === undefined ? undefined : byId.get(next);
   }
   return { ok: false, steps };
+}
+
+/** The output a routing element follows; `undefined` at `end` (or an unknown type). */
+function nextOutput(options: {
+  element: StoredElement;
+  metadata: Readonly<Record<string, unknown>> | undefined;
+}): string | undefined {
+  const { element } = options;
+  switch (element.type) {
+    case 'start':
+      return 'next';
+    case 'conditional': {
+      const conditions = element.properties?.['conditions'];
+      return matchesConditions({ conditions, metadata: options.metadata }) ? 'true' : 'false';
+    }
+    case 'percentage':
+      // Deterministic: the first branch (the emulator does not split traffic).
+      return Object.keys(element.outputs)[0];
+    case 'rate':
+      return 'success';
+    default:
+      return undefined;
+  }
+}
+
+/** One try of a model: it served (with a stream fault to play, or none), failed, or the request went away. */
+type TryResult =
+  | { readonly kind: 'served'; readonly fault: Fault | undefined }
+  | { readonly kind: 'failed'; readonly reason: string }
+  | { readonly kind: 'gone' };
+
+/**
+ * Tries a `model` element `1 + retries` times. Returns the outcome once a try serves (or the
+ * request went away), or `undefined` when every try failed and the route falls back.
+ */
+async function runModelElement(
+  options: RunRouteOptions & { element: StoredElement; steps: RouteStep[] },
+): Promise<RouteOutcome | undefined> {
+  const { element, steps } = options;
+  const properties = element.properties ?? {};
+  const provider = String(properties['provider']);
+  const model = String(properties['model']);
+  const label = `${provider}/${model}`;
+  const tries = 1 + Math.max(0, Math.floor(Number(properties['retries']) || 0));
+  const timeoutMs = Math.max(0, Number(properties['timeout']) || 0);
+  for (let attempt = 1; attempt <= tries; attempt += 1) {
+    const fault = options.take(label);
+    const result = await tryModel({ ...options, fault, provider, timeoutMs });
+    if (result.kind === 'gone') return { ok: false, steps };
+    const step = { element: element.id, model: label, attempt };
+    if (result.kind === 'failed') {
+      steps.push({ ...step, outcome: 'failed', reason: result.reason });
+      continue;
+    }
+    steps.push({ ...step, outcome: 'success' });
+    return { ok: true, provider, model, fault: result.fault, steps };
+  }
+  return undefined;
+}
+
+async function tryModel(
+  options: RunRouteOptions & { fault: Fault | undefined; provider: string; timeoutMs: number },
+): Promise<TryResult> {
+  const { fault, provider, timeoutMs } = options;
+  if (!options.admit(provider)) {
+    return { kind: 'failed', reason: `no credential for provider "${provider}"` };
+  }
+  if (fault === undefined || isStreamFaultType(fault)) return { kind: 'served', fault };
+  if (fault.type === 'delay' && fault.ms < timeoutMs) {
+    return (await options.wait(fault.ms)) ? { kind: 'served', fault: undefined } : { kind: 'gone' };
+  }
+  if (fault.type === 'hang' || fault.type === 'delay') {
+    if (!(await options.wait(timeoutMs))) return { kind: 'gone' };
+    return { kind: 'failed', reason: `no response within ${timeoutMs} ms` };
+  }
+  const reason = fault.type === 'status' ? `status ${fault.status}` : fault.type;
+  return { kind: 'failed', reason };
 }
 
 function isStreamFaultType(fault: Fault): boolean {
   return fault.type.startsWith('stream-') || fault.type === 'malformed-chunk';
 }
 
-/** `{"metadata.plan": {"$eq": "free"}}`-style conditions, `$eq` `$ne` `$in` `$and` `$or`. */
-function matches(
-  conditions: unknown,
-  metadata: Readonly<Record<string, unknown>> | undefined,
-): boolean {
+/**
+ * Whether `cf-aig-metadata` meets a `conditional` element's conditions:
+ * `{"metadata.plan": {"$eq": "free"}}`-style, with `$eq` `$ne` `$in` `$and` `$or`.
+ */
+export function matchesConditions(options: {
+  conditions: unknown;
+  metadata: Readonly<Record<string, unknown>> | undefined;
+}): boolean {
+  const { conditions, metadata } = options;
   if (!isRecord(conditions)) return false;
   return Object.entries(conditions).every(([key, test]) => {
-    if (key === '$and' && Array.isArray(test)) return test.every((item) => matches(item, metadata));
-    if (key === '$or' && Array.isArray(test)) return test.some((item) => matches(item, metadata));
+    const each = (item: unknown) => matchesConditions({ conditions: item, metadata });
+    if (key === '$and' && Array.isArray(test)) return test.every(each);
+    if (key === '$or' && Array.isArray(test)) return test.some(each);
     const value = key.startsWith('metadata.')
       ? metadata?.[key.slice('metadata.'.length)]
       : undefined;
