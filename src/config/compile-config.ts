@@ -9,7 +9,7 @@ import type { ReportIssue } from '../gateways/config-issues.ts';
 import { createNameIndex, didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { freezeRecord } from '../internal/freeze.ts';
 import { compileDefaults } from './cascade-defaults.ts';
-import { compileAlias, normalizeAlias } from './compile-alias.ts';
+import { compileAlias, type NormalizedAlias, normalizeAlias } from './compile-alias.ts';
 import { compileGateway } from './compile-gateway.ts';
 import { compileHealth } from './compile-health.ts';
 import { compileServe } from './compile-serve.ts';
@@ -43,11 +43,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
   };
 
   const gatewayNames = Object.keys(config.gateways);
-  const gateways = new Map<string, GatewayRoute>();
-  for (const [name, input] of Object.entries(config.gateways)) {
-    const gateway = compileGateway({ name, input: input as Gateway, report });
-    if (gateway !== undefined) gateways.set(name, gateway);
-  }
+  const gateways = compileGateways({ config, report });
   const upstreams = compileUpstreams({ config, gateways, gatewayNames, report });
   const defaults = compileDefaults({ config, gateways: gatewayNames, report });
   const health = compileHealth({ input: config.health, report });
@@ -62,6 +58,60 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     report,
   });
 
+  const aliases = compileAliases({
+    aliasInputs,
+    chains,
+    upstreams,
+    gateways,
+    defaults,
+    config,
+    report,
+  });
+
+  if (issues.length > 0) return { ok: false, issues };
+  const table: RouteTable = {
+    version: 1,
+    source: options.source ?? '<config>',
+    gateways: freezeRecord(Object.fromEntries(gateways)),
+    upstreams: freezeRecord(Object.fromEntries(upstreams)),
+    aliases: freezeRecord(Object.fromEntries(aliases)),
+    defaults,
+    ...(health === undefined ? {} : { health }),
+    ...(config.serve === undefined ? {} : { serve: compileServe(config.serve) }),
+  };
+  // Every part was frozen as it was built (user data inside params and routing deeply).
+  return { ok: true, table: Object.freeze(table) };
+}
+
+/** The declared gateways that compiled, by name (each problem reported). */
+function compileGateways(options: {
+  config: SwitchyardConfig;
+  report: ReportIssue;
+}): Map<string, GatewayRoute> {
+  const { config, report } = options;
+  const gateways = new Map<string, GatewayRoute>();
+  for (const [name, input] of Object.entries(config.gateways)) {
+    const gateway = compileGateway({ name, input: input as Gateway, report });
+    if (gateway !== undefined) gateways.set(name, gateway);
+  }
+  return gateways;
+}
+
+type CompileAliasesOptions = {
+  aliasInputs: ReadonlyMap<string, NormalizedAlias>;
+  /** The flat chain of each alias that resolved. */
+  chains: ReadonlyMap<string, ChainTarget[]>;
+  /** The declared upstreams; the inline ones the chains name are added to it. */
+  upstreams: Map<string, UpstreamRoute>;
+  gateways: ReadonlyMap<string, GatewayRoute>;
+  defaults: RouteTable['defaults'];
+  config: SwitchyardConfig;
+  report: ReportIssue;
+};
+
+/** Each alias whose chain resolved, compiled over its chain. */
+function compileAliases(options: CompileAliasesOptions): Map<string, AliasRoute> {
+  const { aliasInputs, chains, upstreams, gateways, defaults, config, report } = options;
   const aliases = new Map<string, AliasRoute>();
   for (const [name, input] of aliasInputs) {
     const chain = chains.get(name);
@@ -82,20 +132,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
       }),
     );
   }
-
-  if (issues.length > 0) return { ok: false, issues };
-  const table: RouteTable = {
-    version: 1,
-    source: options.source ?? '<config>',
-    gateways: freezeRecord(Object.fromEntries(gateways)),
-    upstreams: freezeRecord(Object.fromEntries(upstreams)),
-    aliases: freezeRecord(Object.fromEntries(aliases)),
-    defaults,
-    ...(health === undefined ? {} : { health }),
-    ...(config.serve === undefined ? {} : { serve: compileServe(config.serve) }),
-  };
-  // Every part was frozen as it was built (user data inside params and routing deeply).
-  return { ok: true, table: Object.freeze(table) };
+  return aliases;
 }
 
 /** The declared `upstreams:`, each on a gateway that compiled. */

@@ -7,13 +7,14 @@ import { type ConfigError, type ConfigIssue, createConfigError } from '../errors
 import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
 import { emulatorURLVariable, pointAtEmulator } from './emulator-url.ts';
-import { type ConfigEnv, interpolateEnv } from './interpolate-env.ts';
+import { type ConfigEnv, type InterpolateResult, interpolateEnv } from './interpolate-env.ts';
 import { explainMisplacedKeys } from './misplaced-keys.ts';
 import type { RouteTable } from './route-table.ts';
 import { validateConfig } from './validate-config.ts';
 import {
   defaultYamlLimits,
   locate,
+  type ParseYamlResult,
   parseYamlSource,
   type YamlLimits,
   type YamlSource,
@@ -70,60 +71,125 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
   const env = options.env ?? defaultEnv();
 
   const parsed = parseYamlSource(text, limits);
-  if (!parsed.ok) {
-    throw createConfigError(
-      { issues: parsed.issues, file, source: text },
-      {
-        ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
-        // Even text yaml could not parse has secrets on the lines its errors point at.
-        ...(parsed.document === undefined
-          ? {}
-          : {
-              // `{ key: ${VAR} }` leaves yaml a lone `$` before the `{`: no secret, and the cause.
-              secretRanges: findSecretRanges(parsed.document).filter(
-                ([from, to]) => !(text.slice(from, to) === '$' && text[to] === '{'),
-              ),
-            }),
-      },
-    );
-  }
-  const source = parsed.source;
-  // Secret ranges are only needed to print excerpts: found when an error is thrown, not on the
-  // success path (a full pass over the document). Misspelt credential keys add to them below.
-  const extraSecretRanges: [number, number][] = [];
-  const fail = (issues: ConfigIssue[], cause?: unknown): never => {
-    throw createConfigError(
-      {
-        issues: sortIssues(issues),
-        file,
-        source: text,
-        ...(cause === undefined ? {} : { cause }),
-      },
-      {
-        lineStarts: source.lineCounter.lineStarts,
-        secretRanges: [...findSecretRanges(source.document), ...extraSecretRanges],
-      },
-    );
-  };
+  if (!parsed.ok) throw yamlSyntaxError({ parsed, file, text });
+  const failure: FailureContext = { file, text, source: parsed.source, extraSecretRanges: [] };
 
-  const interpolated = interpolateEnv(source.document, env, {
+  const interpolated = interpolateEnv(failure.source.document, env, {
     placeholders: options.onMissingEnv !== undefined,
   });
+  const issues = positionEnvIssues({
+    source: failure.source,
+    interpolated,
+    onMissingEnv: options.onMissingEnv,
+  });
+  const data = toPlainData({ failure, limits, issues });
+  issues.push(...schemaIssues({ failure, data, envIssues: interpolated.issues }));
+  if (issues.length > 0) return fail(failure, explainMisplacedKeys(issues));
+
+  const compiled = compileConfig({ config: data as SwitchyardConfig, source: file });
+  if (!compiled.ok) {
+    const { expanded } = interpolated;
+    return fail(
+      failure,
+      compileIssues({ source: failure.source, issues: compiled.issues, expanded }),
+    );
+  }
+  const emulatorURL = env[emulatorURLVariable];
+  if (emulatorURL === undefined || emulatorURL === '') return compiled.table;
+  const pointed = pointAtEmulator({ table: compiled.table, url: emulatorURL });
+  if (!pointed.ok) return fail(failure, [{ ...pointed.issue, line: 1, column: 1 }]);
+  return pointed.table;
+}
+
+type YamlSyntaxErrorOptions = {
+  readonly parsed: Extract<ParseYamlResult, { ok: false }>;
+  readonly file: string;
+  readonly text: string;
+};
+
+/** The error for text yaml could not parse. */
+function yamlSyntaxError({ parsed, file, text }: YamlSyntaxErrorOptions): ConfigError {
+  return createConfigError(
+    { issues: parsed.issues, file, source: text },
+    {
+      ...(parsed.lineCounter === undefined ? {} : { lineStarts: parsed.lineCounter.lineStarts }),
+      // Even text yaml could not parse has secrets on the lines its errors point at.
+      ...(parsed.document === undefined
+        ? {}
+        : {
+            // `{ key: ${VAR} }` leaves yaml a lone `$` before the `{`: no secret, and the cause.
+            secretRanges: findSecretRanges(parsed.document).filter(
+              ([from, to]) => !(text.slice(from, to) === '$' && text[to] === '{'),
+            ),
+          }),
+    },
+  );
+}
+
+/** What throwing the one `ConfigError` of parsed text needs. */
+type FailureContext = {
+  readonly file: string;
+  readonly text: string;
+  readonly source: YamlSource;
+  /**
+   * Secret ranges are only needed to print excerpts: found when an error is thrown, not on the
+   * success path (a full pass over the document). Misspelt credential keys add to them.
+   */
+  readonly extraSecretRanges: [number, number][];
+};
+
+/** Throws the one `ConfigError` for `issues`, sorted by position, secrets blanked. */
+function fail(context: FailureContext, issues: ConfigIssue[], cause?: unknown): never {
+  throw createConfigError(
+    {
+      issues: sortIssues(issues),
+      file: context.file,
+      source: context.text,
+      ...(cause === undefined ? {} : { cause }),
+    },
+    {
+      lineStarts: context.source.lineCounter.lineStarts,
+      secretRanges: [...findSecretRanges(context.source.document), ...context.extraSecretRanges],
+    },
+  );
+}
+
+type PositionEnvIssuesOptions = {
+  readonly source: YamlSource;
+  readonly interpolated: InterpolateResult;
+  readonly onMissingEnv: ParseConfigOptions['onMissingEnv'];
+};
+
+/** Positions the issues of `${VAR}` expansion, and hands each missing variable to `onMissingEnv`. */
+function positionEnvIssues(options: PositionEnvIssuesOptions): ConfigIssue[] {
+  const { source, interpolated, onMissingEnv } = options;
   const issues: ConfigIssue[] = interpolated.issues.map(({ offset, ...issue }) => {
     const position = source.lineCounter.linePos(offset);
     return { ...issue, line: position.line, column: position.col };
   });
   for (const { offset, ...missing } of interpolated.missing) {
     const position = source.lineCounter.linePos(offset);
-    options.onMissingEnv?.({ ...missing, line: position.line, column: position.col });
+    onMissingEnv?.({ ...missing, line: position.line, column: position.col });
   }
+  return issues;
+}
 
-  let data: unknown;
+type ToPlainDataOptions = {
+  readonly failure: FailureContext;
+  readonly limits: YamlLimits;
+  /** Issues found so far, thrown along with an alias bomb. */
+  readonly issues: ConfigIssue[];
+};
+
+/** The document as plain data; throws when its aliases expand past the limit. */
+function toPlainData({ failure, limits, issues }: ToPlainDataOptions): unknown {
+  const { source } = failure;
   try {
-    data = source.document.toJS({ maxAliasCount: limits.maxAliasCount });
+    return source.document.toJS({ maxAliasCount: limits.maxAliasCount });
   } catch (error) {
     const position = source.lineCounter.linePos(firstAliasOffset(source));
     return fail(
+      failure,
       [
         ...issues,
         {
@@ -137,10 +203,21 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       error,
     );
   }
+}
 
-  // Paths whose value came from a broken ${VAR} get no second, derived complaint.
-  const envPaths = interpolated.issues.map((issue) => issue.path.join('\u0000'));
+type SchemaIssuesOptions = {
+  readonly failure: FailureContext;
+  readonly data: unknown;
+  /** Issues of `${VAR}` expansion: their paths get no second, derived complaint. */
+  readonly envIssues: InterpolateResult['issues'];
+};
+
+/** Schema issues with positions; the value of a misspelt key is blanked as a possible secret. */
+function schemaIssues({ failure, data, envIssues }: SchemaIssuesOptions): ConfigIssue[] {
+  const { source, text } = failure;
+  const envPaths = envIssues.map((issue) => issue.path.join('\u0000'));
   const derived = (path: readonly (string | number)[]) => envPaths.includes(path.join('\u0000'));
+  const issues: ConfigIssue[] = [];
   for (const issue of validateConfig(data)) {
     if (derived(issue.path)) continue;
     const { atKey, ...rest } = issue;
@@ -151,36 +228,38 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
       const value = locate(source, issue.path);
       const isScalarValue = !/^[[{]/.test(text.slice(value.offset, value.offset + 1));
       if (value.offset !== position.offset && isScalarValue)
-        extraSecretRanges.push([value.offset, value.end]);
+        failure.extraSecretRanges.push([value.offset, value.end]);
     }
   }
-  if (issues.length > 0) return fail(explainMisplacedKeys(issues));
+  return issues;
+}
 
-  const compiled = compileConfig({ config: data as SwitchyardConfig, source: file });
-  if (!compiled.ok) {
-    // A value that came from ${VAR} is named by its variable (never shown), at its use.
-    const variables = new Map(
-      interpolated.expanded.map((value) => [
-        value.path.join('\u0000'),
-        variableNames(source.text.slice(value.range[0], value.range[1])),
-      ]),
-    );
-    return fail(
-      explainMisplacedKeys(compiled.issues).map((issue) => {
-        const names = variables.get(issue.path.join('\u0000'));
-        const from =
-          names === undefined || names.length === 0
-            ? ''
-            : ` (the value comes from ${names.map((name) => `\${${name}}`).join(', ')})`;
-        return positionIssue(source, { ...issue, message: `${issue.message}${from}` });
-      }),
-    );
-  }
-  const emulatorURL = env[emulatorURLVariable];
-  if (emulatorURL === undefined || emulatorURL === '') return compiled.table;
-  const pointed = pointAtEmulator({ table: compiled.table, url: emulatorURL });
-  if (!pointed.ok) return fail([{ ...pointed.issue, line: 1, column: 1 }]);
-  return pointed.table;
+type CompileIssuesOptions = {
+  readonly source: YamlSource;
+  readonly issues: readonly CompileIssue[];
+  /** Values that came from `${VAR}`. */
+  readonly expanded: InterpolateResult['expanded'];
+};
+
+/**
+ * Compile issues with positions; a value that came from `${VAR}` is named by its variable (never
+ * shown), at its use.
+ */
+function compileIssues({ source, issues, expanded }: CompileIssuesOptions): ConfigIssue[] {
+  const variables = new Map(
+    expanded.map((value) => [
+      value.path.join('\u0000'),
+      variableNames(source.text.slice(value.range[0], value.range[1])),
+    ]),
+  );
+  return explainMisplacedKeys(issues).map((issue) => {
+    const names = variables.get(issue.path.join('\u0000'));
+    const from =
+      names === undefined || names.length === 0
+        ? ''
+        : ` (the value comes from ${names.map((name) => `\${${name}}`).join(', ')})`;
+    return positionIssue(source, { ...issue, message: `${issue.message}${from}` });
+  });
 }
 
 /** The variables `${NAME}` a raw YAML value names (`$${` is a literal, not a variable). */

@@ -55,163 +55,231 @@ type Frame = { readonly alias: string; readonly targets: readonly string[]; next
  * Aliases with a problem have no entry in the result.
  */
 export function resolveChains(options: ResolveChainsOptions): Map<string, ChainTarget[]> {
-  const { aliases, upstreams, gateways, gatewayNames, report } = options;
-  const resolved = new Map<string, Resolved | 'failed'>();
-  /** Aliases on the stack, with their index in it (for cycle paths). */
-  const onStack = new Map<string, number>();
-  const stack: Frame[] = [];
-  let knownIndex: NameIndex | undefined;
-  let gatewayIndex: NameIndex | undefined;
-
-  const targetPath = (alias: string, index: number): (string | number)[] =>
-    aliases.get(alias)?.shorthand === true
-      ? ['models', alias]
-      : ['models', alias, 'targets', index];
-
-  const push = (alias: string) => {
-    const entry = aliases.get(alias);
-    onStack.set(alias, stack.length);
-    stack.push({ alias, targets: entry?.alias.targets ?? [], next: 0 });
+  const state: ChainState = {
+    options,
+    resolved: new Map(),
+    onStack: new Map(),
+    stack: [],
+    knownIndex: undefined,
+    gatewayIndex: undefined,
   };
-
-  for (const root of aliases.keys()) {
-    if (resolved.has(root)) continue;
-    push(root);
-    while (stack.length > 0) {
-      const frame = stack[stack.length - 1] as Frame;
-      // Visit the aliases this one names first (depth-first), one at a time.
-      let descended = false;
-      while (frame.next < frame.targets.length) {
-        const reference = frame.targets[frame.next] as string;
-        if (
-          !upstreams.has(reference) &&
-          aliases.has(reference) &&
-          !resolved.has(reference) &&
-          !onStack.has(reference)
-        ) {
-          push(reference);
-          descended = true;
-          break;
-        }
-        frame.next += 1;
-      }
-      if (descended) continue;
-      stack.pop();
-      onStack.delete(frame.alias);
-      resolved.set(frame.alias, finish(frame.alias));
-    }
+  for (const root of options.aliases.keys()) {
+    if (!state.resolved.has(root)) resolveFrom(state, root);
   }
-
-  /** Every target of `alias` is resolved (or on the stack: a cycle): build its chain. */
-  function finish(alias: string): Resolved | 'failed' {
-    const entry = aliases.get(alias);
-    if (entry === undefined) return 'failed';
-    const chain: ChainTarget[] = [];
-    let depth = 0;
-    let deepest: { reference: string; path: (string | number)[] } | undefined;
-    let ok = true;
-    for (const [index, reference] of entry.alias.targets.entries()) {
-      const path = targetPath(alias, index);
-      if (upstreams.has(reference)) {
-        chain.push({ name: reference, path });
-        continue;
-      }
-      if (aliases.has(reference)) {
-        const at = onStack.get(reference);
-        if (reference === alias || at !== undefined) {
-          const names = [...stack.slice(at ?? stack.length).map((item) => item.alias), alias];
-          report(
-            'FALLBACK_CYCLE',
-            path,
-            `fallback cycle: ${formatCycle([...names, reference])}; remove one of these targets`,
-          );
-          ok = false;
-          continue;
-        }
-        const nested = resolved.get(reference);
-        if (nested === undefined || nested === 'failed') {
-          ok = false; // reported where it is written
-          continue;
-        }
-        for (const target of nested.chain) chain.push({ ...target, path });
-        if (nested.depth + 1 > depth) {
-          depth = nested.depth + 1;
-          deepest = { reference, path };
-        }
-        continue;
-      }
-      const colon = reference.indexOf(':');
-      if (colon > 0) {
-        const gateway = reference.slice(0, colon);
-        const model = reference.slice(colon + 1);
-        if (!gateways.has(gateway)) {
-          ok = false;
-          // A declared gateway that failed to compile has its own issue already.
-          if (gatewayNames.includes(gateway)) continue;
-          gatewayIndex ??= createNameIndex(gatewayNames);
-          const suggestion = gatewayIndex.suggest(gateway);
-          report(
-            'UNKNOWN_REFERENCE',
-            path,
-            `unknown gateway "${gateway}" in "${reference}"${hint(suggestion)}; gateways: ${listNames(gatewayNames)}`,
-          );
-        } else if (model === '') {
-          report('INVALID_VALUE', path, `"${reference}" names no model; write ${gateway}:<model>`);
-          ok = false;
-        } else {
-          chain.push({ name: reference, path, inline: { gateway, model } });
-        }
-        continue;
-      }
-      knownIndex ??= createNameIndex([...upstreams, ...aliases.keys()]);
-      report(
-        'UNKNOWN_REFERENCE',
-        path,
-        `unknown target "${reference}"${hint(knownIndex.suggest(reference))}; a target is an upstream, an alias or <gateway>:<model> (upstreams: ${listNames([...upstreams])})`,
-      );
-      ok = false;
-    }
-    if (!ok) return 'failed';
-    if (depth > maxAliasDepth && deepest !== undefined) {
-      report(
-        'INVALID_VALUE',
-        deepest.path,
-        `alias "${alias}" nests aliases ${depth} deep through "${deepest.reference}"; the limit is ${maxAliasDepth}: name upstreams here instead of aliases that name aliases`,
-      );
-      return 'failed';
-    }
-    const seen = new Set<string>();
-    const unique: ChainTarget[] = [];
-    for (const target of chain) {
-      if (seen.has(target.name)) {
-        report(
-          'DUPLICATE_TARGET',
-          [...target.path],
-          `upstream "${target.name}" appears more than once in the chain of alias "${alias}"; a target is tried once, with its retries`,
-        );
-        ok = false;
-        continue;
-      }
-      seen.add(target.name);
-      unique.push(target);
-    }
-    if (!ok) return 'failed';
-    if (unique.length > maxChainLength) {
-      report(
-        'INVALID_VALUE',
-        ['models', alias],
-        `the chain of alias "${alias}" has ${unique.length} targets after splicing nested aliases; the limit is ${maxChainLength}`,
-      );
-      return 'failed';
-    }
-    return { chain: unique, depth };
-  }
-
   const chains = new Map<string, ChainTarget[]>();
-  for (const [alias, result] of resolved) {
+  for (const [alias, result] of state.resolved) {
     if (result !== 'failed') chains.set(alias, [...result.chain]);
   }
   return chains;
+}
+
+/** The walk over every alias; the functions below read and update it. */
+type ChainState = {
+  readonly options: ResolveChainsOptions;
+  readonly resolved: Map<string, Resolved | 'failed'>;
+  /** Aliases on the stack, with their index in it (for cycle paths). */
+  readonly onStack: Map<string, number>;
+  readonly stack: Frame[];
+  /** Built on the first unknown name only: a valid config never pays for did-you-mean. */
+  knownIndex: NameIndex | undefined;
+  gatewayIndex: NameIndex | undefined;
+};
+
+/** The chain of one alias while its targets are added. */
+type ChainDraft = {
+  readonly alias: string;
+  readonly chain: ChainTarget[];
+  /** Nesting depth so far, and the target that leads to it (where a too-deep nest is reported). */
+  depth: number;
+  deepest: { reference: string; path: (string | number)[] } | undefined;
+  /** False once a target had a problem; the alias then fails. */
+  ok: boolean;
+};
+
+/** One target reference of an alias, with where it is written. */
+type TargetReference = { readonly reference: string; readonly path: (string | number)[] };
+
+/** Finishes `root` and every alias it names, those first (depth-first, on an explicit stack). */
+function resolveFrom(state: ChainState, root: string): void {
+  const { stack } = state;
+  pushFrame(state, root);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1] as Frame;
+    // Visit the aliases this one names first, one at a time.
+    const next = nextAliasToVisit(state, frame);
+    if (next !== undefined) {
+      pushFrame(state, next);
+      continue;
+    }
+    stack.pop();
+    state.onStack.delete(frame.alias);
+    state.resolved.set(frame.alias, finishAlias(state, frame.alias));
+  }
+}
+
+function pushFrame(state: ChainState, alias: string): void {
+  const entry = state.options.aliases.get(alias);
+  state.onStack.set(alias, state.stack.length);
+  state.stack.push({ alias, targets: entry?.alias.targets ?? [], next: 0 });
+}
+
+/**
+ * Moves `frame.next` to its first target that is an alias neither finished nor on the stack, and
+ * returns that alias (`frame.next` stays on it: once finished, it is passed over).
+ */
+function nextAliasToVisit(state: ChainState, frame: Frame): string | undefined {
+  const { upstreams, aliases } = state.options;
+  while (frame.next < frame.targets.length) {
+    const reference = frame.targets[frame.next] as string;
+    if (
+      !upstreams.has(reference) &&
+      aliases.has(reference) &&
+      !state.resolved.has(reference) &&
+      !state.onStack.has(reference)
+    ) {
+      return reference;
+    }
+    frame.next += 1;
+  }
+  return undefined;
+}
+
+/** Every target of `alias` is resolved (or on the stack: a cycle): build its chain. */
+function finishAlias(state: ChainState, alias: string): Resolved | 'failed' {
+  const entry = state.options.aliases.get(alias);
+  if (entry === undefined) return 'failed';
+  const draft: ChainDraft = { alias, chain: [], depth: 0, deepest: undefined, ok: true };
+  for (const [index, reference] of entry.alias.targets.entries()) {
+    const path = entry.shorthand === true ? ['models', alias] : ['models', alias, 'targets', index];
+    addTarget(state, draft, { reference, path });
+  }
+  if (!draft.ok) return 'failed';
+  return checkChain(state, draft);
+}
+
+/** Adds one target: an upstream, a nested alias's chain, or an inline `<gateway>:<model>`. */
+function addTarget(state: ChainState, draft: ChainDraft, target: TargetReference): void {
+  const { upstreams, aliases, report } = state.options;
+  const { reference, path } = target;
+  if (upstreams.has(reference)) {
+    draft.chain.push({ name: reference, path });
+    return;
+  }
+  if (aliases.has(reference)) {
+    spliceAlias(state, draft, target);
+    return;
+  }
+  if (reference.indexOf(':') > 0) {
+    addInlineTarget(state, draft, target);
+    return;
+  }
+  state.knownIndex ??= createNameIndex([...upstreams, ...aliases.keys()]);
+  report(
+    'UNKNOWN_REFERENCE',
+    path,
+    `unknown target "${reference}"${hint(state.knownIndex.suggest(reference))}; a target is an upstream, an alias or <gateway>:<model> (upstreams: ${listNames([...upstreams])})`,
+  );
+  draft.ok = false;
+}
+
+/** Splices in the chain of a nested alias, finished already unless it closes a cycle. */
+function spliceAlias(state: ChainState, draft: ChainDraft, target: TargetReference): void {
+  const { reference, path } = target;
+  const at = state.onStack.get(reference);
+  if (reference === draft.alias || at !== undefined) {
+    const names = [...state.stack.slice(at ?? state.stack.length).map((item) => item.alias)];
+    const { report } = state.options;
+    report(
+      'FALLBACK_CYCLE',
+      path,
+      `fallback cycle: ${formatCycle([...names, draft.alias, reference])}; remove one of these targets`,
+    );
+    draft.ok = false;
+    return;
+  }
+  const nested = state.resolved.get(reference);
+  if (nested === undefined || nested === 'failed') {
+    draft.ok = false; // reported where it is written
+    return;
+  }
+  for (const nestedTarget of nested.chain) draft.chain.push({ ...nestedTarget, path });
+  if (nested.depth + 1 > draft.depth) {
+    draft.depth = nested.depth + 1;
+    draft.deepest = { reference, path };
+  }
+}
+
+/** Adds `<gateway>:<model>`, an upstream declared inline. */
+function addInlineTarget(state: ChainState, draft: ChainDraft, target: TargetReference): void {
+  const { gateways, gatewayNames, report } = state.options;
+  const { reference, path } = target;
+  const colon = reference.indexOf(':');
+  const gateway = reference.slice(0, colon);
+  const model = reference.slice(colon + 1);
+  if (!gateways.has(gateway)) {
+    draft.ok = false;
+    // A declared gateway that failed to compile has its own issue already.
+    if (gatewayNames.includes(gateway)) return;
+    state.gatewayIndex ??= createNameIndex(gatewayNames);
+    const suggestion = state.gatewayIndex.suggest(gateway);
+    report(
+      'UNKNOWN_REFERENCE',
+      path,
+      `unknown gateway "${gateway}" in "${reference}"${hint(suggestion)}; gateways: ${listNames(gatewayNames)}`,
+    );
+  } else if (model === '') {
+    report('INVALID_VALUE', path, `"${reference}" names no model; write ${gateway}:<model>`);
+    draft.ok = false;
+  } else {
+    draft.chain.push({ name: reference, path, inline: { gateway, model } });
+  }
+}
+
+/** The whole chain's limits: nesting depth, each upstream once, length. */
+function checkChain(state: ChainState, draft: ChainDraft): Resolved | 'failed' {
+  const { report } = state.options;
+  const { alias, depth, deepest } = draft;
+  if (depth > maxAliasDepth && deepest !== undefined) {
+    report(
+      'INVALID_VALUE',
+      deepest.path,
+      `alias "${alias}" nests aliases ${depth} deep through "${deepest.reference}"; the limit is ${maxAliasDepth}: name upstreams here instead of aliases that name aliases`,
+    );
+    return 'failed';
+  }
+  const unique = withoutDuplicates(state, draft);
+  if (unique === undefined) return 'failed';
+  if (unique.length > maxChainLength) {
+    report(
+      'INVALID_VALUE',
+      ['models', alias],
+      `the chain of alias "${alias}" has ${unique.length} targets after splicing nested aliases; the limit is ${maxChainLength}`,
+    );
+    return 'failed';
+  }
+  return { chain: unique, depth };
+}
+
+/** The chain, or undefined after reporting every upstream that appears in it twice. */
+function withoutDuplicates(state: ChainState, draft: ChainDraft): ChainTarget[] | undefined {
+  const { report } = state.options;
+  const seen = new Set<string>();
+  const unique: ChainTarget[] = [];
+  let ok = true;
+  for (const target of draft.chain) {
+    if (seen.has(target.name)) {
+      report(
+        'DUPLICATE_TARGET',
+        [...target.path],
+        `upstream "${target.name}" appears more than once in the chain of alias "${draft.alias}"; a target is tried once, with its retries`,
+      );
+      ok = false;
+      continue;
+    }
+    seen.add(target.name);
+    unique.push(target);
+  }
+  return ok ? unique : undefined;
 }
 
 function hint(suggestion: string | undefined): string {

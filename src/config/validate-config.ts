@@ -4,9 +4,9 @@
  * No code is generated at run time.
  */
 import type { ConfigIssue } from '../errors.ts';
-import { configSchema } from '../internal/config-schema.generated.ts';
 import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
 import { validate } from '../internal/validate-config.generated.ts';
+import { decodePointer, deref, type SchemaNode, schemaChain, valueAt } from './schema-chain.ts';
 
 /** The subset of an ajv error object that is used here. */
 type AjvError = {
@@ -70,6 +70,26 @@ function withEnumHint(issue: SchemaIssue, error: AjvError, data: unknown): Schem
  * with the alternative's `x-expected` description.
  */
 function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvError[] {
+  const replaced = describeAlternatives(errors, data);
+  if (replaced.size === 0) return [...errors];
+
+  // Innermost first: a bad duration inside a timeout object belongs to the duration's `oneOf`,
+  // not to the timeout's. Each error looks up its own ancestors (linear in the number of errors,
+  // not errors × alternatives: a config with thousands of mistakes is reported quickly).
+  const isObjectAt = createObjectLookup(data);
+  const { kept, withBranchErrors } = keepBranchErrors({ errors, replaced, isObjectAt });
+  for (const path of [...replaced.keys()].sort((a, b) => b.length - a.length)) {
+    const error = replaced.get(path) as AjvError;
+    if (isObjectAt(path) && withBranchErrors.has(path)) continue;
+    kept.push(error);
+    // Innermost first: the alternatives around this one now hold an error of their branch.
+    for (const outer of ancestorsOf(path)) withBranchErrors.add(outer);
+  }
+  return kept;
+}
+
+/** One `x-expected` error per value with a failed `oneOf`, keyed by its instance path. */
+function describeAlternatives(errors: readonly AjvError[], data: unknown): Map<string, AjvError> {
   const replaced = new Map<string, AjvError>();
   for (const error of errors) {
     if (error.keyword !== 'oneOf') continue;
@@ -86,27 +106,13 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
         typeof expected === 'string' ? `must be ${expected}` : 'must be one of the allowed forms',
     });
   }
-  if (replaced.size === 0) return [...errors];
+  return replaced;
+}
 
-  // Innermost first: a bad duration inside a timeout object belongs to the duration's `oneOf`,
-  // not to the timeout's. Each error looks up its own ancestors (linear in the number of errors,
-  // not errors × alternatives: a config with thousands of mistakes is reported quickly).
-  const result: AjvError[] = [];
-  const withBranchErrors = new Set<string>();
-  const scalarKeywords = new Set([
-    'type',
-    'const',
-    'enum',
-    'pattern',
-    'minLength',
-    'maxLength',
-    'minimum',
-    'maximum',
-    'oneOf',
-    'discriminator',
-  ]);
+/** Whether the value at a JSON pointer is a plain object; each pointer is decoded once. */
+function createObjectLookup(data: unknown): (path: string) => boolean {
   const objectAt = new Map<string, boolean>();
-  const isObjectAt = (path: string): boolean => {
+  return (path) => {
     let known = objectAt.get(path);
     if (known === undefined) {
       const value = valueAt(data, decodePointer(path, data));
@@ -115,11 +121,45 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
     }
     return known;
   };
+}
+
+/** Keywords by which a value fails as a whole, i.e. fails an alternative's scalar branch. */
+const scalarKeywords = new Set([
+  'type',
+  'const',
+  'enum',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'oneOf',
+  'discriminator',
+]);
+
+type KeepBranchErrorsOptions = {
+  readonly errors: readonly AjvError[];
+  /** The `x-expected` errors by instance path. */
+  readonly replaced: ReadonlyMap<string, AjvError>;
+  readonly isObjectAt: (path: string) => boolean;
+};
+
+/**
+ * The errors outside any alternative, and those inside the object branch of an alternative whose
+ * value is an object; with the alternatives that now hold an error of their branch.
+ */
+function keepBranchErrors(options: KeepBranchErrorsOptions): {
+  kept: AjvError[];
+  withBranchErrors: Set<string>;
+} {
+  const { errors, replaced, isObjectAt } = options;
+  const kept: AjvError[] = [];
+  const withBranchErrors = new Set<string>();
   for (const error of errors) {
     const enclosing = ancestorsOf(error.instancePath).filter((path) => replaced.has(path));
     const alternativePath = enclosing[0];
     if (alternativePath === undefined) {
-      result.push(error);
+      kept.push(error);
       continue;
     }
     if (!isObjectAt(alternativePath)) continue; // a scalar: one x-expected message replaces the branch errors
@@ -130,17 +170,10 @@ function filterAlternatives(errors: readonly AjvError[], data: unknown): AjvErro
       scalarKeywords.has(error.keyword)
     )
       continue;
-    result.push(error);
+    kept.push(error);
     for (const path of enclosing) withBranchErrors.add(path);
   }
-  for (const path of [...replaced.keys()].sort((a, b) => b.length - a.length)) {
-    const error = replaced.get(path) as AjvError;
-    if (isObjectAt(path) && withBranchErrors.has(path)) continue;
-    result.push(error);
-    // Innermost first: the alternatives around this one now hold an error of their branch.
-    for (const outer of ancestorsOf(path)) withBranchErrors.add(outer);
-  }
-  return result;
+  return { kept, withBranchErrors };
 }
 
 /** A JSON pointer and each of its ancestors, innermost first (`/a/b` → `/a/b`, `/a`, ``). */
@@ -257,131 +290,4 @@ function article(type: string): string {
 
 function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-/** Decodes a JSON pointer into path segments; array indexes become numbers. */
-function decodePointer(pointer: string, data: unknown): (string | number)[] {
-  if (pointer === '') return [];
-  const segments: (string | number)[] = [];
-  let current: unknown = data;
-  for (const raw of pointer.slice(1).split('/')) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(current)) {
-      const index = Number(segment);
-      segments.push(index);
-      current = current[index];
-    } else {
-      segments.push(segment);
-      current =
-        typeof current === 'object' && current !== null && Object.hasOwn(current, segment)
-          ? (current as Record<string, unknown>)[segment]
-          : undefined;
-    }
-  }
-  return segments;
-}
-
-function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
-  let current = data;
-  for (const segment of path) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment))
-      return undefined;
-    current = (current as Record<string | number, unknown>)[segment];
-  }
-  return current;
-}
-
-type SchemaNode = Readonly<Record<string, unknown>>;
-
-/** Follows a local `$ref` (`#/definitions/...`, possibly several segments deep). */
-function deref(node: SchemaNode): SchemaNode {
-  let current = node;
-  for (let hops = 0; hops < 8 && typeof current['$ref'] === 'string'; hops += 1) {
-    let target: unknown = configSchema;
-    for (const segment of (current['$ref'] as string).replace(/^#\//, '').split('/')) {
-      target = (target as Record<string, unknown> | undefined)?.[segment];
-    }
-    if (typeof target !== 'object' || target === null) break;
-    current = target as SchemaNode;
-  }
-  return current;
-}
-
-/**
- * The schema nodes that apply at an instance path, outermost first: each node with its `$ref`
- * followed and, for `oneOf`, the branch that fits the data. ajv's own `schemaPath` is relative to
- * whichever sub-validator reported it, so it cannot be used to find the node.
- */
-function schemaChain(path: readonly (string | number)[], data: unknown): SchemaNode[] {
-  let value = data;
-  let chain = expand(configSchema, value);
-  for (const segment of path) {
-    let child: unknown;
-    for (const node of [...chain].reverse()) {
-      const properties = node['properties'] as Record<string, unknown> | undefined;
-      if (
-        typeof segment === 'string' &&
-        properties !== undefined &&
-        Object.hasOwn(properties, segment)
-      ) {
-        child = properties[segment];
-      } else if (typeof segment === 'number' && typeof node['items'] === 'object') {
-        child = node['items'];
-      } else if (typeof segment === 'string' && typeof node['additionalProperties'] === 'object') {
-        child = node['additionalProperties'];
-      }
-      if (child !== undefined) break;
-    }
-    if (child === undefined) return [];
-    value = valueAt(value, [segment]);
-    chain = expand(child as SchemaNode, value);
-  }
-  return chain;
-}
-
-function expand(node: SchemaNode, value: unknown): SchemaNode[] {
-  const resolved = deref(node);
-  const chain = [resolved];
-  const branches = resolved['oneOf'];
-  if (Array.isArray(branches)) {
-    const branch = (branches as SchemaNode[])
-      .map(deref)
-      .find((candidate) => fits(candidate, value));
-    if (branch !== undefined) chain.push(...expand(branch, value));
-  }
-  return chain;
-}
-
-/** Whether a oneOf branch is the one meant for this value (by const, discriminator or type). */
-function fits(node: SchemaNode, value: unknown): boolean {
-  if (node['const'] !== undefined) return node['const'] === value;
-  const tag = (node['properties'] as Record<string, SchemaNode> | undefined)?.['type']?.['const'];
-  if (tag !== undefined)
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<string, unknown>)['type'] === tag
-    );
-  const type = node['type'];
-  if (typeof type === 'string') return jsonType(value, type);
-  if (Array.isArray(node['oneOf']))
-    return (node['oneOf'] as SchemaNode[]).some((branch) => fits(deref(branch), value));
-  return true;
-}
-
-function jsonType(value: unknown, type: string): boolean {
-  switch (type) {
-    case 'integer':
-      return Number.isInteger(value);
-    case 'number':
-      return typeof value === 'number';
-    case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-    case 'array':
-      return Array.isArray(value);
-    case 'null':
-      return value === null;
-    default:
-      return typeof value === type;
-  }
 }

@@ -114,178 +114,242 @@ export type ConfigWatcher = {
  * start watching right after `loadConfig`.
  */
 export function watchConfig(path: string | undefined, options: WatchConfigOptions): ConfigWatcher {
+  const state = createWatchState(path, options);
+  if (options.signal?.aborted) {
+    state.closed = true;
+  } else {
+    startWatching(state, options.pollMs ?? 0);
+  }
+  return {
+    check: () => guardedLook(state, { confirm: false }),
+    close: state.close,
+    get closed() {
+      return state.closed;
+    },
+  };
+}
+
+/** Everything one running watch holds; the functions below read and update it. */
+type WatchState = {
+  /** The config file, as given (what errors and hooks name). */
+  readonly file: string;
+  readonly absolute: string;
+  readonly env: NonNullable<LoadConfigOptions['env']>;
+  /** What goes on to `parseConfig` and `loadConfig` (the watch's own options removed). */
+  readonly loadOptions: LoadConfigOptions;
+  readonly router: WatchConfigOptions['router'];
+  readonly onReload: WatchConfigOptions['onReload'];
+  readonly onError: WatchConfigOptions['onError'];
+  readonly signal: AbortSignal | undefined;
+  readonly debounceMs: number;
+  readonly persistent: boolean;
+  /** Stops the watch; one bound function, so the signal's listener can be removed again. */
+  readonly close: () => void;
+  /** The text of the config serving now. */
+  appliedText: string | undefined;
+  /** The last text looked at, valid or not: a file reported once is not reported again. */
+  seenText: string | typeof missing;
+  /** A new text read once by a timer, applied when the next read finds it unchanged. */
+  pending: string | undefined;
+  closed: boolean;
+  debounce: ReturnType<typeof setTimeout> | undefined;
+  poll: ReturnType<typeof setInterval> | undefined;
+  watcher: FSWatcher | undefined;
+};
+
+/** Resolves the file and options, and takes the file's text now as the one serving. */
+function createWatchState(path: string | undefined, options: WatchConfigOptions): WatchState {
   const { router, onReload, onError, signal, ...loadOptions } = options;
   const env = loadOptions.env ?? process.env;
   const file = path ?? env['SWITCHYARD_CONFIG'] ?? 'config.yaml';
   const absolute = resolve(file);
-  const debounceMs = options.debounceMs ?? 100;
-  const persistent = options.persistent ?? false;
-
-  /** The text of the config serving now. */
-  let appliedText = readText(absolute);
-  /** The last text looked at, valid or not: a file reported once is not reported again. */
-  let seenText: string | typeof missing = appliedText ?? missing;
-  /** A new text read once by a timer, applied when the next read finds it unchanged. */
-  let pending: string | undefined;
-  let closed = false;
-  let debounce: ReturnType<typeof setTimeout> | undefined;
-  let poll: ReturnType<typeof setInterval> | undefined;
-  let watcher: FSWatcher | undefined;
-
-  const report = (error: ConfigError) => {
-    if (onError === undefined) {
-      process.emitWarning(`config not reloaded, the previous one still serves: ${error.message}`, {
-        code: 'SWITCHYARD_CONFIG_RELOAD',
-      });
-      return;
-    }
-    try {
-      onError({ file, error });
-    } catch {
-      // A hook's exception must not stop the watcher.
-    }
+  const appliedText = readText(absolute);
+  const state: WatchState = {
+    file,
+    absolute,
+    env,
+    loadOptions,
+    router,
+    onReload,
+    onError,
+    signal,
+    debounceMs: options.debounceMs ?? 100,
+    persistent: options.persistent ?? false,
+    close: () => closeWatch(state),
+    appliedText,
+    seenText: appliedText ?? missing,
+    pending: undefined,
+    closed: false,
+    debounce: undefined,
+    poll: undefined,
+    watcher: undefined,
   };
+  return state;
+}
 
-  /** Turns anything thrown while loading into the ConfigError `onError` receives. */
-  const asConfigError = (error: unknown): ConfigError =>
-    error instanceof ConfigError
-      ? error
-      : new ConfigError({
-          file,
-          issues: [
-            {
-              code: 'INVALID_VALUE',
-              path: [],
-              message: `the config could not be applied (${error instanceof Error ? error.name : typeof error}); the previous one still serves`,
-            },
-          ],
-          cause: error,
-        });
+/** Watches the file's directory (and polls, when asked) until closed. */
+function startWatching(state: WatchState, pollMs: number): void {
+  // Every event in the directory leads to a (debounced) read: renames of temporary files and
+  // of Kubernetes' `..data` link do not name the config file itself, and a read is cheap.
+  state.watcher = watch(dirname(state.absolute), { persistent: state.persistent }, () =>
+    scheduleLook(state),
+  );
+  state.watcher.on('error', () => {
+    // The directory went away or cannot be watched any more: fall back to polling.
+    state.watcher?.close();
+    state.watcher = undefined;
+    if (state.poll === undefined && !state.closed) {
+      startPolling(state, Math.max(state.debounceMs, 1000));
+    }
+  });
+  if (pollMs > 0) startPolling(state, pollMs);
+  state.signal?.addEventListener('abort', state.close, { once: true });
+}
 
-  /** Parses and swaps in `text`. */
-  const apply = (text: string): ConfigCheckResult => {
-    let table: RouteTable;
-    try {
-      table = parseConfig(text, { ...loadOptions, env, file });
-    } catch (error) {
-      report(asConfigError(error));
-      return 'invalid';
-    }
-    const previous = router.config();
-    try {
-      router.reload(table);
-    } catch (error) {
-      if (isRouterError(error) && error.code === 'ROUTER_CLOSED') {
-        close();
-        return 'closed';
-      }
-      report(asConfigError(error));
-      return 'invalid';
-    }
-    appliedText = text;
-    try {
-      onReload?.({ file, table, previous });
-    } catch {
-      // Ignored, like the router's hooks.
-    }
-    return 'reloaded';
-  };
+function startPolling(state: WatchState, everyMs: number): void {
+  state.poll = setInterval(() => guardedLook(state, { confirm: true }), everyMs);
+  if (!state.persistent) state.poll.unref();
+}
 
+/** Reads the file `debounceMs` after the last call (a timer restarted by each event). */
+function scheduleLook(state: WatchState): void {
+  if (state.closed) return;
+  if (state.debounce !== undefined) clearTimeout(state.debounce);
+  state.debounce = setTimeout(() => {
+    state.debounce = undefined;
+    guardedLook(state, { confirm: true });
+  }, state.debounceMs);
+  if (!state.persistent) state.debounce.unref();
+}
+
+function closeWatch(state: WatchState): void {
+  if (state.closed) return;
+  state.closed = true;
+  if (state.debounce !== undefined) clearTimeout(state.debounce);
+  if (state.poll !== undefined) clearInterval(state.poll);
+  state.watcher?.close();
+  state.signal?.removeEventListener('abort', state.close);
+}
+
+type LookOptions = {
   /**
-   * One look at the file. With `confirm` (timers and polls), a new text is applied only once a
-   * second read, `debounceMs` later, finds the same text: a writer that pauses mid-file leaves a
-   * prefix that may itself be a valid config, and that prefix must not go live.
+   * Apply a new text only once a second read, `debounceMs` later, finds it unchanged (timers
+   * and polls); `check()` applies on the first read.
    */
-  const look = (confirm: boolean): ConfigCheckResult => {
-    if (closed) return 'closed';
-    const text = readText(absolute);
-    if (text === undefined) {
-      pending = undefined;
-      if (seenText === missing) return 'unchanged';
-      seenText = missing;
-      // Let loadConfig build its own CONFIG_NOT_FOUND error (same message as at start-up).
-      try {
-        loadConfig(file, { ...loadOptions, env });
-      } catch (error) {
-        report(asConfigError(error));
-        return 'invalid';
-      }
-      // The file came back between the two reads: look again soon.
-      schedule();
-      return 'unchanged';
-    }
-    if (text === seenText || text === appliedText) {
-      pending = undefined;
-      seenText = text;
-      return 'unchanged';
-    }
-    if (confirm && text !== pending) {
-      pending = text;
-      schedule();
-      return 'unchanged';
-    }
-    pending = undefined;
-    seenText = text;
-    return apply(text);
-  };
+  confirm: boolean;
+};
 
-  /** Never throws: a watcher's timer must not take the process down. */
-  const guarded = (confirm: boolean): ConfigCheckResult => {
-    try {
-      return look(confirm);
-    } catch (error) {
-      report(asConfigError(error));
-      return 'invalid';
-    }
-  };
-  const check = (): ConfigCheckResult => guarded(false);
-
-  const schedule = () => {
-    if (closed) return;
-    if (debounce !== undefined) clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      debounce = undefined;
-      guarded(true);
-    }, debounceMs);
-    if (!persistent) debounce.unref();
-  };
-
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    if (debounce !== undefined) clearTimeout(debounce);
-    if (poll !== undefined) clearInterval(poll);
-    watcher?.close();
-    signal?.removeEventListener('abort', close);
-  };
-
-  if (signal?.aborted) {
-    closed = true;
-  } else {
-    // Every event in the directory leads to a (debounced) read: renames of temporary files and
-    // of Kubernetes' `..data` link do not name the config file itself, and a read is cheap.
-    const startPolling = (everyMs: number) => {
-      poll = setInterval(() => guarded(true), everyMs);
-      if (!persistent) poll.unref();
-    };
-    watcher = watch(dirname(absolute), { persistent }, schedule);
-    watcher.on('error', () => {
-      // The directory went away or cannot be watched any more: fall back to polling.
-      watcher?.close();
-      watcher = undefined;
-      if (poll === undefined && !closed) startPolling(Math.max(debounceMs, 1000));
-    });
-    if ((options.pollMs ?? 0) > 0) startPolling(options.pollMs ?? 0);
-    signal?.addEventListener('abort', close, { once: true });
+/** Never throws: a watcher's timer must not take the process down. */
+function guardedLook(state: WatchState, options: LookOptions): ConfigCheckResult {
+  try {
+    return lookAtFile(state, options);
+  } catch (error) {
+    reportReloadError(state, toConfigError(state.file, error));
+    return 'invalid';
   }
+}
 
-  return {
-    check,
-    close,
-    get closed() {
-      return closed;
-    },
-  };
+/**
+ * One look at the file. With `confirm`, a new text is applied only once a second read finds the
+ * same text: a writer that pauses mid-file leaves a prefix that may itself be a valid config,
+ * and that prefix must not go live.
+ */
+function lookAtFile(state: WatchState, { confirm }: LookOptions): ConfigCheckResult {
+  if (state.closed) return 'closed';
+  const text = readText(state.absolute);
+  if (text === undefined) return lookAtMissingFile(state);
+  if (text === state.seenText || text === state.appliedText) {
+    state.pending = undefined;
+    state.seenText = text;
+    return 'unchanged';
+  }
+  if (confirm && text !== state.pending) {
+    state.pending = text;
+    scheduleLook(state);
+    return 'unchanged';
+  }
+  state.pending = undefined;
+  state.seenText = text;
+  return applyText(state, text);
+}
+
+/** The file could not be read: reported once, until it is back. */
+function lookAtMissingFile(state: WatchState): ConfigCheckResult {
+  state.pending = undefined;
+  if (state.seenText === missing) return 'unchanged';
+  state.seenText = missing;
+  // Let loadConfig build its own CONFIG_NOT_FOUND error (same message as at start-up).
+  try {
+    loadConfig(state.file, { ...state.loadOptions, env: state.env });
+  } catch (error) {
+    reportReloadError(state, toConfigError(state.file, error));
+    return 'invalid';
+  }
+  // The file came back between the two reads: look again soon.
+  scheduleLook(state);
+  return 'unchanged';
+}
+
+/** Parses and swaps in `text`. */
+function applyText(state: WatchState, text: string): ConfigCheckResult {
+  const { file, router } = state;
+  let table: RouteTable;
+  try {
+    table = parseConfig(text, { ...state.loadOptions, env: state.env, file });
+  } catch (error) {
+    reportReloadError(state, toConfigError(file, error));
+    return 'invalid';
+  }
+  const previous = router.config();
+  try {
+    router.reload(table);
+  } catch (error) {
+    if (isRouterError(error) && error.code === 'ROUTER_CLOSED') {
+      closeWatch(state);
+      return 'closed';
+    }
+    reportReloadError(state, toConfigError(file, error));
+    return 'invalid';
+  }
+  state.appliedText = text;
+  try {
+    state.onReload?.({ file, table, previous });
+  } catch {
+    // Ignored, like the router's hooks.
+  }
+  return 'reloaded';
+}
+
+/** Hands a failed reload to `onError`, or to a process warning when there is none. */
+function reportReloadError(state: WatchState, error: ConfigError): void {
+  if (state.onError === undefined) {
+    process.emitWarning(`config not reloaded, the previous one still serves: ${error.message}`, {
+      code: 'SWITCHYARD_CONFIG_RELOAD',
+    });
+    return;
+  }
+  try {
+    state.onError({ file: state.file, error });
+  } catch {
+    // A hook's exception must not stop the watcher.
+  }
+}
+
+/** Turns anything thrown while loading into the ConfigError `onError` receives. */
+function toConfigError(file: string, error: unknown): ConfigError {
+  if (error instanceof ConfigError) return error;
+  const kind = error instanceof Error ? error.name : typeof error;
+  return new ConfigError({
+    file,
+    issues: [
+      {
+        code: 'INVALID_VALUE',
+        path: [],
+        message: `the config could not be applied (${kind}); the previous one still serves`,
+      },
+    ],
+    cause: error,
+  });
 }
 
 /** Stands for "the file could not be read" among texts. */

@@ -17,6 +17,7 @@ import {
   type YAMLError,
 } from 'yaml';
 import type { ConfigIssue, ConfigIssueCode } from '../errors.ts';
+import { findExcessiveNesting } from './yaml-nesting.ts';
 
 /** Limits applied while parsing. */
 export type YamlLimits = {
@@ -77,30 +78,59 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
     };
   }
   const lineCounter = new LineCounter();
-  const nested = findExcessiveNesting(text, limits.maxDepth);
-  if (nested !== undefined) {
-    lineCounter.addNewLine(0);
-    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
-      lineCounter.addNewLine(index + 1);
-    }
-    const position = lineCounter.linePos(nested);
-    return {
-      ok: false,
-      issues: [
-        {
-          code: 'YAML_TOO_DEEP',
-          path: [],
-          message: `nesting is deeper than ${limits.maxDepth} levels; flatten the config`,
-          line: position.line,
-          column: position.col,
-        },
-      ],
-      lineCounter,
-    };
+  const nested = findExcessiveNesting(text, { maxDepth: limits.maxDepth });
+  if (nested !== undefined) return tooDeepAt({ text, offset: nested, lineCounter, limits });
+  const document = parseStrictDocument(text, lineCounter);
+  if (document === undefined) return { ok: false, issues: [tooDeepIssue()] };
+
+  const problems = [...document.errors, ...document.warnings];
+  if (problems.length > 0) {
+    const issues = problems.map((problem) =>
+      yamlErrorToIssue({ error: problem, lineCounter, text }),
+    );
+    return { ok: false, issues: limitCascade(dedupe(issues)), lineCounter, document };
   }
-  let document: Document.Parsed;
+  const structureIssues = checkStructure(document, limits.maxDepth, lineCounter);
+  if (structureIssues.length > 0)
+    return { ok: false, issues: structureIssues, lineCounter, document };
+  return { ok: true, source: { text, document, lineCounter } };
+}
+
+type TooDeepAtOptions = {
+  readonly text: string;
+  /** Where the first level too many opens. */
+  readonly offset: number;
+  /** Filled here: yaml has not seen the text. */
+  readonly lineCounter: LineCounter;
+  readonly limits: YamlLimits;
+};
+
+/** The result for text nested too deep, found before yaml parsed it. */
+function tooDeepAt({ text, offset, lineCounter, limits }: TooDeepAtOptions): ParseYamlResult {
+  lineCounter.addNewLine(0);
+  for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+    lineCounter.addNewLine(index + 1);
+  }
+  const position = lineCounter.linePos(offset);
+  return {
+    ok: false,
+    issues: [
+      {
+        code: 'YAML_TOO_DEEP',
+        path: [],
+        message: `nesting is deeper than ${limits.maxDepth} levels; flatten the config`,
+        line: position.line,
+        column: position.col,
+      },
+    ],
+    lineCounter,
+  };
+}
+
+/** yaml's parse with this module's strict settings; undefined when its stack ran out. */
+function parseStrictDocument(text: string, lineCounter: LineCounter): Document.Parsed | undefined {
   try {
-    document = parseDocument(text, {
+    return parseDocument(text, {
       lineCounter,
       version: '1.2',
       schema: 'core',
@@ -120,21 +150,9 @@ export function parseYamlSource(text: string, limits: YamlLimits): ParseYamlResu
     // yaml reports resource exhaustion as an error entry; a stack overflow that escapes it is
     // the same thing. Anything else (e.g. a runtime refusing yaml's read of LOG_TOKENS) is not a
     // problem of the config, and surfaces as itself.
-    if (error instanceof RangeError) return { ok: false, issues: [tooDeepIssue()] };
+    if (error instanceof RangeError) return undefined;
     throw error;
   }
-
-  const problems = [...document.errors, ...document.warnings];
-  if (problems.length > 0) {
-    const issues = problems.map((problem) =>
-      yamlErrorToIssue({ error: problem, lineCounter, text }),
-    );
-    return { ok: false, issues: limitCascade(dedupe(issues)), lineCounter, document };
-  }
-  const structureIssues = checkStructure(document, limits.maxDepth, lineCounter);
-  if (structureIssues.length > 0)
-    return { ok: false, issues: structureIssues, lineCounter, document };
-  return { ok: true, source: { text, document, lineCounter } };
 }
 
 function tooDeepIssue(): ConfigIssue {
@@ -216,79 +234,6 @@ function limitCascade(issues: ConfigIssue[]): ConfigIssue[] {
   }
   const syntax = kept.filter((issue) => issue.code === 'YAML_SYNTAX').slice(0, 3);
   return kept.filter((issue) => issue.code !== 'YAML_SYNTAX' || syntax.includes(issue));
-}
-
-/**
- * One linear pass over the text for hostile nesting: flow collections (`[[[…`, `{a: {a: …`),
- * compact block collections on one line (`- - - …`) and ever deeper indentation. yaml composes
- * nodes recursively, so it takes hundreds of milliseconds to reject 20,000 such levels (and
- * reports wherever its stack ran out); this finds them at once, at the first level too many.
- * Quotes and comments are skipped. The count can only err high (a bracket inside a plain scalar,
- * indentation inside a block scalar), which matters only past `maxDepth` levels. Returns the
- * offending offset.
- */
-function findExcessiveNesting(text: string, maxDepth: number): number | undefined {
-  let flow = 0;
-  let compact = 0;
-  const indents: number[] = [];
-  let lineBegin = 0;
-  let lineStart = true;
-  let indentPending = true;
-  let quote: string | undefined;
-  let previous = '\n';
-  for (let index = 0; index < text.length; index += 1) {
-    const char = text[index] as string;
-    if (quote !== undefined) {
-      if (char === '\\' && quote === '"') index += 1;
-      else if (char === "'" && quote === "'" && text[index + 1] === "'") index += 1;
-      else if (char === quote) quote = undefined;
-      previous = char;
-      continue;
-    }
-    if (char === '\n') {
-      compact = 0;
-      lineBegin = index + 1;
-      lineStart = true;
-      indentPending = true;
-      previous = char;
-      continue;
-    }
-    if (char === '#' && /\s/.test(previous)) {
-      const end = text.indexOf('\n', index);
-      index = (end === -1 ? text.length : end) - 1;
-      continue;
-    }
-    if (indentPending && char !== ' ' && char !== '\r') {
-      indentPending = false;
-      if (flow === 0) {
-        const indent = index - lineBegin;
-        while (indents.length > 0 && (indents.at(-1) as number) >= indent) indents.pop();
-        indents.push(indent);
-        if (indents.length > maxDepth) return index;
-      }
-    }
-    if ((char === '"' || char === "'") && /[\s[{,:]/.test(previous)) {
-      quote = char;
-      lineStart = false;
-    } else if (char === '[' || char === '{') {
-      flow += 1;
-      lineStart = false;
-      if (flow > maxDepth) return index;
-    } else if (char === ']' || char === '}') {
-      flow = Math.max(0, flow - 1);
-      lineStart = false;
-    } else if ((char === '-' || char === '?' || char === ':') && lineStart) {
-      const next = text[index + 1];
-      if (next === ' ' || next === '\t') {
-        compact += 1;
-        if (indents.length + compact > maxDepth) return index;
-      } else lineStart = false;
-    } else if (char !== ' ' && char !== '\t' && char !== '\r') {
-      lineStart = false;
-    }
-    previous = char;
-  }
-  return undefined;
 }
 
 /**

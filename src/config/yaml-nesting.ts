@@ -1,0 +1,130 @@
+/**
+ * A linear scan of config text for hostile nesting, run before yaml parses it: yaml composes
+ * nodes recursively, so it takes hundreds of milliseconds to reject 20,000 levels (and reports
+ * wherever its stack ran out); this finds them at once, at the first level too many.
+ */
+
+/** Options of {@link findExcessiveNesting}. */
+export type FindExcessiveNestingOptions = {
+  /** Deepest accepted nesting of maps and lists. */
+  readonly maxDepth: number;
+};
+
+/**
+ * One linear pass over the text for hostile nesting: flow collections (`[[[…`, `{a: {a: …`),
+ * compact block collections on one line (`- - - …`) and ever deeper indentation. Quotes and
+ * comments are skipped. The count can only err high (a bracket inside a plain scalar,
+ * indentation inside a block scalar), which matters only past `maxDepth` levels. Returns the
+ * offset of the first level too many, or undefined.
+ */
+export function findExcessiveNesting(
+  text: string,
+  { maxDepth }: FindExcessiveNestingOptions,
+): number | undefined {
+  const scan: NestingScan = {
+    maxDepth,
+    flow: 0,
+    compact: 0,
+    indents: [],
+    lineBegin: 0,
+    lineStart: true,
+    indentPending: true,
+    quote: undefined,
+    previous: '\n',
+  };
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index] as string;
+    if (scan.quote !== undefined) {
+      index = skipInQuote(scan, text, index);
+      continue;
+    }
+    if (char === '\n') {
+      startLine(scan, index);
+      continue;
+    }
+    if (char === '#' && /\s/.test(scan.previous)) {
+      const end = text.indexOf('\n', index);
+      index = (end === -1 ? text.length : end) - 1;
+      continue;
+    }
+    if (indentTooDeep(scan, index, char)) return index;
+    if (structureTooDeep(scan, text, index)) return index;
+    scan.previous = char;
+  }
+  return undefined;
+}
+
+/** Where the scan is. */
+type NestingScan = {
+  readonly maxDepth: number;
+  /** Open `[` and `{`. */
+  flow: number;
+  /** `- `, `? ` and `: ` opening collections on the current line. */
+  compact: number;
+  /** Indentations of the enclosing block collections, outermost first. */
+  readonly indents: number[];
+  lineBegin: number;
+  /** Nothing but indicators and spaces so far on this line. */
+  lineStart: boolean;
+  /** The line's indentation is not measured yet. */
+  indentPending: boolean;
+  /** The quote character of the quoted scalar the scan is in. */
+  quote: string | undefined;
+  previous: string;
+};
+
+/** One character inside quotes; returns the index of the last character consumed. */
+function skipInQuote(scan: NestingScan, text: string, index: number): number {
+  const char = text[index] as string;
+  let last = index;
+  if (char === '\\' && scan.quote === '"') last += 1;
+  else if (char === "'" && scan.quote === "'" && text[index + 1] === "'") last += 1;
+  else if (char === scan.quote) scan.quote = undefined;
+  scan.previous = char;
+  return last;
+}
+
+function startLine(scan: NestingScan, index: number): void {
+  scan.compact = 0;
+  scan.lineBegin = index + 1;
+  scan.lineStart = true;
+  scan.indentPending = true;
+  scan.previous = '\n';
+}
+
+/** At a line's first character: whether its indentation opens one block level too many. */
+function indentTooDeep(scan: NestingScan, index: number, char: string): boolean {
+  if (!scan.indentPending || char === ' ' || char === '\r') return false;
+  scan.indentPending = false;
+  if (scan.flow !== 0) return false;
+  const indent = index - scan.lineBegin;
+  const { indents } = scan;
+  while (indents.length > 0 && (indents.at(-1) as number) >= indent) indents.pop();
+  indents.push(indent);
+  return indents.length > scan.maxDepth;
+}
+
+/** Whether the character opens one flow or compact level too many. */
+function structureTooDeep(scan: NestingScan, text: string, index: number): boolean {
+  const char = text[index] as string;
+  if ((char === '"' || char === "'") && /[\s[{,:]/.test(scan.previous)) {
+    scan.quote = char;
+    scan.lineStart = false;
+  } else if (char === '[' || char === '{') {
+    scan.flow += 1;
+    scan.lineStart = false;
+    if (scan.flow > scan.maxDepth) return true;
+  } else if (char === ']' || char === '}') {
+    scan.flow = Math.max(0, scan.flow - 1);
+    scan.lineStart = false;
+  } else if ((char === '-' || char === '?' || char === ':') && scan.lineStart) {
+    const next = text[index + 1];
+    if (next === ' ' || next === '\t') {
+      scan.compact += 1;
+      if (scan.indents.length + scan.compact > scan.maxDepth) return true;
+    } else scan.lineStart = false;
+  } else if (char !== ' ' && char !== '\t' && char !== '\r') {
+    scan.lineStart = false;
+  }
+  return false;
+}
