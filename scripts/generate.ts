@@ -3,7 +3,9 @@
  * single source of truth:
  * - `src/internal/validate-config.generated.ts`: the ajv standalone validator (no code is
  *   generated at run time, so Workers and `--disallow-code-generation-from-strings` work);
- * - `src/internal/config-schema.generated.ts`: the schema as a module (for error hints and the CLI);
+ * - `src/internal/config-schema.generated.ts`: the schema as a module (for the CLI and the tests);
+ * - `src/internal/config-schema-runtime.generated.ts`: the parts of it the loader reads to word
+ *   errors (allowed keys, alternatives), without descriptions: it ships in the core bundle;
  * - `src/config/config.generated.ts`: the TypeScript types of the config as written.
  *
  * `node scripts/generate.ts` writes them; `node scripts/generate.ts --check` exits 1 when any is

@@ -21,7 +21,9 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
   const ajv = new Ajv({ ...createAjvOptions(), code: { source: true, esm: true, lines: true } });
   ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
   // The loader validates values after ${VAR} expansion: its validator holds the strict patterns.
-  const validate = ajv.compile(withoutEnvAlternatives(schema) as Record<string, unknown>);
+  const validate = ajv.compile(
+    inlinePropertyNameRefs(withoutEnvAlternatives(schema) as Record<string, unknown>),
+  );
   // A CommonJS module: its default export is the function itself.
   const standaloneCode = standaloneModule as unknown as typeof standaloneModule.default;
   const validatorSource = standaloneCode(ajv, validate);
@@ -55,6 +57,7 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
   return {
     'src/internal/validate-config.generated.ts': `${banner('the ajv standalone validator')}// @ts-nocheck\n${imports}\n${body}\n`,
     'src/internal/config-schema.generated.ts': `${banner('the schema as a module')}\n/** The configuration's JSON Schema (draft-07), as shipped in \`schema/config.schema.json\`. */\nexport const configSchema: Readonly<Record<string, unknown>> = ${JSON.stringify(schema, null, 2)};\n`,
+    'src/internal/config-schema-runtime.generated.ts': `${banner('the parts of the schema the loader reads')}\n/**\n * The configuration's JSON Schema reduced to what \`schema-chain.ts\` and \`validate-config.ts\` read at run time to word\n * errors (keys allowed here, alternatives and their \`x-expected\` wording, \`$ref\` targets).\n * Descriptions and the checks themselves are left out: the full schema is \`configSchema\`.\n */\nexport const runtimeConfigSchema: Readonly<Record<string, unknown>> = ${JSON.stringify(runtimeSchema(schema), null, 2)};\n`,
     'src/config/config.generated.ts': `${banner('the types of the config as written')}\n${types}`,
   };
 }
@@ -78,6 +81,132 @@ export function withoutEnvAlternatives(schema: unknown): unknown {
         : withoutEnvAlternatives(value),
     ]),
   );
+}
+
+/**
+ * ajv marks the errors of a `propertyNames` check with the offending key (`propertyName`), which
+ * the loader needs to point at the key, only when the check's code is inlined; with
+ * `inlineRefs: false` (see `ajv-options.ts`) a `$ref` there would become a call whose errors lack
+ * it. So each `propertyNames: { $ref }` is replaced by a copy of the definition it refers to. A
+ * definition that itself holds a `$ref` is refused: its errors would lose `propertyName` too.
+ */
+export function inlinePropertyNameRefs(schema: Record<string, unknown>): Record<string, unknown> {
+  const definitions = (schema['definitions'] ?? {}) as Record<string, unknown>;
+  const visit = (node: unknown, where: string): unknown => {
+    if (Array.isArray(node)) return node.map((item, index) => visit(item, `${where}/${index}`));
+    if (typeof node !== 'object' || node === null) return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [
+        key,
+        key === 'propertyNames'
+          ? resolveNames(value, `${where}/${key}`)
+          : visit(value, `${where}/${key}`),
+      ]),
+    );
+  };
+  const resolveNames = (node: unknown, where: string): unknown => {
+    const ref = (node as Record<string, unknown>)['$ref'];
+    if (typeof ref !== 'string') return visit(node, where);
+    const name = /^#\/definitions\/([^/]+)$/.exec(ref)?.[1];
+    const target = name === undefined ? undefined : definitions[name];
+    if (target === undefined || Object.keys(node as object).length !== 1) {
+      throw new Error(
+        `propertyNames at ${where}: only a lone "$ref": "#/definitions/<name>" is supported`,
+      );
+    }
+    if (JSON.stringify(target).includes('"$ref"')) {
+      throw new Error(
+        `propertyNames at ${where}: ${ref} holds a $ref, which would lose propertyName`,
+      );
+    }
+    return target;
+  };
+  return visit(schema, '#') as Record<string, unknown>;
+}
+
+/**
+ * Schema keywords the run-time error wording reads (`src/config/schema-chain.ts` and
+ * `validate-config.ts`): the nodes that apply at a path (`properties`, `additionalProperties`,
+ * `items`, `oneOf` and the `const` or `type` that picks a branch, `$ref` into `definitions`) and
+ * the words for a failed check (`x-expected`, on the node or under `propertyNames`).
+ */
+export const runtimeKeywords: ReadonlySet<string> = new Set([
+  '$ref',
+  'definitions',
+  'properties',
+  'additionalProperties',
+  'items',
+  'oneOf',
+  'const',
+  'type',
+  'propertyNames',
+  'x-expected',
+]);
+
+/**
+ * Keywords the run-time copy leaves out: documentation for people and editors, and the checks
+ * that only the generated validator enforces (its errors carry what the wording needs, such as
+ * an enum's allowed values).
+ */
+export const validatorOnlyKeywords: ReadonlySet<string> = new Set([
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  'markdownDescription',
+  'examples',
+  'default',
+  'required',
+  'enum',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'discriminator',
+]);
+
+/** Keywords whose value maps names (property or definition names) to schemas. */
+const schemaMaps = new Set(['properties', 'definitions']);
+
+/**
+ * A copy of `schema` holding only the {@link runtimeKeywords}. A keyword in neither list stops
+ * the generator: the run time might need it (`anyOf`, `patternProperties`, `if`...), so
+ * `schema-chain.ts`, `validate-config.ts` and these lists are updated together.
+ */
+export function runtimeSchema(schema: unknown, where = '#'): unknown {
+  if (Array.isArray(schema))
+    return schema.map((item, index) => runtimeSchema(item, `${where}/${index}`));
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const kept: Record<string, unknown> = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (validatorOnlyKeywords.has(keyword)) continue;
+    if (!runtimeKeywords.has(keyword)) {
+      throw new Error(
+        `schema keyword "${keyword}" at ${where} is not known to scripts/render-generated.ts; add it to runtimeKeywords (and read it in src/config/schema-chain.ts or validate-config.ts) or to validatorOnlyKeywords`,
+      );
+    }
+    kept[keyword] =
+      schemaMaps.has(keyword) && typeof value === 'object' && value !== null
+        ? Object.fromEntries(
+            Object.entries(value).map(([name, child]) => [
+              name,
+              runtimeSchema(child, `${where}/${keyword}/${name}`),
+            ]),
+          )
+        : keyword === 'const' || keyword === 'type'
+          ? value
+          : runtimeSchema(value, `${where}/${keyword}`);
+  }
+  return kept;
 }
 
 /**

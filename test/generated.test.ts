@@ -18,6 +18,7 @@ describe('generated files', () => {
     const outputs = await renderGenerated(root);
     expect(Object.keys(outputs).sort()).toEqual([
       'src/config/config.generated.ts',
+      'src/internal/config-schema-runtime.generated.ts',
       'src/internal/config-schema.generated.ts',
       'src/internal/validate-config.generated.ts',
     ]);

@@ -4,7 +4,7 @@
  * Used to word schema errors, since ajv's own `schemaPath` is relative to whichever
  * sub-validator reported an error.
  */
-import { configSchema } from '../internal/config-schema.generated.ts';
+import { runtimeConfigSchema as configSchema } from '../internal/config-schema-runtime.generated.ts';
 
 /** Decodes a JSON pointer into path segments; array indexes become numbers. */
 export function decodePointer(pointer: string, data: unknown): (string | number)[] {

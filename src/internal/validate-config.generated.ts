@@ -4,34 +4,64 @@
 import * as runtimeHelper0Module from "ajv/dist/runtime/ucs2length.js";
 const runtimeHelper0 = { default: runtimeHelper0Module.default?.default ?? runtimeHelper0Module.default };
 "use strict";
-export const validate = validate10;
-export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","description":"Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"description":"Optional JSON Schema reference for editors; ignored by Switchyard.","type":"string","maxLength":2048},"version":{"description":"Version of the configuration language. Always 1.","const":1},"gateways":{"description":"The AI gateways calls go through, by name. A name is what upstreams refer to in `gateway:` and what `<gateway>:<model>` addresses directly.","type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"description":"Concrete models on a gateway, by name. Aliases list upstream names in `targets`.","type":"object","maxProperties":1000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"description":"The aliases your application passes as `model`, by name: a fallback chain of targets with retry and timeout settings, or a single target name as shorthand.","type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"description":"Settings of `switchyard serve` (the config as a local OpenAI-compatible server); the router itself ignores them.","type":"object","additionalProperties":false,"properties":{"keys":{"description":"Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.","type":"array","maxItems":100,"items":{"type":"string","minLength":1,"maxLength":512}}}},"name":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"gatewayName":{"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"},"secret":{"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"},"duration":{"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"},"headers":{"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"},"cloudflareGateway":{"description":"Cloudflare AI Gateway, through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat (endpoint: compat, the default; models are provider/model, workers-ai/@cf/..., dynamic/<route>) or the REST API https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 (endpoint: rest; models are author/model, @cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use. Required with endpoint: compat (it is part of the URL); with endpoint: rest it is sent as cf-aig-gateway-id, and without it Cloudflare uses the account's default gateway.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"endpoint":{"description":"Which Cloudflare endpoint calls go to: `compat` (default), https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat with cf-aig-authorization and your own or stored provider keys; or `rest`, https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 with a Cloudflare API token in Authorization (keys: stored; Unified Billing only with unifiedBilling: true). Only `rest` serves the Responses API.","enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (endpoint: compat) or https://api.cloudflare.com (endpoint: rest) — a custom domain, a proxy or the emulator; the endpoint's path (/v1/{accountId}/{gatewayId}/compat or /client/v4/accounts/{accountId}/ai/v1) still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"description":"The auth mode. Compat endpoint: your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent. REST endpoint: `token` (a Cloudflare API token, sent as Authorization: Bearer) with `keys: stored`.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored` (either endpoint), allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}},"cloudflareOptions":{"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}},"attribution":{"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).","enum":["cost","ttft","tps"]}}},"openrouterRouting":{"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"slugList":{"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"kind":{"description":"What the model serves: chat (router.chat.completions.create) or embeddings (router.embeddings.create). Default: embeddings when the model string contains \"embed\", else either; a call of the other kind is refused.","$ref":"#/definitions/kind"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"},"targetRef":{"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"},"aliasTarget":{"description":"A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.","oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"description":"Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.","type":"number","minimum":0,"maximum":1000000}}}],"x-expected":"a target name, or { target, weight }"},"alias":{"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"description":"How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.","enum":["ordered","weighted"],"x-expected":"ordered or weighted"},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"description":"Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$","x-expected":"a route name: lowercase letters, digits and '-', starting with a letter or digit"}}},"retry":{"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (equal jitter: half of it fixed, half random) so clients do not retry in step. Default true.","type":"boolean"}}},"timeout":{"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: an equal share of the total that reaches every target (the whole total with one target).","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"},"policy":{"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"description":"chat or embeddings.","enum":["chat","embeddings"]},"action":{"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]},"defaults":{"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}},"health":{"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}}}};
-const schema12 = {"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"};
-const schema107 = {"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}};
-const schema108 = {"description":"Settings of `switchyard serve` (the config as a local OpenAI-compatible server); the router itself ignores them.","type":"object","additionalProperties":false,"properties":{"keys":{"description":"Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.","type":"array","maxItems":100,"items":{"type":"string","minLength":1,"maxLength":512}}}};
+export const validate = validate21;
+export default validate21;
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","description":"Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"description":"Optional JSON Schema reference for editors; ignored by Switchyard.","type":"string","maxLength":2048},"version":{"description":"Version of the configuration language. Always 1.","const":1},"gateways":{"description":"The AI gateways calls go through, by name. A name is what upstreams refer to in `gateway:` and what `<gateway>:<model>` addresses directly.","type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"description":"Concrete models on a gateway, by name. Aliases list upstream names in `targets`.","type":"object","maxProperties":1000,"propertyNames":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"description":"The aliases your application passes as `model`, by name: a fallback chain of targets with retry and timeout settings, or a single target name as shorthand.","type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"description":"Settings of `switchyard serve` (the config as a local OpenAI-compatible server); the router itself ignores them.","type":"object","additionalProperties":false,"properties":{"keys":{"description":"Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.","type":"array","maxItems":100,"items":{"type":"string","minLength":1,"maxLength":512}}}},"name":{"description":"A gateway, upstream or alias name.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name of letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64 characters)"},"gatewayName":{"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"},"secret":{"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"},"duration":{"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"},"headers":{"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"},"cloudflareGateway":{"description":"Cloudflare AI Gateway, through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat (endpoint: compat, the default; models are provider/model, workers-ai/@cf/..., dynamic/<route>) or the REST API https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 (endpoint: rest; models are author/model, @cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use. Required with endpoint: compat (it is part of the URL); with endpoint: rest it is sent as cf-aig-gateway-id, and without it Cloudflare uses the account's default gateway.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"endpoint":{"description":"Which Cloudflare endpoint calls go to: `compat` (default), https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat with cf-aig-authorization and your own or stored provider keys; or `rest`, https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 with a Cloudflare API token in Authorization (keys: stored; Unified Billing only with unifiedBilling: true). Only `rest` serves the Responses API.","enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (endpoint: compat) or https://api.cloudflare.com (endpoint: rest) — a custom domain, a proxy or the emulator; the endpoint's path (/v1/{accountId}/{gatewayId}/compat or /client/v4/accounts/{accountId}/ai/v1) still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"description":"The auth mode. Compat endpoint: your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent. REST endpoint: `token` (a Cloudflare API token, sent as Authorization: Bearer) with `keys: stored`.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored` (either endpoint), allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}},"cloudflareOptions":{"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}},"attribution":{"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).","enum":["cost","ttft","tps"]}}},"openrouterRouting":{"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"slugList":{"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"kind":{"description":"What the model serves: chat (router.chat.completions.create) or embeddings (router.embeddings.create). Default: embeddings when the model string contains \"embed\", else either; a call of the other kind is refused.","$ref":"#/definitions/kind"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"},"targetRef":{"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"},"aliasTarget":{"description":"A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.","oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"description":"Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.","type":"number","minimum":0,"maximum":1000000}}}],"x-expected":"a target name, or { target, weight }"},"alias":{"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"description":"How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.","enum":["ordered","weighted"],"x-expected":"ordered or weighted"},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"description":"Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$","x-expected":"a route name: lowercase letters, digits and '-', starting with a letter or digit"}}},"retry":{"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (equal jitter: half of it fixed, half random) so clients do not retry in step. Default true.","type":"boolean"}}},"timeout":{"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: an equal share of the total that reaches every target (the whole total with one target).","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"},"policy":{"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"description":"chat or embeddings.","enum":["chat","embeddings"]},"action":{"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]},"defaults":{"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}},"health":{"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}}}};
 const func2 = runtimeHelper0.default;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
-const pattern33 = new RegExp("^(memory|redis)$", "u");
-const pattern34 = new RegExp("^rediss?://[^\\s]+$", "u");
-const pattern35 = new RegExp("^[A-Za-z0-9_.:-]+$", "u");
-const schema13 = {"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"};
-const schema14 = {"description":"Cloudflare AI Gateway, through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat (endpoint: compat, the default; models are provider/model, workers-ai/@cf/..., dynamic/<route>) or the REST API https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 (endpoint: rest; models are author/model, @cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use. Required with endpoint: compat (it is part of the URL); with endpoint: rest it is sent as cf-aig-gateway-id, and without it Cloudflare uses the account's default gateway.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"endpoint":{"description":"Which Cloudflare endpoint calls go to: `compat` (default), https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat with cf-aig-authorization and your own or stored provider keys; or `rest`, https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 with a Cloudflare API token in Authorization (keys: stored; Unified Billing only with unifiedBilling: true). Only `rest` serves the Responses API.","enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (endpoint: compat) or https://api.cloudflare.com (endpoint: rest) — a custom domain, a proxy or the emulator; the endpoint's path (/v1/{accountId}/{gatewayId}/compat or /client/v4/accounts/{accountId}/ai/v1) still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}};
-const schema18 = {"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"};
-const schema19 = {"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}};
+const schema7 = {"description":"A gateway. `type` selects the kind: cloudflare, vercel, openrouter or openai-compatible.","type":"object","required":["type"],"properties":{"type":{"description":"The kind of gateway.","enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}],"x-expected":"a gateway with type cloudflare, vercel, openrouter or openai-compatible"};
+const schema8 = {"description":"Cloudflare AI Gateway, through its OpenAI-compatible endpoint https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat (endpoint: compat, the default; models are provider/model, workers-ai/@cf/..., dynamic/<route>) or the REST API https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 (endpoint: rest; models are author/model, @cf/..., dynamic/<route>).","type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"description":"Cloudflare AI Gateway.","const":"cloudflare"},"accountId":{"description":"Your Cloudflare account id (32 hexadecimal characters), e.g. ${CLOUDFLARE_ACCOUNT_ID}.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a Cloudflare account id (letters, digits, '_' or '-')"},"gatewayId":{"description":"The gateway's id (its name in the dashboard); `default` is created on first use. Required with endpoint: compat (it is part of the URL); with endpoint: rest it is sent as cf-aig-gateway-id, and without it Cloudflare uses the account's default gateway.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$","x-expected":"a gateway id (letters, digits, '_' or '-', at most 64 characters)"},"endpoint":{"description":"Which Cloudflare endpoint calls go to: `compat` (default), https://gateway.ai.cloudflare.com/v1/{accountId}/{gatewayId}/compat with cf-aig-authorization and your own or stored provider keys; or `rest`, https://api.cloudflare.com/client/v4/accounts/{accountId}/ai/v1 with a Cloudflare API token in Authorization (keys: stored; Unified Billing only with unifiedBilling: true). Only `rest` serves the Responses API.","enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"description":"Replaces the origin https://gateway.ai.cloudflare.com (endpoint: compat) or https://api.cloudflare.com (endpoint: rest) — a custom domain, a proxy or the emulator; the endpoint's path (/v1/{accountId}/{gatewayId}/compat or /client/v4/accounts/{accountId}/ai/v1) still follows.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}};
 const pattern1 = new RegExp("^[A-Za-z0-9_-]+$", "u");
-const pattern4 = new RegExp("^https?://[^\\s]+$", "u");
-const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
-const schema15 = {"description":"The auth mode. Compat endpoint: your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent. REST endpoint: `token` (a Cloudflare API token, sent as Authorization: Bearer) with `keys: stored`.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored` (either endpoint), allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}};
-const schema16 = {"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096};
+const schema9 = {"description":"The auth mode. Compat endpoint: your own provider keys (`keys: {provider: key}`) through an open gateway; the same plus `token` for an authenticated gateway; or `token` with `keys: stored` for keys stored in Cloudflare, where no provider Authorization header is sent. REST endpoint: `token` (a Cloudflare API token, sent as Authorization: Bearer) with `keys: stored`.","type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"description":"Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).","$ref":"#/definitions/secret"},"keys":{"description":"`stored` (keys kept in Cloudflare: no Authorization header is sent) or your provider keys by the model's provider prefix, e.g. {openai: ${OPENAI_API_KEY}, groq: ${GROQ_API_KEY}}.","oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$","x-expected":"a provider slug such as openai, groq, workers-ai or google-ai-studio"},"additionalProperties":{"$ref":"#/definitions/secret"}}],"x-expected":"\"stored\", or a map of provider keys such as {openai: ${OPENAI_API_KEY}}"},"unifiedBilling":{"description":"With `keys: stored` (either endpoint), allow Cloudflare to bill calls to your Unified Billing credits when no stored key matches. Default false: Switchyard sends `cf-aig-no-wholesale: true` so a missing key fails instead of spending credits.","type":"boolean"}}};
+const schema10 = {"description":"A credential. Write it as ${ENV_VAR} so the secret stays out of the file; it never appears in errors, logs or plans.","type":"string","minLength":1,"maxLength":4096};
+
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 4096){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 4096}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate25.errors = vErrors;
+return errors === 0;
+}
+
 const pattern3 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
 
-function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.keys === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "keys"},message:"must have required property '"+"keys"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "keys"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -42,7 +72,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "token") || (key0 === "keys")) || (key0 === "unifiedBilling"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -53,10 +83,19 @@ errors++;
 }
 }
 if(data.token !== undefined){
-let data0 = data.token;
-if(typeof data0 === "string"){
-if(func2(data0) > 4096){
-const err2 = {instancePath:instancePath+"/token",schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(!(validate25(data.token, {instancePath:instancePath+"/token",parentData:data,parentDataProperty:"token",rootData}))){
+if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.keys !== undefined){
+let data1 = data.keys;
+const _errs4 = errors;
+let valid1 = false;
+let passing0 = null;
+const _errs5 = errors;
+if("stored" !== data1){
+const err2 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/0/const",keyword:"const",params:{allowedValue: "stored"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -65,8 +104,15 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/token",schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+var _valid0 = _errs5 === errors;
+if(_valid0){
+valid1 = true;
+passing0 = 0;
+}
+const _errs6 = errors;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(Object.keys(data1).length > 64){
+const err3 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/maxProperties",keyword:"maxProperties",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -75,9 +121,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/token",schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(Object.keys(data1).length < 1){
+const err4 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/minProperties",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -86,15 +131,11 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.keys !== undefined){
-let data1 = data.keys;
-const _errs6 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs7 = errors;
-if("stored" !== data1){
-const err5 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/0/const",keyword:"const",params:{allowedValue: "stored"},message:"must be equal to constant"};
+for(const key1 in data1){
+const _errs8 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 64){
+const err5 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -103,15 +144,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-var _valid0 = _errs7 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs8 = errors;
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(Object.keys(data1).length > 64){
-const err6 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
+if(func2(key1) < 1){
+const err6 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -120,8 +154,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(Object.keys(data1).length < 1){
-const err7 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+if(!pattern3.test(key1)){
+const err7 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]*$"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -130,11 +164,9 @@ vErrors.push(err7);
 }
 errors++;
 }
-for(const key1 in data1){
-const _errs10 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 64){
-const err8 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key1};
+}
+else {
+const err8 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -143,8 +175,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err9 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+var valid2 = _errs8 === errors;
+if(!valid2){
+const err9 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames",keyword:"propertyNames",params:{propertyName: key1}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -153,8 +186,16 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern3.test(key1)){
-const err10 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]*$"+"\"",propertyName:key1};
+}
+for(const key2 in data1){
+if(!(validate25(data1[key2], {instancePath:instancePath+"/keys/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data1,parentDataProperty:key2,rootData}))){
+if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -163,251 +204,24 @@ vErrors.push(err10);
 }
 errors++;
 }
+var _valid0 = _errs6 === errors;
+if(_valid0 && valid1){
+valid1 = false;
+passing0 = [passing0, 1];
 }
 else {
-const err11 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+if(_valid0){
+valid1 = true;
+passing0 = 1;
+}
+}
+if(!valid1){
+const err11 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err11];
 }
 else {
 vErrors.push(err11);
-}
-errors++;
-}
-var valid3 = _errs10 === errors;
-if(!valid3){
-const err12 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-for(const key2 in data1){
-let data2 = data1[key2];
-if(typeof data2 === "string"){
-if(func2(data2) > 4096){
-const err13 = {instancePath:instancePath+"/keys/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(func2(data2) < 1){
-const err14 = {instancePath:instancePath+"/keys/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/keys/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-var _valid0 = _errs8 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err17 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-else {
-errors = _errs6;
-if(vErrors !== null){
-if(_errs6){
-vErrors.length = _errs6;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.unifiedBilling !== undefined){
-if(typeof data.unifiedBilling !== "boolean"){
-const err18 = {instancePath:instancePath+"/unifiedBilling",schemaPath:"#/properties/unifiedBilling/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-validate13.errors = vErrors;
-return errors === 0;
-}
-
-const schema20 = {"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}};
-const schema21 = {"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"};
-const func19 = Object.prototype.hasOwnProperty;
-const pattern6 = new RegExp("^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$", "u");
-const pattern9 = new RegExp("^[A-Za-z0-9._-]+$", "u");
-
-function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func19.call(schema20.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
-if(data.cacheTtl !== undefined){
-let data0 = data.cacheTtl;
-const _errs4 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs5 = errors;
-if(typeof data0 === "string"){
-if(func2(data0) > 32){
-const err1 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(!pattern6.test(data0)){
-const err2 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-else {
-const err3 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs5 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs8 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err4 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 > 86400000 || isNaN(data0)){
-const err5 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data0 < 0 || isNaN(data0)){
-const err6 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-var _valid0 = _errs8 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err7 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -423,9 +237,176 @@ vErrors = null;
 }
 }
 }
-if(data.skipCache !== undefined){
-if(typeof data.skipCache !== "boolean"){
-const err8 = {instancePath:instancePath+"/skipCache",schemaPath:"#/properties/skipCache/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.unifiedBilling !== undefined){
+if(typeof data.unifiedBilling !== "boolean"){
+const err12 = {instancePath:instancePath+"/unifiedBilling",schemaPath:"#/properties/unifiedBilling/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+
+const schema11 = {"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$","x-expected":"an http:// or https:// URL"};
+const pattern4 = new RegExp("^https?://[^\\s]+$", "u");
+
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 2048){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 2048}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!pattern4.test(data)){
+const err1 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate29.errors = vErrors;
+return errors === 0;
+}
+
+const schema12 = {"description":"Extra HTTP headers sent on every request to this gateway. Values are treated as secrets (redacted in plans and errors).","type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$","x-expected":"an HTTP header name"},"additionalProperties":{"type":"string","maxLength":8192}};
+const pattern5 = new RegExp("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "u");
+
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(Object.keys(data).length > 32){
+const err0 = {instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+const _errs1 = errors;
+if(typeof key0 === "string"){
+if(func2(key0) > 128){
+const err1 = {instancePath,schemaPath:"#/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},propertyName:key0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(func2(key0) < 1){
+const err2 = {instancePath,schemaPath:"#/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(!pattern5.test(key0)){
+const err3 = {instancePath,schemaPath:"#/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},propertyName:key0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+const err5 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+for(const key1 in data){
+let data0 = data[key1];
+if(typeof data0 === "string"){
+if(func2(data0) > 8192){
+const err6 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -434,12 +415,249 @@ vErrors.push(err8);
 }
 errors++;
 }
+validate31.errors = vErrors;
+return errors === 0;
+}
+
+const schema13 = {"description":"Cloudflare AI Gateway features, sent as cf-aig-* request headers. Settable on the gateway, an upstream and an alias (the more specific wins; metadata entries merge).","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"description":"Cache responses for this long (cf-aig-cache-ttl, whole seconds, 60s to 30 days).","$ref":"#/definitions/duration"},"skipCache":{"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"},"cacheKey":{"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512},"metadata":{"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"},"collectLogPayload":{"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"},"requestTimeout":{"description":"Gateway-side timeout to the first response byte (cf-aig-request-timeout, milliseconds).","$ref":"#/definitions/duration"},"maxAttempts":{"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5},"retryDelay":{"description":"Delay between gateway-side retries (cf-aig-retry-delay, at most 5s).","$ref":"#/definitions/duration"},"backoff":{"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]},"eventId":{"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256},"customCost":{"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}},"byokAlias":{"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"},"zdr":{"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"}}};
+const func17 = Object.prototype.hasOwnProperty;
+const schema14 = {"description":"A duration: a string such as 250ms, 20s, 5m or 1h, or a whole number of milliseconds.","oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$","x-expected":"a duration such as 250ms, 20s, 1.5s, 5m or 1h"},{"type":"integer","minimum":0,"maximum":86400000}],"x-expected":"a duration such as 250ms, 20s or 5m, or a whole number of milliseconds"};
+const pattern6 = new RegExp("^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$", "u");
+
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(typeof data === "string"){
+if(func2(data) > 32){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!pattern6.test(data)){
+const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs4 = errors;
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((typeof data == "number") && (isFinite(data))){
+if(data > 86400000 || isNaN(data)){
+const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data < 0 || isNaN(data)){
+const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+var _valid0 = _errs4 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate34.errors = vErrors;
+return errors === 0;
+}
+
+const pattern7 = new RegExp("^[A-Za-z0-9._-]+$", "u");
+
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(func17.call(schema13.properties, key0))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.cacheTtl !== undefined){
+if(!(validate34(data.cacheTtl, {instancePath:instancePath+"/cacheTtl",parentData:data,parentDataProperty:"cacheTtl",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.skipCache !== undefined){
+if(typeof data.skipCache !== "boolean"){
+const err1 = {instancePath:instancePath+"/skipCache",schemaPath:"#/properties/skipCache/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
 }
 if(data.cacheKey !== undefined){
 let data2 = data.cacheKey;
 if(typeof data2 === "string"){
 if(func2(data2) > 512){
-const err9 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+const err2 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/maxLength",keyword:"maxLength",params:{limit: 512}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(func2(data2) < 1){
+const err3 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data3 = data.metadata;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(Object.keys(data3).length > 5){
+const err5 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 5}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+for(const key1 in data3){
+const _errs9 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 64){
+const err6 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(func2(key1) < 1){
+const err7 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key1};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var valid1 = _errs9 === errors;
+if(!valid1){
+const err9 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames",keyword:"propertyNames",params:{propertyName: key1}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -448,8 +666,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func2(data2) < 1){
-const err10 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+for(const key2 in data3){
+let data4 = data3[key2];
+if(((typeof data4 !== "string") && (!((typeof data4 == "number") && (isFinite(data4))))) && (typeof data4 !== "boolean")){
+const err10 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/additionalProperties/type",keyword:"type",params:{type: schema13.properties.metadata.additionalProperties.type}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -458,9 +679,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-else {
-const err11 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data4 === "string"){
+if(func2(data4) > 512){
+const err11 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -470,11 +691,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.metadata !== undefined){
-let data3 = data.metadata;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 5){
-const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 5},message:"must NOT have more than 5 properties"};
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -483,11 +703,10 @@ vErrors.push(err12);
 }
 errors++;
 }
-for(const key1 in data3){
-const _errs17 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 64){
-const err13 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key1};
+}
+if(data.collectLog !== undefined){
+if(typeof data.collectLog !== "boolean"){
+const err13 = {instancePath:instancePath+"/collectLog",schemaPath:"#/properties/collectLog/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -496,8 +715,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err14 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+}
+if(data.collectLogPayload !== undefined){
+if(typeof data.collectLogPayload !== "boolean"){
+const err14 = {instancePath:instancePath+"/collectLogPayload",schemaPath:"#/properties/collectLogPayload/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -507,8 +728,16 @@ vErrors.push(err14);
 errors++;
 }
 }
-else {
-const err15 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+if(data.requestTimeout !== undefined){
+if(!(validate34(data.requestTimeout, {instancePath:instancePath+"/requestTimeout",parentData:data,parentDataProperty:"requestTimeout",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.maxAttempts !== undefined){
+let data8 = data.maxAttempts;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err15 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -517,9 +746,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-var valid3 = _errs17 === errors;
-if(!valid3){
-const err16 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 5 || isNaN(data8)){
+const err16 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -528,11 +757,8 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-for(const key2 in data3){
-let data4 = data3[key2];
-if(((typeof data4 !== "string") && (!((typeof data4 == "number") && (isFinite(data4))))) && (typeof data4 !== "boolean")){
-const err17 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/additionalProperties/type",keyword:"type",params:{type: schema20.properties.metadata.additionalProperties.type},message:"must be string,number,boolean"};
+if(data8 < 1 || isNaN(data8)){
+const err17 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -541,9 +767,18 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(typeof data4 === "string"){
-if(func2(data4) > 512){
-const err18 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+}
+}
+if(data.retryDelay !== undefined){
+if(!(validate34(data.retryDelay, {instancePath:instancePath+"/retryDelay",parentData:data,parentDataProperty:"retryDelay",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.backoff !== undefined){
+let data10 = data.backoff;
+if(!(((data10 === "constant") || (data10 === "linear")) || (data10 === "exponential"))){
+const err18 = {instancePath:instancePath+"/backoff",schemaPath:"#/properties/backoff/enum",keyword:"enum",params:{allowedValues: schema13.properties.backoff.enum}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -553,10 +788,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.eventId !== undefined){
+let data11 = data.eventId;
+if(typeof data11 === "string"){
+if(func2(data11) > 256){
+const err19 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 256}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -565,10 +801,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data.collectLog !== undefined){
-if(typeof data.collectLog !== "boolean"){
-const err20 = {instancePath:instancePath+"/collectLog",schemaPath:"#/properties/collectLog/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(func2(data11) < 1){
+const err20 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -578,9 +812,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.collectLogPayload !== undefined){
-if(typeof data.collectLogPayload !== "boolean"){
-const err21 = {instancePath:instancePath+"/collectLogPayload",schemaPath:"#/properties/collectLogPayload/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err21 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -590,15 +823,11 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.requestTimeout !== undefined){
-let data7 = data.requestTimeout;
-const _errs28 = errors;
-let valid6 = false;
-let passing1 = null;
-const _errs29 = errors;
-if(typeof data7 === "string"){
-if(func2(data7) > 32){
-const err22 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(data.customCost !== undefined){
+let data12 = data.customCost;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.perTokenIn === undefined){
+const err22 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenIn"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -607,8 +836,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!pattern6.test(data7)){
-const err23 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
+if(data12.perTokenOut === undefined){
+const err23 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenOut"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -617,9 +846,9 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data12){
+if(!((key3 === "perTokenIn") || (key3 === "perTokenOut"))){
+const err24 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -628,14 +857,12 @@ vErrors.push(err24);
 }
 errors++;
 }
-var _valid1 = _errs29 === errors;
-if(_valid1){
-valid6 = true;
-passing1 = 0;
 }
-const _errs32 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err25 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data12.perTokenIn !== undefined){
+let data13 = data12.perTokenIn;
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 < 0 || isNaN(data13)){
+const err25 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/properties/customCost/properties/perTokenIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -644,9 +871,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 86400000 || isNaN(data7)){
-const err26 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
+}
+else {
+const err26 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/properties/customCost/properties/perTokenIn/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -655,8 +882,12 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data7 < 0 || isNaN(data7)){
-const err27 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data12.perTokenOut !== undefined){
+let data14 = data12.perTokenOut;
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+const err27 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/properties/customCost/properties/perTokenOut/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -666,19 +897,8 @@ vErrors.push(err27);
 errors++;
 }
 }
-var _valid1 = _errs32 === errors;
-if(_valid1 && valid6){
-valid6 = false;
-passing1 = [passing1, 1];
-}
 else {
-if(_valid1){
-valid6 = true;
-passing1 = 1;
-}
-}
-if(!valid6){
-const err28 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const err28 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/properties/customCost/properties/perTokenOut/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -687,22 +907,10 @@ vErrors.push(err28);
 }
 errors++;
 }
-else {
-errors = _errs28;
-if(vErrors !== null){
-if(_errs28){
-vErrors.length = _errs28;
+}
 }
 else {
-vErrors = null;
-}
-}
-}
-}
-if(data.maxAttempts !== undefined){
-let data8 = data.maxAttempts;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err29 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err29 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -711,9 +919,12 @@ vErrors.push(err29);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 5 || isNaN(data8)){
-const err30 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5"};
+}
+if(data.byokAlias !== undefined){
+let data15 = data.byokAlias;
+if(typeof data15 === "string"){
+if(func2(data15) > 64){
+const err30 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -722,8 +933,8 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(data8 < 1 || isNaN(data8)){
-const err31 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(func2(data15) < 1){
+const err31 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -732,17 +943,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-}
-}
-if(data.retryDelay !== undefined){
-let data9 = data.retryDelay;
-const _errs39 = errors;
-let valid8 = false;
-let passing2 = null;
-const _errs40 = errors;
-if(typeof data9 === "string"){
-if(func2(data9) > 32){
-const err32 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(!pattern7.test(data15)){
+const err32 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -751,8 +953,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(!pattern6.test(data9)){
-const err33 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
+}
+else {
+const err33 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -762,8 +965,9 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.zdr !== undefined){
+if(typeof data.zdr !== "boolean"){
+const err34 = {instancePath:instancePath+"/zdr",schemaPath:"#/properties/zdr/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -772,14 +976,10 @@ vErrors.push(err34);
 }
 errors++;
 }
-var _valid2 = _errs40 === errors;
-if(_valid2){
-valid8 = true;
-passing2 = 0;
 }
-const _errs43 = errors;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err35 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err35 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -788,285 +988,17 @@ vErrors.push(err35);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 86400000 || isNaN(data9)){
-const err36 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data9 < 0 || isNaN(data9)){
-const err37 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-var _valid2 = _errs43 === errors;
-if(_valid2 && valid8){
-valid8 = false;
-passing2 = [passing2, 1];
-}
-else {
-if(_valid2){
-valid8 = true;
-passing2 = 1;
-}
-}
-if(!valid8){
-const err38 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-else {
-errors = _errs39;
-if(vErrors !== null){
-if(_errs39){
-vErrors.length = _errs39;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.backoff !== undefined){
-let data10 = data.backoff;
-if(!(((data10 === "constant") || (data10 === "linear")) || (data10 === "exponential"))){
-const err39 = {instancePath:instancePath+"/backoff",schemaPath:"#/properties/backoff/enum",keyword:"enum",params:{allowedValues: schema20.properties.backoff.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-if(data.eventId !== undefined){
-let data11 = data.eventId;
-if(typeof data11 === "string"){
-if(func2(data11) > 256){
-const err40 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-if(func2(data11) < 1){
-const err41 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-}
-if(data.customCost !== undefined){
-let data12 = data.customCost;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-if(data12.perTokenIn === undefined){
-const err43 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenIn"},message:"must have required property '"+"perTokenIn"+"'"};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-if(data12.perTokenOut === undefined){
-const err44 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenOut"},message:"must have required property '"+"perTokenOut"+"'"};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-for(const key3 in data12){
-if(!((key3 === "perTokenIn") || (key3 === "perTokenOut"))){
-const err45 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-if(data12.perTokenIn !== undefined){
-let data13 = data12.perTokenIn;
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 0 || isNaN(data13)){
-const err46 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/properties/customCost/properties/perTokenIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/properties/customCost/properties/perTokenIn/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-if(data12.perTokenOut !== undefined){
-let data14 = data12.perTokenOut;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 0 || isNaN(data14)){
-const err48 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/properties/customCost/properties/perTokenOut/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/properties/customCost/properties/perTokenOut/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-if(data.byokAlias !== undefined){
-let data15 = data.byokAlias;
-if(typeof data15 === "string"){
-if(func2(data15) > 64){
-const err51 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-if(func2(data15) < 1){
-const err52 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-if(!pattern9.test(data15)){
-const err53 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-if(data.zdr !== undefined){
-if(typeof data.zdr !== "boolean"){
-const err55 = {instancePath:instancePath+"/zdr",schemaPath:"#/properties/zdr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
-errors++;
-}
-}
-}
-else {
-const err56 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
-errors++;
-}
-validate15.errors = vErrors;
+validate33.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1076,7 +1008,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.accountId === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "accountId"},message:"must have required property '"+"accountId"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "accountId"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1086,7 +1018,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.auth === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "auth"},message:"must have required property '"+"auth"+"'"};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "auth"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1097,7 +1029,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "type") || (key0 === "accountId")) || (key0 === "gatewayId")) || (key0 === "endpoint")) || (key0 === "auth")) || (key0 === "baseURL")) || (key0 === "headers")) || (key0 === "options"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1109,7 +1041,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("cloudflare" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "cloudflare"},message:"must be equal to constant"};
+const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "cloudflare"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1123,7 +1055,7 @@ if(data.accountId !== undefined){
 let data1 = data.accountId;
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-const err5 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+const err5 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1133,7 +1065,7 @@ vErrors.push(err5);
 errors++;
 }
 if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err6 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1143,7 +1075,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!pattern1.test(data1)){
-const err7 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+const err7 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1154,7 +1086,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1168,7 +1100,7 @@ if(data.gatewayId !== undefined){
 let data2 = data.gatewayId;
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-const err9 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+const err9 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1178,7 +1110,7 @@ vErrors.push(err9);
 errors++;
 }
 if(func2(data2) < 1){
-const err10 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err10 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1188,7 +1120,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!pattern1.test(data2)){
-const err11 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+const err11 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1199,7 +1131,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err12 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1212,7 +1144,7 @@ errors++;
 if(data.endpoint !== undefined){
 let data3 = data.endpoint;
 if(!((data3 === "compat") || (data3 === "rest"))){
-const err13 = {instancePath:instancePath+"/endpoint",schemaPath:"#/properties/endpoint/enum",keyword:"enum",params:{allowedValues: schema14.properties.endpoint.enum},message:"must be equal to one of the allowed values"};
+const err13 = {instancePath:instancePath+"/endpoint",schemaPath:"#/properties/endpoint/enum",keyword:"enum",params:{allowedValues: schema8.properties.endpoint.enum}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1223,16 +1155,32 @@ errors++;
 }
 }
 if(data.auth !== undefined){
-if(!(validate13(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
-if (vErrors === null) { vErrors = validate13.errors; } else { for (const childError of validate13.errors) vErrors.push(childError); }
+if(!(validate24(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
+if (vErrors === null) { vErrors = validate24.errors; } else { for (const childError of validate24.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.baseURL !== undefined){
-let data5 = data.baseURL;
-if(typeof data5 === "string"){
-if(func2(data5) > 2048){
-const err14 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
+if(!(validate29(data.baseURL, {instancePath:instancePath+"/baseURL",parentData:data,parentDataProperty:"baseURL",rootData}))){
+if (vErrors === null) { vErrors = validate29.errors; } else { for (const childError of validate29.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.headers !== undefined){
+if(!(validate31(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+if (vErrors === null) { vErrors = validate31.errors; } else { for (const childError of validate31.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.options !== undefined){
+if(!(validate33(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
+if (vErrors === null) { vErrors = validate33.errors; } else { for (const childError of validate33.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1241,167 +1189,98 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(!pattern4.test(data5)){
-const err15 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-if(data.headers !== undefined){
-let data6 = data.headers;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(Object.keys(data6).length > 32){
-const err17 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-for(const key1 in data6){
-const _errs18 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if(func2(key1) < 1){
-const err19 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if(!pattern5.test(key1)){
-const err20 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-var valid3 = _errs18 === errors;
-if(!valid3){
-const err22 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-}
-for(const key2 in data6){
-let data7 = data6[key2];
-if(typeof data7 === "string"){
-if(func2(data7) > 8192){
-const err23 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-else {
-const err25 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-if(!(validate15(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-if (vErrors === null) { vErrors = validate15.errors; } else { for (const childError of validate15.errors) vErrors.push(childError); }
-errors = vErrors.length;
-}
-}
-}
-else {
-const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-validate12.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
 
-const schema24 = {"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}};
-const schema28 = {"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}};
-const schema29 = {"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).","enum":["cost","ttft","tps"]}}};
-const schema30 = {"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}};
+const schema15 = {"description":"Vercel AI Gateway's OpenAI-compatible API at https://ai-gateway.vercel.sh/v1. Model strings are creator/model (anthropic/claude-sonnet-4.5).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"Vercel AI Gateway.","const":"vercel"},"apiKey":{"description":"AI Gateway API key or OIDC token, e.g. ${AI_GATEWAY_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://ai-gateway.vercel.sh/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}};
+const schema16 = {"description":"Vercel AI Gateway options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}};
+const schema17 = {"description":"Vercel AI Gateway provider routing, sent as providerOptions.gateway in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: cost (cheapest first), ttft (fastest first token) or tps (highest throughput).","enum":["cost","ttft","tps"]}}};
+const schema18 = {"description":"A list of provider or model slugs.","type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}};
 
-function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(Array.isArray(data)){
+if(data.length > 32){
+const err0 = {instancePath,schemaPath:"#/maxItems",keyword:"maxItems",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.length < 1){
+const err1 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+if(typeof data0 === "string"){
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/maxLength",keyword:"maxLength",params:{limit: 128}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate45.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "order") || (key0 === "only")) || (key0 === "models")) || (key0 === "sort"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1412,10 +1291,27 @@ errors++;
 }
 }
 if(data.order !== undefined){
-let data0 = data.order;
-if(Array.isArray(data0)){
-if(data0.length > 32){
-const err1 = {instancePath:instancePath+"/order",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
+if(!(validate45(data.order, {instancePath:instancePath+"/order",parentData:data,parentDataProperty:"order",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.only !== undefined){
+if(!(validate45(data.only, {instancePath:instancePath+"/only",parentData:data,parentDataProperty:"only",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.models !== undefined){
+if(!(validate45(data.models, {instancePath:instancePath+"/models",parentData:data,parentDataProperty:"models",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.sort !== undefined){
+let data3 = data.sort;
+if(!(((data3 === "cost") || (data3 === "ttft")) || (data3 === "tps"))){
+const err1 = {instancePath:instancePath+"/sort",schemaPath:"#/properties/sort/enum",keyword:"enum",params:{allowedValues: schema17.properties.sort.enum}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1424,8 +1320,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data0.length < 1){
-const err2 = {instancePath:instancePath+"/order",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1434,233 +1332,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-if(typeof data1 === "string"){
-if(func2(data1) > 128){
-const err3 = {instancePath:instancePath+"/order/" + i0,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(func2(data1) < 1){
-const err4 = {instancePath:instancePath+"/order/" + i0,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/order/" + i0,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/order",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.only !== undefined){
-let data2 = data.only;
-if(Array.isArray(data2)){
-if(data2.length > 32){
-const err7 = {instancePath:instancePath+"/only",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(data2.length < 1){
-const err8 = {instancePath:instancePath+"/only",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-const len1 = data2.length;
-for(let i1=0; i1<len1; i1++){
-let data3 = data2[i1];
-if(typeof data3 === "string"){
-if(func2(data3) > 128){
-const err9 = {instancePath:instancePath+"/only/" + i1,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(func2(data3) < 1){
-const err10 = {instancePath:instancePath+"/only/" + i1,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/only/" + i1,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/only",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.models !== undefined){
-let data4 = data.models;
-if(Array.isArray(data4)){
-if(data4.length > 32){
-const err13 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(data4.length < 1){
-const err14 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-const len2 = data4.length;
-for(let i2=0; i2<len2; i2++){
-let data5 = data4[i2];
-if(typeof data5 === "string"){
-if(func2(data5) > 128){
-const err15 = {instancePath:instancePath+"/models/" + i2,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(func2(data5) < 1){
-const err16 = {instancePath:instancePath+"/models/" + i2,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/models/" + i2,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data.sort !== undefined){
-let data6 = data.sort;
-if(!(((data6 === "cost") || (data6 === "ttft")) || (data6 === "tps"))){
-const err19 = {instancePath:instancePath+"/sort",schemaPath:"#/properties/sort/enum",keyword:"enum",params:{allowedValues: schema29.properties.sort.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-validate19.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
 
-const schema33 = {"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}};
+const schema19 = {"description":"App attribution headers (HTTP-Referer and X-Title / X-OpenRouter-Title).","type":"object","additionalProperties":false,"properties":{"url":{"description":"Your app's URL, sent as HTTP-Referer.","$ref":"#/definitions/url"},"title":{"description":"Your app's name, sent as X-Title (and X-OpenRouter-Title on OpenRouter).","type":"string","minLength":1,"maxLength":128}}};
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "url") || (key0 === "title"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1671,10 +1355,16 @@ errors++;
 }
 }
 if(data.url !== undefined){
-let data0 = data.url;
-if(typeof data0 === "string"){
-if(func2(data0) > 2048){
-const err1 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
+if(!(validate29(data.url, {instancePath:instancePath+"/url",parentData:data,parentDataProperty:"url",rootData}))){
+if (vErrors === null) { vErrors = validate29.errors; } else { for (const childError of validate29.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.title !== undefined){
+let data1 = data.title;
+if(typeof data1 === "string"){
+if(func2(data1) > 128){
+const err1 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 128}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1683,8 +1373,8 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(!pattern4.test(data0)){
-const err2 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
+if(func2(data1) < 1){
+const err2 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1695,7 +1385,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1705,11 +1395,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.title !== undefined){
-let data1 = data.title;
-if(typeof data1 === "string"){
-if(func2(data1) > 128){
-const err4 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1718,51 +1406,18 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-validate21.errors = vErrors;
+validate50.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "routing") || (key0 === "attribution"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1773,20 +1428,20 @@ errors++;
 }
 }
 if(data.routing !== undefined){
-if(!(validate19(data.routing, {instancePath:instancePath+"/routing",parentData:data,parentDataProperty:"routing",rootData}))){
-if (vErrors === null) { vErrors = validate19.errors; } else { for (const childError of validate19.errors) vErrors.push(childError); }
+if(!(validate44(data.routing, {instancePath:instancePath+"/routing",parentData:data,parentDataProperty:"routing",rootData}))){
+if (vErrors === null) { vErrors = validate44.errors; } else { for (const childError of validate44.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.attribution !== undefined){
-if(!(validate21(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
-if (vErrors === null) { vErrors = validate21.errors; } else { for (const childError of validate21.errors) vErrors.push(childError); }
+if(!(validate50(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
+if (vErrors === null) { vErrors = validate50.errors; } else { for (const childError of validate50.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1795,17 +1450,17 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate18.errors = vErrors;
+validate43.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1815,7 +1470,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.apiKey === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiKey"},message:"must have required property '"+"apiKey"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiKey"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1826,7 +1481,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "apiKey")) || (key0 === "baseURL")) || (key0 === "headers")) || (key0 === "options"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1838,7 +1493,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("vercel" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "vercel"},message:"must be equal to constant"};
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "vercel"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1849,10 +1504,32 @@ errors++;
 }
 }
 if(data.apiKey !== undefined){
-let data1 = data.apiKey;
-if(typeof data1 === "string"){
-if(func2(data1) > 4096){
-const err4 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(!(validate25(data.apiKey, {instancePath:instancePath+"/apiKey",parentData:data,parentDataProperty:"apiKey",rootData}))){
+if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.baseURL !== undefined){
+if(!(validate29(data.baseURL, {instancePath:instancePath+"/baseURL",parentData:data,parentDataProperty:"baseURL",rootData}))){
+if (vErrors === null) { vErrors = validate29.errors; } else { for (const childError of validate29.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.headers !== undefined){
+if(!(validate31(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+if (vErrors === null) { vErrors = validate31.errors; } else { for (const childError of validate31.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.options !== undefined){
+if(!(validate43(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
+if (vErrors === null) { vErrors = validate43.errors; } else { for (const childError of validate43.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1861,201 +1538,21 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.baseURL !== undefined){
-let data2 = data.baseURL;
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-const err7 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(!pattern4.test(data2)){
-const err8 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.headers !== undefined){
-let data3 = data.headers;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 32){
-const err10 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(func2(key1) < 1){
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(!pattern5.test(key1)){
-const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-for(const key2 in data3){
-let data4 = data3[key2];
-if(typeof data4 === "string"){
-if(func2(data4) > 8192){
-const err16 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-if(!(validate18(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-if (vErrors === null) { vErrors = validate18.errors; } else { for (const childError of validate18.errors) vErrors.push(childError); }
-errors = vErrors.length;
-}
-}
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-validate17.errors = vErrors;
+validate39.errors = vErrors;
 return errors === 0;
 }
 
-const schema35 = {"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}};
-const schema39 = {"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}};
-const schema40 = {"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}};
+const schema20 = {"description":"OpenRouter at https://openrouter.ai/api/v1. Model strings are vendor/model (openai/gpt-4o-mini, x-ai/grok-4).","type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"description":"OpenRouter.","const":"openrouter"},"apiKey":{"description":"OpenRouter API key, e.g. ${OPENROUTER_API_KEY}.","$ref":"#/definitions/secret"},"baseURL":{"description":"Replaces https://openrouter.ai/api/v1.","$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}};
+const schema21 = {"description":"OpenRouter options.","type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}};
+const schema22 = {"description":"OpenRouter provider routing, sent as the `provider` object in the request body.","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order.","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers.","$ref":"#/definitions/slugList"},"ignore":{"description":"Never use these providers.","$ref":"#/definitions/slugList"},"allowFallbacks":{"description":"Let OpenRouter try other providers (allow_fallbacks, default true on OpenRouter).","type":"boolean"},"requireParameters":{"description":"Only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"Whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"Only Zero Data Retention endpoints.","type":"boolean"},"sort":{"description":"Sort providers by price, throughput or latency.","enum":["price","throughput","latency"]},"quantizations":{"description":"Allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}};
 
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func19.call(schema40.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(!(func17.call(schema22.properties, key0))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2066,10 +1563,26 @@ errors++;
 }
 }
 if(data.order !== undefined){
-let data0 = data.order;
-if(Array.isArray(data0)){
-if(data0.length > 32){
-const err1 = {instancePath:instancePath+"/order",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
+if(!(validate45(data.order, {instancePath:instancePath+"/order",parentData:data,parentDataProperty:"order",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.only !== undefined){
+if(!(validate45(data.only, {instancePath:instancePath+"/only",parentData:data,parentDataProperty:"only",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.ignore !== undefined){
+if(!(validate45(data.ignore, {instancePath:instancePath+"/ignore",parentData:data,parentDataProperty:"ignore",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.allowFallbacks !== undefined){
+if(typeof data.allowFallbacks !== "boolean"){
+const err1 = {instancePath:instancePath+"/allowFallbacks",schemaPath:"#/properties/allowFallbacks/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2078,8 +1591,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data0.length < 1){
-const err2 = {instancePath:instancePath+"/order",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+if(data.requireParameters !== undefined){
+if(typeof data.requireParameters !== "boolean"){
+const err2 = {instancePath:instancePath+"/requireParameters",schemaPath:"#/properties/requireParameters/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2088,12 +1603,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-if(typeof data1 === "string"){
-if(func2(data1) > 128){
-const err3 = {instancePath:instancePath+"/order/" + i0,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+}
+if(data.dataCollection !== undefined){
+let data5 = data.dataCollection;
+if(!((data5 === "allow") || (data5 === "deny"))){
+const err3 = {instancePath:instancePath+"/dataCollection",schemaPath:"#/properties/dataCollection/enum",keyword:"enum",params:{allowedValues: schema22.properties.dataCollection.enum}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2102,8 +1616,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err4 = {instancePath:instancePath+"/order/" + i0,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.zdr !== undefined){
+if(typeof data.zdr !== "boolean"){
+const err4 = {instancePath:instancePath+"/zdr",schemaPath:"#/properties/zdr/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2113,8 +1629,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-else {
-const err5 = {instancePath:instancePath+"/order/" + i0,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.sort !== undefined){
+let data7 = data.sort;
+if(!(((data7 === "price") || (data7 === "throughput")) || (data7 === "latency"))){
+const err5 = {instancePath:instancePath+"/sort",schemaPath:"#/properties/sort/enum",keyword:"enum",params:{allowedValues: schema22.properties.sort.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2124,9 +1642,15 @@ vErrors.push(err5);
 errors++;
 }
 }
+if(data.quantizations !== undefined){
+if(!(validate45(data.quantizations, {instancePath:instancePath+"/quantizations",parentData:data,parentDataProperty:"quantizations",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
 }
 else {
-const err6 = {instancePath:instancePath+"/order",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2135,305 +1659,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.only !== undefined){
-let data2 = data.only;
-if(Array.isArray(data2)){
-if(data2.length > 32){
-const err7 = {instancePath:instancePath+"/only",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(data2.length < 1){
-const err8 = {instancePath:instancePath+"/only",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-const len1 = data2.length;
-for(let i1=0; i1<len1; i1++){
-let data3 = data2[i1];
-if(typeof data3 === "string"){
-if(func2(data3) > 128){
-const err9 = {instancePath:instancePath+"/only/" + i1,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(func2(data3) < 1){
-const err10 = {instancePath:instancePath+"/only/" + i1,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/only/" + i1,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/only",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.ignore !== undefined){
-let data4 = data.ignore;
-if(Array.isArray(data4)){
-if(data4.length > 32){
-const err13 = {instancePath:instancePath+"/ignore",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(data4.length < 1){
-const err14 = {instancePath:instancePath+"/ignore",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-const len2 = data4.length;
-for(let i2=0; i2<len2; i2++){
-let data5 = data4[i2];
-if(typeof data5 === "string"){
-if(func2(data5) > 128){
-const err15 = {instancePath:instancePath+"/ignore/" + i2,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(func2(data5) < 1){
-const err16 = {instancePath:instancePath+"/ignore/" + i2,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/ignore/" + i2,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/ignore",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data.allowFallbacks !== undefined){
-if(typeof data.allowFallbacks !== "boolean"){
-const err19 = {instancePath:instancePath+"/allowFallbacks",schemaPath:"#/properties/allowFallbacks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-if(data.requireParameters !== undefined){
-if(typeof data.requireParameters !== "boolean"){
-const err20 = {instancePath:instancePath+"/requireParameters",schemaPath:"#/properties/requireParameters/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-if(data.dataCollection !== undefined){
-let data8 = data.dataCollection;
-if(!((data8 === "allow") || (data8 === "deny"))){
-const err21 = {instancePath:instancePath+"/dataCollection",schemaPath:"#/properties/dataCollection/enum",keyword:"enum",params:{allowedValues: schema40.properties.dataCollection.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data.zdr !== undefined){
-if(typeof data.zdr !== "boolean"){
-const err22 = {instancePath:instancePath+"/zdr",schemaPath:"#/properties/zdr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-}
-if(data.sort !== undefined){
-let data10 = data.sort;
-if(!(((data10 === "price") || (data10 === "throughput")) || (data10 === "latency"))){
-const err23 = {instancePath:instancePath+"/sort",schemaPath:"#/properties/sort/enum",keyword:"enum",params:{allowedValues: schema40.properties.sort.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-if(data.quantizations !== undefined){
-let data11 = data.quantizations;
-if(Array.isArray(data11)){
-if(data11.length > 32){
-const err24 = {instancePath:instancePath+"/quantizations",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-if(data11.length < 1){
-const err25 = {instancePath:instancePath+"/quantizations",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-const len3 = data11.length;
-for(let i3=0; i3<len3; i3++){
-let data12 = data11[i3];
-if(typeof data12 === "string"){
-if(func2(data12) > 128){
-const err26 = {instancePath:instancePath+"/quantizations/" + i3,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(func2(data12) < 1){
-const err27 = {instancePath:instancePath+"/quantizations/" + i3,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/quantizations/" + i3,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/quantizations",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-}
-else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-validate26.errors = vErrors;
+validate59.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "routing") || (key0 === "attribution"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2444,20 +1681,20 @@ errors++;
 }
 }
 if(data.routing !== undefined){
-if(!(validate26(data.routing, {instancePath:instancePath+"/routing",parentData:data,parentDataProperty:"routing",rootData}))){
-if (vErrors === null) { vErrors = validate26.errors; } else { for (const childError of validate26.errors) vErrors.push(childError); }
+if(!(validate59(data.routing, {instancePath:instancePath+"/routing",parentData:data,parentDataProperty:"routing",rootData}))){
+if (vErrors === null) { vErrors = validate59.errors; } else { for (const childError of validate59.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.attribution !== undefined){
-if(!(validate21(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
-if (vErrors === null) { vErrors = validate21.errors; } else { for (const childError of validate21.errors) vErrors.push(childError); }
+if(!(validate50(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
+if (vErrors === null) { vErrors = validate50.errors; } else { for (const childError of validate50.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2466,17 +1703,17 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate25.errors = vErrors;
+validate58.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2486,7 +1723,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.apiKey === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiKey"},message:"must have required property '"+"apiKey"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiKey"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2497,7 +1734,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "apiKey")) || (key0 === "baseURL")) || (key0 === "headers")) || (key0 === "options"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2509,7 +1746,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("openrouter" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "openrouter"},message:"must be equal to constant"};
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "openrouter"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2520,10 +1757,32 @@ errors++;
 }
 }
 if(data.apiKey !== undefined){
-let data1 = data.apiKey;
-if(typeof data1 === "string"){
-if(func2(data1) > 4096){
-const err4 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(!(validate25(data.apiKey, {instancePath:instancePath+"/apiKey",parentData:data,parentDataProperty:"apiKey",rootData}))){
+if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.baseURL !== undefined){
+if(!(validate29(data.baseURL, {instancePath:instancePath+"/baseURL",parentData:data,parentDataProperty:"baseURL",rootData}))){
+if (vErrors === null) { vErrors = validate29.errors; } else { for (const childError of validate29.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.headers !== undefined){
+if(!(validate31(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+if (vErrors === null) { vErrors = validate31.errors; } else { for (const childError of validate31.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.options !== undefined){
+if(!(validate58(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
+if (vErrors === null) { vErrors = validate58.errors; } else { for (const childError of validate58.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2532,198 +1791,18 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.baseURL !== undefined){
-let data2 = data.baseURL;
-if(typeof data2 === "string"){
-if(func2(data2) > 2048){
-const err7 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(!pattern4.test(data2)){
-const err8 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.headers !== undefined){
-let data3 = data.headers;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 32){
-const err10 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(func2(key1) < 1){
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(!pattern5.test(key1)){
-const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-for(const key2 in data3){
-let data4 = data3[key2];
-if(typeof data4 === "string"){
-if(func2(data4) > 8192){
-const err16 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-if(!(validate25(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
-errors = vErrors.length;
-}
-}
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-validate24.errors = vErrors;
+validate54.errors = vErrors;
 return errors === 0;
 }
 
-const schema45 = {"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}};
+const schema23 = {"description":"Any endpoint speaking the OpenAI API (a local server, a proxy, OpenAI itself).","type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"description":"Any OpenAI-compatible endpoint.","const":"openai-compatible"},"baseURL":{"description":"The API base URL, e.g. http://127.0.0.1:11434/v1 (the SDK appends /chat/completions).","$ref":"#/definitions/url"},"apiKey":{"description":"Bearer key. Optional: without it no Authorization header is sent.","$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}};
 
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2733,7 +1812,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.baseURL === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "baseURL"},message:"must have required property '"+"baseURL"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "baseURL"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2744,7 +1823,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "baseURL")) || (key0 === "apiKey")) || (key0 === "headers"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2756,7 +1835,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("openai-compatible" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "openai-compatible"},message:"must be equal to constant"};
+const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "openai-compatible"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2767,10 +1846,26 @@ errors++;
 }
 }
 if(data.baseURL !== undefined){
-let data1 = data.baseURL;
-if(typeof data1 === "string"){
-if(func2(data1) > 2048){
-const err4 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
+if(!(validate29(data.baseURL, {instancePath:instancePath+"/baseURL",parentData:data,parentDataProperty:"baseURL",rootData}))){
+if (vErrors === null) { vErrors = validate29.errors; } else { for (const childError of validate29.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.apiKey !== undefined){
+if(!(validate25(data.apiKey, {instancePath:instancePath+"/apiKey",parentData:data,parentDataProperty:"apiKey",rootData}))){
+if (vErrors === null) { vErrors = validate25.errors; } else { for (const childError of validate25.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.headers !== undefined){
+if(!(validate31(data.headers, {instancePath:instancePath+"/headers",parentData:data,parentDataProperty:"headers",rootData}))){
+if (vErrors === null) { vErrors = validate31.errors; } else { for (const childError of validate31.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2779,191 +1874,17 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern4.test(data1)){
-const err5 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\""};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/baseURL",schemaPath:"#/definitions/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.apiKey !== undefined){
-let data2 = data.apiKey;
-if(typeof data2 === "string"){
-if(func2(data2) > 4096){
-const err7 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(func2(data2) < 1){
-const err8 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/apiKey",schemaPath:"#/definitions/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.headers !== undefined){
-let data3 = data.headers;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 32){
-const err10 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/maxProperties",keyword:"maxProperties",params:{limit: 32},message:"must NOT have more than 32 properties"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err11 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(func2(key1) < 1){
-const err12 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(!pattern5.test(key1)){
-const err13 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},message:"must match pattern \""+"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"+"\"",propertyName:key1};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err15 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-for(const key2 in data3){
-let data4 = data3[key2];
-if(typeof data4 === "string"){
-if(func2(data4) > 8192){
-const err16 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192},message:"must NOT have more than 8192 characters"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/headers/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/headers/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath:instancePath+"/headers",schemaPath:"#/definitions/headers/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-validate30.errors = vErrors;
+validate67.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2975,7 +1896,7 @@ errors++;
 if(data.type !== undefined){
 let data0 = data.type;
 if(!((((data0 === "cloudflare") || (data0 === "vercel")) || (data0 === "openrouter")) || (data0 === "openai-compatible"))){
-const err1 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema13.properties.type.enum},message:"must be equal to one of the allowed values"};
+const err1 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema7.properties.type.enum}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2988,31 +1909,31 @@ errors++;
 const tag0 = data.type;
 if(typeof tag0 == "string"){
 if(tag0 === "cloudflare"){
-if(!(validate12(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate12.errors; } else { for (const childError of validate12.errors) vErrors.push(childError); }
+if(!(validate23(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate23.errors; } else { for (const childError of validate23.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else if(tag0 === "vercel"){
-if(!(validate17(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate17.errors; } else { for (const childError of validate17.errors) vErrors.push(childError); }
+if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate39.errors; } else { for (const childError of validate39.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else if(tag0 === "openrouter"){
-if(!(validate24(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate24.errors; } else { for (const childError of validate24.errors) vErrors.push(childError); }
+if(!(validate54(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate54.errors; } else { for (const childError of validate54.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else if(tag0 === "openai-compatible"){
-if(!(validate30(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate30.errors; } else { for (const childError of validate30.errors) vErrors.push(childError); }
+if(!(validate67(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate67.errors; } else { for (const childError of validate67.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0},message:"value of tag \"type\" must be in oneOf"};
+const err2 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3023,7 +1944,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0},message:"tag \"type\" must be string"};
+const err3 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3034,7 +1955,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3043,1498 +1964,19 @@ vErrors.push(err4);
 }
 errors++;
 }
-validate11.errors = vErrors;
+validate22.errors = vErrors;
 return errors === 0;
 }
 
-const schema50 = {"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"kind":{"description":"What the model serves: chat (router.chat.completions.create) or embeddings (router.embeddings.create). Default: embeddings when the model string contains \"embed\", else either; a call of the other kind is refused.","$ref":"#/definitions/kind"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}};
-const schema51 = {"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"};
-const schema52 = {"description":"chat or embeddings.","enum":["chat","embeddings"]};
-const schema53 = {"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true};
-const schema54 = {"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}};
-const schema56 = {"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"};
-const schema57 = {"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512};
-const schema58 = {"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}};
-const schema59 = {"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"};
-const schema60 = {"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"};
-const schema62 = {"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5};
-const schema64 = {"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]};
-const schema65 = {"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256};
-const schema66 = {"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}};
-const schema67 = {"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"};
-const schema68 = {"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"};
+const schema24 = {"description":"A concrete model on a gateway.","type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"description":"The name of a gateway under `gateways`.","$ref":"#/definitions/gatewayName"},"kind":{"description":"What the model serves: chat (router.chat.completions.create) or embeddings (router.embeddings.create). Default: embeddings when the model string contains \"embed\", else either; a call of the other kind is refused.","$ref":"#/definitions/kind"},"model":{"description":"The model string, passed to the gateway verbatim (Cloudflare: provider/model).","type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}};
+const schema25 = {"description":"The name of a gateway under `gateways`.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a gateway name (letters, digits, '.', '_' or '-', starting with a letter or digit)"};
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!(func19.call(schema54.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
-if(data.cacheTtl !== undefined){
-let data0 = data.cacheTtl;
-const _errs4 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs5 = errors;
-if(typeof data0 === "string"){
-if(func2(data0) > 32){
-const err1 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-if(!pattern6.test(data0)){
-const err2 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-else {
-const err3 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var _valid0 = _errs5 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
-}
-const _errs8 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err4 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 > 86400000 || isNaN(data0)){
-const err5 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data0 < 0 || isNaN(data0)){
-const err6 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-var _valid0 = _errs8 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err7 = {instancePath:instancePath+"/cacheTtl",schemaPath:"#/definitions/cloudflareOptions/properties/cacheTtl/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-else {
-errors = _errs4;
-if(vErrors !== null){
-if(_errs4){
-vErrors.length = _errs4;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.skipCache !== undefined){
-if(typeof data.skipCache !== "boolean"){
-const err8 = {instancePath:instancePath+"/skipCache",schemaPath:"#/definitions/cloudflareOptions/properties/skipCache/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.cacheKey !== undefined){
-let data2 = data.cacheKey;
-if(typeof data2 === "string"){
-if(func2(data2) > 512){
-const err9 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/definitions/cloudflareOptions/properties/cacheKey/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-if(func2(data2) < 1){
-const err10 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/definitions/cloudflareOptions/properties/cacheKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/definitions/cloudflareOptions/properties/cacheKey/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-if(data.metadata !== undefined){
-let data3 = data.metadata;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 5){
-const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/definitions/cloudflareOptions/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 5},message:"must NOT have more than 5 properties"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-for(const key1 in data3){
-const _errs20 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 64){
-const err13 = {instancePath:instancePath+"/metadata",schemaPath:"#/definitions/cloudflareOptions/properties/metadata/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(func2(key1) < 1){
-const err14 = {instancePath:instancePath+"/metadata",schemaPath:"#/definitions/cloudflareOptions/properties/metadata/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/metadata",schemaPath:"#/definitions/cloudflareOptions/properties/metadata/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-var valid6 = _errs20 === errors;
-if(!valid6){
-const err16 = {instancePath:instancePath+"/metadata",schemaPath:"#/definitions/cloudflareOptions/properties/metadata/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-for(const key2 in data3){
-let data4 = data3[key2];
-if(((typeof data4 !== "string") && (!((typeof data4 == "number") && (isFinite(data4))))) && (typeof data4 !== "boolean")){
-const err17 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/cloudflareOptions/properties/metadata/additionalProperties/type",keyword:"type",params:{type: schema58.additionalProperties.type},message:"must be string,number,boolean"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-if(typeof data4 === "string"){
-if(func2(data4) > 512){
-const err18 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/cloudflareOptions/properties/metadata/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/metadata",schemaPath:"#/definitions/cloudflareOptions/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-if(data.collectLog !== undefined){
-if(typeof data.collectLog !== "boolean"){
-const err20 = {instancePath:instancePath+"/collectLog",schemaPath:"#/definitions/cloudflareOptions/properties/collectLog/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-if(data.collectLogPayload !== undefined){
-if(typeof data.collectLogPayload !== "boolean"){
-const err21 = {instancePath:instancePath+"/collectLogPayload",schemaPath:"#/definitions/cloudflareOptions/properties/collectLogPayload/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data.requestTimeout !== undefined){
-let data7 = data.requestTimeout;
-const _errs33 = errors;
-let valid11 = false;
-let passing1 = null;
-const _errs34 = errors;
-if(typeof data7 === "string"){
-if(func2(data7) > 32){
-const err22 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(!pattern6.test(data7)){
-const err23 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-var _valid1 = _errs34 === errors;
-if(_valid1){
-valid11 = true;
-passing1 = 0;
-}
-const _errs37 = errors;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err25 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 > 86400000 || isNaN(data7)){
-const err26 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data7 < 0 || isNaN(data7)){
-const err27 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-var _valid1 = _errs37 === errors;
-if(_valid1 && valid11){
-valid11 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid1){
-valid11 = true;
-passing1 = 1;
-}
-}
-if(!valid11){
-const err28 = {instancePath:instancePath+"/requestTimeout",schemaPath:"#/definitions/cloudflareOptions/properties/requestTimeout/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-else {
-errors = _errs33;
-if(vErrors !== null){
-if(_errs33){
-vErrors.length = _errs33;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.maxAttempts !== undefined){
-let data8 = data.maxAttempts;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err29 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/definitions/cloudflareOptions/properties/maxAttempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 > 5 || isNaN(data8)){
-const err30 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/definitions/cloudflareOptions/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5"};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-if(data8 < 1 || isNaN(data8)){
-const err31 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/definitions/cloudflareOptions/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-}
-if(data.retryDelay !== undefined){
-let data9 = data.retryDelay;
-const _errs45 = errors;
-let valid14 = false;
-let passing2 = null;
-const _errs46 = errors;
-if(typeof data9 === "string"){
-if(func2(data9) > 32){
-const err32 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-if(!pattern6.test(data9)){
-const err33 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-var _valid2 = _errs46 === errors;
-if(_valid2){
-valid14 = true;
-passing2 = 0;
-}
-const _errs49 = errors;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err35 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 > 86400000 || isNaN(data9)){
-const err36 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(data9 < 0 || isNaN(data9)){
-const err37 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-var _valid2 = _errs49 === errors;
-if(_valid2 && valid14){
-valid14 = false;
-passing2 = [passing2, 1];
-}
-else {
-if(_valid2){
-valid14 = true;
-passing2 = 1;
-}
-}
-if(!valid14){
-const err38 = {instancePath:instancePath+"/retryDelay",schemaPath:"#/definitions/cloudflareOptions/properties/retryDelay/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-else {
-errors = _errs45;
-if(vErrors !== null){
-if(_errs45){
-vErrors.length = _errs45;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.backoff !== undefined){
-let data10 = data.backoff;
-if(!(((data10 === "constant") || (data10 === "linear")) || (data10 === "exponential"))){
-const err39 = {instancePath:instancePath+"/backoff",schemaPath:"#/definitions/cloudflareOptions/properties/backoff/enum",keyword:"enum",params:{allowedValues: schema64.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-if(data.eventId !== undefined){
-let data11 = data.eventId;
-if(typeof data11 === "string"){
-if(func2(data11) > 256){
-const err40 = {instancePath:instancePath+"/eventId",schemaPath:"#/definitions/cloudflareOptions/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-if(func2(data11) < 1){
-const err41 = {instancePath:instancePath+"/eventId",schemaPath:"#/definitions/cloudflareOptions/properties/eventId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/eventId",schemaPath:"#/definitions/cloudflareOptions/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-}
-if(data.customCost !== undefined){
-let data12 = data.customCost;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-if(data12.perTokenIn === undefined){
-const err43 = {instancePath:instancePath+"/customCost",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenIn"},message:"must have required property '"+"perTokenIn"+"'"};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-if(data12.perTokenOut === undefined){
-const err44 = {instancePath:instancePath+"/customCost",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenOut"},message:"must have required property '"+"perTokenOut"+"'"};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-for(const key3 in data12){
-if(!((key3 === "perTokenIn") || (key3 === "perTokenOut"))){
-const err45 = {instancePath:instancePath+"/customCost",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-if(data12.perTokenIn !== undefined){
-let data13 = data12.perTokenIn;
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 < 0 || isNaN(data13)){
-const err46 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/properties/perTokenIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/properties/perTokenIn/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-}
-if(data12.perTokenOut !== undefined){
-let data14 = data12.perTokenOut;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 0 || isNaN(data14)){
-const err48 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/properties/perTokenOut/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/properties/perTokenOut/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/customCost",schemaPath:"#/definitions/cloudflareOptions/properties/customCost/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-if(data.byokAlias !== undefined){
-let data15 = data.byokAlias;
-if(typeof data15 === "string"){
-if(func2(data15) > 64){
-const err51 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/definitions/cloudflareOptions/properties/byokAlias/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-if(func2(data15) < 1){
-const err52 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/definitions/cloudflareOptions/properties/byokAlias/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-if(!pattern9.test(data15)){
-const err53 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/definitions/cloudflareOptions/properties/byokAlias/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
-errors++;
-}
-}
-else {
-const err54 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/definitions/cloudflareOptions/properties/byokAlias/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
-errors++;
-}
-}
-if(data.zdr !== undefined){
-if(typeof data.zdr !== "boolean"){
-const err55 = {instancePath:instancePath+"/zdr",schemaPath:"#/definitions/cloudflareOptions/properties/zdr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
-errors++;
-}
-}
-if(data.routing !== undefined){
-let data17 = data.routing;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key4 in data17){
-if(!(func19.call(schema54.properties.routing.properties, key4))){
-const err56 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
-errors++;
-}
-}
-if(data17.order !== undefined){
-let data18 = data17.order;
-if(Array.isArray(data18)){
-if(data18.length > 32){
-const err57 = {instancePath:instancePath+"/routing/order",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
-errors++;
-}
-if(data18.length < 1){
-const err58 = {instancePath:instancePath+"/routing/order",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err58];
-}
-else {
-vErrors.push(err58);
-}
-errors++;
-}
-const len0 = data18.length;
-for(let i0=0; i0<len0; i0++){
-let data19 = data18[i0];
-if(typeof data19 === "string"){
-if(func2(data19) > 128){
-const err59 = {instancePath:instancePath+"/routing/order/" + i0,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
-errors++;
-}
-if(func2(data19) < 1){
-const err60 = {instancePath:instancePath+"/routing/order/" + i0,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
-errors++;
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/routing/order/" + i0,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
-errors++;
-}
-}
-}
-else {
-const err62 = {instancePath:instancePath+"/routing/order",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-}
-if(data17.only !== undefined){
-let data20 = data17.only;
-if(Array.isArray(data20)){
-if(data20.length > 32){
-const err63 = {instancePath:instancePath+"/routing/only",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-if(data20.length < 1){
-const err64 = {instancePath:instancePath+"/routing/only",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-const len1 = data20.length;
-for(let i1=0; i1<len1; i1++){
-let data21 = data20[i1];
-if(typeof data21 === "string"){
-if(func2(data21) > 128){
-const err65 = {instancePath:instancePath+"/routing/only/" + i1,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-if(func2(data21) < 1){
-const err66 = {instancePath:instancePath+"/routing/only/" + i1,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-else {
-const err67 = {instancePath:instancePath+"/routing/only/" + i1,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/routing/only",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
-errors++;
-}
-}
-if(data17.ignore !== undefined){
-let data22 = data17.ignore;
-if(Array.isArray(data22)){
-if(data22.length > 32){
-const err69 = {instancePath:instancePath+"/routing/ignore",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
-errors++;
-}
-if(data22.length < 1){
-const err70 = {instancePath:instancePath+"/routing/ignore",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
-errors++;
-}
-const len2 = data22.length;
-for(let i2=0; i2<len2; i2++){
-let data23 = data22[i2];
-if(typeof data23 === "string"){
-if(func2(data23) > 128){
-const err71 = {instancePath:instancePath+"/routing/ignore/" + i2,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
-errors++;
-}
-if(func2(data23) < 1){
-const err72 = {instancePath:instancePath+"/routing/ignore/" + i2,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
-errors++;
-}
-}
-else {
-const err73 = {instancePath:instancePath+"/routing/ignore/" + i2,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
-errors++;
-}
-}
-}
-else {
-const err74 = {instancePath:instancePath+"/routing/ignore",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
-errors++;
-}
-}
-if(data17.models !== undefined){
-let data24 = data17.models;
-if(Array.isArray(data24)){
-if(data24.length > 32){
-const err75 = {instancePath:instancePath+"/routing/models",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
-errors++;
-}
-if(data24.length < 1){
-const err76 = {instancePath:instancePath+"/routing/models",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
-errors++;
-}
-const len3 = data24.length;
-for(let i3=0; i3<len3; i3++){
-let data25 = data24[i3];
-if(typeof data25 === "string"){
-if(func2(data25) > 128){
-const err77 = {instancePath:instancePath+"/routing/models/" + i3,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-if(func2(data25) < 1){
-const err78 = {instancePath:instancePath+"/routing/models/" + i3,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/routing/models/" + i3,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
-errors++;
-}
-}
-}
-else {
-const err80 = {instancePath:instancePath+"/routing/models",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
-errors++;
-}
-}
-if(data17.sort !== undefined){
-let data26 = data17.sort;
-if(typeof data26 === "string"){
-if(func2(data26) > 32){
-const err81 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
-errors++;
-}
-if(func2(data26) < 1){
-const err82 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-}
-else {
-const err83 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-}
-if(data17.allowFallbacks !== undefined){
-if(typeof data17.allowFallbacks !== "boolean"){
-const err84 = {instancePath:instancePath+"/routing/allowFallbacks",schemaPath:"#/properties/routing/properties/allowFallbacks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-}
-if(data17.requireParameters !== undefined){
-if(typeof data17.requireParameters !== "boolean"){
-const err85 = {instancePath:instancePath+"/routing/requireParameters",schemaPath:"#/properties/routing/properties/requireParameters/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-if(data17.dataCollection !== undefined){
-let data29 = data17.dataCollection;
-if(!((data29 === "allow") || (data29 === "deny"))){
-const err86 = {instancePath:instancePath+"/routing/dataCollection",schemaPath:"#/properties/routing/properties/dataCollection/enum",keyword:"enum",params:{allowedValues: schema54.properties.routing.properties.dataCollection.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-if(data17.zdr !== undefined){
-if(typeof data17.zdr !== "boolean"){
-const err87 = {instancePath:instancePath+"/routing/zdr",schemaPath:"#/properties/routing/properties/zdr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-}
-if(data17.quantizations !== undefined){
-let data31 = data17.quantizations;
-if(Array.isArray(data31)){
-if(data31.length > 32){
-const err88 = {instancePath:instancePath+"/routing/quantizations",schemaPath:"#/definitions/slugList/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items"};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-if(data31.length < 1){
-const err89 = {instancePath:instancePath+"/routing/quantizations",schemaPath:"#/definitions/slugList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-const len4 = data31.length;
-for(let i4=0; i4<len4; i4++){
-let data32 = data31[i4];
-if(typeof data32 === "string"){
-if(func2(data32) > 128){
-const err90 = {instancePath:instancePath+"/routing/quantizations/" + i4,schemaPath:"#/definitions/slugList/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
-if(vErrors === null){
-vErrors = [err90];
-}
-else {
-vErrors.push(err90);
-}
-errors++;
-}
-if(func2(data32) < 1){
-const err91 = {instancePath:instancePath+"/routing/quantizations/" + i4,schemaPath:"#/definitions/slugList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err91];
-}
-else {
-vErrors.push(err91);
-}
-errors++;
-}
-}
-else {
-const err92 = {instancePath:instancePath+"/routing/quantizations/" + i4,schemaPath:"#/definitions/slugList/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err92];
-}
-else {
-vErrors.push(err92);
-}
-errors++;
-}
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/routing/quantizations",schemaPath:"#/definitions/slugList/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err93];
-}
-else {
-vErrors.push(err93);
-}
-errors++;
-}
-}
-}
-else {
-const err94 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err94];
-}
-else {
-vErrors.push(err94);
-}
-errors++;
-}
-}
-if(data.attribution !== undefined){
-if(!(validate21(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
-if (vErrors === null) { vErrors = validate21.errors; } else { for (const childError of validate21.errors) vErrors.push(childError); }
-errors = vErrors.length;
-}
-}
-}
-else {
-const err95 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err95];
-}
-else {
-vErrors.push(err95);
-}
-errors++;
-}
-validate37.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.gateway === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(data.model === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "model"},message:"must have required property '"+"model"+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-for(const key0 in data){
-if(!(((((key0 === "gateway") || (key0 === "kind")) || (key0 === "model")) || (key0 === "params")) || (key0 === "options"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.gateway !== undefined){
-let data0 = data.gateway;
-if(typeof data0 === "string"){
-if(func2(data0) > 64){
-const err3 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if(func2(data0) < 1){
-const err4 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if(!pattern0.test(data0)){
-const err5 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.kind !== undefined){
-let data1 = data.kind;
-if(!((data1 === "chat") || (data1 === "embeddings"))){
-const err7 = {instancePath:instancePath+"/kind",schemaPath:"#/definitions/kind/enum",keyword:"enum",params:{allowedValues: schema52.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.model !== undefined){
-let data2 = data.model;
-if(typeof data2 === "string"){
-if(func2(data2) > 256){
-const err8 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if(func2(data2) < 1){
-const err9 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-if(data.params !== undefined){
-let data3 = data.params;
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(Object.keys(data3).length > 64){
-const err11 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-for(const key1 in data3){
-const _errs13 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err12 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(func2(key1) < 1){
-const err13 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-var valid4 = _errs13 === errors;
-if(!valid4){
-const err15 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-if(data.options !== undefined){
-if(!(validate37(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-if (vErrors === null) { vErrors = validate37.errors; } else { for (const childError of validate37.errors) vErrors.push(childError); }
-errors = vErrors.length;
-}
-}
-}
-else {
-const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-validate36.errors = vErrors;
-return errors === 0;
-}
-
-const schema75 = {"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"};
-const schema76 = {"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"};
-const schema77 = {"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"description":"How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.","enum":["ordered","weighted"],"x-expected":"ordered or weighted"},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"description":"Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$","x-expected":"a route name: lowercase letters, digits and '-', starting with a letter or digit"}}};
-const schema78 = {"description":"A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.","oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"description":"Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.","type":"number","minimum":0,"maximum":1000000}}}],"x-expected":"a target name, or { target, weight }"};
-
-function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-const _errs0 = errors;
-let valid0 = false;
-let passing0 = null;
-const _errs1 = errors;
 if(typeof data === "string"){
-if(func2(data) > 330){
-const err0 = {instancePath,schemaPath:"#/definitions/targetRef/maxLength",keyword:"maxLength",params:{limit: 330},message:"must NOT have more than 330 characters"};
+if(func2(data) > 64){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4544,7 +1986,158 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/definitions/targetRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(!pattern0.test(data)){
+const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+validate77.errors = vErrors;
+return errors === 0;
+}
+
+const schema26 = {"description":"chat or embeddings.","enum":["chat","embeddings"]};
+
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(!((data === "chat") || (data === "embeddings"))){
+const err0 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema26.enum}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate79.errors = vErrors;
+return errors === 0;
+}
+
+const schema27 = {"description":"Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.","type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true};
+
+function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(Object.keys(data).length > 64){
+const err0 = {instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+const _errs1 = errors;
+if(typeof key0 === "string"){
+if(func2(key0) > 128){
+const err1 = {instancePath,schemaPath:"#/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},propertyName:key0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(func2(key0) < 1){
+const err2 = {instancePath,schemaPath:"#/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+const err4 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate81.errors = vErrors;
+return errors === 0;
+}
+
+const schema28 = {"description":"Gateway options for this upstream or alias. Cloudflare keys (cacheTtl, metadata, ...) apply to Cloudflare gateways; `routing` and `attribution` to Vercel and OpenRouter.","type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"description":"Provider routing for Vercel (providerOptions.gateway) or OpenRouter (provider).","type":"object","additionalProperties":false,"properties":{"order":{"description":"Provider slugs to try in order (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"only":{"description":"Restrict to these providers (Vercel and OpenRouter).","$ref":"#/definitions/slugList"},"ignore":{"description":"OpenRouter: never use these providers.","$ref":"#/definitions/slugList"},"models":{"description":"Vercel: gateway-side fallback models, tried in order by Vercel.","$ref":"#/definitions/slugList"},"sort":{"description":"Rank providers: Vercel by cost, latency or throughput; OpenRouter by price, throughput or latency.","type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"description":"OpenRouter: let it try other providers (allow_fallbacks).","type":"boolean"},"requireParameters":{"description":"OpenRouter: only providers supporting every request parameter (require_parameters).","type":"boolean"},"dataCollection":{"description":"OpenRouter: whether providers may store data (data_collection).","enum":["allow","deny"]},"zdr":{"description":"OpenRouter: only Zero Data Retention endpoints.","type":"boolean"},"quantizations":{"description":"OpenRouter: allowed quantizations (e.g. fp8, int4).","$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}};
+
+function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(typeof data === "string"){
+if(func2(data) > 32){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!pattern6.test(data)){
+const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4555,7 +2148,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/definitions/targetRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4569,10 +2162,9 @@ if(_valid0){
 valid0 = true;
 passing0 = 0;
 }
-const _errs5 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.target === undefined){
-const err3 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'"};
+const _errs4 = errors;
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4581,9 +2173,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-for(const key0 in data){
-if(!((key0 === "target") || (key0 === "weight"))){
-const err4 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if((typeof data == "number") && (isFinite(data))){
+if(data > 86400000 || isNaN(data)){
+const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4592,12 +2184,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.target !== undefined){
-let data0 = data.target;
-if(typeof data0 === "string"){
-if(func2(data0) > 330){
-const err5 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/targetRef/maxLength",keyword:"maxLength",params:{limit: 330},message:"must NOT have more than 330 characters"};
+if(data < 0 || isNaN(data)){
+const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4606,75 +2194,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(func2(data0) < 1){
-const err6 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/targetRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err6];
 }
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/target",schemaPath:"#/definitions/targetRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.weight !== undefined){
-let data1 = data.weight;
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 1000000 || isNaN(data1)){
-const err8 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if(data1 < 0 || isNaN(data1)){
-const err9 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-}
-else {
-const err11 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-var _valid0 = _errs5 === errors;
+var _valid0 = _errs4 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 1];
@@ -4686,12 +2207,12 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err12 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err6];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err6);
 }
 errors++;
 }
@@ -4706,19 +2227,1268 @@ vErrors = null;
 }
 }
 }
-validate43.errors = vErrors;
+validate84.errors = vErrors;
 return errors === 0;
 }
 
-const schema81 = {"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (equal jitter: half of it fixed, half random) so clients do not retry in step. Default true.","type":"boolean"}}};
+const schema30 = {"description":"Bypass the gateway cache (cf-aig-skip-cache).","type":"boolean"};
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "boolean"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate86.errors = vErrors;
+return errors === 0;
+}
+
+const schema31 = {"description":"Custom cache key (cf-aig-cache-key).","type":"string","minLength":1,"maxLength":512};
+
+function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 512){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 512}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate88.errors = vErrors;
+return errors === 0;
+}
+
+const schema32 = {"description":"Custom log metadata (cf-aig-metadata): at most 5 entries in total after merging gateway, upstream and alias; values are strings, numbers or booleans.","type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}};
+
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(Object.keys(data).length > 5){
+const err0 = {instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 5}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+const _errs1 = errors;
+if(typeof key0 === "string"){
+if(func2(key0) > 64){
+const err1 = {instancePath,schemaPath:"#/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(func2(key0) < 1){
+const err2 = {instancePath,schemaPath:"#/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+const err4 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+for(const key1 in data){
+let data0 = data[key1];
+if(((typeof data0 !== "string") && (!((typeof data0 == "number") && (isFinite(data0))))) && (typeof data0 !== "boolean")){
+const err5 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/type",keyword:"type",params:{type: schema32.additionalProperties.type}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(typeof data0 === "string"){
+if(func2(data0) > 512){
+const err6 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 512}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate90.errors = vErrors;
+return errors === 0;
+}
+
+const schema33 = {"description":"Override the gateway's logging for these calls (cf-aig-collect-log).","type":"boolean"};
+
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "boolean"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate92.errors = vErrors;
+return errors === 0;
+}
+
+const schema34 = {"description":"false keeps log metadata but drops request and response bodies (cf-aig-collect-log-payload).","type":"boolean"};
+
+function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "boolean"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate94.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(typeof data === "string"){
+if(func2(data) > 32){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!pattern6.test(data)){
+const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs4 = errors;
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((typeof data == "number") && (isFinite(data))){
+if(data > 86400000 || isNaN(data)){
+const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data < 0 || isNaN(data)){
+const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+var _valid0 = _errs4 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate96.errors = vErrors;
+return errors === 0;
+}
+
+const schema36 = {"description":"Gateway-side retries (cf-aig-max-attempts, 1 to 5). Off unless set; Switchyard counts them in its worst-case plan.","type":"integer","minimum":1,"maximum":5};
+
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if((typeof data == "number") && (isFinite(data))){
+if(data > 5 || isNaN(data)){
+const err1 = {instancePath,schemaPath:"#/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data < 1 || isNaN(data)){
+const err2 = {instancePath,schemaPath:"#/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+validate98.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(typeof data === "string"){
+if(func2(data) > 32){
+const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!pattern6.test(data)){
+const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs4 = errors;
+if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
+const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((typeof data == "number") && (isFinite(data))){
+if(data > 86400000 || isNaN(data)){
+const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data < 0 || isNaN(data)){
+const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+var _valid0 = _errs4 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate100.errors = vErrors;
+return errors === 0;
+}
+
+const schema38 = {"description":"Gateway-side backoff (cf-aig-backoff).","enum":["constant","linear","exponential"]};
+
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(!(((data === "constant") || (data === "linear")) || (data === "exponential"))){
+const err0 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema38.enum}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate102.errors = vErrors;
+return errors === 0;
+}
+
+const schema39 = {"description":"Event id attached to the log entry (cf-aig-event-id).","type":"string","minLength":1,"maxLength":256};
+
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 256){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 256}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate104.errors = vErrors;
+return errors === 0;
+}
+
+const schema40 = {"description":"Per-token prices that override Cloudflare's cost estimate (cf-aig-custom-cost).","type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"description":"Price per input token.","type":"number","minimum":0},"perTokenOut":{"description":"Price per output token.","type":"number","minimum":0}}};
+
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.perTokenIn === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "perTokenIn"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.perTokenOut === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "perTokenOut"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "perTokenIn") || (key0 === "perTokenOut"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.perTokenIn !== undefined){
+let data0 = data.perTokenIn;
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 < 0 || isNaN(data0)){
+const err3 = {instancePath:instancePath+"/perTokenIn",schemaPath:"#/properties/perTokenIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/perTokenIn",schemaPath:"#/properties/perTokenIn/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.perTokenOut !== undefined){
+let data1 = data.perTokenOut;
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/perTokenOut",schemaPath:"#/properties/perTokenOut/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/perTokenOut",schemaPath:"#/properties/perTokenOut/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate106.errors = vErrors;
+return errors === 0;
+}
+
+const schema41 = {"description":"Use the stored key saved under this alias instead of `default` (cf-aig-byok-alias).","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$","x-expected":"a key alias (letters, digits, '.', '_' or '-')"};
+
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 64){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(!pattern7.test(data)){
+const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+
+const schema42 = {"description":"Zero Data Retention override for Unified Billing calls (cf-aig-zdr).","type":"boolean"};
+
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data !== "boolean"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate110.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(func17.call(schema28.properties, key0))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.cacheTtl !== undefined){
+if(!(validate84(data.cacheTtl, {instancePath:instancePath+"/cacheTtl",parentData:data,parentDataProperty:"cacheTtl",rootData}))){
+if (vErrors === null) { vErrors = validate84.errors; } else { for (const childError of validate84.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.skipCache !== undefined){
+if(!(validate86(data.skipCache, {instancePath:instancePath+"/skipCache",parentData:data,parentDataProperty:"skipCache",rootData}))){
+if (vErrors === null) { vErrors = validate86.errors; } else { for (const childError of validate86.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.cacheKey !== undefined){
+if(!(validate88(data.cacheKey, {instancePath:instancePath+"/cacheKey",parentData:data,parentDataProperty:"cacheKey",rootData}))){
+if (vErrors === null) { vErrors = validate88.errors; } else { for (const childError of validate88.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.metadata !== undefined){
+if(!(validate90(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData}))){
+if (vErrors === null) { vErrors = validate90.errors; } else { for (const childError of validate90.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.collectLog !== undefined){
+if(!(validate92(data.collectLog, {instancePath:instancePath+"/collectLog",parentData:data,parentDataProperty:"collectLog",rootData}))){
+if (vErrors === null) { vErrors = validate92.errors; } else { for (const childError of validate92.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.collectLogPayload !== undefined){
+if(!(validate94(data.collectLogPayload, {instancePath:instancePath+"/collectLogPayload",parentData:data,parentDataProperty:"collectLogPayload",rootData}))){
+if (vErrors === null) { vErrors = validate94.errors; } else { for (const childError of validate94.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.requestTimeout !== undefined){
+if(!(validate96(data.requestTimeout, {instancePath:instancePath+"/requestTimeout",parentData:data,parentDataProperty:"requestTimeout",rootData}))){
+if (vErrors === null) { vErrors = validate96.errors; } else { for (const childError of validate96.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.maxAttempts !== undefined){
+if(!(validate98(data.maxAttempts, {instancePath:instancePath+"/maxAttempts",parentData:data,parentDataProperty:"maxAttempts",rootData}))){
+if (vErrors === null) { vErrors = validate98.errors; } else { for (const childError of validate98.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.retryDelay !== undefined){
+if(!(validate100(data.retryDelay, {instancePath:instancePath+"/retryDelay",parentData:data,parentDataProperty:"retryDelay",rootData}))){
+if (vErrors === null) { vErrors = validate100.errors; } else { for (const childError of validate100.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.backoff !== undefined){
+if(!(validate102(data.backoff, {instancePath:instancePath+"/backoff",parentData:data,parentDataProperty:"backoff",rootData}))){
+if (vErrors === null) { vErrors = validate102.errors; } else { for (const childError of validate102.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.eventId !== undefined){
+if(!(validate104(data.eventId, {instancePath:instancePath+"/eventId",parentData:data,parentDataProperty:"eventId",rootData}))){
+if (vErrors === null) { vErrors = validate104.errors; } else { for (const childError of validate104.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.customCost !== undefined){
+if(!(validate106(data.customCost, {instancePath:instancePath+"/customCost",parentData:data,parentDataProperty:"customCost",rootData}))){
+if (vErrors === null) { vErrors = validate106.errors; } else { for (const childError of validate106.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.byokAlias !== undefined){
+if(!(validate108(data.byokAlias, {instancePath:instancePath+"/byokAlias",parentData:data,parentDataProperty:"byokAlias",rootData}))){
+if (vErrors === null) { vErrors = validate108.errors; } else { for (const childError of validate108.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.zdr !== undefined){
+if(!(validate110(data.zdr, {instancePath:instancePath+"/zdr",parentData:data,parentDataProperty:"zdr",rootData}))){
+if (vErrors === null) { vErrors = validate110.errors; } else { for (const childError of validate110.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.routing !== undefined){
+let data14 = data.routing;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key1 in data14){
+if(!(func17.call(schema28.properties.routing.properties, key1))){
+const err1 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data14.order !== undefined){
+if(!(validate45(data14.order, {instancePath:instancePath+"/routing/order",parentData:data14,parentDataProperty:"order",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data14.only !== undefined){
+if(!(validate45(data14.only, {instancePath:instancePath+"/routing/only",parentData:data14,parentDataProperty:"only",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data14.ignore !== undefined){
+if(!(validate45(data14.ignore, {instancePath:instancePath+"/routing/ignore",parentData:data14,parentDataProperty:"ignore",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data14.models !== undefined){
+if(!(validate45(data14.models, {instancePath:instancePath+"/routing/models",parentData:data14,parentDataProperty:"models",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data14.sort !== undefined){
+let data19 = data14.sort;
+if(typeof data19 === "string"){
+if(func2(data19) > 32){
+const err2 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/maxLength",keyword:"maxLength",params:{limit: 32}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(func2(data19) < 1){
+const err3 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data14.allowFallbacks !== undefined){
+if(typeof data14.allowFallbacks !== "boolean"){
+const err5 = {instancePath:instancePath+"/routing/allowFallbacks",schemaPath:"#/properties/routing/properties/allowFallbacks/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data14.requireParameters !== undefined){
+if(typeof data14.requireParameters !== "boolean"){
+const err6 = {instancePath:instancePath+"/routing/requireParameters",schemaPath:"#/properties/routing/properties/requireParameters/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data14.dataCollection !== undefined){
+let data22 = data14.dataCollection;
+if(!((data22 === "allow") || (data22 === "deny"))){
+const err7 = {instancePath:instancePath+"/routing/dataCollection",schemaPath:"#/properties/routing/properties/dataCollection/enum",keyword:"enum",params:{allowedValues: schema28.properties.routing.properties.dataCollection.enum}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data14.zdr !== undefined){
+if(typeof data14.zdr !== "boolean"){
+const err8 = {instancePath:instancePath+"/routing/zdr",schemaPath:"#/properties/routing/properties/zdr/type",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data14.quantizations !== undefined){
+if(!(validate45(data14.quantizations, {instancePath:instancePath+"/routing/quantizations",parentData:data14,parentDataProperty:"quantizations",rootData}))){
+if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.attribution !== undefined){
+if(!(validate50(data.attribution, {instancePath:instancePath+"/attribution",parentData:data,parentDataProperty:"attribution",rootData}))){
+if (vErrors === null) { vErrors = validate50.errors; } else { for (const childError of validate50.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate83.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.gateway === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gateway"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.model === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "model"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((((key0 === "gateway") || (key0 === "kind")) || (key0 === "model")) || (key0 === "params")) || (key0 === "options"))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.gateway !== undefined){
+if(!(validate77(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
+if (vErrors === null) { vErrors = validate77.errors; } else { for (const childError of validate77.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.kind !== undefined){
+if(!(validate79(data.kind, {instancePath:instancePath+"/kind",parentData:data,parentDataProperty:"kind",rootData}))){
+if (vErrors === null) { vErrors = validate79.errors; } else { for (const childError of validate79.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.model !== undefined){
+let data2 = data.model;
+if(typeof data2 === "string"){
+if(func2(data2) > 256){
+const err3 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 256}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(func2(data2) < 1){
+const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.params !== undefined){
+if(!(validate81(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+if (vErrors === null) { vErrors = validate81.errors; } else { for (const childError of validate81.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.options !== undefined){
+if(!(validate83(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
+if (vErrors === null) { vErrors = validate83.errors; } else { for (const childError of validate83.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate76.errors = vErrors;
+return errors === 0;
+}
+
+const schema43 = {"description":"An alias: an object with `targets`, or the name of one upstream (or `<gateway>:<model>`) as shorthand.","oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}],"x-expected":"an upstream name (or <gateway>:<model>), or an object with targets"};
+const schema44 = {"description":"An upstream name, another alias (its targets are spliced in), or `<gateway>:<model>` to use a gateway's model directly.","type":"string","minLength":1,"maxLength":330,"x-expected":"an upstream name, another alias, or <gateway>:<model>"};
+
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 330){
+const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 330}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate121.errors = vErrors;
+return errors === 0;
+}
+
+const schema45 = {"description":"A fallback chain: targets tried in order, each with its own retries, all within one deadline.","type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"description":"Tried in order (or, with strategy: weighted, in a weighted random order per call): upstream names, other aliases or `<gateway>:<model>`; `{ target, weight }` gives a target its weight.","type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"description":"How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.","enum":["ordered","weighted"],"x-expected":"ordered or weighted"},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"description":"Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$","x-expected":"a route name: lowercase letters, digits and '-', starting with a letter or digit"}}};
+const schema46 = {"description":"A target: its name, or `{ target, weight }` to give it a share of the calls under strategy: weighted.","oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"description":"Relative share of the calls that start with this target (strategy: weighted). 0: a fallback only. Default 1.","type":"number","minimum":0,"maximum":1000000}}}],"x-expected":"a target name, or { target, weight }"};
+
+function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+let passing0 = null;
+const _errs1 = errors;
+if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate121.errors; } else { for (const childError of validate121.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.target === undefined){
+const err0 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "target"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "target") || (key0 === "weight"))){
+const err1 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.target !== undefined){
+if(!(validate121(data.target, {instancePath:instancePath+"/target",parentData:data,parentDataProperty:"target",rootData}))){
+if (vErrors === null) { vErrors = validate121.errors; } else { for (const childError of validate121.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.weight !== undefined){
+let data1 = data.weight;
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 1000000 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err3 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/type",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid0 = _errs2 === errors;
+if(_valid0 && valid0){
+valid0 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid0 = true;
+passing0 = 1;
+}
+}
+if(!valid0){
+const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate124.errors = vErrors;
+return errors === 0;
+}
+
+const schema47 = {"description":"Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.","type":"object","additionalProperties":false,"properties":{"attempts":{"description":"Requests sent to one target, the first included: 1 never retries. Default 2.","type":"integer","minimum":1,"maximum":10},"initialDelay":{"description":"Wait before the first retry. Default 250ms.","$ref":"#/definitions/duration"},"maxDelay":{"description":"Longest wait between attempts, for backoff and for a Retry-After the server asks for; a longer Retry-After moves to the next target at once. Default 8s.","$ref":"#/definitions/duration"},"factor":{"description":"Backoff multiplier between retries. Default 2.","type":"number","minimum":1,"maximum":10},"jitter":{"description":"Randomise each wait (equal jitter: half of it fixed, half random) so clients do not retry in step. Default true.","type":"boolean"}}};
+
+function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((key0 === "attempts") || (key0 === "initialDelay")) || (key0 === "maxDelay")) || (key0 === "factor")) || (key0 === "jitter"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4731,7 +3501,7 @@ errors++;
 if(data.attempts !== undefined){
 let data0 = data.attempts;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err1 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4742,7 +3512,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 10 || isNaN(data0)){
-const err2 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+const err2 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4752,7 +3522,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data0 < 1 || isNaN(data0)){
-const err3 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+const err3 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4764,14 +3534,22 @@ errors++;
 }
 }
 if(data.initialDelay !== undefined){
-let data1 = data.initialDelay;
-const _errs6 = errors;
-let valid2 = false;
-let passing0 = null;
-const _errs7 = errors;
-if(typeof data1 === "string"){
-if(func2(data1) > 32){
-const err4 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(!(validate34(data.initialDelay, {instancePath:instancePath+"/initialDelay",parentData:data,parentDataProperty:"initialDelay",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.maxDelay !== undefined){
+if(!(validate34(data.maxDelay, {instancePath:instancePath+"/maxDelay",parentData:data,parentDataProperty:"maxDelay",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.factor !== undefined){
+let data3 = data.factor;
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 10 || isNaN(data3)){
+const err4 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4780,8 +3558,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern6.test(data1)){
-const err5 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
+if(data3 < 1 || isNaN(data3)){
+const err5 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4792,7 +3570,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/type",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4801,14 +3579,10 @@ vErrors.push(err6);
 }
 errors++;
 }
-var _valid0 = _errs7 === errors;
-if(_valid0){
-valid2 = true;
-passing0 = 0;
 }
-const _errs10 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err7 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.jitter !== undefined){
+if(typeof data.jitter !== "boolean"){
+const err7 = {instancePath:instancePath+"/jitter",schemaPath:"#/properties/jitter/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4817,9 +3591,10 @@ vErrors.push(err7);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 86400000 || isNaN(data1)){
-const err8 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4828,237 +3603,33 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(data1 < 0 || isNaN(data1)){
-const err9 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-var _valid0 = _errs10 === errors;
-if(_valid0 && valid2){
-valid2 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid0){
-valid2 = true;
-passing0 = 1;
-}
-}
-if(!valid2){
-const err10 = {instancePath:instancePath+"/initialDelay",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-else {
-errors = _errs6;
-if(vErrors !== null){
-if(_errs6){
-vErrors.length = _errs6;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.maxDelay !== undefined){
-let data2 = data.maxDelay;
-const _errs15 = errors;
-let valid4 = false;
-let passing1 = null;
-const _errs16 = errors;
-if(typeof data2 === "string"){
-if(func2(data2) > 32){
-const err11 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if(!pattern6.test(data2)){
-const err12 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-else {
-const err13 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-var _valid1 = _errs16 === errors;
-if(_valid1){
-valid4 = true;
-passing1 = 0;
-}
-const _errs19 = errors;
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err14 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 86400000 || isNaN(data2)){
-const err15 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(data2 < 0 || isNaN(data2)){
-const err16 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-var _valid1 = _errs19 === errors;
-if(_valid1 && valid4){
-valid4 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid1){
-valid4 = true;
-passing1 = 1;
-}
-}
-if(!valid4){
-const err17 = {instancePath:instancePath+"/maxDelay",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-else {
-errors = _errs15;
-if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.factor !== undefined){
-let data3 = data.factor;
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 10 || isNaN(data3)){
-const err18 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if(data3 < 1 || isNaN(data3)){
-const err19 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-else {
-const err20 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-if(data.jitter !== undefined){
-if(typeof data.jitter !== "boolean"){
-const err21 = {instancePath:instancePath+"/jitter",schemaPath:"#/properties/jitter/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-validate45.errors = vErrors;
+validate128.errors = vErrors;
 return errors === 0;
 }
 
-const schema84 = {"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: an equal share of the total that reaches every target (the whole total with one target).","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"};
+const schema48 = {"description":"A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.","oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"description":"Deadline for the whole call across retries and fallbacks (for streams: until the first content chunk). Default 60s.","$ref":"#/definitions/duration"},"attempt":{"description":"Limit for one request to one target. Default: an equal share of the total that reaches every target (the whole total with one target).","$ref":"#/definitions/duration"},"firstToken":{"description":"Streams: longest wait for the first content chunk before moving on. Default: no separate limit.","$ref":"#/definitions/duration"},"idle":{"description":"Streams: longest gap between chunks. Default 30s.","$ref":"#/definitions/duration"}}}],"x-expected":"a duration such as 20s, or an object with total, attempt, firstToken or idle"};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
 const _errs1 = errors;
-const _errs3 = errors;
-let valid2 = false;
-let passing1 = null;
-const _errs4 = errors;
-if(typeof data === "string"){
-if(func2(data) > 32){
-const err0 = {instancePath,schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(!(validate34(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+var _valid0 = _errs1 === errors;
+if(_valid0){
+valid0 = true;
+passing0 = 0;
+}
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((key0 === "total") || (key0 === "attempt")) || (key0 === "firstToken")) || (key0 === "idle"))){
+const err0 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -5067,8 +3638,34 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(!pattern6.test(data)){
-const err1 = {instancePath,schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
+}
+if(data.total !== undefined){
+if(!(validate34(data.total, {instancePath:instancePath+"/total",parentData:data,parentDataProperty:"total",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.attempt !== undefined){
+if(!(validate34(data.attempt, {instancePath:instancePath+"/attempt",parentData:data,parentDataProperty:"attempt",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.firstToken !== undefined){
+if(!(validate34(data.firstToken, {instancePath:instancePath+"/firstToken",parentData:data,parentDataProperty:"firstToken",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.idle !== undefined){
+if(!(validate34(data.idle, {instancePath:instancePath+"/idle",parentData:data,parentDataProperty:"idle",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -5077,554 +3674,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-}
-else {
-const err2 = {instancePath,schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-var _valid1 = _errs4 === errors;
-if(_valid1){
-valid2 = true;
-passing1 = 0;
-}
-const _errs7 = errors;
-if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-const err3 = {instancePath,schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-if((typeof data == "number") && (isFinite(data))){
-if(data > 86400000 || isNaN(data)){
-const err4 = {instancePath,schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-if(data < 0 || isNaN(data)){
-const err5 = {instancePath,schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-var _valid1 = _errs7 === errors;
-if(_valid1 && valid2){
-valid2 = false;
-passing1 = [passing1, 1];
-}
-else {
-if(_valid1){
-valid2 = true;
-passing1 = 1;
-}
-}
-if(!valid2){
-const err6 = {instancePath,schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-else {
-errors = _errs3;
-if(vErrors !== null){
-if(_errs3){
-vErrors.length = _errs3;
-}
-else {
-vErrors = null;
-}
-}
-}
-var _valid0 = _errs1 === errors;
-if(_valid0){
-valid0 = true;
-passing0 = 0;
-}
-const _errs10 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-if(!((((key0 === "total") || (key0 === "attempt")) || (key0 === "firstToken")) || (key0 === "idle"))){
-const err7 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.total !== undefined){
-let data0 = data.total;
-const _errs15 = errors;
-let valid5 = false;
-let passing2 = null;
-const _errs16 = errors;
-if(typeof data0 === "string"){
-if(func2(data0) > 32){
-const err8 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if(!pattern6.test(data0)){
-const err9 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-var _valid2 = _errs16 === errors;
-if(_valid2){
-valid5 = true;
-passing2 = 0;
-}
-const _errs19 = errors;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err11 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 > 86400000 || isNaN(data0)){
-const err12 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(data0 < 0 || isNaN(data0)){
-const err13 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-var _valid2 = _errs19 === errors;
-if(_valid2 && valid5){
-valid5 = false;
-passing2 = [passing2, 1];
-}
-else {
-if(_valid2){
-valid5 = true;
-passing2 = 1;
-}
-}
-if(!valid5){
-const err14 = {instancePath:instancePath+"/total",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing2},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-else {
-errors = _errs15;
-if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.attempt !== undefined){
-let data1 = data.attempt;
-const _errs24 = errors;
-let valid7 = false;
-let passing3 = null;
-const _errs25 = errors;
-if(typeof data1 === "string"){
-if(func2(data1) > 32){
-const err15 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-if(!pattern6.test(data1)){
-const err16 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-else {
-const err17 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-var _valid3 = _errs25 === errors;
-if(_valid3){
-valid7 = true;
-passing3 = 0;
-}
-const _errs28 = errors;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err18 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 86400000 || isNaN(data1)){
-const err19 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-if(data1 < 0 || isNaN(data1)){
-const err20 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-var _valid3 = _errs28 === errors;
-if(_valid3 && valid7){
-valid7 = false;
-passing3 = [passing3, 1];
-}
-else {
-if(_valid3){
-valid7 = true;
-passing3 = 1;
-}
-}
-if(!valid7){
-const err21 = {instancePath:instancePath+"/attempt",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing3},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-else {
-errors = _errs24;
-if(vErrors !== null){
-if(_errs24){
-vErrors.length = _errs24;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.firstToken !== undefined){
-let data2 = data.firstToken;
-const _errs33 = errors;
-let valid9 = false;
-let passing4 = null;
-const _errs34 = errors;
-if(typeof data2 === "string"){
-if(func2(data2) > 32){
-const err22 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-if(!pattern6.test(data2)){
-const err23 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-else {
-const err24 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-var _valid4 = _errs34 === errors;
-if(_valid4){
-valid9 = true;
-passing4 = 0;
-}
-const _errs37 = errors;
-if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err25 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-if((typeof data2 == "number") && (isFinite(data2))){
-if(data2 > 86400000 || isNaN(data2)){
-const err26 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-if(data2 < 0 || isNaN(data2)){
-const err27 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-var _valid4 = _errs37 === errors;
-if(_valid4 && valid9){
-valid9 = false;
-passing4 = [passing4, 1];
-}
-else {
-if(_valid4){
-valid9 = true;
-passing4 = 1;
-}
-}
-if(!valid9){
-const err28 = {instancePath:instancePath+"/firstToken",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing4},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-else {
-errors = _errs33;
-if(vErrors !== null){
-if(_errs33){
-vErrors.length = _errs33;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.idle !== undefined){
-let data3 = data.idle;
-const _errs42 = errors;
-let valid11 = false;
-let passing5 = null;
-const _errs43 = errors;
-if(typeof data3 === "string"){
-if(func2(data3) > 32){
-const err29 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-if(!pattern6.test(data3)){
-const err30 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},message:"must match pattern \""+"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"+"\""};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-else {
-const err31 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-var _valid5 = _errs43 === errors;
-if(_valid5){
-valid11 = true;
-passing5 = 0;
-}
-const _errs46 = errors;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err32 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 86400000 || isNaN(data3)){
-const err33 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000},message:"must be <= 86400000"};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(data3 < 0 || isNaN(data3)){
-const err34 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-var _valid5 = _errs46 === errors;
-if(_valid5 && valid11){
-valid11 = false;
-passing5 = [passing5, 1];
-}
-else {
-if(_valid5){
-valid11 = true;
-passing5 = 1;
-}
-}
-if(!valid11){
-const err35 = {instancePath:instancePath+"/idle",schemaPath:"#/definitions/duration/oneOf",keyword:"oneOf",params:{passingSchemas: passing5},message:"must match exactly one schema in oneOf"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-else {
-errors = _errs42;
-if(vErrors !== null){
-if(_errs42){
-vErrors.length = _errs42;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err36 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-var _valid0 = _errs10 === errors;
+var _valid0 = _errs2 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 1];
@@ -5636,12 +3686,12 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err37 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
-vErrors = [err37];
+vErrors = [err2];
 }
 else {
-vErrors.push(err37);
+vErrors.push(err2);
 }
 errors++;
 }
@@ -5656,20 +3706,38 @@ vErrors = null;
 }
 }
 }
-validate47.errors = vErrors;
+validate132.errors = vErrors;
 return errors === 0;
 }
 
-const schema90 = {"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
-const schema91 = {"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]};
+const schema49 = {"description":"What to do per error class: retry (same target), fallback (next target) or fail (stop). Overrides the defaults.","type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
+const schema50 = {"description":"retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.","enum":["retry","fallback","fail"]};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(!(((data === "retry") || (data === "fallback")) || (data === "fail"))){
+const err0 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema50.enum}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate140.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func19.call(schema90.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(!(func17.call(schema49.properties, key0))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -5680,9 +3748,86 @@ errors++;
 }
 }
 if(data.rate_limit !== undefined){
-let data0 = data.rate_limit;
-if(!(((data0 === "retry") || (data0 === "fallback")) || (data0 === "fail"))){
-const err1 = {instancePath:instancePath+"/rate_limit",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
+if(!(validate140(data.rate_limit, {instancePath:instancePath+"/rate_limit",parentData:data,parentDataProperty:"rate_limit",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.server !== undefined){
+if(!(validate140(data.server, {instancePath:instancePath+"/server",parentData:data,parentDataProperty:"server",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.timeout !== undefined){
+if(!(validate140(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.network !== undefined){
+if(!(validate140(data.network, {instancePath:instancePath+"/network",parentData:data,parentDataProperty:"network",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.auth !== undefined){
+if(!(validate140(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.not_found !== undefined){
+if(!(validate140(data.not_found, {instancePath:instancePath+"/not_found",parentData:data,parentDataProperty:"not_found",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.bad_request !== undefined){
+if(!(validate140(data.bad_request, {instancePath:instancePath+"/bad_request",parentData:data,parentDataProperty:"bad_request",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.context_length !== undefined){
+if(!(validate140(data.context_length, {instancePath:instancePath+"/context_length",parentData:data,parentDataProperty:"context_length",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.content_filter !== undefined){
+if(!(validate140(data.content_filter, {instancePath:instancePath+"/content_filter",parentData:data,parentDataProperty:"content_filter",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.interrupted_stream !== undefined){
+if(!(validate140(data.interrupted_stream, {instancePath:instancePath+"/interrupted_stream",parentData:data,parentDataProperty:"interrupted_stream",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.gateway !== undefined){
+if(!(validate140(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.payment !== undefined){
+if(!(validate140(data.payment, {instancePath:instancePath+"/payment",parentData:data,parentDataProperty:"payment",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.invalid_response !== undefined){
+if(!(validate140(data.invalid_response, {instancePath:instancePath+"/invalid_response",parentData:data,parentDataProperty:"invalid_response",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -5691,186 +3836,18 @@ vErrors.push(err1);
 }
 errors++;
 }
-}
-if(data.server !== undefined){
-let data1 = data.server;
-if(!(((data1 === "retry") || (data1 === "fallback")) || (data1 === "fail"))){
-const err2 = {instancePath:instancePath+"/server",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.timeout !== undefined){
-let data2 = data.timeout;
-if(!(((data2 === "retry") || (data2 === "fallback")) || (data2 === "fail"))){
-const err3 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.network !== undefined){
-let data3 = data.network;
-if(!(((data3 === "retry") || (data3 === "fallback")) || (data3 === "fail"))){
-const err4 = {instancePath:instancePath+"/network",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-if(data.auth !== undefined){
-let data4 = data.auth;
-if(!(((data4 === "retry") || (data4 === "fallback")) || (data4 === "fail"))){
-const err5 = {instancePath:instancePath+"/auth",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-if(data.not_found !== undefined){
-let data5 = data.not_found;
-if(!(((data5 === "retry") || (data5 === "fallback")) || (data5 === "fail"))){
-const err6 = {instancePath:instancePath+"/not_found",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.bad_request !== undefined){
-let data6 = data.bad_request;
-if(!(((data6 === "retry") || (data6 === "fallback")) || (data6 === "fail"))){
-const err7 = {instancePath:instancePath+"/bad_request",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.context_length !== undefined){
-let data7 = data.context_length;
-if(!(((data7 === "retry") || (data7 === "fallback")) || (data7 === "fail"))){
-const err8 = {instancePath:instancePath+"/context_length",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.content_filter !== undefined){
-let data8 = data.content_filter;
-if(!(((data8 === "retry") || (data8 === "fallback")) || (data8 === "fail"))){
-const err9 = {instancePath:instancePath+"/content_filter",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.interrupted_stream !== undefined){
-let data9 = data.interrupted_stream;
-if(!(((data9 === "retry") || (data9 === "fallback")) || (data9 === "fail"))){
-const err10 = {instancePath:instancePath+"/interrupted_stream",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-if(data.gateway !== undefined){
-let data10 = data.gateway;
-if(!(((data10 === "retry") || (data10 === "fallback")) || (data10 === "fail"))){
-const err11 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-if(data.payment !== undefined){
-let data11 = data.payment;
-if(!(((data11 === "retry") || (data11 === "fallback")) || (data11 === "fail"))){
-const err12 = {instancePath:instancePath+"/payment",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.invalid_response !== undefined){
-let data12 = data.invalid_response;
-if(!(((data12 === "retry") || (data12 === "fallback")) || (data12 === "fail"))){
-const err13 = {instancePath:instancePath+"/invalid_response",schemaPath:"#/definitions/action/enum",keyword:"enum",params:{allowedValues: schema91.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-}
-else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-validate49.errors = vErrors;
+validate139.errors = vErrors;
 return errors === 0;
 }
 
-const pattern31 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
+const pattern15 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.targets === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "targets"},message:"must have required property '"+"targets"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "targets"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -5881,7 +3858,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "targets") || (key0 === "strategy")) || (key0 === "retry")) || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "options")) || (key0 === "params")) || (key0 === "dynamicRoute"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -5895,7 +3872,7 @@ if(data.targets !== undefined){
 let data0 = data.targets;
 if(Array.isArray(data0)){
 if(data0.length > 16){
-const err2 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"};
+const err2 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/maxItems",keyword:"maxItems",params:{limit: 16}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5905,7 +3882,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data0.length < 1){
-const err3 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+const err3 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/minItems",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5916,14 +3893,14 @@ errors++;
 }
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate43(data0[i0], {instancePath:instancePath+"/targets/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-if (vErrors === null) { vErrors = validate43.errors; } else { for (const childError of validate43.errors) vErrors.push(childError); }
+if(!(validate124(data0[i0], {instancePath:instancePath+"/targets/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+if (vErrors === null) { vErrors = validate124.errors; } else { for (const childError of validate124.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err4 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5936,7 +3913,7 @@ errors++;
 if(data.strategy !== undefined){
 let data2 = data.strategy;
 if(!((data2 === "ordered") || (data2 === "weighted"))){
-const err5 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema77.properties.strategy.enum},message:"must be equal to one of the allowed values"};
+const err5 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema45.properties.strategy.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5947,34 +3924,40 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate45(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+if(!(validate128(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+if (vErrors === null) { vErrors = validate128.errors; } else { for (const childError of validate128.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate47(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate47.errors; } else { for (const childError of validate47.errors) vErrors.push(childError); }
+if(!(validate132(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate132.errors; } else { for (const childError of validate132.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
-if(!(validate49(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-if (vErrors === null) { vErrors = validate49.errors; } else { for (const childError of validate49.errors) vErrors.push(childError); }
+if(!(validate139(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if (vErrors === null) { vErrors = validate139.errors; } else { for (const childError of validate139.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.options !== undefined){
-if(!(validate37(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
-if (vErrors === null) { vErrors = validate37.errors; } else { for (const childError of validate37.errors) vErrors.push(childError); }
+if(!(validate83(data.options, {instancePath:instancePath+"/options",parentData:data,parentDataProperty:"options",rootData}))){
+if (vErrors === null) { vErrors = validate83.errors; } else { for (const childError of validate83.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.params !== undefined){
-let data7 = data.params;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(Object.keys(data7).length > 64){
-const err6 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
+if(!(validate81(data.params, {instancePath:instancePath+"/params",parentData:data,parentDataProperty:"params",rootData}))){
+if (vErrors === null) { vErrors = validate81.errors; } else { for (const childError of validate81.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.dynamicRoute !== undefined){
+let data8 = data.dynamicRoute;
+if(typeof data8 === "string"){
+if(func2(data8) > 64){
+const err6 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5983,11 +3966,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-for(const key1 in data7){
-const _errs14 = errors;
-if(typeof key1 === "string"){
-if(func2(key1) > 128){
-const err7 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters",propertyName:key1};
+if(func2(data8) < 1){
+const err7 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -5996,8 +3976,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(func2(key1) < 1){
-const err8 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+if(!pattern15.test(data8)){
+const err8 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -6008,7 +3988,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+const err9 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -6017,9 +3997,10 @@ vErrors.push(err9);
 }
 errors++;
 }
-var valid4 = _errs14 === errors;
-if(!valid4){
-const err10 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -6028,130 +4009,33 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/params",schemaPath:"#/definitions/params/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-if(data.dynamicRoute !== undefined){
-let data8 = data.dynamicRoute;
-if(typeof data8 === "string"){
-if(func2(data8) > 64){
-const err12 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-if(func2(data8) < 1){
-const err13 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-if(!pattern31.test(data8)){
-const err14 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9-]*$"+"\""};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-}
-else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-validate42.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
 const _errs1 = errors;
-if(typeof data === "string"){
-if(func2(data) > 330){
-const err0 = {instancePath,schemaPath:"#/definitions/targetRef/maxLength",keyword:"maxLength",params:{limit: 330},message:"must NOT have more than 330 characters"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/definitions/targetRef/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-else {
-const err2 = {instancePath,schemaPath:"#/definitions/targetRef/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
+if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate121.errors; } else { for (const childError of validate121.errors) vErrors.push(childError); }
+errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
 if(_valid0){
 valid0 = true;
 passing0 = 0;
 }
-const _errs5 = errors;
-if(!(validate42(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate42.errors; } else { for (const childError of validate42.errors) vErrors.push(childError); }
+const _errs2 = errors;
+if(!(validate123(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate123.errors; } else { for (const childError of validate123.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
-var _valid0 = _errs5 === errors;
+var _valid0 = _errs2 === errors;
 if(_valid0 && valid0){
 valid0 = false;
 passing0 = [passing0, 1];
@@ -6163,12 +4047,12 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err0 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
-vErrors = [err3];
+vErrors = [err0];
 }
 else {
-vErrors.push(err3);
+vErrors.push(err0);
 }
 errors++;
 }
@@ -6183,19 +4067,19 @@ vErrors = null;
 }
 }
 }
-validate41.errors = vErrors;
+validate120.errors = vErrors;
 return errors === 0;
 }
 
-const schema105 = {"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}};
+const schema51 = {"description":"Settings that cascade into every alias unless the alias sets its own.","type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"description":"Route a `model` that is not an alias to this gateway verbatim (e.g. model: openai/gpt-4o). Without it, unknown names are errors.","$ref":"#/definitions/gatewayName"}}};
 
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "retry") || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "gateway"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6206,28 +4090,32 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate45(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-if (vErrors === null) { vErrors = validate45.errors; } else { for (const childError of validate45.errors) vErrors.push(childError); }
+if(!(validate128(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+if (vErrors === null) { vErrors = validate128.errors; } else { for (const childError of validate128.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate47(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate47.errors; } else { for (const childError of validate47.errors) vErrors.push(childError); }
+if(!(validate132(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate132.errors; } else { for (const childError of validate132.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
-if(!(validate49(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-if (vErrors === null) { vErrors = validate49.errors; } else { for (const childError of validate49.errors) vErrors.push(childError); }
+if(!(validate139(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if (vErrors === null) { vErrors = validate139.errors; } else { for (const childError of validate139.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.gateway !== undefined){
-let data3 = data.gateway;
-if(typeof data3 === "string"){
-if(func2(data3) > 64){
-const err1 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(!(validate77(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
+if (vErrors === null) { vErrors = validate77.errors; } else { for (const childError of validate77.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6236,8 +4124,46 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(func2(data3) < 1){
-const err2 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+validate159.errors = vErrors;
+return errors === 0;
+}
+
+const schema52 = {"description":"Where health memory lives: which upstreams are cooling down after failures, and the probe that tests one again. `memory` (the default) keeps it in each process; `redis` shares it between every process that uses the same Redis and prefix, so an outage is learned once and probed once.","type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"description":"`memory`: in this process (the default). `redis`: shared through Redis at `url` (needs the package @redis/client).","type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$","x-expected":"memory or redis"},"url":{"description":"Redis URL, such as ${REDIS_URL} (redis://[user:password@]host[:port][/db], or rediss:// for TLS). Required with store: redis. Treated as a secret: it may hold a password.","type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$","x-expected":"a redis:// or rediss:// URL"},"prefix":{"description":"Prefix of every key the router writes, so several apps can share one Redis. Processes share health only when they use the same prefix. Default: switchyard.","type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$","x-expected":"letters, digits, _ . : or -"}}};
+const pattern16 = new RegExp("^(memory|redis)$", "u");
+const pattern17 = new RegExp("^rediss?://[^\\s]+$", "u");
+const pattern18 = new RegExp("^[A-Za-z0-9_.:-]+$", "u");
+
+function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.store === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "store"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "store") || (key0 === "url")) || (key0 === "prefix"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.store !== undefined){
+let data0 = data.store;
+if(typeof data0 === "string"){
+if(func2(data0) > 64){
+const err2 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6246,8 +4172,190 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(!pattern0.test(data3)){
-const err3 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\""};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(!pattern16.test(data0)){
+const err4 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/pattern",keyword:"pattern",params:{pattern: "^(memory|redis)$"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data1 = data.url;
+if(typeof data1 === "string"){
+if(func2(data1) > 2048){
+const err6 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(func2(data1) < 9){
+const err7 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/minLength",keyword:"minLength",params:{limit: 9}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(!pattern17.test(data1)){
+const err8 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^rediss?://[^\\s]+$"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.prefix !== undefined){
+let data2 = data.prefix;
+if(typeof data2 === "string"){
+if(func2(data2) > 64){
+const err10 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(func2(data2) < 1){
+const err11 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(!pattern18.test(data2)){
+const err12 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]+$"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate165.errors = vErrors;
+return errors === 0;
+}
+
+const schema53 = {"description":"Settings of `switchyard serve` (the config as a local OpenAI-compatible server); the router itself ignores them.","type":"object","additionalProperties":false,"properties":{"keys":{"description":"Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.","type":"array","maxItems":100,"items":{"type":"string","minLength":1,"maxLength":512}}}};
+
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(key0 === "keys")){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.keys !== undefined){
+let data0 = data.keys;
+if(Array.isArray(data0)){
+if(data0.length > 100){
+const err1 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/maxItems",keyword:"maxItems",params:{limit: 100}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(typeof data1 === "string"){
+if(func2(data1) > 512){
+const err2 = {instancePath:instancePath+"/keys/" + i0,schemaPath:"#/properties/keys/items/maxLength",keyword:"maxLength",params:{limit: 512}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(func2(data1) < 1){
+const err3 = {instancePath:instancePath+"/keys/" + i0,schemaPath:"#/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6258,7 +4366,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/gateway",schemaPath:"#/definitions/gatewayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err4 = {instancePath:instancePath+"/keys/" + i0,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6270,7 +4378,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6279,18 +4387,30 @@ vErrors.push(err5);
 }
 errors++;
 }
-validate54.errors = vErrors;
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate167.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://switchyard.dev/schema/config.schema.json" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.version === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6300,7 +4420,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.gateways === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gateways"},message:"must have required property '"+"gateways"+"'"};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gateways"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6310,7 +4430,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.models === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "models"},message:"must have required property '"+"models"+"'"};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "models"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6321,7 +4441,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "$schema") || (key0 === "version")) || (key0 === "gateways")) || (key0 === "upstreams")) || (key0 === "models")) || (key0 === "defaults")) || (key0 === "health")) || (key0 === "serve"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6335,7 +4455,7 @@ if(data.$schema !== undefined){
 let data0 = data.$schema;
 if(typeof data0 === "string"){
 if(func2(data0) > 2048){
-const err4 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
+const err4 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/maxLength",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6346,7 +4466,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err5 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6358,7 +4478,7 @@ errors++;
 }
 if(data.version !== undefined){
 if(1 !== data.version){
-const err6 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"};
+const err6 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/const",keyword:"const",params:{allowedValue: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6372,7 +4492,7 @@ if(data.gateways !== undefined){
 let data2 = data.gateways;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(Object.keys(data2).length > 64){
-const err7 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/maxProperties",keyword:"maxProperties",params:{limit: 64},message:"must NOT have more than 64 properties"};
+const err7 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/maxProperties",keyword:"maxProperties",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -6382,7 +4502,7 @@ vErrors.push(err7);
 errors++;
 }
 if(Object.keys(data2).length < 1){
-const err8 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+const err8 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/minProperties",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -6395,7 +4515,7 @@ for(const key1 in data2){
 const _errs7 = errors;
 if(typeof key1 === "string"){
 if(func2(key1) > 64){
-const err9 = {instancePath:instancePath+"/gateways",schemaPath:"#/definitions/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key1};
+const err9 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -6405,7 +4525,7 @@ vErrors.push(err9);
 errors++;
 }
 if(func2(key1) < 1){
-const err10 = {instancePath:instancePath+"/gateways",schemaPath:"#/definitions/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key1};
+const err10 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -6415,7 +4535,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!pattern0.test(key1)){
-const err11 = {instancePath:instancePath+"/gateways",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",propertyName:key1};
+const err11 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -6426,7 +4546,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/gateways",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+const err12 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -6437,7 +4557,7 @@ errors++;
 }
 var valid1 = _errs7 === errors;
 if(!valid1){
-const err13 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+const err13 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames",keyword:"propertyNames",params:{propertyName: key1}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -6448,14 +4568,14 @@ errors++;
 }
 }
 for(const key2 in data2){
-if(!(validate11(data2[key2], {instancePath:instancePath+"/gateways/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data2,parentDataProperty:key2,rootData}))){
-if (vErrors === null) { vErrors = validate11.errors; } else { for (const childError of validate11.errors) vErrors.push(childError); }
+if(!(validate22(data2[key2], {instancePath:instancePath+"/gateways/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data2,parentDataProperty:key2,rootData}))){
+if (vErrors === null) { vErrors = validate22.errors; } else { for (const childError of validate22.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err14 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -6469,7 +4589,7 @@ if(data.upstreams !== undefined){
 let data4 = data.upstreams;
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 if(Object.keys(data4).length > 1000){
-const err15 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/maxProperties",keyword:"maxProperties",params:{limit: 1000},message:"must NOT have more than 1000 properties"};
+const err15 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/maxProperties",keyword:"maxProperties",params:{limit: 1000}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -6479,10 +4599,10 @@ vErrors.push(err15);
 errors++;
 }
 for(const key3 in data4){
-const _errs15 = errors;
+const _errs14 = errors;
 if(typeof key3 === "string"){
 if(func2(key3) > 64){
-const err16 = {instancePath:instancePath+"/upstreams",schemaPath:"#/definitions/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key3};
+const err16 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -6492,7 +4612,7 @@ vErrors.push(err16);
 errors++;
 }
 if(func2(key3) < 1){
-const err17 = {instancePath:instancePath+"/upstreams",schemaPath:"#/definitions/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key3};
+const err17 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key3};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -6502,7 +4622,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!pattern0.test(key3)){
-const err18 = {instancePath:instancePath+"/upstreams",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",propertyName:key3};
+const err18 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key3};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -6513,7 +4633,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/upstreams",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key3};
+const err19 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key3};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -6522,9 +4642,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-var valid4 = _errs15 === errors;
-if(!valid4){
-const err20 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames",keyword:"propertyNames",params:{propertyName: key3},message:"property name must be valid"};
+var valid3 = _errs14 === errors;
+if(!valid3){
+const err20 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames",keyword:"propertyNames",params:{propertyName: key3}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -6535,14 +4655,14 @@ errors++;
 }
 }
 for(const key4 in data4){
-if(!(validate36(data4[key4], {instancePath:instancePath+"/upstreams/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data4,parentDataProperty:key4,rootData}))){
-if (vErrors === null) { vErrors = validate36.errors; } else { for (const childError of validate36.errors) vErrors.push(childError); }
+if(!(validate76(data4[key4], {instancePath:instancePath+"/upstreams/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data4,parentDataProperty:key4,rootData}))){
+if (vErrors === null) { vErrors = validate76.errors; } else { for (const childError of validate76.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err21 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -6556,7 +4676,7 @@ if(data.models !== undefined){
 let data6 = data.models;
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 if(Object.keys(data6).length > 10000){
-const err22 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxProperties",keyword:"maxProperties",params:{limit: 10000},message:"must NOT have more than 10000 properties"};
+const err22 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxProperties",keyword:"maxProperties",params:{limit: 10000}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -6566,7 +4686,7 @@ vErrors.push(err22);
 errors++;
 }
 if(Object.keys(data6).length < 1){
-const err23 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties"};
+const err23 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/minProperties",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -6576,10 +4696,10 @@ vErrors.push(err23);
 errors++;
 }
 for(const key5 in data6){
-const _errs23 = errors;
+const _errs21 = errors;
 if(typeof key5 === "string"){
 if(func2(key5) > 64){
-const err24 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key5};
+const err24 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key5};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -6589,7 +4709,7 @@ vErrors.push(err24);
 errors++;
 }
 if(func2(key5) < 1){
-const err25 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key5};
+const err25 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key5};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -6599,7 +4719,7 @@ vErrors.push(err25);
 errors++;
 }
 if(!pattern0.test(key5)){
-const err26 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",propertyName:key5};
+const err26 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key5};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -6610,7 +4730,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/models",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key5};
+const err27 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key5};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -6619,9 +4739,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-var valid7 = _errs23 === errors;
-if(!valid7){
-const err28 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid"};
+var valid5 = _errs21 === errors;
+if(!valid5){
+const err28 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames",keyword:"propertyNames",params:{propertyName: key5}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -6632,14 +4752,14 @@ errors++;
 }
 }
 for(const key6 in data6){
-if(!(validate41(data6[key6], {instancePath:instancePath+"/models/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key6,rootData}))){
-if (vErrors === null) { vErrors = validate41.errors; } else { for (const childError of validate41.errors) vErrors.push(childError); }
+if(!(validate120(data6[key6], {instancePath:instancePath+"/models/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key6,rootData}))){
+if (vErrors === null) { vErrors = validate120.errors; } else { for (const childError of validate120.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err29 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -6650,16 +4770,26 @@ errors++;
 }
 }
 if(data.defaults !== undefined){
-if(!(validate54(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
-if (vErrors === null) { vErrors = validate54.errors; } else { for (const childError of validate54.errors) vErrors.push(childError); }
+if(!(validate159(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+if (vErrors === null) { vErrors = validate159.errors; } else { for (const childError of validate159.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.health !== undefined){
-let data9 = data.health;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-if(data9.store === undefined){
-const err30 = {instancePath:instancePath+"/health",schemaPath:"#/definitions/health/required",keyword:"required",params:{missingProperty: "store"},message:"must have required property '"+"store"+"'"};
+if(!(validate165(data.health, {instancePath:instancePath+"/health",parentData:data,parentDataProperty:"health",rootData}))){
+if (vErrors === null) { vErrors = validate165.errors; } else { for (const childError of validate165.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.serve !== undefined){
+if(!(validate167(data.serve, {instancePath:instancePath+"/serve",parentData:data,parentDataProperty:"serve",rootData}))){
+if (vErrors === null) { vErrors = validate167.errors; } else { for (const childError of validate167.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -6668,265 +4798,7 @@ vErrors.push(err30);
 }
 errors++;
 }
-for(const key7 in data9){
-if(!(((key7 === "store") || (key7 === "url")) || (key7 === "prefix"))){
-const err31 = {instancePath:instancePath+"/health",schemaPath:"#/definitions/health/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-if(data9.store !== undefined){
-let data10 = data9.store;
-if(typeof data10 === "string"){
-if(func2(data10) > 64){
-const err32 = {instancePath:instancePath+"/health/store",schemaPath:"#/definitions/health/properties/store/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-if(func2(data10) < 1){
-const err33 = {instancePath:instancePath+"/health/store",schemaPath:"#/definitions/health/properties/store/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(!pattern33.test(data10)){
-const err34 = {instancePath:instancePath+"/health/store",schemaPath:"#/definitions/health/properties/store/pattern",keyword:"pattern",params:{pattern: "^(memory|redis)$"},message:"must match pattern \""+"^(memory|redis)$"+"\""};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/health/store",schemaPath:"#/definitions/health/properties/store/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-}
-if(data9.url !== undefined){
-let data11 = data9.url;
-if(typeof data11 === "string"){
-if(func2(data11) > 2048){
-const err36 = {instancePath:instancePath+"/health/url",schemaPath:"#/definitions/health/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-if(func2(data11) < 9){
-const err37 = {instancePath:instancePath+"/health/url",schemaPath:"#/definitions/health/properties/url/minLength",keyword:"minLength",params:{limit: 9},message:"must NOT have fewer than 9 characters"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-if(!pattern34.test(data11)){
-const err38 = {instancePath:instancePath+"/health/url",schemaPath:"#/definitions/health/properties/url/pattern",keyword:"pattern",params:{pattern: "^rediss?://[^\\s]+$"},message:"must match pattern \""+"^rediss?://[^\\s]+$"+"\""};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-}
-else {
-const err39 = {instancePath:instancePath+"/health/url",schemaPath:"#/definitions/health/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-}
-if(data9.prefix !== undefined){
-let data12 = data9.prefix;
-if(typeof data12 === "string"){
-if(func2(data12) > 64){
-const err40 = {instancePath:instancePath+"/health/prefix",schemaPath:"#/definitions/health/properties/prefix/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-if(func2(data12) < 1){
-const err41 = {instancePath:instancePath+"/health/prefix",schemaPath:"#/definitions/health/properties/prefix/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-if(!pattern35.test(data12)){
-const err42 = {instancePath:instancePath+"/health/prefix",schemaPath:"#/definitions/health/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_.:-]+$"+"\""};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-}
-else {
-const err43 = {instancePath:instancePath+"/health/prefix",schemaPath:"#/definitions/health/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-}
-}
-else {
-const err44 = {instancePath:instancePath+"/health",schemaPath:"#/definitions/health/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-if(data.serve !== undefined){
-let data13 = data.serve;
-if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-for(const key8 in data13){
-if(!(key8 === "keys")){
-const err45 = {instancePath:instancePath+"/serve",schemaPath:"#/definitions/serve/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-if(data13.keys !== undefined){
-let data14 = data13.keys;
-if(Array.isArray(data14)){
-if(data14.length > 100){
-const err46 = {instancePath:instancePath+"/serve/keys",schemaPath:"#/definitions/serve/properties/keys/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-const len0 = data14.length;
-for(let i0=0; i0<len0; i0++){
-let data15 = data14[i0];
-if(typeof data15 === "string"){
-if(func2(data15) > 512){
-const err47 = {instancePath:instancePath+"/serve/keys/" + i0,schemaPath:"#/definitions/serve/properties/keys/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
-errors++;
-}
-if(func2(data15) < 1){
-const err48 = {instancePath:instancePath+"/serve/keys/" + i0,schemaPath:"#/definitions/serve/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/serve/keys/" + i0,schemaPath:"#/definitions/serve/properties/keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/serve/keys",schemaPath:"#/definitions/serve/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-}
-}
-else {
-const err51 = {instancePath:instancePath+"/serve",schemaPath:"#/definitions/serve/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-}
-else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-validate10.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
 
