@@ -13,8 +13,7 @@ import {
   splitForRoute,
 } from '../config/dynamic-route.ts';
 import type { GatewayRoute, RouteTable } from '../config/route-table.ts';
-import type { CliIO } from './output.ts';
-import { paintFor } from './output.ts';
+import { type CliIO, type Paint, paintFor } from './output.ts';
 import {
   createRoute,
   findRoute,
@@ -120,37 +119,19 @@ export function compileAliasRoute(options: {
   };
 }
 
-/** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
-export async function routesCommand(options: {
+/** Options of {@link routesCommand}. */
+export type RoutesCommandOptions = {
+  /** The arguments after `routes`. */
   args: readonly string[];
   io: CliIO;
+  /** Loads the config (`--config`, else the default file). */
   load: (config: string | undefined) => RouteTable;
-}): Promise<number> {
+};
+
+/** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
+export async function routesCommand(options: RoutesCommandOptions): Promise<number> {
   const { io } = options;
-  const { values, positionals } = parseArgs({
-    args: [...options.args],
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      name: { type: 'string' },
-      json: { type: 'boolean' },
-      apply: { type: 'boolean' },
-      'api-url': { type: 'string' },
-      'token-env': { type: 'string' },
-    },
-  });
-  const [action, aliasName, ...extra] = positionals;
-  if (action !== 'plan' && action !== 'diff' && action !== 'push') {
-    throw new RoutesUsageError(
-      `routes needs an action: plan, diff or push (got ${action === undefined ? 'none' : `"${action}"`})`,
-    );
-  }
-  if (aliasName === undefined || extra.length > 0) {
-    throw new RoutesUsageError(
-      `routes ${action} takes one alias, e.g. switchyard routes ${action} fast`,
-    );
-  }
-  const paint = paintFor({ stream: io.stdout, env: io.env });
+  const { action, aliasName, values } = parseRoutesArgs(options.args);
   const table = options.load(values.config);
   let compiled: CompiledAliasRoute;
   try {
@@ -166,78 +147,167 @@ export async function routesCommand(options: {
     );
     return 1;
   }
-  const where = `gateway "${compiled.gateway.name}" (${compiled.accountId}/${compiled.gatewayId})`;
-  const clientSideLine =
-    compiled.clientSide.length === 0
-      ? 'nothing stays client-side'
-      : `stays client-side, behind the route: ${compiled.clientSide.join(', ')}`;
+  const context: RouteActionContext = {
+    io,
+    paint: paintFor({ stream: io.stdout, env: io.env }),
+    compiled,
+    where: `gateway "${compiled.gateway.name}" (${compiled.accountId}/${compiled.gatewayId})`,
+    clientSideLine:
+      compiled.clientSide.length === 0
+        ? 'nothing stays client-side'
+        : `stays client-side, behind the route: ${compiled.clientSide.join(', ')}`,
+    json: values.json === true,
+  };
+  if (action === 'plan') return printPlan(context);
 
-  if (action === 'plan') {
-    if (values.json === true) {
-      io.stdout.write(
-        `${JSON.stringify({ alias: compiled.alias, gateway: compiled.gateway.name, accountId: compiled.accountId, gatewayId: compiled.gatewayId, route: compiled.route, clientSide: compiled.clientSide, notes: compiled.notes }, null, 2)}\n`,
-      );
-      return 0;
-    }
-    io.stdout.write(
-      `${paint.bold(`route "${compiled.route.name}"`)} for alias "${compiled.alias}" on ${where}; call it as model dynamic/${compiled.route.name}\n`,
+  const target = routesApiTarget({ context, action, values });
+  if (target === undefined) return 1;
+  const remote = await findRoute(target, compiled.route.name);
+  const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
+  const deployed = { remote, differences };
+  if (action === 'diff') return printDiff(context, deployed);
+  return await pushRoute({ context, target, deployed, apply: values.apply === true });
+}
+
+const routesFlags = {
+  config: { type: 'string', short: 'c' },
+  name: { type: 'string' },
+  json: { type: 'boolean' },
+  apply: { type: 'boolean' },
+  'api-url': { type: 'string' },
+  'token-env': { type: 'string' },
+} as const;
+
+type RoutesFlags = ReturnType<typeof parseArgs<{ options: typeof routesFlags }>>['values'];
+
+/** The action, the alias and the flags; throws {@link RoutesUsageError} for a usage mistake. */
+function parseRoutesArgs(args: readonly string[]): {
+  action: 'plan' | 'diff' | 'push';
+  aliasName: string;
+  values: RoutesFlags;
+} {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: routesFlags,
+  });
+  const [action, aliasName, ...extra] = positionals;
+  if (action !== 'plan' && action !== 'diff' && action !== 'push') {
+    throw new RoutesUsageError(
+      `routes needs an action: plan, diff or push (got ${action === undefined ? 'none' : `"${action}"`})`,
     );
-    io.stdout.write(`${clientSideLine}\n`);
-    for (const note of compiled.notes) io.stdout.write(`${paint.yellow('note:')} ${note}\n`);
-    io.stdout.write(`${JSON.stringify(compiled.route, null, 2)}\n`);
+  }
+  if (aliasName === undefined || extra.length > 0) {
+    throw new RoutesUsageError(
+      `routes ${action} takes one alias, e.g. switchyard routes ${action} fast`,
+    );
+  }
+  return { action, aliasName, values };
+}
+
+/** What every action prints from. */
+type RouteActionContext = {
+  readonly io: CliIO;
+  readonly paint: Paint;
+  readonly compiled: CompiledAliasRoute;
+  /** `gateway "cf" (account/gateway)`. */
+  readonly where: string;
+  /** What stays client-side, as a line. */
+  readonly clientSideLine: string;
+  /** `--json`. */
+  readonly json: boolean;
+};
+
+/** The route as deployed, and how it differs from the config (undefined when not deployed). */
+type Deployed = {
+  readonly remote: RemoteRoute | undefined;
+  readonly differences: string[] | undefined;
+};
+
+/** `routes plan`: the compiled route, as text or `--json`. */
+function printPlan(context: RouteActionContext): number {
+  const { io, paint, compiled, where, clientSideLine, json } = context;
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify({ alias: compiled.alias, gateway: compiled.gateway.name, accountId: compiled.accountId, gatewayId: compiled.gatewayId, route: compiled.route, clientSide: compiled.clientSide, notes: compiled.notes }, null, 2)}\n`,
+    );
     return 0;
   }
+  io.stdout.write(
+    `${paint.bold(`route "${compiled.route.name}"`)} for alias "${compiled.alias}" on ${where}; call it as model dynamic/${compiled.route.name}\n`,
+  );
+  io.stdout.write(`${clientSideLine}\n`);
+  for (const note of compiled.notes) io.stdout.write(`${paint.yellow('note:')} ${note}\n`);
+  io.stdout.write(`${JSON.stringify(compiled.route, null, 2)}\n`);
+  return 0;
+}
 
+type RoutesApiTargetOptions = {
+  readonly context: RouteActionContext;
+  readonly action: 'diff' | 'push';
+  readonly values: RoutesFlags;
+};
+
+/** Where the routes API is and the token for it; undefined (reported) when no token is set. */
+function routesApiTarget(options: RoutesApiTargetOptions): RoutesApiTarget | undefined {
+  const { context, action, values } = options;
+  const { io, compiled } = context;
   const tokenEnv = values['token-env'] ?? 'CLOUDFLARE_API_TOKEN';
   const token = io.env[tokenEnv];
   if (token === undefined || token === '') {
     io.stderr.write(
       `error: set ${tokenEnv} to a Cloudflare API token with AI Gateway ${action === 'push' ? 'Edit' : 'Read'} (or name another variable with --token-env)\n`,
     );
-    return 1;
+    return undefined;
   }
   const location = compiled.gateway.cloudflare;
   const apiUrl =
     values['api-url'] ??
     (location?.endpoint === 'rest' ? compiled.gateway.origin : 'https://api.cloudflare.com');
-  const target: RoutesApiTarget = {
-    apiUrl,
-    accountId: compiled.accountId,
-    gatewayId: compiled.gatewayId,
-    token,
-  };
-  const remote = await findRoute(target, compiled.route.name);
-  const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
+  return { apiUrl, accountId: compiled.accountId, gatewayId: compiled.gatewayId, token };
+}
 
-  if (action === 'diff') {
-    if (values.json === true) {
-      io.stdout.write(
-        `${JSON.stringify({ route: compiled.route.name, deployed: remote !== undefined, upToDate: differences?.length === 0, differences: differences ?? [] }, null, 2)}\n`,
-      );
-    } else if (remote === undefined) {
-      io.stdout.write(`route "${compiled.route.name}" is not on ${where}\n`);
-    } else if (differences?.length === 0) {
-      io.stdout.write(
-        `route "${compiled.route.name}" on ${where} is up to date (version ${remote.deploymentVersionId ?? remote.versionId ?? 'unknown'})\n`,
-      );
-    } else {
-      io.stdout.write(`route "${compiled.route.name}" on ${where} differs from the config:\n`);
-      for (const line of differences ?? []) io.stdout.write(`${line}\n`);
-    }
-    return remote !== undefined && differences?.length === 0 ? 0 : 1;
+/** `routes diff`: exit code 0 only when the deployed route matches the config. */
+function printDiff(context: RouteActionContext, { remote, differences }: Deployed): number {
+  const { io, compiled, where } = context;
+  if (context.json) {
+    io.stdout.write(
+      `${JSON.stringify({ route: compiled.route.name, deployed: remote !== undefined, upToDate: differences?.length === 0, differences: differences ?? [] }, null, 2)}\n`,
+    );
+  } else if (remote === undefined) {
+    io.stdout.write(`route "${compiled.route.name}" is not on ${where}\n`);
+  } else if (differences?.length === 0) {
+    io.stdout.write(
+      `route "${compiled.route.name}" on ${where} is up to date (version ${remote.deploymentVersionId ?? remote.versionId ?? 'unknown'})\n`,
+    );
+  } else {
+    io.stdout.write(`route "${compiled.route.name}" on ${where} differs from the config:\n`);
+    for (const line of differences ?? []) io.stdout.write(`${line}\n`);
   }
+  return remote !== undefined && differences?.length === 0 ? 0 : 1;
+}
 
-  // push
-  const apply = values.apply === true;
+type PushRouteOptions = {
+  readonly context: RouteActionContext;
+  readonly target: RoutesApiTarget;
+  readonly deployed: Deployed;
+  /** `--apply`; without it, a dry run. */
+  readonly apply: boolean;
+};
+
+/** `routes push`: creates the route, or adds a version and deploys it; a dry run without `--apply`. */
+async function pushRoute({ context, target, deployed, apply }: PushRouteOptions): Promise<number> {
+  const { io, paint, compiled, where, clientSideLine } = context;
+  const { remote, differences } = deployed;
   if (remote !== undefined && differences?.length === 0) {
     io.stdout.write(`route "${compiled.route.name}" on ${where} is up to date; nothing to push\n`);
     return 0;
   }
-  const step =
-    remote === undefined
-      ? `create route "${compiled.route.name}" on ${where} (Cloudflare deploys its first version)`
-      : `add a version of route "${compiled.route.name}" (${remote.id}) on ${where} and deploy it`;
   if (!apply) {
+    const step =
+      remote === undefined
+        ? `create route "${compiled.route.name}" on ${where} (Cloudflare deploys its first version)`
+        : `add a version of route "${compiled.route.name}" (${remote.id}) on ${where} and deploy it`;
     io.stdout.write(`dry run: would ${step}\n${clientSideLine}\n`);
     for (const line of differences ?? []) io.stdout.write(`${line}\n`);
     io.stdout.write('run again with --apply to push\n');

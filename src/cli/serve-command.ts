@@ -9,9 +9,14 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
-import { watchConfig } from '../config/watch-config.ts';
+import { type ConfigWatcher, watchConfig } from '../config/watch-config.ts';
 import { createRouter } from '../router/create-router.ts';
-import { createServeHandler, defaultMaxBodyBytes } from '../serve/create-handler.ts';
+import type { Router } from '../router/types.ts';
+import {
+  createServeHandler,
+  defaultMaxBodyBytes,
+  type ServeRequestLog,
+} from '../serve/create-handler.ts';
 import { startNodeServer } from '../serve/node-server.ts';
 import { type CliIO, paintFor } from './output.ts';
 
@@ -62,6 +67,86 @@ export type ServeCommandOptions = {
 /** Runs the server until `signal` aborts; resolves with the exit code. */
 export async function serveCommand(options: ServeCommandOptions): Promise<number> {
   const { io, signal } = options;
+  const flags = parseServeFlags({ args: options.args, env: io.env });
+  const { host, port } = flags;
+  const table = loadConfig(flags.config, { env: io.env });
+  const router = createRouter(table, { env: io.env });
+  const keys = createKeySource({ router, envKeys: flags.envKeys, host, io });
+  if (!loopbackHosts.has(host) && keys().length === 0) {
+    await router.close();
+    throw new ServeUsageError(
+      `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in serve.keys in the config or in ${serveKeysVariable} (comma-separated); clients send "Authorization: Bearer <key>". Or bind 127.0.0.1.`,
+    );
+  }
+  const handler = createServeHandler({
+    router,
+    keys,
+    maxBodyBytes: flags.maxBodyBytes,
+    ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${formatRequestLine(log)}\n`) }),
+  });
+  const watcher = flags.watch ? watchForReloads({ file: flags.config, router, io }) : undefined;
+  let server: Awaited<ReturnType<typeof startNodeServer>>;
+  try {
+    server = await startNodeServer({ handler, host, port });
+  } catch (error) {
+    watcher?.close();
+    await router.close();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE')
+      throw new ServeUsageError(`port ${port} on ${host} is in use; pick another with --port`);
+    throw error;
+  }
+  printListening({ io, url: server.url, table, router, flags });
+  options.onListening?.(server.url);
+
+  await new Promise<void>((resolve) => {
+    if (signal === undefined || signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.stdout.write(
+    `stopping: ${server.inFlight} request${server.inFlight === 1 ? '' : 's'} in flight\n`,
+  );
+  watcher?.close();
+  const { cutOff } = await server.close({ graceMs: flags.graceMs });
+  await router.close();
+  io.stdout.write(
+    cutOff === 0
+      ? 'stopped\n'
+      : `stopped; ${cutOff} request(s) cut off after ${flags.graceMs} ms\n`,
+  );
+  return 0;
+}
+
+/** The flags of `switchyard serve`, checked, with their defaults applied. */
+export type ServeFlags = {
+  /** `--config`. @default undefined (`$SWITCHYARD_CONFIG`, else `./config.yaml`) */
+  readonly config: string | undefined;
+  /** `--port`. @default 4000 */
+  readonly port: number;
+  /** `--host`. @default '127.0.0.1' */
+  readonly host: string;
+  /** `--watch`. @default false */
+  readonly watch: boolean;
+  /** `--max-body`, in bytes. @default defaultMaxBodyBytes */
+  readonly maxBodyBytes: number;
+  /** `--shutdown-timeout`, in ms. @default 10_000 */
+  readonly graceMs: number;
+  /** `--quiet`. @default false */
+  readonly quiet: boolean;
+  /** The client keys in `$SWITCHYARD_SERVE_KEYS`. @default [] */
+  readonly envKeys: readonly string[];
+};
+
+/** Options of {@link parseServeFlags}. */
+export type ParseServeFlagsOptions = {
+  /** The arguments after `serve`. */
+  readonly args: readonly string[];
+  /** Where `$SWITCHYARD_SERVE_KEYS` is read. */
+  readonly env: CliIO['env'];
+};
+
+/** Parses and checks the flags; throws {@link ServeUsageError} naming the bad one. */
+export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
   const { values } = parseArgs({
     args: [...options.args],
     options: {
@@ -88,16 +173,37 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       throw new ServeUsageError('--shutdown-timeout must be a duration such as 10s or 500ms');
     graceMs = parsed;
   }
-  const host = values.host ?? '127.0.0.1';
-  const envKeys = (io.env[serveKeysVariable] ?? '')
+  const envKeys = (options.env[serveKeysVariable] ?? '')
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key !== '');
-  const table = loadConfig(values.config, { env: io.env });
+  return {
+    config: values.config,
+    port,
+    host: values.host ?? '127.0.0.1',
+    watch: values.watch === true,
+    maxBodyBytes,
+    graceMs,
+    quiet: values.quiet === true,
+    envKeys,
+  };
+}
+
+type KeySourceOptions = {
+  readonly router: Router;
+  readonly envKeys: readonly string[];
+  /** The address bound: beyond loopback, a reload never drops every key. */
+  readonly host: string;
+  readonly io: CliIO;
+};
+
+/** The client keys now: `$SWITCHYARD_SERVE_KEYS` and the serving config's `serve.keys`. */
+function createKeySource(options: KeySourceOptions): () => readonly string[] {
+  const { router, envKeys, host, io } = options;
   // The config's serve.keys, read again when --watch swaps in a new config.
   let keysFrom: RouteTable | undefined;
   let keys: readonly string[] = [];
-  const currentKeys = () => {
+  return () => {
     const serving = router.config();
     if (serving !== keysFrom) {
       keysFrom = serving;
@@ -113,88 +219,69 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     }
     return keys;
   };
-  const router = createRouter(table, { env: io.env });
-  if (!loopbackHosts.has(host) && currentKeys().length === 0) {
-    await router.close();
-    throw new ServeUsageError(
-      `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in serve.keys in the config or in ${serveKeysVariable} (comma-separated); clients send "Authorization: Bearer <key>". Or bind 127.0.0.1.`,
-    );
-  }
+}
+
+/**
+ * One request as the line printed for it:
+ * `POST /v1/chat/completions fast → 200 via cf-mini (1 attempt) 12 ms`.
+ */
+export function formatRequestLine(log: ServeRequestLog): string {
+  const route =
+    log.upstream === undefined
+      ? ''
+      : ` via ${log.upstream} (${log.attempts} attempt${log.attempts === 1 ? '' : 's'})`;
+  const model = log.model === undefined ? '' : ` ${log.model}`;
+  const code = log.errorCode === undefined ? '' : ` ${log.errorCode}`;
+  return `${log.method} ${log.path}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms`;
+}
+
+type WatchForReloadsOptions = {
+  readonly file: string | undefined;
+  readonly router: Router;
+  readonly io: CliIO;
+};
+
+/** `--watch`: reloads the router on change, printing each reload and each rejected file. */
+function watchForReloads({ file, router, io }: WatchForReloadsOptions): ConfigWatcher {
   const out = paintFor({ stream: io.stdout, env: io.env });
   const err = paintFor({ stream: io.stderr, env: io.env });
-  const handler = createServeHandler({
+  return watchConfig(file, {
     router,
-    keys: currentKeys,
-    maxBodyBytes,
-    ...(values.quiet === true
-      ? {}
-      : {
-          onRequest: (log) => {
-            const route =
-              log.upstream === undefined
-                ? ''
-                : ` via ${log.upstream} (${log.attempts} attempt${log.attempts === 1 ? '' : 's'})`;
-            const model = log.model === undefined ? '' : ` ${log.model}`;
-            const code = log.errorCode === undefined ? '' : ` ${log.errorCode}`;
-            io.stdout.write(
-              `${log.method} ${log.path}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms\n`,
-            );
-          },
-        }),
+    env: io.env,
+    onReload: (state) =>
+      io.stdout.write(
+        `${out.green('✓')} reloaded ${state.file}: ${Object.keys(state.table.aliases).length} aliases\n`,
+      ),
+    onError: (state) =>
+      io.stderr.write(
+        `${err.red('error:')} ${state.error.message}\n${err.yellow('kept the previous config')}\n`,
+      ),
   });
-  const watcher =
-    values.watch === true
-      ? watchConfig(values.config, {
-          router,
-          env: io.env,
-          onReload: (state) =>
-            io.stdout.write(
-              `${out.green('✓')} reloaded ${state.file}: ${Object.keys(state.table.aliases).length} aliases\n`,
-            ),
-          onError: (state) =>
-            io.stderr.write(
-              `${err.red('error:')} ${state.error.message}\n${err.yellow('kept the previous config')}\n`,
-            ),
-        })
-      : undefined;
-  let server: Awaited<ReturnType<typeof startNodeServer>>;
-  try {
-    server = await startNodeServer({ handler, host, port });
-  } catch (error) {
-    watcher?.close();
-    await router.close();
-    const code = (error as { code?: unknown }).code;
-    if (code === 'EADDRINUSE')
-      throw new ServeUsageError(`port ${port} on ${host} is in use; pick another with --port`);
-    throw error;
-  }
+}
+
+type PrintListeningOptions = {
+  readonly io: CliIO;
+  readonly url: string;
+  /** The config loaded at start. */
+  readonly table: RouteTable;
+  readonly router: Router;
+  readonly flags: ServeFlags;
+};
+
+/** The start-up banner: where to point clients, which models, which keys. */
+function printListening({ io, url, table, router, flags }: PrintListeningOptions): void {
+  const out = paintFor({ stream: io.stdout, env: io.env });
   io.stdout.write(
-    `${out.bold('switchyard serve')} listening on ${out.cyan(server.url)} (${table.source})\n`,
+    `${out.bold('switchyard serve')} listening on ${out.cyan(url)} (${table.source})\n`,
   );
-  io.stdout.write(`  OpenAI base URL: ${server.url}/v1\n`);
+  io.stdout.write(`  OpenAI base URL: ${url}/v1\n`);
   io.stdout.write(
     `  models: ${router.aliases().join(', ') || '(no aliases: use <gateway>:<model>)'}\n`,
   );
   io.stdout.write(
-    `  client keys: ${describeKeys({ fromEnv: envKeys.length, fromConfig: table.serve?.keys.length ?? 0 })}${values.watch === true ? '; watching the config' : ''}\n`,
+    `  client keys: ${describeKeys({ fromEnv: flags.envKeys.length, fromConfig: table.serve?.keys.length ?? 0 })}${flags.watch ? '; watching the config' : ''}\n`,
   );
   io.stdout.write(out.dim('Ctrl-C to stop.\n'));
-  options.onListening?.(server.url);
-
-  await new Promise<void>((resolve) => {
-    if (signal === undefined || signal.aborted) return resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  io.stdout.write(
-    `stopping: ${server.inFlight} request${server.inFlight === 1 ? '' : 's'} in flight\n`,
-  );
-  watcher?.close();
-  const { cutOff } = await server.close({ graceMs });
-  await router.close();
-  io.stdout.write(
-    cutOff === 0 ? 'stopped\n' : `stopped; ${cutOff} request(s) cut off after ${graceMs} ms\n`,
-  );
-  return 0;
 }
 
 function describeKeys(counts: { fromEnv: number; fromConfig: number }): string {

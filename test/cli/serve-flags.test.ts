@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatRequestLine,
+  parseServeFlags,
+  ServeUsageError,
+  serveKeysVariable,
+} from '../../src/cli/serve-command.ts';
+import { defaultMaxBodyBytes } from '../../src/serve/create-handler.ts';
+
+describe('parseServeFlags', () => {
+  it('applies the defaults', () => {
+    expect(parseServeFlags({ args: [], env: {} })).toEqual({
+      config: undefined,
+      port: 4000,
+      host: '127.0.0.1',
+      watch: false,
+      maxBodyBytes: defaultMaxBodyBytes,
+      graceMs: 10_000,
+      quiet: false,
+      envKeys: [],
+    });
+  });
+
+  it('reads every flag, a bare number of ms included, and trims the keys of the variable', () => {
+    const flags = parseServeFlags({
+      args: [
+        ...['-c', 'x.yaml', '-p', '0', '--host', '0.0.0.0', '--watch', '--quiet'],
+        ...['--max-body', '10', '--shutdown-timeout', '250'],
+      ],
+      env: { [serveKeysVariable]: ' a , ,b ' },
+    });
+    expect(flags).toMatchObject({
+      config: 'x.yaml',
+      port: 0,
+      host: '0.0.0.0',
+      watch: true,
+      quiet: true,
+      maxBodyBytes: 10,
+      graceMs: 250,
+      envKeys: ['a', 'b'],
+    });
+    expect(parseServeFlags({ args: ['--shutdown-timeout', '1.5s'], env: {} }).graceMs).toBe(1500);
+  });
+
+  it.each([
+    [['--port', '65536'], '--port must be a port number'],
+    [['--port', 'http'], '--port must be a port number'],
+    [['--max-body', '0'], '--max-body must be a whole number'],
+    [['--shutdown-timeout', 'soon'], '--shutdown-timeout must be a duration'],
+  ])('refuses %j', (args, message) => {
+    expect(() => parseServeFlags({ args, env: {} })).toThrow(ServeUsageError);
+    expect(() => parseServeFlags({ args, env: {} })).toThrow(message);
+  });
+});
+
+describe('formatRequestLine', () => {
+  it('names the route and counts attempts in words', () => {
+    const base = {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      status: 200,
+      stream: false,
+      durationMs: 12.4,
+    };
+    expect(formatRequestLine({ ...base, model: 'fast', upstream: 'cf-mini', attempts: 1 })).toBe(
+      'POST /v1/chat/completions fast → 200 via cf-mini (1 attempt) 12 ms',
+    );
+    expect(
+      formatRequestLine({ ...base, model: 'fast', upstream: 'cf-mini', attempts: 3, stream: true }),
+    ).toBe('POST /v1/chat/completions fast → 200 via cf-mini (3 attempts) stream 12 ms');
+    expect(formatRequestLine({ ...base, status: 401, errorCode: 'invalid_api_key' })).toBe(
+      'POST /v1/chat/completions → 401 invalid_api_key 12 ms',
+    );
+  });
+});
