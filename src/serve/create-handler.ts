@@ -6,16 +6,18 @@
  * Routes: `POST /v1/chat/completions`, `POST /v1/embeddings`, `POST /v1/responses` (when the
  * router has `responses`), `GET /v1/models`, `GET /healthz`.
  */
-import type {
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionCreateParamsStreaming,
-} from 'openai/resources/chat/completions';
-import type { EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { RouteInfo, Router } from '../router/types.ts';
+import {
+  attemptHeaders,
+  callChat,
+  callEmbeddings,
+  callResponses,
+  type RouteHeaders,
+  sentAttempts,
+} from './call-router.ts';
 import { createClientKeys, presentedKey } from './client-keys.ts';
 import { errorFromRouter, errorResponse, serveError } from './openai-error.ts';
 import { readJsonBody } from './read-body.ts';
-import { sseResponse } from './sse-stream.ts';
 
 /** One request, as `onRequest` reports it. Holds no header, body or key. */
 export type ServeRequestLog = {
@@ -75,19 +77,38 @@ export type ServeHandler = (request: Request) => Promise<Response>;
 /** The default request body limit: 10 MiB. */
 export const defaultMaxBodyBytes = 10 * 1024 * 1024;
 
-type RouteHeaders = Record<string, string>;
-
 /**
  * Creates the handler. It never throws: every failure is an OpenAI-shaped JSON error with the
  * status an OpenAI client expects.
  */
 export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
-  const routerOf =
-    typeof options.router === 'function' ? options.router : () => options.router as Router;
-  const keysOption = options.keys ?? [];
+  const state: HandlerState = {
+    routerOf:
+      typeof options.router === 'function' ? options.router : () => options.router as Router,
+    currentKeys: createKeyCache(options.keys ?? []),
+    maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
+    now: options.now ?? (() => performance.now()),
+    onRequest: options.onRequest,
+  };
+  return (request) => handleRequest(state, request);
+}
+
+/** What every request of one handler shares. */
+type HandlerState = {
+  readonly routerOf: () => Router;
+  readonly currentKeys: () => ClientKeys;
+  readonly maxBodyBytes: number;
+  readonly now: () => number;
+  readonly onRequest: ServeHandlerOptions['onRequest'];
+};
+
+type ClientKeys = ReturnType<typeof createClientKeys>;
+
+/** The key checker for the current keys, rebuilt only when the keys option gives a new array. */
+function createKeyCache(keysOption: NonNullable<ServeHandlerOptions['keys']>): () => ClientKeys {
   let keySource: readonly string[] | undefined;
   let checker = createClientKeys([]);
-  const currentKeys = () => {
+  return () => {
     const source = typeof keysOption === 'function' ? keysOption() : keysOption;
     if (source !== keySource) {
       keySource = source;
@@ -95,163 +116,168 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
     }
     return checker;
   };
-  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
-  const now = options.now ?? (() => performance.now());
-
-  return async (request) => {
-    const started = now();
-    const url = new URL(request.url);
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    let model: string | undefined;
-    let stream = false;
-    const finish = (response: Response, route?: RouteInfo, errorCode?: string): Response => {
-      if (options.onRequest !== undefined) {
-        try {
-          options.onRequest({
-            method: request.method,
-            path,
-            status: response.status,
-            stream,
-            durationMs: now() - started,
-            ...(model === undefined ? {} : { model }),
-            ...(route === undefined
-              ? {}
-              : { upstream: route.upstream, attempts: sentAttempts(route) }),
-            ...(errorCode === undefined ? {} : { errorCode }),
-          });
-        } catch {
-          // A logging hook must not break a response.
-        }
-      }
-      return response;
-    };
-    const fail = (error: ReturnType<typeof serveError>, headers?: RouteHeaders) =>
-      finish(errorResponse(error, headers), undefined, error.body.error.code ?? undefined);
-
-    if (path === '/healthz') {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return fail(methodNotAllowed());
-      return finish(Response.json({ status: 'ok' }));
-    }
-    const endpoint = endpoints[path];
-    if (endpoint === undefined) {
-      return fail(
-        serveError({
-          status: 404,
-          message: `No route ${request.method} ${path}. Routes: POST /v1/chat/completions, POST /v1/embeddings, POST /v1/responses, GET /v1/models, GET /healthz.`,
-          code: 'unknown_route',
-        }),
-      );
-    }
-    const keys = currentKeys();
-    if (keys.required && !keys.accepts(presentedKey(request.headers))) {
-      return fail(
-        serveError({
-          status: 401,
-          message:
-            'Missing or wrong API key: send "Authorization: Bearer <key>" with one of the keys this server was started with.',
-          code: 'invalid_api_key',
-        }),
-        { 'www-authenticate': 'Bearer' },
-      );
-    }
-    if (request.method !== endpoint.method) return fail(methodNotAllowed(endpoint.method));
-    const router = routerOf();
-
-    if (endpoint.kind === 'models') {
-      return finish(
-        Response.json({
-          object: 'list',
-          data: router.aliases().map((id) => ({
-            id,
-            object: 'model',
-            created: 0,
-            owned_by: 'switchyard',
-          })),
-        }),
-      );
-    }
-
-    const body = await readJsonBody({ request, maxBodyBytes });
-    if (!body.ok) return fail(body.error);
-    const params = body.value;
-    if (typeof params['model'] !== 'string' || params['model'] === '') {
-      return fail(
-        serveError({
-          status: 400,
-          message:
-            'The request body needs "model": an alias from the config, or <gateway>:<model>.',
-          param: 'model',
-          code: 'missing_model',
-        }),
-      );
-    }
-    model = params['model'];
-    stream = params['stream'] === true;
-    const signal = request.signal;
-
-    try {
-      if (endpoint.kind === 'chat') {
-        if (stream) {
-          const { data, route } = await router.chat.completions
-            .create(params as unknown as ChatCompletionCreateParamsStreaming, { signal })
-            .withRoute();
-          return finish(sseResponse({ stream: data, headers: routeHeaders(route) }), route);
-        }
-        const { data, route } = await router.chat.completions
-          .create(params as unknown as ChatCompletionCreateParamsNonStreaming, { signal })
-          .withRoute();
-        return finish(Response.json(data, { headers: routeHeaders(route) }), route);
-      }
-      if (endpoint.kind === 'embeddings') {
-        const { data, route } = await router.embeddings
-          .create(params as unknown as EmbeddingCreateParams, { signal })
-          .withRoute();
-        return finish(Response.json(data, { headers: routeHeaders(route) }), route);
-      }
-      const responses = (router as { responses?: ResponsesSurface }).responses;
-      if (responses === undefined) {
-        return fail(
-          serveError({
-            status: 404,
-            message: 'This version of switchyard has no Responses API support.',
-            code: 'unknown_route',
-          }),
-        );
-      }
-      const { data, route } = await responses.create(params, { signal }).withRoute();
-      if (stream) {
-        return finish(
-          sseResponse({
-            stream: data as AsyncIterable<unknown>,
-            headers: routeHeaders(route),
-            namedEvents: true,
-          }),
-          route,
-        );
-      }
-      return finish(Response.json(data, { headers: routeHeaders(route) }), route);
-    } catch (error) {
-      const answer = errorFromRouter(error);
-      const attempts = (error as { attempts?: unknown }).attempts;
-      const headers: RouteHeaders = Array.isArray(attempts)
-        ? {
-            'x-switchyard-attempts': String(
-              attempts.filter((attempt) => attempt?.decision !== 'skipped').length,
-            ),
-          }
-        : {};
-      return fail(answer, headers);
-    }
-  };
 }
 
-/** The Responses API surface, read structurally so the handler works with or without it. */
-type ResponsesSurface = {
-  create(
-    params: Record<string, unknown>,
-    options: { signal: AbortSignal },
-  ): { withRoute(): Promise<{ data: unknown; route: RouteInfo }> };
+/** One request as it is handled: what `onRequest` will report. */
+type RequestRecord = {
+  readonly request: Request;
+  readonly path: string;
+  readonly started: number;
+  /** Known once the body is read. */
+  model: string | undefined;
+  stream: boolean;
 };
+
+/** Routes one request: health, the endpoint, the client key, the method, then the call. */
+async function handleRequest(state: HandlerState, request: Request): Promise<Response> {
+  const started = state.now();
+  const url = new URL(request.url);
+  const record: RequestRecord = {
+    request,
+    started,
+    path: url.pathname.replace(/\/+$/, '') || '/',
+    model: undefined,
+    stream: false,
+  };
+  const { path } = record;
+  if (path === '/healthz') {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return fail(state, record, { error: methodNotAllowed() });
+    }
+    return finish(state, record, { response: Response.json({ status: 'ok' }) });
+  }
+  const endpoint = endpoints[path];
+  if (endpoint === undefined) {
+    const error = serveError({
+      status: 404,
+      message: `No route ${request.method} ${path}. Routes: POST /v1/chat/completions, POST /v1/embeddings, POST /v1/responses, GET /v1/models, GET /healthz.`,
+      code: 'unknown_route',
+    });
+    return fail(state, record, { error });
+  }
+  const keys = state.currentKeys();
+  if (keys.required && !keys.accepts(presentedKey(request.headers))) {
+    const error = serveError({
+      status: 401,
+      message:
+        'Missing or wrong API key: send "Authorization: Bearer <key>" with one of the keys this server was started with.',
+      code: 'invalid_api_key',
+    });
+    return fail(state, record, { error, headers: { 'www-authenticate': 'Bearer' } });
+  }
+  if (request.method !== endpoint.method) {
+    return fail(state, record, { error: methodNotAllowed(endpoint.method) });
+  }
+  const router = state.routerOf();
+  if (endpoint.kind === 'models') {
+    return finish(state, record, { response: listModels(router) });
+  }
+  return await handleCall({ state, record, router, kind: endpoint.kind });
+}
+
+/** `GET /v1/models`: the aliases, shaped like OpenAI's model list. */
+function listModels(router: Router): Response {
+  return Response.json({
+    object: 'list',
+    data: router.aliases().map((id) => ({
+      id,
+      object: 'model',
+      created: 0,
+      owned_by: 'switchyard',
+    })),
+  });
+}
+
+type HandleCallOptions = {
+  readonly state: HandlerState;
+  readonly record: RequestRecord;
+  readonly router: Router;
+  readonly kind: Exclude<Endpoint['kind'], 'models'>;
+};
+
+/** A `POST` endpoint: reads the body, makes the call, answers with its result or its error. */
+async function handleCall(options: HandleCallOptions): Promise<Response> {
+  const { state, record, router, kind } = options;
+  const body = await readJsonBody({ request: record.request, maxBodyBytes: state.maxBodyBytes });
+  if (!body.ok) return fail(state, record, { error: body.error });
+  const params = body.value;
+  if (typeof params['model'] !== 'string' || params['model'] === '') {
+    const error = serveError({
+      status: 400,
+      message: 'The request body needs "model": an alias from the config, or <gateway>:<model>.',
+      param: 'model',
+      code: 'missing_model',
+    });
+    return fail(state, record, { error });
+  }
+  record.model = params['model'];
+  record.stream = params['stream'] === true;
+  const call = { router, params, stream: record.stream, signal: record.request.signal };
+  try {
+    const answer =
+      kind === 'chat'
+        ? await callChat(call)
+        : kind === 'embeddings'
+          ? await callEmbeddings(call)
+          : await callResponses(call);
+    if (answer === undefined) {
+      const error = serveError({
+        status: 404,
+        message: 'This version of switchyard has no Responses API support.',
+        code: 'unknown_route',
+      });
+      return fail(state, record, { error });
+    }
+    return finish(state, record, answer);
+  } catch (error) {
+    return fail(state, record, { error: errorFromRouter(error), headers: attemptHeaders(error) });
+  }
+}
+
+type FinishOptions = {
+  readonly response: Response;
+  /** The route of a call that succeeded. */
+  readonly route?: RouteInfo;
+  /** The error code of an error answer. */
+  readonly errorCode?: string;
+};
+
+/** Reports the request to `onRequest` and returns its response. */
+function finish(state: HandlerState, record: RequestRecord, options: FinishOptions): Response {
+  const { response, route, errorCode } = options;
+  if (state.onRequest !== undefined) {
+    try {
+      state.onRequest({
+        method: record.request.method,
+        path: record.path,
+        status: response.status,
+        stream: record.stream,
+        durationMs: state.now() - record.started,
+        ...(record.model === undefined ? {} : { model: record.model }),
+        ...(route === undefined ? {} : { upstream: route.upstream, attempts: sentAttempts(route) }),
+        ...(errorCode === undefined ? {} : { errorCode }),
+      });
+    } catch {
+      // A logging hook must not break a response.
+    }
+  }
+  return response;
+}
+
+type FailOptions = {
+  readonly error: ReturnType<typeof serveError>;
+  readonly headers?: RouteHeaders;
+};
+
+/** Answers with an OpenAI-shaped error. */
+function fail(state: HandlerState, record: RequestRecord, options: FailOptions): Response {
+  const { error, headers } = options;
+  const errorCode = error.body.error.code ?? undefined;
+  return finish(state, record, {
+    response: errorResponse(error, headers),
+    ...(errorCode === undefined ? {} : { errorCode }),
+  });
+}
 
 type Endpoint = {
   method: 'GET' | 'POST';
@@ -272,26 +298,4 @@ function methodNotAllowed(allowed?: string) {
       allowed === undefined ? 'Use GET /healthz.' : `This route takes ${allowed} requests only.`,
     code: 'method_not_allowed',
   });
-}
-
-function sentAttempts(route: RouteInfo): number {
-  return route.attempts.filter((attempt) => attempt.decision !== 'skipped').length;
-}
-
-/** Which upstream served, through which gateway, after how many requests. */
-function routeHeaders(route: RouteInfo): RouteHeaders {
-  const headers: RouteHeaders = {
-    'x-switchyard-upstream': headerValue(route.upstream),
-    'x-switchyard-gateway': headerValue(route.gateway),
-    'x-switchyard-model': headerValue(route.upstreamModel),
-    'x-switchyard-attempts': String(sentAttempts(route)),
-  };
-  const requestId = route.gatewayIds['x-request-id'] ?? route.gatewayIds['cf-aig-log-id'];
-  if (requestId !== undefined) headers['x-request-id'] = headerValue(requestId);
-  return headers;
-}
-
-/** Header values are Latin-1 without control characters; anything else is percent-encoded. */
-function headerValue(text: string): string {
-  return /^[\x20-\x7e]*$/.test(text) ? text : encodeURIComponent(text);
 }
