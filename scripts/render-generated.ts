@@ -30,12 +30,14 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
   // ajv's ESM output still calls require() for its runtime helpers (e.g. ucs2length);
   // turn each into a static import so the module is plain ESM.
   const helpers = new Map<string, string>();
-  const body = linearErrorCollection(
-    validatorSource.replace(/require\("([^"]+)"\)/g, (_match, specifier: string) => {
-      const name = helpers.get(specifier) ?? `runtimeHelper${helpers.size}`;
-      helpers.set(specifier, name);
-      return name;
-    }),
+  const body = withoutSchemaPaths(
+    linearErrorCollection(
+      validatorSource.replace(/require\("([^"]+)"\)/g, (_match, specifier: string) => {
+        const name = helpers.get(specifier) ?? `runtimeHelper${helpers.size}`;
+        helpers.set(specifier, name);
+        return name;
+      }),
+    ),
   );
   // CommonJS interop differs between Node (default = module.exports) and bundlers that honour
   // __esModule (default = exports.default); accept both shapes.
@@ -207,6 +209,23 @@ export function runtimeSchema(schema: unknown, where = '#'): unknown {
           : runtimeSchema(value, `${where}/${keyword}`);
   }
   return kept;
+}
+
+/**
+ * Every error object ajv builds names the schema keyword that failed (`schemaPath`), a string per
+ * check that the loader never reads: it finds the schema nodes from the instance path instead
+ * (`src/config/schema-chain.ts`), because a `schemaPath` is relative to the sub-validator that
+ * reported it. Leaving them out keeps the validator in the core bundle smaller. A `schemaPath`
+ * in any other form stops the generator.
+ */
+export function withoutSchemaPaths(source: string): string {
+  const result = source.replace(/schemaPath:"(?:[^"\\]|\\.)*",/g, '');
+  if (/schemaPath/.test(result)) {
+    throw new Error(
+      'ajv emitted a schemaPath this script does not recognise; update withoutSchemaPaths',
+    );
+  }
+  return result;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   runtimeKeywords,
   runtimeSchema,
   validatorOnlyKeywords,
+  withoutSchemaPaths,
 } from '../scripts/render-generated.ts';
 import { configSchema } from '../src/internal/config-schema.generated.ts';
 import { runtimeConfigSchema } from '../src/internal/config-schema-runtime.generated.ts';
@@ -95,5 +96,31 @@ describe('inlinePropertyNameRefs', () => {
     expect(() =>
       inlinePropertyNameRefs({ properties: { m: { propertyNames: { $ref: '#/definitions/x' } } } }),
     ).toThrow(/only a lone/);
+  });
+});
+
+describe('withoutSchemaPaths', () => {
+  it('removes the schemaPath of each error object, escaped quotes included', () => {
+    const source =
+      'const err0 = {instancePath,schemaPath:"#/properties/a\\"b/type",keyword:"type",params:{type: "string"}};';
+    expect(withoutSchemaPaths(source)).toBe(
+      'const err0 = {instancePath,keyword:"type",params:{type: "string"}};',
+    );
+  });
+
+  it('refuses a schemaPath in a form it does not know', () => {
+    expect(() => withoutSchemaPaths('const err0 = {schemaPath: path + "/type"};')).toThrow(
+      /does not recognise/,
+    );
+  });
+
+  it('left none in the shipped validator', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const code = await readFile(
+      new URL('../src/internal/validate-config.generated.ts', import.meta.url),
+      'utf8',
+    );
+    expect(code).not.toContain('schemaPath');
+    expect(code).toContain('instancePath');
   });
 });

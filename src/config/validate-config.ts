@@ -11,7 +11,6 @@ import { decodePointer, deref, type SchemaNode, schemaChain, valueAt } from './s
 /** The subset of an ajv error object that is used here. */
 type AjvError = {
   instancePath: string;
-  schemaPath: string;
   keyword: string;
   params: Record<string, unknown>;
   message?: string;

@@ -20,7 +20,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 4096){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 4096}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 4096}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -30,7 +30,7 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -41,7 +41,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -61,7 +61,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.keys === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "keys"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "keys"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -72,7 +72,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "token") || (key0 === "keys")) || (key0 === "unifiedBilling"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -95,7 +95,7 @@ let valid1 = false;
 let passing0 = null;
 const _errs5 = errors;
 if("stored" !== data1){
-const err2 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/0/const",keyword:"const",params:{allowedValue: "stored"}};
+const err2 = {instancePath:instancePath+"/keys",keyword:"const",params:{allowedValue: "stored"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -112,7 +112,7 @@ passing0 = 0;
 const _errs6 = errors;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if(Object.keys(data1).length > 64){
-const err3 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/maxProperties",keyword:"maxProperties",params:{limit: 64}};
+const err3 = {instancePath:instancePath+"/keys",keyword:"maxProperties",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -122,7 +122,7 @@ vErrors.push(err3);
 errors++;
 }
 if(Object.keys(data1).length < 1){
-const err4 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/minProperties",keyword:"minProperties",params:{limit: 1}};
+const err4 = {instancePath:instancePath+"/keys",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -135,7 +135,7 @@ for(const key1 in data1){
 const _errs8 = errors;
 if(typeof key1 === "string"){
 if(func2(key1) > 64){
-const err5 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key1};
+const err5 = {instancePath:instancePath+"/keys",keyword:"maxLength",params:{limit: 64},propertyName:key1};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -145,7 +145,7 @@ vErrors.push(err5);
 errors++;
 }
 if(func2(key1) < 1){
-const err6 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key1};
+const err6 = {instancePath:instancePath+"/keys",keyword:"minLength",params:{limit: 1},propertyName:key1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -155,7 +155,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!pattern3.test(key1)){
-const err7 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]*$"},propertyName:key1};
+const err7 = {instancePath:instancePath+"/keys",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]*$"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -166,7 +166,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key1};
+const err8 = {instancePath:instancePath+"/keys",keyword:"type",params:{type: "string"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -177,7 +177,7 @@ errors++;
 }
 var valid2 = _errs8 === errors;
 if(!valid2){
-const err9 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/propertyNames",keyword:"propertyNames",params:{propertyName: key1}};
+const err9 = {instancePath:instancePath+"/keys",keyword:"propertyNames",params:{propertyName: key1}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -195,7 +195,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf/1/type",keyword:"type",params:{type: "object"}};
+const err10 = {instancePath:instancePath+"/keys",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -216,7 +216,7 @@ passing0 = 1;
 }
 }
 if(!valid1){
-const err11 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err11 = {instancePath:instancePath+"/keys",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -239,7 +239,7 @@ vErrors = null;
 }
 if(data.unifiedBilling !== undefined){
 if(typeof data.unifiedBilling !== "boolean"){
-const err12 = {instancePath:instancePath+"/unifiedBilling",schemaPath:"#/properties/unifiedBilling/type",keyword:"type",params:{type: "boolean"}};
+const err12 = {instancePath:instancePath+"/unifiedBilling",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -251,7 +251,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err13 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -272,7 +272,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 2048){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 2048}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -282,7 +282,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!pattern4.test(data)){
-const err1 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"}};
+const err1 = {instancePath,keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -293,7 +293,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -314,7 +314,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length > 32){
-const err0 = {instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 32}};
+const err0 = {instancePath,keyword:"maxProperties",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -327,7 +327,7 @@ for(const key0 in data){
 const _errs1 = errors;
 if(typeof key0 === "string"){
 if(func2(key0) > 128){
-const err1 = {instancePath,schemaPath:"#/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},propertyName:key0};
+const err1 = {instancePath,keyword:"maxLength",params:{limit: 128},propertyName:key0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -337,7 +337,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func2(key0) < 1){
-const err2 = {instancePath,schemaPath:"#/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key0};
+const err2 = {instancePath,keyword:"minLength",params:{limit: 1},propertyName:key0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -347,7 +347,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!pattern5.test(key0)){
-const err3 = {instancePath,schemaPath:"#/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},propertyName:key0};
+const err3 = {instancePath,keyword:"pattern",params:{pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},propertyName:key0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -358,7 +358,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key0};
+const err4 = {instancePath,keyword:"type",params:{type: "string"},propertyName:key0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -369,7 +369,7 @@ errors++;
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
-const err5 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0}};
+const err5 = {instancePath,keyword:"propertyNames",params:{propertyName: key0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -383,7 +383,7 @@ for(const key1 in data){
 let data0 = data[key1];
 if(typeof data0 === "string"){
 if(func2(data0) > 8192){
-const err6 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 8192}};
+const err6 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"maxLength",params:{limit: 8192}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -394,7 +394,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/type",keyword:"type",params:{type: "string"}};
+const err7 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -406,7 +406,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err8 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -433,7 +433,7 @@ let passing0 = null;
 const _errs1 = errors;
 if(typeof data === "string"){
 if(func2(data) > 32){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -443,7 +443,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!pattern6.test(data)){
-const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+const err1 = {instancePath,keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -454,7 +454,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -470,7 +470,7 @@ passing0 = 0;
 }
 const _errs4 = errors;
 if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+const err3 = {instancePath,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -481,7 +481,7 @@ errors++;
 }
 if((typeof data == "number") && (isFinite(data))){
 if(data > 86400000 || isNaN(data)){
-const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+const err4 = {instancePath,keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -491,7 +491,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data < 0 || isNaN(data)){
-const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err5 = {instancePath,keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -513,7 +513,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err6 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -545,7 +545,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(func17.call(schema13.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -563,7 +563,7 @@ errors = vErrors.length;
 }
 if(data.skipCache !== undefined){
 if(typeof data.skipCache !== "boolean"){
-const err1 = {instancePath:instancePath+"/skipCache",schemaPath:"#/properties/skipCache/type",keyword:"type",params:{type: "boolean"}};
+const err1 = {instancePath:instancePath+"/skipCache",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -577,7 +577,7 @@ if(data.cacheKey !== undefined){
 let data2 = data.cacheKey;
 if(typeof data2 === "string"){
 if(func2(data2) > 512){
-const err2 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/maxLength",keyword:"maxLength",params:{limit: 512}};
+const err2 = {instancePath:instancePath+"/cacheKey",keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -587,7 +587,7 @@ vErrors.push(err2);
 errors++;
 }
 if(func2(data2) < 1){
-const err3 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/minLength",keyword:"minLength",params:{limit: 1}};
+const err3 = {instancePath:instancePath+"/cacheKey",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -598,7 +598,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/cacheKey",schemaPath:"#/properties/cacheKey/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/cacheKey",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -612,7 +612,7 @@ if(data.metadata !== undefined){
 let data3 = data.metadata;
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if(Object.keys(data3).length > 5){
-const err5 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/maxProperties",keyword:"maxProperties",params:{limit: 5}};
+const err5 = {instancePath:instancePath+"/metadata",keyword:"maxProperties",params:{limit: 5}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -625,7 +625,7 @@ for(const key1 in data3){
 const _errs9 = errors;
 if(typeof key1 === "string"){
 if(func2(key1) > 64){
-const err6 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key1};
+const err6 = {instancePath:instancePath+"/metadata",keyword:"maxLength",params:{limit: 64},propertyName:key1};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -635,7 +635,7 @@ vErrors.push(err6);
 errors++;
 }
 if(func2(key1) < 1){
-const err7 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key1};
+const err7 = {instancePath:instancePath+"/metadata",keyword:"minLength",params:{limit: 1},propertyName:key1};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -646,7 +646,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key1};
+const err8 = {instancePath:instancePath+"/metadata",keyword:"type",params:{type: "string"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -657,7 +657,7 @@ errors++;
 }
 var valid1 = _errs9 === errors;
 if(!valid1){
-const err9 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/propertyNames",keyword:"propertyNames",params:{propertyName: key1}};
+const err9 = {instancePath:instancePath+"/metadata",keyword:"propertyNames",params:{propertyName: key1}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -670,7 +670,7 @@ errors++;
 for(const key2 in data3){
 let data4 = data3[key2];
 if(((typeof data4 !== "string") && (!((typeof data4 == "number") && (isFinite(data4))))) && (typeof data4 !== "boolean")){
-const err10 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/additionalProperties/type",keyword:"type",params:{type: schema13.properties.metadata.additionalProperties.type}};
+const err10 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"type",params:{type: schema13.properties.metadata.additionalProperties.type}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -681,7 +681,7 @@ errors++;
 }
 if(typeof data4 === "string"){
 if(func2(data4) > 512){
-const err11 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/metadata/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 512}};
+const err11 = {instancePath:instancePath+"/metadata/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -694,7 +694,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"}};
+const err12 = {instancePath:instancePath+"/metadata",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -706,7 +706,7 @@ errors++;
 }
 if(data.collectLog !== undefined){
 if(typeof data.collectLog !== "boolean"){
-const err13 = {instancePath:instancePath+"/collectLog",schemaPath:"#/properties/collectLog/type",keyword:"type",params:{type: "boolean"}};
+const err13 = {instancePath:instancePath+"/collectLog",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -718,7 +718,7 @@ errors++;
 }
 if(data.collectLogPayload !== undefined){
 if(typeof data.collectLogPayload !== "boolean"){
-const err14 = {instancePath:instancePath+"/collectLogPayload",schemaPath:"#/properties/collectLogPayload/type",keyword:"type",params:{type: "boolean"}};
+const err14 = {instancePath:instancePath+"/collectLogPayload",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -737,7 +737,7 @@ errors = vErrors.length;
 if(data.maxAttempts !== undefined){
 let data8 = data.maxAttempts;
 if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err15 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/type",keyword:"type",params:{type: "integer"}};
+const err15 = {instancePath:instancePath+"/maxAttempts",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -748,7 +748,7 @@ errors++;
 }
 if((typeof data8 == "number") && (isFinite(data8))){
 if(data8 > 5 || isNaN(data8)){
-const err16 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5}};
+const err16 = {instancePath:instancePath+"/maxAttempts",keyword:"maximum",params:{comparison: "<=", limit: 5}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -758,7 +758,7 @@ vErrors.push(err16);
 errors++;
 }
 if(data8 < 1 || isNaN(data8)){
-const err17 = {instancePath:instancePath+"/maxAttempts",schemaPath:"#/properties/maxAttempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err17 = {instancePath:instancePath+"/maxAttempts",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -778,7 +778,7 @@ errors = vErrors.length;
 if(data.backoff !== undefined){
 let data10 = data.backoff;
 if(!(((data10 === "constant") || (data10 === "linear")) || (data10 === "exponential"))){
-const err18 = {instancePath:instancePath+"/backoff",schemaPath:"#/properties/backoff/enum",keyword:"enum",params:{allowedValues: schema13.properties.backoff.enum}};
+const err18 = {instancePath:instancePath+"/backoff",keyword:"enum",params:{allowedValues: schema13.properties.backoff.enum}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -792,7 +792,7 @@ if(data.eventId !== undefined){
 let data11 = data.eventId;
 if(typeof data11 === "string"){
 if(func2(data11) > 256){
-const err19 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 256}};
+const err19 = {instancePath:instancePath+"/eventId",keyword:"maxLength",params:{limit: 256}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -802,7 +802,7 @@ vErrors.push(err19);
 errors++;
 }
 if(func2(data11) < 1){
-const err20 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/minLength",keyword:"minLength",params:{limit: 1}};
+const err20 = {instancePath:instancePath+"/eventId",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -813,7 +813,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/eventId",schemaPath:"#/properties/eventId/type",keyword:"type",params:{type: "string"}};
+const err21 = {instancePath:instancePath+"/eventId",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -827,7 +827,7 @@ if(data.customCost !== undefined){
 let data12 = data.customCost;
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 if(data12.perTokenIn === undefined){
-const err22 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenIn"}};
+const err22 = {instancePath:instancePath+"/customCost",keyword:"required",params:{missingProperty: "perTokenIn"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -837,7 +837,7 @@ vErrors.push(err22);
 errors++;
 }
 if(data12.perTokenOut === undefined){
-const err23 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/required",keyword:"required",params:{missingProperty: "perTokenOut"}};
+const err23 = {instancePath:instancePath+"/customCost",keyword:"required",params:{missingProperty: "perTokenOut"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -848,7 +848,7 @@ errors++;
 }
 for(const key3 in data12){
 if(!((key3 === "perTokenIn") || (key3 === "perTokenOut"))){
-const err24 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3}};
+const err24 = {instancePath:instancePath+"/customCost",keyword:"additionalProperties",params:{additionalProperty: key3}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -862,7 +862,7 @@ if(data12.perTokenIn !== undefined){
 let data13 = data12.perTokenIn;
 if((typeof data13 == "number") && (isFinite(data13))){
 if(data13 < 0 || isNaN(data13)){
-const err25 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/properties/customCost/properties/perTokenIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err25 = {instancePath:instancePath+"/customCost/perTokenIn",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -873,7 +873,7 @@ errors++;
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/customCost/perTokenIn",schemaPath:"#/properties/customCost/properties/perTokenIn/type",keyword:"type",params:{type: "number"}};
+const err26 = {instancePath:instancePath+"/customCost/perTokenIn",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -887,7 +887,7 @@ if(data12.perTokenOut !== undefined){
 let data14 = data12.perTokenOut;
 if((typeof data14 == "number") && (isFinite(data14))){
 if(data14 < 0 || isNaN(data14)){
-const err27 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/properties/customCost/properties/perTokenOut/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err27 = {instancePath:instancePath+"/customCost/perTokenOut",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -898,7 +898,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/customCost/perTokenOut",schemaPath:"#/properties/customCost/properties/perTokenOut/type",keyword:"type",params:{type: "number"}};
+const err28 = {instancePath:instancePath+"/customCost/perTokenOut",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -910,7 +910,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/customCost",schemaPath:"#/properties/customCost/type",keyword:"type",params:{type: "object"}};
+const err29 = {instancePath:instancePath+"/customCost",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -924,7 +924,7 @@ if(data.byokAlias !== undefined){
 let data15 = data.byokAlias;
 if(typeof data15 === "string"){
 if(func2(data15) > 64){
-const err30 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err30 = {instancePath:instancePath+"/byokAlias",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -934,7 +934,7 @@ vErrors.push(err30);
 errors++;
 }
 if(func2(data15) < 1){
-const err31 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/minLength",keyword:"minLength",params:{limit: 1}};
+const err31 = {instancePath:instancePath+"/byokAlias",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -944,7 +944,7 @@ vErrors.push(err31);
 errors++;
 }
 if(!pattern7.test(data15)){
-const err32 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"}};
+const err32 = {instancePath:instancePath+"/byokAlias",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -955,7 +955,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/byokAlias",schemaPath:"#/properties/byokAlias/type",keyword:"type",params:{type: "string"}};
+const err33 = {instancePath:instancePath+"/byokAlias",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -967,7 +967,7 @@ errors++;
 }
 if(data.zdr !== undefined){
 if(typeof data.zdr !== "boolean"){
-const err34 = {instancePath:instancePath+"/zdr",schemaPath:"#/properties/zdr/type",keyword:"type",params:{type: "boolean"}};
+const err34 = {instancePath:instancePath+"/zdr",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -979,7 +979,7 @@ errors++;
 }
 }
 else {
-const err35 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err35 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -998,7 +998,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1008,7 +1008,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.accountId === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "accountId"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "accountId"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1018,7 +1018,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.auth === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "auth"}};
+const err2 = {instancePath,keyword:"required",params:{missingProperty: "auth"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1029,7 +1029,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "type") || (key0 === "accountId")) || (key0 === "gatewayId")) || (key0 === "endpoint")) || (key0 === "auth")) || (key0 === "baseURL")) || (key0 === "headers")) || (key0 === "options"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err3 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1041,7 +1041,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("cloudflare" !== data.type){
-const err4 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "cloudflare"}};
+const err4 = {instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "cloudflare"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1055,7 +1055,7 @@ if(data.accountId !== undefined){
 let data1 = data.accountId;
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-const err5 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err5 = {instancePath:instancePath+"/accountId",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1065,7 +1065,7 @@ vErrors.push(err5);
 errors++;
 }
 if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/minLength",keyword:"minLength",params:{limit: 1}};
+const err6 = {instancePath:instancePath+"/accountId",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1075,7 +1075,7 @@ vErrors.push(err6);
 errors++;
 }
 if(!pattern1.test(data1)){
-const err7 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
+const err7 = {instancePath:instancePath+"/accountId",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1086,7 +1086,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/type",keyword:"type",params:{type: "string"}};
+const err8 = {instancePath:instancePath+"/accountId",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1100,7 +1100,7 @@ if(data.gatewayId !== undefined){
 let data2 = data.gatewayId;
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-const err9 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err9 = {instancePath:instancePath+"/gatewayId",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1110,7 +1110,7 @@ vErrors.push(err9);
 errors++;
 }
 if(func2(data2) < 1){
-const err10 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/minLength",keyword:"minLength",params:{limit: 1}};
+const err10 = {instancePath:instancePath+"/gatewayId",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1120,7 +1120,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!pattern1.test(data2)){
-const err11 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
+const err11 = {instancePath:instancePath+"/gatewayId",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1131,7 +1131,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/gatewayId",schemaPath:"#/properties/gatewayId/type",keyword:"type",params:{type: "string"}};
+const err12 = {instancePath:instancePath+"/gatewayId",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1144,7 +1144,7 @@ errors++;
 if(data.endpoint !== undefined){
 let data3 = data.endpoint;
 if(!((data3 === "compat") || (data3 === "rest"))){
-const err13 = {instancePath:instancePath+"/endpoint",schemaPath:"#/properties/endpoint/enum",keyword:"enum",params:{allowedValues: schema8.properties.endpoint.enum}};
+const err13 = {instancePath:instancePath+"/endpoint",keyword:"enum",params:{allowedValues: schema8.properties.endpoint.enum}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1180,7 +1180,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err14 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1203,7 +1203,7 @@ let vErrors = null;
 let errors = 0;
 if(Array.isArray(data)){
 if(data.length > 32){
-const err0 = {instancePath,schemaPath:"#/maxItems",keyword:"maxItems",params:{limit: 32}};
+const err0 = {instancePath,keyword:"maxItems",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1213,7 +1213,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.length < 1){
-const err1 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1227,7 +1227,7 @@ for(let i0=0; i0<len0; i0++){
 let data0 = data[i0];
 if(typeof data0 === "string"){
 if(func2(data0) > 128){
-const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/maxLength",keyword:"maxLength",params:{limit: 128}};
+const err2 = {instancePath:instancePath+"/" + i0,keyword:"maxLength",params:{limit: 128}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1237,7 +1237,7 @@ vErrors.push(err2);
 errors++;
 }
 if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/minLength",keyword:"minLength",params:{limit: 1}};
+const err3 = {instancePath:instancePath+"/" + i0,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1248,7 +1248,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/" + i0,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1260,7 +1260,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"}};
+const err5 = {instancePath,keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1280,7 +1280,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "order") || (key0 === "only")) || (key0 === "models")) || (key0 === "sort"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1311,7 +1311,7 @@ errors = vErrors.length;
 if(data.sort !== undefined){
 let data3 = data.sort;
 if(!(((data3 === "cost") || (data3 === "ttft")) || (data3 === "tps"))){
-const err1 = {instancePath:instancePath+"/sort",schemaPath:"#/properties/sort/enum",keyword:"enum",params:{allowedValues: schema17.properties.sort.enum}};
+const err1 = {instancePath:instancePath+"/sort",keyword:"enum",params:{allowedValues: schema17.properties.sort.enum}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1323,7 +1323,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err2 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1344,7 +1344,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "url") || (key0 === "title"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1364,7 +1364,7 @@ if(data.title !== undefined){
 let data1 = data.title;
 if(typeof data1 === "string"){
 if(func2(data1) > 128){
-const err1 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/maxLength",keyword:"maxLength",params:{limit: 128}};
+const err1 = {instancePath:instancePath+"/title",keyword:"maxLength",params:{limit: 128}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1374,7 +1374,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func2(data1) < 1){
-const err2 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/minLength",keyword:"minLength",params:{limit: 1}};
+const err2 = {instancePath:instancePath+"/title",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1385,7 +1385,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath:instancePath+"/title",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1397,7 +1397,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1417,7 +1417,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "routing") || (key0 === "attribution"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1441,7 +1441,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err1 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1460,7 +1460,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1470,7 +1470,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.apiKey === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiKey"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "apiKey"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1481,7 +1481,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "apiKey")) || (key0 === "baseURL")) || (key0 === "headers")) || (key0 === "options"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1493,7 +1493,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("vercel" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "vercel"}};
+const err3 = {instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "vercel"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1529,7 +1529,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1552,7 +1552,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(func17.call(schema22.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1582,7 +1582,7 @@ errors = vErrors.length;
 }
 if(data.allowFallbacks !== undefined){
 if(typeof data.allowFallbacks !== "boolean"){
-const err1 = {instancePath:instancePath+"/allowFallbacks",schemaPath:"#/properties/allowFallbacks/type",keyword:"type",params:{type: "boolean"}};
+const err1 = {instancePath:instancePath+"/allowFallbacks",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1594,7 +1594,7 @@ errors++;
 }
 if(data.requireParameters !== undefined){
 if(typeof data.requireParameters !== "boolean"){
-const err2 = {instancePath:instancePath+"/requireParameters",schemaPath:"#/properties/requireParameters/type",keyword:"type",params:{type: "boolean"}};
+const err2 = {instancePath:instancePath+"/requireParameters",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1607,7 +1607,7 @@ errors++;
 if(data.dataCollection !== undefined){
 let data5 = data.dataCollection;
 if(!((data5 === "allow") || (data5 === "deny"))){
-const err3 = {instancePath:instancePath+"/dataCollection",schemaPath:"#/properties/dataCollection/enum",keyword:"enum",params:{allowedValues: schema22.properties.dataCollection.enum}};
+const err3 = {instancePath:instancePath+"/dataCollection",keyword:"enum",params:{allowedValues: schema22.properties.dataCollection.enum}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1619,7 +1619,7 @@ errors++;
 }
 if(data.zdr !== undefined){
 if(typeof data.zdr !== "boolean"){
-const err4 = {instancePath:instancePath+"/zdr",schemaPath:"#/properties/zdr/type",keyword:"type",params:{type: "boolean"}};
+const err4 = {instancePath:instancePath+"/zdr",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1632,7 +1632,7 @@ errors++;
 if(data.sort !== undefined){
 let data7 = data.sort;
 if(!(((data7 === "price") || (data7 === "throughput")) || (data7 === "latency"))){
-const err5 = {instancePath:instancePath+"/sort",schemaPath:"#/properties/sort/enum",keyword:"enum",params:{allowedValues: schema22.properties.sort.enum}};
+const err5 = {instancePath:instancePath+"/sort",keyword:"enum",params:{allowedValues: schema22.properties.sort.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1650,7 +1650,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err6 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1670,7 +1670,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((key0 === "routing") || (key0 === "attribution"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1694,7 +1694,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err1 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1713,7 +1713,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1723,7 +1723,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.apiKey === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiKey"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "apiKey"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1734,7 +1734,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "type") || (key0 === "apiKey")) || (key0 === "baseURL")) || (key0 === "headers")) || (key0 === "options"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1746,7 +1746,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("openrouter" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "openrouter"}};
+const err3 = {instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "openrouter"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1782,7 +1782,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1802,7 +1802,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1812,7 +1812,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.baseURL === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "baseURL"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "baseURL"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1823,7 +1823,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((key0 === "type") || (key0 === "baseURL")) || (key0 === "apiKey")) || (key0 === "headers"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1835,7 +1835,7 @@ errors++;
 }
 if(data.type !== undefined){
 if("openai-compatible" !== data.type){
-const err3 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/const",keyword:"const",params:{allowedValue: "openai-compatible"}};
+const err3 = {instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "openai-compatible"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1865,7 +1865,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1884,7 +1884,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.type === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1896,7 +1896,7 @@ errors++;
 if(data.type !== undefined){
 let data0 = data.type;
 if(!((((data0 === "cloudflare") || (data0 === "vercel")) || (data0 === "openrouter")) || (data0 === "openai-compatible"))){
-const err1 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema7.properties.type.enum}};
+const err1 = {instancePath:instancePath+"/type",keyword:"enum",params:{allowedValues: schema7.properties.type.enum}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1933,7 +1933,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0}};
+const err2 = {instancePath,keyword:"discriminator",params:{error: "mapping", tag: "type", tagValue: tag0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1944,7 +1944,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/discriminator",keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0}};
+const err3 = {instancePath,keyword:"discriminator",params:{error: "tag", tag: "type", tagValue: tag0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1955,7 +1955,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err4 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1976,7 +1976,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 64){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1986,7 +1986,7 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1996,7 +1996,7 @@ vErrors.push(err1);
 errors++;
 }
 if(!pattern0.test(data)){
-const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"}};
+const err2 = {instancePath,keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2007,7 +2007,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2026,7 +2026,7 @@ function validate79(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(!((data === "chat") || (data === "embeddings"))){
-const err0 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema26.enum}};
+const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema26.enum}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2046,7 +2046,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length > 64){
-const err0 = {instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 64}};
+const err0 = {instancePath,keyword:"maxProperties",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2059,7 +2059,7 @@ for(const key0 in data){
 const _errs1 = errors;
 if(typeof key0 === "string"){
 if(func2(key0) > 128){
-const err1 = {instancePath,schemaPath:"#/propertyNames/maxLength",keyword:"maxLength",params:{limit: 128},propertyName:key0};
+const err1 = {instancePath,keyword:"maxLength",params:{limit: 128},propertyName:key0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2069,7 +2069,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func2(key0) < 1){
-const err2 = {instancePath,schemaPath:"#/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key0};
+const err2 = {instancePath,keyword:"minLength",params:{limit: 1},propertyName:key0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2080,7 +2080,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key0};
+const err3 = {instancePath,keyword:"type",params:{type: "string"},propertyName:key0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2091,7 +2091,7 @@ errors++;
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
-const err4 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0}};
+const err4 = {instancePath,keyword:"propertyNames",params:{propertyName: key0}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2103,7 +2103,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err5 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2127,7 +2127,7 @@ let passing0 = null;
 const _errs1 = errors;
 if(typeof data === "string"){
 if(func2(data) > 32){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2137,7 +2137,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!pattern6.test(data)){
-const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+const err1 = {instancePath,keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2148,7 +2148,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2164,7 +2164,7 @@ passing0 = 0;
 }
 const _errs4 = errors;
 if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+const err3 = {instancePath,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2175,7 +2175,7 @@ errors++;
 }
 if((typeof data == "number") && (isFinite(data))){
 if(data > 86400000 || isNaN(data)){
-const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+const err4 = {instancePath,keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2185,7 +2185,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data < 0 || isNaN(data)){
-const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err5 = {instancePath,keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2207,7 +2207,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err6 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2237,7 +2237,7 @@ function validate86(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "boolean"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+const err0 = {instancePath,keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2257,7 +2257,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 512){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 512}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2267,7 +2267,7 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2278,7 +2278,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2298,7 +2298,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(Object.keys(data).length > 5){
-const err0 = {instancePath,schemaPath:"#/maxProperties",keyword:"maxProperties",params:{limit: 5}};
+const err0 = {instancePath,keyword:"maxProperties",params:{limit: 5}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2311,7 +2311,7 @@ for(const key0 in data){
 const _errs1 = errors;
 if(typeof key0 === "string"){
 if(func2(key0) > 64){
-const err1 = {instancePath,schemaPath:"#/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key0};
+const err1 = {instancePath,keyword:"maxLength",params:{limit: 64},propertyName:key0};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2321,7 +2321,7 @@ vErrors.push(err1);
 errors++;
 }
 if(func2(key0) < 1){
-const err2 = {instancePath,schemaPath:"#/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key0};
+const err2 = {instancePath,keyword:"minLength",params:{limit: 1},propertyName:key0};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2332,7 +2332,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key0};
+const err3 = {instancePath,keyword:"type",params:{type: "string"},propertyName:key0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2343,7 +2343,7 @@ errors++;
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
-const err4 = {instancePath,schemaPath:"#/propertyNames",keyword:"propertyNames",params:{propertyName: key0}};
+const err4 = {instancePath,keyword:"propertyNames",params:{propertyName: key0}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2356,7 +2356,7 @@ errors++;
 for(const key1 in data){
 let data0 = data[key1];
 if(((typeof data0 !== "string") && (!((typeof data0 == "number") && (isFinite(data0))))) && (typeof data0 !== "boolean")){
-const err5 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/type",keyword:"type",params:{type: schema32.additionalProperties.type}};
+const err5 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"type",params:{type: schema32.additionalProperties.type}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2367,7 +2367,7 @@ errors++;
 }
 if(typeof data0 === "string"){
 if(func2(data0) > 512){
-const err6 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 512}};
+const err6 = {instancePath:instancePath+"/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2380,7 +2380,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err7 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2399,7 +2399,7 @@ function validate92(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "boolean"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+const err0 = {instancePath,keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2418,7 +2418,7 @@ function validate94(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "boolean"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+const err0 = {instancePath,keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2441,7 +2441,7 @@ let passing0 = null;
 const _errs1 = errors;
 if(typeof data === "string"){
 if(func2(data) > 32){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2451,7 +2451,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!pattern6.test(data)){
-const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+const err1 = {instancePath,keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2462,7 +2462,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2478,7 +2478,7 @@ passing0 = 0;
 }
 const _errs4 = errors;
 if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+const err3 = {instancePath,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2489,7 +2489,7 @@ errors++;
 }
 if((typeof data == "number") && (isFinite(data))){
 if(data > 86400000 || isNaN(data)){
-const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+const err4 = {instancePath,keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2499,7 +2499,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data < 0 || isNaN(data)){
-const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err5 = {instancePath,keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2521,7 +2521,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err6 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2551,7 +2551,7 @@ function validate98(data, {instancePath="", parentData, parentDataProperty, root
 let vErrors = null;
 let errors = 0;
 if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "integer"}};
+const err0 = {instancePath,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2562,7 +2562,7 @@ errors++;
 }
 if((typeof data == "number") && (isFinite(data))){
 if(data > 5 || isNaN(data)){
-const err1 = {instancePath,schemaPath:"#/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5}};
+const err1 = {instancePath,keyword:"maximum",params:{comparison: "<=", limit: 5}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2572,7 +2572,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data < 1 || isNaN(data)){
-const err2 = {instancePath,schemaPath:"#/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err2 = {instancePath,keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2596,7 +2596,7 @@ let passing0 = null;
 const _errs1 = errors;
 if(typeof data === "string"){
 if(func2(data) > 32){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/maxLength",keyword:"maxLength",params:{limit: 32}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2606,7 +2606,7 @@ vErrors.push(err0);
 errors++;
 }
 if(!pattern6.test(data)){
-const err1 = {instancePath,schemaPath:"#/oneOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
+const err1 = {instancePath,keyword:"pattern",params:{pattern: "^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2617,7 +2617,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/oneOf/0/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2633,7 +2633,7 @@ passing0 = 0;
 }
 const _errs4 = errors;
 if(!(((typeof data == "number") && (!(data % 1) && !isNaN(data))) && (isFinite(data)))){
-const err3 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "integer"}};
+const err3 = {instancePath,keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2644,7 +2644,7 @@ errors++;
 }
 if((typeof data == "number") && (isFinite(data))){
 if(data > 86400000 || isNaN(data)){
-const err4 = {instancePath,schemaPath:"#/oneOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
+const err4 = {instancePath,keyword:"maximum",params:{comparison: "<=", limit: 86400000}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2654,7 +2654,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data < 0 || isNaN(data)){
-const err5 = {instancePath,schemaPath:"#/oneOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err5 = {instancePath,keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2676,7 +2676,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err6 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2706,7 +2706,7 @@ function validate102(data, {instancePath="", parentData, parentDataProperty, roo
 let vErrors = null;
 let errors = 0;
 if(!(((data === "constant") || (data === "linear")) || (data === "exponential"))){
-const err0 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema38.enum}};
+const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema38.enum}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2726,7 +2726,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 256){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 256}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 256}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2736,7 +2736,7 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2747,7 +2747,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2767,7 +2767,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.perTokenIn === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "perTokenIn"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "perTokenIn"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2777,7 +2777,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.perTokenOut === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "perTokenOut"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "perTokenOut"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2788,7 +2788,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "perTokenIn") || (key0 === "perTokenOut"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2802,7 +2802,7 @@ if(data.perTokenIn !== undefined){
 let data0 = data.perTokenIn;
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 < 0 || isNaN(data0)){
-const err3 = {instancePath:instancePath+"/perTokenIn",schemaPath:"#/properties/perTokenIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err3 = {instancePath:instancePath+"/perTokenIn",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2813,7 +2813,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/perTokenIn",schemaPath:"#/properties/perTokenIn/type",keyword:"type",params:{type: "number"}};
+const err4 = {instancePath:instancePath+"/perTokenIn",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2827,7 +2827,7 @@ if(data.perTokenOut !== undefined){
 let data1 = data.perTokenOut;
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 0 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/perTokenOut",schemaPath:"#/properties/perTokenOut/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err5 = {instancePath:instancePath+"/perTokenOut",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2838,7 +2838,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/perTokenOut",schemaPath:"#/properties/perTokenOut/type",keyword:"type",params:{type: "number"}};
+const err6 = {instancePath:instancePath+"/perTokenOut",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2850,7 +2850,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err7 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2870,7 +2870,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 64){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2880,7 +2880,7 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2890,7 +2890,7 @@ vErrors.push(err1);
 errors++;
 }
 if(!pattern7.test(data)){
-const err2 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"}};
+const err2 = {instancePath,keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2901,7 +2901,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err3 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2920,7 +2920,7 @@ function validate110(data, {instancePath="", parentData, parentDataProperty, roo
 let vErrors = null;
 let errors = 0;
 if(typeof data !== "boolean"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "boolean"}};
+const err0 = {instancePath,keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2940,7 +2940,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(func17.call(schema28.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3039,7 +3039,7 @@ let data14 = data.routing;
 if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 for(const key1 in data14){
 if(!(func17.call(schema28.properties.routing.properties, key1))){
-const err1 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const err1 = {instancePath:instancePath+"/routing",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3077,7 +3077,7 @@ if(data14.sort !== undefined){
 let data19 = data14.sort;
 if(typeof data19 === "string"){
 if(func2(data19) > 32){
-const err2 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/maxLength",keyword:"maxLength",params:{limit: 32}};
+const err2 = {instancePath:instancePath+"/routing/sort",keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3087,7 +3087,7 @@ vErrors.push(err2);
 errors++;
 }
 if(func2(data19) < 1){
-const err3 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/minLength",keyword:"minLength",params:{limit: 1}};
+const err3 = {instancePath:instancePath+"/routing/sort",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3098,7 +3098,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/routing/sort",schemaPath:"#/properties/routing/properties/sort/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/routing/sort",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3110,7 +3110,7 @@ errors++;
 }
 if(data14.allowFallbacks !== undefined){
 if(typeof data14.allowFallbacks !== "boolean"){
-const err5 = {instancePath:instancePath+"/routing/allowFallbacks",schemaPath:"#/properties/routing/properties/allowFallbacks/type",keyword:"type",params:{type: "boolean"}};
+const err5 = {instancePath:instancePath+"/routing/allowFallbacks",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3122,7 +3122,7 @@ errors++;
 }
 if(data14.requireParameters !== undefined){
 if(typeof data14.requireParameters !== "boolean"){
-const err6 = {instancePath:instancePath+"/routing/requireParameters",schemaPath:"#/properties/routing/properties/requireParameters/type",keyword:"type",params:{type: "boolean"}};
+const err6 = {instancePath:instancePath+"/routing/requireParameters",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3135,7 +3135,7 @@ errors++;
 if(data14.dataCollection !== undefined){
 let data22 = data14.dataCollection;
 if(!((data22 === "allow") || (data22 === "deny"))){
-const err7 = {instancePath:instancePath+"/routing/dataCollection",schemaPath:"#/properties/routing/properties/dataCollection/enum",keyword:"enum",params:{allowedValues: schema28.properties.routing.properties.dataCollection.enum}};
+const err7 = {instancePath:instancePath+"/routing/dataCollection",keyword:"enum",params:{allowedValues: schema28.properties.routing.properties.dataCollection.enum}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3147,7 +3147,7 @@ errors++;
 }
 if(data14.zdr !== undefined){
 if(typeof data14.zdr !== "boolean"){
-const err8 = {instancePath:instancePath+"/routing/zdr",schemaPath:"#/properties/routing/properties/zdr/type",keyword:"type",params:{type: "boolean"}};
+const err8 = {instancePath:instancePath+"/routing/zdr",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3165,7 +3165,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/routing",schemaPath:"#/properties/routing/type",keyword:"type",params:{type: "object"}};
+const err9 = {instancePath:instancePath+"/routing",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3183,7 +3183,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err10 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3202,7 +3202,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.gateway === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gateway"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "gateway"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3212,7 +3212,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.model === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "model"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "model"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3223,7 +3223,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((((key0 === "gateway") || (key0 === "kind")) || (key0 === "model")) || (key0 === "params")) || (key0 === "options"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3249,7 +3249,7 @@ if(data.model !== undefined){
 let data2 = data.model;
 if(typeof data2 === "string"){
 if(func2(data2) > 256){
-const err3 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/maxLength",keyword:"maxLength",params:{limit: 256}};
+const err3 = {instancePath:instancePath+"/model",keyword:"maxLength",params:{limit: 256}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3259,7 +3259,7 @@ vErrors.push(err3);
 errors++;
 }
 if(func2(data2) < 1){
-const err4 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/minLength",keyword:"minLength",params:{limit: 1}};
+const err4 = {instancePath:instancePath+"/model",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3270,7 +3270,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/model",schemaPath:"#/properties/model/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/model",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3294,7 +3294,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err6 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3315,7 +3315,7 @@ let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
 if(func2(data) > 330){
-const err0 = {instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 330}};
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 330}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3325,7 +3325,7 @@ vErrors.push(err0);
 errors++;
 }
 if(func2(data) < 1){
-const err1 = {instancePath,schemaPath:"#/minLength",keyword:"minLength",params:{limit: 1}};
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3336,7 +3336,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}};
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3371,7 +3371,7 @@ passing0 = 0;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.target === undefined){
-const err0 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "target"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "target"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3382,7 +3382,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((key0 === "target") || (key0 === "weight"))){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3402,7 +3402,7 @@ if(data.weight !== undefined){
 let data1 = data.weight;
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 1000000 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000}};
+const err2 = {instancePath:instancePath+"/weight",keyword:"maximum",params:{comparison: "<=", limit: 1000000}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3412,7 +3412,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data1 < 0 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+const err3 = {instancePath:instancePath+"/weight",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3423,7 +3423,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/weight",schemaPath:"#/oneOf/1/properties/weight/type",keyword:"type",params:{type: "number"}};
+const err4 = {instancePath:instancePath+"/weight",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3435,7 +3435,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"}};
+const err5 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3456,7 +3456,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err6 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err6 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3488,7 +3488,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(((((key0 === "attempts") || (key0 === "initialDelay")) || (key0 === "maxDelay")) || (key0 === "factor")) || (key0 === "jitter"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3501,7 +3501,7 @@ errors++;
 if(data.attempts !== undefined){
 let data0 = data.attempts;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/type",keyword:"type",params:{type: "integer"}};
+const err1 = {instancePath:instancePath+"/attempts",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3512,7 +3512,7 @@ errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 10 || isNaN(data0)){
-const err2 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10}};
+const err2 = {instancePath:instancePath+"/attempts",keyword:"maximum",params:{comparison: "<=", limit: 10}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3522,7 +3522,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data0 < 1 || isNaN(data0)){
-const err3 = {instancePath:instancePath+"/attempts",schemaPath:"#/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err3 = {instancePath:instancePath+"/attempts",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3549,7 +3549,7 @@ if(data.factor !== undefined){
 let data3 = data.factor;
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 10 || isNaN(data3)){
-const err4 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10}};
+const err4 = {instancePath:instancePath+"/factor",keyword:"maximum",params:{comparison: "<=", limit: 10}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3559,7 +3559,7 @@ vErrors.push(err4);
 errors++;
 }
 if(data3 < 1 || isNaN(data3)){
-const err5 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err5 = {instancePath:instancePath+"/factor",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3570,7 +3570,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/factor",schemaPath:"#/properties/factor/type",keyword:"type",params:{type: "number"}};
+const err6 = {instancePath:instancePath+"/factor",keyword:"type",params:{type: "number"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3582,7 +3582,7 @@ errors++;
 }
 if(data.jitter !== undefined){
 if(typeof data.jitter !== "boolean"){
-const err7 = {instancePath:instancePath+"/jitter",schemaPath:"#/properties/jitter/type",keyword:"type",params:{type: "boolean"}};
+const err7 = {instancePath:instancePath+"/jitter",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3594,7 +3594,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err8 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3629,7 +3629,7 @@ const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "total") || (key0 === "attempt")) || (key0 === "firstToken")) || (key0 === "idle"))){
-const err0 = {instancePath,schemaPath:"#/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3665,7 +3665,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/oneOf/1/type",keyword:"type",params:{type: "object"}};
+const err1 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3686,7 +3686,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err2 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3717,7 +3717,7 @@ function validate140(data, {instancePath="", parentData, parentDataProperty, roo
 let vErrors = null;
 let errors = 0;
 if(!(((data === "retry") || (data === "fallback")) || (data === "fail"))){
-const err0 = {instancePath,schemaPath:"#/enum",keyword:"enum",params:{allowedValues: schema50.enum}};
+const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema50.enum}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3737,7 +3737,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(func17.call(schema49.properties, key0))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3827,7 +3827,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err1 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3847,7 +3847,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.targets === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "targets"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "targets"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3858,7 +3858,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "targets") || (key0 === "strategy")) || (key0 === "retry")) || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "options")) || (key0 === "params")) || (key0 === "dynamicRoute"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3872,7 +3872,7 @@ if(data.targets !== undefined){
 let data0 = data.targets;
 if(Array.isArray(data0)){
 if(data0.length > 16){
-const err2 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/maxItems",keyword:"maxItems",params:{limit: 16}};
+const err2 = {instancePath:instancePath+"/targets",keyword:"maxItems",params:{limit: 16}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3882,7 +3882,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data0.length < 1){
-const err3 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/minItems",keyword:"minItems",params:{limit: 1}};
+const err3 = {instancePath:instancePath+"/targets",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3900,7 +3900,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "array"}};
+const err4 = {instancePath:instancePath+"/targets",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3913,7 +3913,7 @@ errors++;
 if(data.strategy !== undefined){
 let data2 = data.strategy;
 if(!((data2 === "ordered") || (data2 === "weighted"))){
-const err5 = {instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema45.properties.strategy.enum}};
+const err5 = {instancePath:instancePath+"/strategy",keyword:"enum",params:{allowedValues: schema45.properties.strategy.enum}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3957,7 +3957,7 @@ if(data.dynamicRoute !== undefined){
 let data8 = data.dynamicRoute;
 if(typeof data8 === "string"){
 if(func2(data8) > 64){
-const err6 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err6 = {instancePath:instancePath+"/dynamicRoute",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3967,7 +3967,7 @@ vErrors.push(err6);
 errors++;
 }
 if(func2(data8) < 1){
-const err7 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/minLength",keyword:"minLength",params:{limit: 1}};
+const err7 = {instancePath:instancePath+"/dynamicRoute",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3977,7 +3977,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!pattern15.test(data8)){
-const err8 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"}};
+const err8 = {instancePath:instancePath+"/dynamicRoute",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3988,7 +3988,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/dynamicRoute",schemaPath:"#/properties/dynamicRoute/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/dynamicRoute",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4000,7 +4000,7 @@ errors++;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err10 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4047,7 +4047,7 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err0 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const err0 = {instancePath,keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4079,7 +4079,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!((((key0 === "retry") || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "gateway"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4115,7 +4115,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err1 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4138,7 +4138,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.store === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "store"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "store"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4149,7 +4149,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(((key0 === "store") || (key0 === "url")) || (key0 === "prefix"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4163,7 +4163,7 @@ if(data.store !== undefined){
 let data0 = data.store;
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-const err2 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err2 = {instancePath:instancePath+"/store",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4173,7 +4173,7 @@ vErrors.push(err2);
 errors++;
 }
 if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/minLength",keyword:"minLength",params:{limit: 1}};
+const err3 = {instancePath:instancePath+"/store",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4183,7 +4183,7 @@ vErrors.push(err3);
 errors++;
 }
 if(!pattern16.test(data0)){
-const err4 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/pattern",keyword:"pattern",params:{pattern: "^(memory|redis)$"}};
+const err4 = {instancePath:instancePath+"/store",keyword:"pattern",params:{pattern: "^(memory|redis)$"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4194,7 +4194,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/store",schemaPath:"#/properties/store/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/store",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4208,7 +4208,7 @@ if(data.url !== undefined){
 let data1 = data.url;
 if(typeof data1 === "string"){
 if(func2(data1) > 2048){
-const err6 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048}};
+const err6 = {instancePath:instancePath+"/url",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4218,7 +4218,7 @@ vErrors.push(err6);
 errors++;
 }
 if(func2(data1) < 9){
-const err7 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/minLength",keyword:"minLength",params:{limit: 9}};
+const err7 = {instancePath:instancePath+"/url",keyword:"minLength",params:{limit: 9}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4228,7 +4228,7 @@ vErrors.push(err7);
 errors++;
 }
 if(!pattern17.test(data1)){
-const err8 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/pattern",keyword:"pattern",params:{pattern: "^rediss?://[^\\s]+$"}};
+const err8 = {instancePath:instancePath+"/url",keyword:"pattern",params:{pattern: "^rediss?://[^\\s]+$"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4239,7 +4239,7 @@ errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"}};
+const err9 = {instancePath:instancePath+"/url",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4253,7 +4253,7 @@ if(data.prefix !== undefined){
 let data2 = data.prefix;
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-const err10 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/maxLength",keyword:"maxLength",params:{limit: 64}};
+const err10 = {instancePath:instancePath+"/prefix",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4263,7 +4263,7 @@ vErrors.push(err10);
 errors++;
 }
 if(func2(data2) < 1){
-const err11 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/minLength",keyword:"minLength",params:{limit: 1}};
+const err11 = {instancePath:instancePath+"/prefix",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4273,7 +4273,7 @@ vErrors.push(err11);
 errors++;
 }
 if(!pattern18.test(data2)){
-const err12 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]+$"}};
+const err12 = {instancePath:instancePath+"/prefix",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]+$"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4284,7 +4284,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/prefix",schemaPath:"#/properties/prefix/type",keyword:"type",params:{type: "string"}};
+const err13 = {instancePath:instancePath+"/prefix",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4296,7 +4296,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err14 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4317,7 +4317,7 @@ let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
 if(!(key0 === "keys")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4331,7 +4331,7 @@ if(data.keys !== undefined){
 let data0 = data.keys;
 if(Array.isArray(data0)){
 if(data0.length > 100){
-const err1 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/maxItems",keyword:"maxItems",params:{limit: 100}};
+const err1 = {instancePath:instancePath+"/keys",keyword:"maxItems",params:{limit: 100}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4345,7 +4345,7 @@ for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 === "string"){
 if(func2(data1) > 512){
-const err2 = {instancePath:instancePath+"/keys/" + i0,schemaPath:"#/properties/keys/items/maxLength",keyword:"maxLength",params:{limit: 512}};
+const err2 = {instancePath:instancePath+"/keys/" + i0,keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4355,7 +4355,7 @@ vErrors.push(err2);
 errors++;
 }
 if(func2(data1) < 1){
-const err3 = {instancePath:instancePath+"/keys/" + i0,schemaPath:"#/properties/keys/items/minLength",keyword:"minLength",params:{limit: 1}};
+const err3 = {instancePath:instancePath+"/keys/" + i0,keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4366,7 +4366,7 @@ errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/keys/" + i0,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/keys/" + i0,keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4378,7 +4378,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"}};
+const err5 = {instancePath:instancePath+"/keys",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4390,7 +4390,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err6 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4410,7 +4410,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.version === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"}};
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "version"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4420,7 +4420,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.gateways === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "gateways"}};
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "gateways"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4430,7 +4430,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.models === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "models"}};
+const err2 = {instancePath,keyword:"required",params:{missingProperty: "models"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4441,7 +4441,7 @@ errors++;
 }
 for(const key0 in data){
 if(!((((((((key0 === "$schema") || (key0 === "version")) || (key0 === "gateways")) || (key0 === "upstreams")) || (key0 === "models")) || (key0 === "defaults")) || (key0 === "health")) || (key0 === "serve"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err3 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4455,7 +4455,7 @@ if(data.$schema !== undefined){
 let data0 = data.$schema;
 if(typeof data0 === "string"){
 if(func2(data0) > 2048){
-const err4 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/maxLength",keyword:"maxLength",params:{limit: 2048}};
+const err4 = {instancePath:instancePath+"/$schema",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4466,7 +4466,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"}};
+const err5 = {instancePath:instancePath+"/$schema",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4478,7 +4478,7 @@ errors++;
 }
 if(data.version !== undefined){
 if(1 !== data.version){
-const err6 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/const",keyword:"const",params:{allowedValue: 1}};
+const err6 = {instancePath:instancePath+"/version",keyword:"const",params:{allowedValue: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4492,7 +4492,7 @@ if(data.gateways !== undefined){
 let data2 = data.gateways;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(Object.keys(data2).length > 64){
-const err7 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/maxProperties",keyword:"maxProperties",params:{limit: 64}};
+const err7 = {instancePath:instancePath+"/gateways",keyword:"maxProperties",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4502,7 +4502,7 @@ vErrors.push(err7);
 errors++;
 }
 if(Object.keys(data2).length < 1){
-const err8 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/minProperties",keyword:"minProperties",params:{limit: 1}};
+const err8 = {instancePath:instancePath+"/gateways",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4515,7 +4515,7 @@ for(const key1 in data2){
 const _errs7 = errors;
 if(typeof key1 === "string"){
 if(func2(key1) > 64){
-const err9 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key1};
+const err9 = {instancePath:instancePath+"/gateways",keyword:"maxLength",params:{limit: 64},propertyName:key1};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4525,7 +4525,7 @@ vErrors.push(err9);
 errors++;
 }
 if(func2(key1) < 1){
-const err10 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key1};
+const err10 = {instancePath:instancePath+"/gateways",keyword:"minLength",params:{limit: 1},propertyName:key1};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4535,7 +4535,7 @@ vErrors.push(err10);
 errors++;
 }
 if(!pattern0.test(key1)){
-const err11 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key1};
+const err11 = {instancePath:instancePath+"/gateways",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4546,7 +4546,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key1};
+const err12 = {instancePath:instancePath+"/gateways",keyword:"type",params:{type: "string"},propertyName:key1};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4557,7 +4557,7 @@ errors++;
 }
 var valid1 = _errs7 === errors;
 if(!valid1){
-const err13 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/propertyNames",keyword:"propertyNames",params:{propertyName: key1}};
+const err13 = {instancePath:instancePath+"/gateways",keyword:"propertyNames",params:{propertyName: key1}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4575,7 +4575,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/gateways",schemaPath:"#/properties/gateways/type",keyword:"type",params:{type: "object"}};
+const err14 = {instancePath:instancePath+"/gateways",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4589,7 +4589,7 @@ if(data.upstreams !== undefined){
 let data4 = data.upstreams;
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 if(Object.keys(data4).length > 1000){
-const err15 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/maxProperties",keyword:"maxProperties",params:{limit: 1000}};
+const err15 = {instancePath:instancePath+"/upstreams",keyword:"maxProperties",params:{limit: 1000}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4602,7 +4602,7 @@ for(const key3 in data4){
 const _errs14 = errors;
 if(typeof key3 === "string"){
 if(func2(key3) > 64){
-const err16 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key3};
+const err16 = {instancePath:instancePath+"/upstreams",keyword:"maxLength",params:{limit: 64},propertyName:key3};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4612,7 +4612,7 @@ vErrors.push(err16);
 errors++;
 }
 if(func2(key3) < 1){
-const err17 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key3};
+const err17 = {instancePath:instancePath+"/upstreams",keyword:"minLength",params:{limit: 1},propertyName:key3};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4622,7 +4622,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!pattern0.test(key3)){
-const err18 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key3};
+const err18 = {instancePath:instancePath+"/upstreams",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key3};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4633,7 +4633,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key3};
+const err19 = {instancePath:instancePath+"/upstreams",keyword:"type",params:{type: "string"},propertyName:key3};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4644,7 +4644,7 @@ errors++;
 }
 var valid3 = _errs14 === errors;
 if(!valid3){
-const err20 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/propertyNames",keyword:"propertyNames",params:{propertyName: key3}};
+const err20 = {instancePath:instancePath+"/upstreams",keyword:"propertyNames",params:{propertyName: key3}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4662,7 +4662,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/upstreams",schemaPath:"#/properties/upstreams/type",keyword:"type",params:{type: "object"}};
+const err21 = {instancePath:instancePath+"/upstreams",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4676,7 +4676,7 @@ if(data.models !== undefined){
 let data6 = data.models;
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 if(Object.keys(data6).length > 10000){
-const err22 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxProperties",keyword:"maxProperties",params:{limit: 10000}};
+const err22 = {instancePath:instancePath+"/models",keyword:"maxProperties",params:{limit: 10000}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -4686,7 +4686,7 @@ vErrors.push(err22);
 errors++;
 }
 if(Object.keys(data6).length < 1){
-const err23 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/minProperties",keyword:"minProperties",params:{limit: 1}};
+const err23 = {instancePath:instancePath+"/models",keyword:"minProperties",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -4699,7 +4699,7 @@ for(const key5 in data6){
 const _errs21 = errors;
 if(typeof key5 === "string"){
 if(func2(key5) > 64){
-const err24 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},propertyName:key5};
+const err24 = {instancePath:instancePath+"/models",keyword:"maxLength",params:{limit: 64},propertyName:key5};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -4709,7 +4709,7 @@ vErrors.push(err24);
 errors++;
 }
 if(func2(key5) < 1){
-const err25 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/minLength",keyword:"minLength",params:{limit: 1},propertyName:key5};
+const err25 = {instancePath:instancePath+"/models",keyword:"minLength",params:{limit: 1},propertyName:key5};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -4719,7 +4719,7 @@ vErrors.push(err25);
 errors++;
 }
 if(!pattern0.test(key5)){
-const err26 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key5};
+const err26 = {instancePath:instancePath+"/models",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},propertyName:key5};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -4730,7 +4730,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames/type",keyword:"type",params:{type: "string"},propertyName:key5};
+const err27 = {instancePath:instancePath+"/models",keyword:"type",params:{type: "string"},propertyName:key5};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -4741,7 +4741,7 @@ errors++;
 }
 var valid5 = _errs21 === errors;
 if(!valid5){
-const err28 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/propertyNames",keyword:"propertyNames",params:{propertyName: key5}};
+const err28 = {instancePath:instancePath+"/models",keyword:"propertyNames",params:{propertyName: key5}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -4759,7 +4759,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "object"}};
+const err29 = {instancePath:instancePath+"/models",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -4789,7 +4789,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err30 = {instancePath,keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err30];
 }
