@@ -10,6 +10,7 @@ import { readBearerToken } from './bearer-token.ts';
 import {
   type CloudflareUpstream,
   checkGatewayToken,
+  type EmulatedGatewayOptions,
   type EmulatorCloudflareOptions,
   findCloudflareGateway,
   resolveCloudflareCredential,
@@ -20,7 +21,7 @@ import { checkApiToken, resolveRestCredential, resolveRestUpstream } from './clo
 import { type DeployedRoute, type DynamicRouteStore, findDeployedRoute } from './dynamic-routes.ts';
 import { type Exchange, sendJson, sendOpenAIError } from './exchange.ts';
 import { isRecord } from './is-record.ts';
-import { formatSequence } from './request-log.ts';
+import { formatSequence, type RequestLogEntry } from './request-log.ts';
 import type { ResponseCache } from './response-cache.ts';
 import type { CloudflareRoute, EmulatorRoute } from './routes.ts';
 
@@ -57,6 +58,15 @@ export type AdmitRequestOptions = {
   routes?: DynamicRouteStore;
 };
 
+/** Admission options narrowed to a Cloudflare route. */
+type CloudflareAdmitOptions = AdmitRequestOptions & { route: CloudflareRoute };
+
+/** A Cloudflare admission step's view: the options, the gateway's settings, the answer headers. */
+type CloudflareStep = CloudflareAdmitOptions & {
+  gateway: EmulatedGatewayOptions | undefined;
+  headers: OutgoingHttpHeaders;
+};
+
 // Checked after authentication, as a gateway does: an unauthenticated caller learns nothing
 // about what is wrong with its body.
 function requireObjectBody(options: {
@@ -64,9 +74,7 @@ function requireObjectBody(options: {
   headers: OutgoingHttpHeaders;
 }): Readonly<Record<string, unknown>> | undefined {
   const body = options.exchange.entry.body;
-  if (isRecord(body)) {
-    return body;
-  }
+  if (isRecord(body)) return body;
   sendOpenAIError({
     exchange: options.exchange,
     status: 400,
@@ -77,26 +85,62 @@ function requireObjectBody(options: {
   return undefined;
 }
 
-function admitCloudflare(
-  options: AdmitRequestOptions & { route: CloudflareRoute },
-): Admission | undefined {
+/**
+ * Cloudflare's checks, in its order: the gateway (or API) token, the body, `cf-aig-metadata`,
+ * the model string, a deployed route (which then checks each model's credential itself), the
+ * credential, then the cache.
+ */
+function admitCloudflare(options: CloudflareAdmitOptions): Admission | undefined {
   const { exchange, route } = options;
-  const { entry } = exchange;
-  const requestHeaders = entry.headers;
   const gateway = findCloudflareGateway({
     cloudflare: options.cloudflare,
     accountId: route.accountId,
     gatewayId: route.gatewayId,
   });
-  const rest = route.api === 'rest';
-  // The REST API authenticates the Cloudflare API token; the compat endpoint, the gateway token.
-  const gatewayCheck = rest
-    ? checkApiToken({ apiTokens: options.cloudflare?.apiTokens, headers: requestHeaders })
-    : checkGatewayToken({ gateway, headers: requestHeaders });
-  if (!gatewayCheck.ok) {
-    sendJson({ exchange, status: gatewayCheck.status, body: gatewayCheck.body });
-    return undefined;
+  if (!passesGatewayAuth({ ...options, gateway })) return undefined;
+  const headers = cloudflareHeaders(exchange.entry);
+  const step: CloudflareStep = { ...options, gateway, headers };
+  const body = requireObjectBody({ exchange, headers });
+  if (body === undefined || !readMetadata(step)) return undefined;
+  const upstream = resolveUpstream(step);
+  if (upstream === undefined) return undefined;
+  const deployed =
+    upstream.dynamicRoute === undefined || options.routes === undefined
+      ? undefined
+      : findDeployedRoute({
+          store: options.routes,
+          accountId: route.accountId,
+          gatewayId: route.gatewayId,
+          name: upstream.dynamicRoute,
+        });
+  // The route decides which model serves, and each model element checks its own credential.
+  if (deployed !== undefined) return { body, headers, route: deployed };
+  if (upstream.dynamicRoute !== undefined) {
+    headers['cf-aig-provider'] = upstream.provider;
+    headers['cf-aig-model'] = upstream.model;
   }
+  if (!admitCredential({ ...step, provider: upstream.provider })) return undefined;
+  const cacheKey = lookUpCache({ ...step, body });
+  return cacheKey === undefined ? { body, headers } : { body, headers, cacheKey };
+}
+
+/** The REST API authenticates the Cloudflare API token; the compat endpoint, the gateway token. */
+function passesGatewayAuth(
+  options: CloudflareAdmitOptions & { gateway: EmulatedGatewayOptions | undefined },
+): boolean {
+  const { exchange, gateway } = options;
+  const headers = exchange.entry.headers;
+  const check =
+    options.route.api === 'rest'
+      ? checkApiToken({ apiTokens: options.cloudflare?.apiTokens, headers })
+      : checkGatewayToken({ gateway, headers });
+  if (check.ok) return true;
+  sendJson({ exchange, status: check.status, body: check.body });
+  return false;
+}
+
+/** The headers every answer past authentication carries: request, log and step ids. */
+function cloudflareHeaders(entry: RequestLogEntry): OutgoingHttpHeaders {
   // Single-step requests: the request id is the log id, and the step is always the first.
   const logId = `emu-log-${formatSequence(entry.seq)}`;
   const headers: OutgoingHttpHeaders = {
@@ -105,111 +149,94 @@ function admitCloudflare(
     'cf-aig-request-id': logId,
     'cf-aig-step': '0',
   };
-  const eventId = requestHeaders['cf-aig-event-id'];
-  if (eventId !== undefined) {
-    headers['cf-aig-event-id'] = eventId;
+  const eventId = entry.headers['cf-aig-event-id'];
+  if (eventId !== undefined) headers['cf-aig-event-id'] = eventId;
+  return headers;
+}
+
+/** Records a valid `cf-aig-metadata` on the log entry; refuses an invalid one. */
+function readMetadata(step: CloudflareStep): boolean {
+  const { exchange, headers } = step;
+  const header = exchange.entry.headers['cf-aig-metadata'];
+  if (header === undefined) return true;
+  const metadata = parseCloudflareMetadata(header);
+  if (metadata.ok) {
+    exchange.entry.metadata = metadata.metadata;
+    return true;
   }
-  const body = requireObjectBody({ exchange, headers });
-  if (body === undefined) {
+  const { message } = metadata;
+  sendOpenAIError({ exchange, status: 400, message, code: 'invalid_metadata', headers });
+  return false;
+}
+
+/**
+ * The upstream the model string names (REST and compat name models differently), recorded on
+ * the log entry; refuses a model that names none, and a dynamic route asked for a format other
+ * than Chat Completions.
+ */
+function resolveUpstream(step: CloudflareStep): CloudflareUpstream | undefined {
+  const { exchange, route, gateway, headers } = step;
+  const model = exchange.entry.model;
+  const refuse = (options: { status: number; message: string; code: string }) => {
+    sendOpenAIError({ exchange, ...options, param: 'model', headers });
     return undefined;
-  }
-  const metadataHeader = requestHeaders['cf-aig-metadata'];
-  if (metadataHeader !== undefined) {
-    const metadata = parseCloudflareMetadata(metadataHeader);
-    if (!metadata.ok) {
-      sendOpenAIError({
-        exchange,
-        status: 400,
-        message: metadata.message,
-        code: 'invalid_metadata',
-        headers,
-      });
-      return undefined;
-    }
-    entry.metadata = metadata.metadata;
-  }
-  const model = entry.model;
+  };
   let upstream: CloudflareUpstream | undefined;
-  if (rest && model !== undefined) {
-    const resolvedRest = resolveRestUpstream({
-      model,
-      gateway,
-      gatewayNamed: route.gatewayNamed,
-    });
-    if (!resolvedRest.ok) {
-      sendOpenAIError({
-        exchange,
-        status: resolvedRest.status,
-        message: resolvedRest.message,
-        code: resolvedRest.status === 404 ? 'not_found' : 'invalid_model',
-        param: 'model',
-        headers,
-      });
-      return undefined;
+  if (route.api === 'rest' && model !== undefined) {
+    const rest = resolveRestUpstream({ model, gateway, gatewayNamed: route.gatewayNamed });
+    if (!rest.ok) {
+      const code = rest.status === 404 ? 'not_found' : 'invalid_model';
+      return refuse({ status: rest.status, message: rest.message, code });
     }
-    upstream = resolvedRest.upstream;
+    upstream = rest.upstream;
   } else if (model !== undefined) {
     upstream = resolveCloudflareUpstream({ model, gateway });
   }
   if (upstream === undefined) {
-    sendOpenAIError({
-      exchange,
-      status: 400,
-      message: `Invalid model ${JSON.stringify(model ?? null)}: Cloudflare /compat models are "provider/model", e.g. "openai/gpt-4o-mini"`,
-      code: 'invalid_model',
-      param: 'model',
-      headers,
-    });
-    return undefined;
+    const message = `Invalid model ${JSON.stringify(model ?? null)}: Cloudflare /compat models are "provider/model", e.g. "openai/gpt-4o-mini"`;
+    return refuse({ status: 400, message, code: 'invalid_model' });
   }
-  entry.provider = upstream.provider;
+  exchange.entry.provider = upstream.provider;
   if (upstream.dynamicRoute !== undefined && route.endpoint === 'responses') {
     // Dynamic routes accept only the Chat Completions shape; other formats get 400
     // (https://developers.cloudflare.com/ai-gateway/features/dynamic-routing/usage/).
-    sendOpenAIError({
-      exchange,
-      status: 400,
-      message: `Dynamic route ${JSON.stringify(upstream.dynamicRoute)} accepts only the Chat Completions format`,
-      code: 'invalid_model',
-      param: 'model',
-      headers,
-    });
-    return undefined;
+    const message = `Dynamic route ${JSON.stringify(upstream.dynamicRoute)} accepts only the Chat Completions format`;
+    return refuse({ status: 400, message, code: 'invalid_model' });
   }
-  const deployed =
-    upstream.dynamicRoute === undefined
-      ? undefined
-      : options.routes &&
-        findDeployedRoute({
-          store: options.routes,
-          accountId: route.accountId,
-          gatewayId: route.gatewayId,
-          name: upstream.dynamicRoute,
+  return upstream;
+}
+
+/** Chooses the credential that pays (recorded, and named in a header); refuses when none can. */
+function admitCredential(step: CloudflareStep & { provider: string }): boolean {
+  const { exchange, gateway, headers, provider } = step;
+  const requestHeaders = exchange.entry.headers;
+  const resolved =
+    step.route.api === 'rest'
+      ? resolveRestCredential({ gateway, headers: requestHeaders, provider })
+      : resolveCloudflareCredential({
+          gateway,
+          headers: requestHeaders,
+          provider,
+          providerKeys: step.cloudflare?.providerKeys,
         });
-  if (deployed !== undefined) {
-    // The route decides which model serves, and each model element checks its own credential.
-    return { body, headers, route: deployed };
-  }
-  if (upstream.dynamicRoute !== undefined) {
-    headers['cf-aig-provider'] = upstream.provider;
-    headers['cf-aig-model'] = upstream.model;
-  }
-  const resolved = rest
-    ? resolveRestCredential({ gateway, headers: requestHeaders, provider: upstream.provider })
-    : resolveCloudflareCredential({
-        gateway,
-        headers: requestHeaders,
-        provider: upstream.provider,
-        providerKeys: options.cloudflare?.providerKeys,
-      });
   if (resolved.credential !== undefined) {
-    entry.credential = resolved.credential;
+    exchange.entry.credential = resolved.credential;
     headers[credentialHeader] = resolved.credential;
   }
-  if (!resolved.ok) {
-    sendJson({ exchange, status: resolved.status, body: resolved.body, headers });
-    return undefined;
-  }
+  if (resolved.ok) return true;
+  sendJson({ exchange, status: resolved.status, body: resolved.body, headers });
+  return false;
+}
+
+/**
+ * The cache key when the request asked for caching (`cf-aig-cache-key` or `cf-aig-cache-ttl`,
+ * without `cf-aig-skip-cache: true`), and whether it is a hit: `cf-aig-cache-status` says so.
+ */
+function lookUpCache(
+  step: CloudflareStep & { body: Readonly<Record<string, unknown>> },
+): string | undefined {
+  const { exchange, route, headers } = step;
+  const requestHeaders = exchange.entry.headers;
   const wantsCache =
     requestHeaders['cf-aig-cache-key'] !== undefined ||
     requestHeaders['cf-aig-cache-ttl'] !== undefined;
@@ -221,14 +248,13 @@ function admitCloudflare(
           route.gatewayId,
           route.endpoint,
           requestHeaders['cf-aig-cache-key'] ?? '',
-          body,
+          step.body,
         ])
       : undefined;
-  const hit =
-    cacheKey !== undefined && options.cache.has({ key: cacheKey, now: performance.now() });
-  entry.cacheStatus = hit ? 'HIT' : 'MISS';
-  headers['cf-aig-cache-status'] = entry.cacheStatus;
-  return cacheKey === undefined ? { body, headers } : { body, headers, cacheKey };
+  const hit = cacheKey !== undefined && step.cache.has({ key: cacheKey, now: performance.now() });
+  exchange.entry.cacheStatus = hit ? 'HIT' : 'MISS';
+  headers['cf-aig-cache-status'] = exchange.entry.cacheStatus;
+  return cacheKey;
 }
 
 function admitOpenAICompatible(options: AdmitRequestOptions): Admission | undefined {

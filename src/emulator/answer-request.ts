@@ -32,7 +32,7 @@ import {
   sendResponseStream,
 } from './responses.ts';
 import type { EmulatorRoute } from './routes.ts';
-import { runDeployedRoute } from './run-deployed-route.ts';
+import { runDeployedRoute, type ServedRoute } from './run-deployed-route.ts';
 import { sendChatStream } from './send-stream.ts';
 import type { EmulatorOptions } from './start-emulator.ts';
 
@@ -92,106 +92,110 @@ function latencyFor(options: { settings: EmulatorOptions; model: string | undefi
   return settings.latencyMs ?? 0;
 }
 
-/** Renders the deterministic answer; returns whether it was a clean, cacheable one. */
-async function answer(options: {
+/** What {@link answer} and its per-endpoint renderers need. */
+type AnswerOptions = {
   exchange: Exchange;
   route: EmulatorRoute;
   admission: Admission;
   fault: Fault | undefined;
   clock: () => number;
   personality: Personality;
-}): Promise<boolean> {
-  const { exchange, admission } = options;
-  const { body, headers } = admission;
-  const invalid = (problem: { message: string; param: string }) =>
-    sendOpenAIError({
-      exchange,
-      status: 400,
-      code: 'invalid_value',
-      message: problem.message,
-      param: problem.param,
-      headers,
-    });
-  if (options.route.endpoint === 'embeddings') {
-    const embeddings = createEmbeddingsResponse({ body });
-    if (!embeddings.ok) {
-      invalid(embeddings);
-      return false;
-    }
-    sendJson({ exchange, status: 200, body: embeddings.value, headers });
-    return true;
+};
+
+/** Renders the deterministic answer; returns whether it was a clean, cacheable one. */
+function answer(options: AnswerOptions): Promise<boolean> {
+  switch (options.route.endpoint) {
+    case 'embeddings':
+      return Promise.resolve(answerEmbeddings(options));
+    case 'responses':
+      return answerResponse(options);
+    default:
+      return answerChat(options);
   }
-  if (options.route.endpoint === 'responses') {
-    const planned = planResponse({
-      body,
-      id: `resp_emu_${formatSequence(exchange.entry.seq)}`,
-      created: options.clock(),
-    });
-    if (!planned.ok) {
-      invalid(planned);
-      return false;
-    }
-    if (!planned.value.stream) {
-      sendJson({ exchange, status: 200, body: createResponseObject(planned.value), headers });
-      return true;
-    }
-    await sendResponseStream({
-      exchange,
-      events: createResponseEvents(planned.value),
-      fault: options.fault,
-      headers,
-    });
-    return options.fault === undefined || options.fault.type === 'delay';
-  }
-  const plan = planChatCompletion({
-    body,
-    id: `chatcmpl-emu-${formatSequence(exchange.entry.seq)}`,
-    created: options.clock(),
-  });
-  if (!plan.ok) {
-    invalid(plan);
-    return false;
-  }
-  if (!plan.value.stream) {
-    if (options.fault?.type === 'body-cut') {
-      // The whole length is announced, half the JSON is sent, then the connection is cut.
-      const text = JSON.stringify(createChatCompletion(plan.value));
-      writeHead({
-        exchange,
-        status: 200,
-        headers: {
-          ...headers,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(text),
-        },
-      });
-      await writeFlushed({ exchange, text: text.slice(0, Math.floor(text.length / 2)) });
-      exchange.entry.outcome = 'cut';
-      exchange.request.socket.destroy();
-      return false;
-    }
-    sendJson({ exchange, status: 200, body: createChatCompletion(plan.value), headers });
-    return true;
-  }
-  await sendChatStream({
-    exchange,
-    chunks: createChatCompletionChunks(plan.value),
-    fault: options.fault,
-    headers,
-    personality: options.personality,
-  });
-  return options.fault === undefined || options.fault.type === 'delay';
 }
+
+function refuseInvalid(
+  options: AnswerOptions & { problem: { message: string; param: string } },
+): false {
+  const { exchange, problem } = options;
+  const { message, param } = problem;
+  const headers = options.admission.headers;
+  sendOpenAIError({ exchange, status: 400, code: 'invalid_value', message, param, headers });
+  return false;
+}
+
+function answerEmbeddings(options: AnswerOptions): boolean {
+  const { exchange } = options;
+  const { body, headers } = options.admission;
+  const embeddings = createEmbeddingsResponse({ body });
+  if (!embeddings.ok) return refuseInvalid({ ...options, problem: embeddings });
+  sendJson({ exchange, status: 200, body: embeddings.value, headers });
+  return true;
+}
+
+async function answerResponse(options: AnswerOptions): Promise<boolean> {
+  const { exchange, fault } = options;
+  const { body, headers } = options.admission;
+  const id = `resp_emu_${formatSequence(exchange.entry.seq)}`;
+  const planned = planResponse({ body, id, created: options.clock() });
+  if (!planned.ok) return refuseInvalid({ ...options, problem: planned });
+  if (!planned.value.stream) {
+    sendJson({ exchange, status: 200, body: createResponseObject(planned.value), headers });
+    return true;
+  }
+  const events = createResponseEvents(planned.value);
+  await sendResponseStream({ exchange, events, fault, headers });
+  return fault === undefined || fault.type === 'delay';
+}
+
+async function answerChat(options: AnswerOptions): Promise<boolean> {
+  const { exchange, fault } = options;
+  const { body, headers } = options.admission;
+  const id = `chatcmpl-emu-${formatSequence(exchange.entry.seq)}`;
+  const plan = planChatCompletion({ body, id, created: options.clock() });
+  if (!plan.ok) return refuseInvalid({ ...options, problem: plan });
+  if (plan.value.stream) {
+    const chunks = createChatCompletionChunks(plan.value);
+    await sendChatStream({ exchange, chunks, fault, headers, personality: options.personality });
+    return fault === undefined || fault.type === 'delay';
+  }
+  const completion = createChatCompletion(plan.value);
+  if (fault?.type !== 'body-cut') {
+    sendJson({ exchange, status: 200, body: completion, headers });
+    return true;
+  }
+  // The whole length is announced, half the JSON is sent, then the connection is cut.
+  const text = JSON.stringify(completion);
+  writeHead({
+    exchange,
+    status: 200,
+    headers: {
+      ...headers,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    },
+  });
+  await writeFlushed({ exchange, text: text.slice(0, Math.floor(text.length / 2)) });
+  exchange.entry.outcome = 'cut';
+  exchange.request.socket.destroy();
+  return false;
+}
+
+/** Options for {@link handleApiRequest}. */
+export type HandleApiRequestOptions = {
+  /** The exchange to answer. */
+  exchange: Exchange;
+  /** The matched route. */
+  route: EmulatorRoute;
+  /** The emulator's settings and stores. */
+  state: EmulatorState;
+};
 
 /**
  * Answers one API request the way its gateway would: admission (credentials, body), a fault when
  * one applies, the gateway cache, latency, then the answer.
  */
-export async function handleApiRequest(options: {
-  exchange: Exchange;
-  route: EmulatorRoute;
-  state: EmulatorState;
-}): Promise<void> {
+export async function handleApiRequest(options: HandleApiRequestOptions): Promise<void> {
   const { exchange, route, state } = options;
   const admission = admitRequest({
     exchange,
@@ -202,57 +206,52 @@ export async function handleApiRequest(options: {
     cache: state.cache,
     routes: state.routes,
   });
-  if (admission === undefined) {
-    return;
-  }
+  if (admission === undefined) return;
   const personality = personalityOf({
     kind: route.kind,
     path: exchange.entry.path,
     paths: state.options.personalities,
   });
   const { fault, refused } = chooseFault({ exchange, route, state, personality });
-  if (refused || fault?.type === 'hang') {
-    // A hang answers nothing at all: not even the configured latency applies.
-    return;
-  }
+  // A hang answers nothing at all: not even the configured latency applies.
+  if (refused || fault?.type === 'hang') return;
   const delayMs =
     latencyFor({ settings: state.options, model: exchange.entry.model }) +
     (fault?.type === 'delay' ? fault.ms : 0);
-  if (!(await wait({ ms: delayMs, signal: exchange.signal }))) {
-    return;
+  if (!(await wait({ ms: delayMs, signal: exchange.signal }))) return;
+  const headers = admission.headers;
+  if (fault !== undefined && playResponseFault({ exchange, fault, headers, personality })) return;
+  const served = await runRouteIfDeployed({ ...options, admission, fault });
+  if (served === undefined) return;
+  const clean = await answer({ exchange, route, ...served, clock: state.clock, personality });
+  if (clean && admission.cacheKey !== undefined) {
+    storeInCache({ exchange, cache: state.cache, key: admission.cacheKey });
   }
-  if (
-    fault !== undefined &&
-    playResponseFault({ exchange, fault, headers: admission.headers, personality })
-  ) {
-    return;
+}
+
+/** The admission and fault to answer with: the request's own, or what its deployed route chose. */
+function runRouteIfDeployed(
+  options: HandleApiRequestOptions & { admission: Admission; fault: Fault | undefined },
+): Promise<ServedRoute | undefined> {
+  const { exchange, route, admission, state } = options;
+  if (admission.route === undefined || route.kind !== 'cloudflare') {
+    return Promise.resolve({ admission, fault: options.fault });
   }
-  let served: { admission: typeof admission; fault: Fault | undefined } = { admission, fault };
-  if (admission.route !== undefined && route.kind === 'cloudflare') {
-    const ran = await runDeployedRoute({
-      exchange,
-      route,
-      admission,
-      faults: state.faults,
-      cloudflare: state.options.cloudflare,
-    });
-    if (ran === undefined) return;
-    served = ran;
-  }
-  const clean = await answer({
+  return runDeployedRoute({
     exchange,
     route,
-    admission: served.admission,
-    fault: served.fault,
-    clock: state.clock,
-    personality,
+    admission,
+    faults: state.faults,
+    cloudflare: state.options.cloudflare,
   });
-  if (clean && admission.cacheKey !== undefined) {
-    const ttlSeconds = Number(exchange.entry.headers['cf-aig-cache-ttl']);
-    state.cache.store({
-      key: admission.cacheKey,
-      now: performance.now(),
-      ttlMs: Number.isFinite(ttlSeconds) && ttlSeconds > 0 ? ttlSeconds * 1000 : defaultCacheTtlMs,
-    });
-  }
+}
+
+/** Remembers a clean answer for `cf-aig-cache-ttl` seconds, else Cloudflare's default. */
+function storeInCache(options: { exchange: Exchange; cache: ResponseCache; key: string }): void {
+  const ttlSeconds = Number(options.exchange.entry.headers['cf-aig-cache-ttl']);
+  options.cache.store({
+    key: options.key,
+    now: performance.now(),
+    ttlMs: Number.isFinite(ttlSeconds) && ttlSeconds > 0 ? ttlSeconds * 1000 : defaultCacheTtlMs,
+  });
 }
