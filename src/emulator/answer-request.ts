@@ -25,15 +25,11 @@ import { type Personality, personalityOf } from './personality.ts';
 import { playResponseFault, readHeaderFault } from './play-fault.ts';
 import { formatSequence } from './request-log.ts';
 import { defaultCacheTtlMs, type ResponseCache } from './response-cache.ts';
-import {
-  createResponseEvents,
-  createResponseObject,
-  planResponse,
-  sendResponseStream,
-} from './responses.ts';
+import { createResponseEvents, createResponseObject, planResponse } from './responses.ts';
 import type { EmulatorRoute } from './routes.ts';
 import { runDeployedRoute, type ServedRoute } from './run-deployed-route.ts';
-import { sendChatStream } from './send-stream.ts';
+import { sendChatStream } from './send-chat-stream.ts';
+import { sendResponseStream } from './send-response-stream.ts';
 import type { EmulatorOptions } from './start-emulator.ts';
 
 /** Settings one emulator's request handler works with. */

@@ -33,6 +33,23 @@ export function writeHead(options: {
   options.exchange.response.writeHead(options.status, options.headers);
 }
 
+/** Starts a server-sent events answer: status 200 and the event-stream headers. */
+export function writeEventStreamHead(options: {
+  exchange: Exchange;
+  /** Headers the answer carries besides the event-stream ones (gateway headers, credential). */
+  headers: OutgoingHttpHeaders;
+}): void {
+  writeHead({
+    exchange: options.exchange,
+    status: 200,
+    headers: {
+      ...options.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+    },
+  });
+}
+
 /** Sends a complete JSON response. */
 export function sendJson(options: {
   exchange: Exchange;

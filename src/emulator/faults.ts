@@ -137,6 +137,9 @@ export type MalformedChunkFault = {
   data?: string;
 };
 
+/** Default `malformed-chunk` payload: the start of a chunk, cut off mid-object. */
+export const defaultMalformedData = '{"id":"chatcmpl-emu","choices":[{"delta":';
+
 /** Answer with a redirect to another origin instead of a completion. */
 export type RedirectFault = {
   type: 'redirect';

@@ -33,8 +33,18 @@ function isNonNegativeInteger(value: unknown): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
+function isInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+function isString(value: unknown): boolean {
+  return typeof value === 'string';
+}
+
+type FaultRecord = Record<string, unknown>;
+
 function checkOptional(options: {
-  record: Record<string, unknown>;
+  record: FaultRecord;
   key: string;
   valid: (value: unknown) => boolean;
   expected: string;
@@ -53,97 +63,93 @@ function checkOptional(options: {
  * @throws TypeError describing the first problem found.
  */
 export function parseFault(value: unknown): Fault {
-  if (!isRecord(value)) {
-    throw new TypeError('A fault must be an object with a "type"');
-  }
+  if (!isRecord(value)) throw new TypeError('A fault must be an object with a "type"');
   const type = value['type'];
   if (!isFaultType(type)) {
-    throw new TypeError(
-      `Unknown fault type ${JSON.stringify(type)} (known: ${Object.keys(allowedKeys).join(', ')})`,
-    );
+    const known = Object.keys(allowedKeys).join(', ');
+    throw new TypeError(`Unknown fault type ${JSON.stringify(type)} (known: ${known})`);
   }
+  checkKnownFields({ record: value, type });
+  checkSharedFields({ record: value, type });
+  typeChecks[type]?.(value);
+  // Every field has been checked against the union member selected by `type`.
+  return { ...value, type } as Fault;
+}
+
+function checkKnownFields(options: { record: FaultRecord; type: Fault['type'] }): void {
+  const { type } = options;
   const allowed = allowedKeys[type];
-  for (const key of Object.keys(value)) {
-    if (key !== 'type' && !allowed.includes(key)) {
-      throw new TypeError(
-        `Unknown field "${key}" for fault "${type}" (allowed: ${allowed.join(', ') || 'none'})`,
-      );
-    }
+  for (const key of Object.keys(options.record)) {
+    if (key === 'type' || allowed.includes(key)) continue;
+    const list = allowed.join(', ') || 'none';
+    throw new TypeError(`Unknown field "${key}" for fault "${type}" (allowed: ${list})`);
   }
-  const isString = (field: unknown) => typeof field === 'string';
-  checkOptional({
-    record: value,
-    key: 'afterChunks',
-    valid: isNonNegativeInteger,
-    expected: 'a non-negative integer',
-  });
-  checkOptional({ record: value, key: 'message', valid: isString, expected: 'a string' });
-  checkOptional({
-    record: value,
-    key: 'code',
-    valid:
-      type === 'status'
-        ? (code) => isString(code) || (typeof code === 'number' && Number.isInteger(code))
-        : type === 'error-200'
-          ? (code) => typeof code === 'number' && Number.isInteger(code)
-          : isString,
-    expected:
-      type === 'status'
-        ? 'a string or an integer'
-        : type === 'error-200'
-          ? 'an integer'
-          : 'a string',
-  });
-  checkOptional({ record: value, key: 'data', valid: isString, expected: 'a string' });
+}
+
+/** Fields several faults share; `code` is a string, except on `status` and `error-200`. */
+function checkSharedFields(options: { record: FaultRecord; type: Fault['type'] }): void {
+  const { record, type } = options;
+  const expected = 'a non-negative integer';
+  checkOptional({ record, key: 'afterChunks', valid: isNonNegativeInteger, expected });
+  checkOptional({ record, key: 'message', valid: isString, expected: 'a string' });
   if (type === 'status') {
-    const status = value['status'];
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    const valid = (code: unknown) => isString(code) || isInteger(code);
+    checkOptional({ record, key: 'code', valid, expected: 'a string or an integer' });
+  } else if (type === 'error-200') {
+    checkOptional({ record, key: 'code', valid: isInteger, expected: 'an integer' });
+  } else {
+    checkOptional({ record, key: 'code', valid: isString, expected: 'a string' });
+  }
+  checkOptional({ record, key: 'data', valid: isString, expected: 'a string' });
+}
+
+/** The checks of the fields one fault type has of its own. */
+const typeChecks: Partial<Record<Fault['type'], (record: FaultRecord) => void>> = {
+  status(record) {
+    const status = record['status'];
+    if (!isInteger(status) || (status as number) < 200 || (status as number) > 599) {
       throw new TypeError('Fault "status" needs an integer "status" from 200 to 599');
     }
     checkOptional({
-      record: value,
+      record,
       key: 'headers',
       valid: (headers) => isRecord(headers) && Object.values(headers).every(isString),
       expected: 'an object of string values',
     });
-  }
-  if (type === 'keep-alive') {
-    if (!isNonNegativeInteger(value['ms'])) {
+  },
+  'keep-alive'(record) {
+    if (!isNonNegativeInteger(record['ms'])) {
       throw new TypeError('Fault "keep-alive" needs "ms", a non-negative integer');
     }
     checkOptional({
-      record: value,
+      record,
       key: 'everyMs',
       valid: (every) => isNonNegativeInteger(every) && (every as number) > 0,
       expected: 'a positive integer',
     });
-  }
-  if (type === 'delay' && !isNonNegativeInteger(value['ms'])) {
-    throw new TypeError('Fault "delay" needs "ms", a non-negative integer');
-  }
-  if (type === 'stream-stall') {
-    checkOptional({
-      record: value,
-      key: 'ms',
-      valid: isNonNegativeInteger,
-      expected: 'a non-negative integer',
-    });
-  }
-  if (type === 'redirect') {
-    const location = value['location'];
+  },
+  delay(record) {
+    if (!isNonNegativeInteger(record['ms'])) {
+      throw new TypeError('Fault "delay" needs "ms", a non-negative integer');
+    }
+  },
+  'stream-stall'(record) {
+    const expected = 'a non-negative integer';
+    checkOptional({ record, key: 'ms', valid: isNonNegativeInteger, expected });
+  },
+  redirect(record) {
+    const location = record['location'];
     if (typeof location !== 'string' || !URL.canParse(location)) {
       throw new TypeError('Fault "redirect" needs "location", an absolute URL');
     }
     checkOptional({
-      record: value,
+      record,
       key: 'status',
       valid: (status) => redirectStatuses.has(status),
       expected: 'one of 301, 302, 303, 307, 308',
     });
-  }
-  // Every field has been checked against the union member selected by `type`.
-  return { ...value, type } as Fault;
-}
+  },
+};
 
 /**
  * Validates an untrusted {@link FaultRule}.

@@ -8,11 +8,7 @@
  * `response.completed` (or `response.incomplete` when `max_output_tokens` cut the answer). Each
  * event carries `sequence_number`; the stream ends after the terminal event, with no `[DONE]`.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
-import { type Exchange, wait, writeFlushed, writeHead } from './exchange.ts';
-import type { Fault } from './faults.ts';
 import { isRecord } from './is-record.ts';
-import { defaultMalformedData } from './send-stream.ts';
 
 /** Everything needed to render one deterministic Responses answer. */
 export type ResponsePlan = {
@@ -195,82 +191,4 @@ export function createResponseEvents(plan: ResponsePlan): ResponseEvents {
     event(terminal, { response: createResponseObject(plan) }),
   ];
   return { opening, deltas, closing };
-}
-
-/**
- * Streams Responses events as SSE (`event: <type>` and `data: <json>`). Stream faults act after
- * `afterChunks` text deltas: `stream-cut` destroys the socket, `stream-error` sends an `error`
- * event and ends, `stream-stall` pauses, `malformed-chunk` sends a line that is not JSON, and
- * `stream-no-done` ends without the terminal event.
- */
-export async function sendResponseStream(options: {
-  exchange: Exchange;
-  events: ResponseEvents;
-  fault: Fault | undefined;
-  headers: OutgoingHttpHeaders;
-}): Promise<void> {
-  const { exchange, events, fault } = options;
-  writeHead({
-    exchange,
-    status: 200,
-    headers: {
-      ...options.headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-    },
-  });
-  const send = async (data: Record<string, unknown> | string) => {
-    if (exchange.signal.aborted) return;
-    const text =
-      typeof data === 'string'
-        ? `event: response.output_text.delta\ndata: ${data}\n\n`
-        : `event: ${String(data['type'])}\ndata: ${JSON.stringify(data)}\n\n`;
-    await writeFlushed({ exchange, text });
-  };
-  for (const event of events.opening) await send(event);
-  const streamFault =
-    fault?.type === 'stream-cut' ||
-    fault?.type === 'stream-error' ||
-    fault?.type === 'stream-stall' ||
-    fault?.type === 'malformed-chunk'
-      ? fault
-      : undefined;
-  const faultAt =
-    streamFault === undefined ? -1 : Math.min(streamFault.afterChunks ?? 1, events.deltas.length);
-  for (let index = 0; index <= events.deltas.length; index += 1) {
-    if (index === faultAt && streamFault !== undefined) {
-      if (streamFault.type === 'stream-cut') {
-        exchange.entry.outcome = 'cut';
-        exchange.request.socket.destroy();
-        return;
-      }
-      if (streamFault.type === 'stream-error') {
-        await send({
-          type: 'error',
-          sequence_number: index + events.opening.length,
-          code: streamFault.code ?? 'server_error',
-          message: streamFault.message ?? 'The server had an error while processing your request.',
-          param: null,
-        });
-        exchange.response.end();
-        return;
-      }
-      if (streamFault.type === 'stream-stall') {
-        if (
-          streamFault.ms === undefined ||
-          !(await wait({ ms: streamFault.ms, signal: exchange.signal }))
-        ) {
-          return;
-        }
-      }
-      if (streamFault.type === 'malformed-chunk') {
-        await send(streamFault.data ?? defaultMalformedData);
-      }
-    }
-    const delta = events.deltas[index];
-    if (delta !== undefined) await send(delta);
-  }
-  const closing = fault?.type === 'stream-no-done' ? events.closing.slice(0, -1) : events.closing;
-  for (const event of closing) await send(event);
-  exchange.response.end();
 }

@@ -4,7 +4,7 @@
  * endpoint, for tests and `switchyard emulate`. It routes each request, admits it as the gateway
  * would, plays a fault when one applies, and answers chat completions, embeddings and responses.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EmulatorState } from './answer-request.ts';
 import type { EmulatorCloudflareOptions } from './cloudflare-auth.ts';
@@ -115,7 +115,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`Emulator port must be an integer from 0 to 65535, got ${port}`);
   }
-  const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
+  const reception = createReception(options);
+  const server = createServer((request, response) => {
+    receiveRequest({ reception, request, response }).catch((error: unknown) =>
+      answerEmulatorError({ response, error }),
+    );
+  });
+  await listen({ server, port });
+  // Listening on a TCP host always yields an AddressInfo (a string is only for pipes).
+  const address = server.address() as AddressInfo;
+  reception.origin = `http://127.0.0.1:${address.port}`;
+  return createEmulatorHandle({ server, reception, port: address.port });
+}
+
+/** The state every request of one emulator shares, with the start-up fault rules installed. */
+function createReception(options: EmulatorOptions): Reception {
   const state: EmulatorState = {
     options,
     clock: options.clock ?? (() => defaultCreated),
@@ -123,42 +137,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults: createFaultRegistry(),
     routes: createDynamicRouteStore({ now: Date.now }),
   };
-  for (const rule of options.faults ?? []) {
-    state.faults.add(rule);
-  }
-  const reception: Reception = {
+  for (const rule of options.faults ?? []) state.faults.add(rule);
+  return {
     state,
-    maxBodyBytes,
+    maxBodyBytes: options.maxBodyBytes ?? defaultMaxBodyBytes,
     origin: '',
     log: [],
     sequence: 0,
     closing: false,
     open: new Set(),
   };
+}
 
-  const server = createServer((request, response) => {
-    receiveRequest({ reception, request, response }).catch((error: unknown) =>
-      answerEmulatorError({ response, error }),
-    );
-  });
-
-  await new Promise<void>((resolve, reject) => {
+function listen(options: { server: Server; port: number }): Promise<void> {
+  const { server, port } = options;
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host: '127.0.0.1' }, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  // Listening on a TCP host always yields an AddressInfo (a string is only for pipes).
-  const address = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${address.port}`;
-  reception.origin = origin;
+}
 
+/** The {@link Emulator} users hold: its address, its log, its fault rules and `close()`. */
+function createEmulatorHandle(options: {
+  server: Server;
+  reception: Reception;
+  port: number;
+}): Emulator {
+  const { server, reception } = options;
+  const { state } = reception;
   let closed: Promise<void> | undefined;
   return {
-    url: origin,
-    origin,
-    port: address.port,
+    url: reception.origin,
+    origin: reception.origin,
+    port: options.port,
     get requests() {
       return [...reception.log];
     },
