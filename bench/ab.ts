@@ -191,12 +191,19 @@ if (!skip.has('cpu')) {
   // `--block wall`: the wall time of the block instead (with --stub, all of it is this
   // process's CPU, collections included: the mean cost per call, which a p50 does not see).
   const wall = values.block === 'wall';
+  // `--block thread`: the main thread's CPU time only (Node ≥ 23.9), so the collector's and the
+  // compiler's helper threads, and every other process, stay out of the figure.
+  const usage =
+    values.block === 'thread'
+      ? (before?: NodeJS.CpuUsage) =>
+          (process as unknown as { threadCpuUsage(b?: NodeJS.CpuUsage): NodeJS.CpuUsage }).threadCpuUsage(before)
+      : (before?: NodeJS.CpuUsage) => process.cpuUsage(before);
   const cpuPerCall = async (call: () => Promise<unknown>, calls: number) => {
-    const before = process.cpuUsage();
+    const before = usage();
     const start = performance.now();
     for (let index = 0; index < calls; index += 1) await call();
     if (wall) return ((performance.now() - start) * 1000) / calls;
-    const used = process.cpuUsage(before);
+    const used = usage(before);
     return (used.user + used.system) / calls;
   };
   for (const rung of all) for (let index = 0; index < 300; index += 1) await rung.plain();

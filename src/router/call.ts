@@ -24,6 +24,28 @@ export type Send<T> = (
   controller: AbortController,
 ) => Promise<Sent<T>>;
 
+/** What a real answer of a plain operation holds (see `checkAnswer`). */
+export type AnswerField = 'choices' | 'data' | 'output';
+
+/** The SDK's promise of one plain request: its parsed value, and the response behind it. */
+export type SdkRequest<T> = PromiseLike<T> & { asResponse(): Promise<Response> };
+
+/**
+ * A plain operation (chat completion, embeddings, response): how to start one request on a
+ * target, what a real answer holds, and the same as one {@link Send} for the walker. The success
+ * path starts the request itself, so a call that succeeds first time runs in one async function.
+ */
+export type PlainOperation<T> = {
+  /** Starts one request through the SDK, aborted by `controller`. */
+  readonly start: (
+    call: Call<T>,
+    target: ResolvedTarget,
+    controller: AbortController,
+  ) => SdkRequest<T>;
+  readonly field: AnswerField;
+  readonly send: Send<T>;
+};
+
 /** The request body as the caller wrote it; `model` is an alias or `<gateway>:<model>`. */
 export type CallParams = { readonly model: string };
 

@@ -6,7 +6,7 @@
 import type OpenAI from 'openai';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
-import type { Call, Send } from './call.ts';
+import type { Call } from './call.ts';
 import { type ClientPool, createClientPool } from './client-pool.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
@@ -15,7 +15,7 @@ import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { createResponsesApi } from './responses.ts';
 import { type CallResult, toRouterPromise } from './router-promise.ts';
 import { createSenders } from './send-request.ts';
-import { type RouterState, runPlain, runStream } from './start-call.ts';
+import { type CallStart, type RouterState, runPlain, runStream } from './start-call.ts';
 import type { Router, RouterOptions, RouterRequestOptions } from './types.ts';
 
 /** Creates a router over a compiled config. Creates no client and opens no connection. */
@@ -79,24 +79,16 @@ function createRouterParts(options: { table: RouteTable; options: RouterOptions 
   return { state, pool, senders, health, ownHealth };
 }
 
-/** What `runPlain` and `runStream` need for one call. */
-function callOptions<T>(options: {
+/** What starts one call of chat completions or embeddings. */
+function callStart(options: {
   parts: RouterParts;
   result: CallResult;
-  params: Call<T>['params'];
-  send: Send<T>;
+  params: Call<unknown>['params'];
   requestOptions: RouterRequestOptions | undefined;
-}) {
-  const { parts, result, params, send, requestOptions } = options;
-  return {
-    state: parts.state,
-    result,
-    params,
-    requestOptions,
-    send,
-    operation:
-      (send as unknown) === parts.senders.embeddings ? ('embeddings' as const) : ('chat' as const),
-  };
+  operation: 'chat' | 'embeddings';
+}): CallStart {
+  const { parts, result, params, requestOptions, operation } = options;
+  return { state: parts.state, result, params, requestOptions, operation };
 }
 
 /** `router.chat.completions.create`: plain or streamed, the SDK's signature. */
@@ -110,10 +102,14 @@ function createChatCompletions(parts: RouterParts): Router['chat']['completions'
     const data =
       params.stream === true
         ? runStream({
-            ...callOptions({ parts, result, params, send: senders.chatStream, requestOptions }),
+            ...callStart({ parts, result, params, requestOptions, operation: 'chat' }),
+            send: senders.chatStream,
             params,
           })
-        : runPlain(callOptions({ parts, result, params, send: senders.chat, requestOptions }));
+        : runPlain({
+            ...callStart({ parts, result, params, requestOptions, operation: 'chat' }),
+            plain: senders.chat,
+          });
     return toRouterPromise(data as Promise<unknown>, result);
   }) as Router['chat']['completions']['create'];
 }
@@ -123,9 +119,10 @@ function createEmbeddings(parts: RouterParts): Router['embeddings']['create'] {
   return (params, requestOptions) => {
     const result: CallResult = { served: undefined };
     return toRouterPromise(
-      runPlain(
-        callOptions({ parts, result, params, send: parts.senders.embeddings, requestOptions }),
-      ),
+      runPlain({
+        ...callStart({ parts, result, params, requestOptions, operation: 'embeddings' }),
+        plain: parts.senders.embeddings,
+      }),
       result,
     );
   };

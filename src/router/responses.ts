@@ -9,7 +9,7 @@ import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
-import type { Send } from './call.ts';
+import type { PlainOperation, Send } from './call.ts';
 import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
 import type { ClientPool } from './client-pool.ts';
 import {
@@ -20,32 +20,33 @@ import {
   type ResponseEvent,
 } from './responses-stream.ts';
 import { type CallResult, toRouterPromise } from './router-promise.ts';
-import { answer, bodyFor, requestOptionsFor } from './send-request.ts';
+import { bodyFor, plainOperation, requestOptionsFor } from './send-request.ts';
 import { type RouterState, type RunOptions, runPlain, runToCommit } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
 /** The senders of the Responses API: a plain response, and a stream up to its commit point. */
 export type ResponsesSenders = {
-  readonly plain: Send<OpenAI.Responses.Response>;
+  readonly plain: PlainOperation<OpenAI.Responses.Response>;
   readonly stream: Send<CommittedResponseStream>;
 };
 
 /** Creates the Responses API senders over a client pool. */
 export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
   return {
-    plain: async (call, target, controller) => {
-      const request = pool
-        .get(target.setup)
-        .responses.create(
-          bodyFor(
-            target,
-            call.params,
-          ) as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming,
-          requestOptionsFor(call, target, controller),
-        );
-      // A 200 that is not a response (HTML, an error envelope) fails the attempt.
-      return answer(await request, await request.asResponse(), 'output');
-    },
+    // A 200 that is not a response (HTML, an error envelope) fails the attempt.
+    plain: plainOperation({
+      field: 'output',
+      start: (call, target, controller) =>
+        pool
+          .get(target.setup)
+          .responses.create(
+            bodyFor(
+              target,
+              call.params,
+            ) as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming,
+            requestOptionsFor(call, target, controller),
+          ),
+    }),
     stream: async (call, target, controller) => {
       const client = pool.get(target.setup);
       const body = {
@@ -96,7 +97,7 @@ export function createResponsesApi(options: {
       const data =
         params.stream === true
           ? runResponseStream({ ...run, send: senders.stream })
-          : runPlain({ ...run, send: senders.plain });
+          : runPlain({ ...run, plain: senders.plain });
       return toRouterPromise(data as Promise<unknown>, result);
     }) as Router['responses']['create'],
   };

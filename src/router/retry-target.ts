@@ -45,19 +45,30 @@ export type PendingFailure = { readonly error: unknown; readonly started: number
  * is left of the deadline needs a timer of its own; otherwise the deadline covers the attempt.
  */
 export async function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
+  const timer = startAttemptTimer(call, target);
+  if (timer === undefined) return call.send(call, target, call.signal.controller);
+  try {
+    return await call.send(call, target, call.signal.controller);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The attempt's own time limit, when it is shorter than what is left of the deadline (otherwise
+ * the deadline covers the attempt, and no timer is needed). Clear it once the attempt is over.
+ */
+export function startAttemptTimer<T>(
+  call: Call<T>,
+  target: ResolvedTarget,
+): ReturnType<typeof setTimeout> | undefined {
   const controller = call.signal.controller;
   const remaining = call.signal.remainingMs();
   const limitMs = Math.max(
     1,
     Math.min(target.attemptMs ?? call.plan.timeouts.attemptMs, remaining),
   );
-  if (limitMs >= remaining) return call.send(call, target, controller);
-  const timer = setTimeout(abortAttempt, limitMs, controller, limitMs);
-  try {
-    return await call.send(call, target, controller);
-  } finally {
-    clearTimeout(timer);
-  }
+  return limitMs >= remaining ? undefined : setTimeout(abortAttempt, limitMs, controller, limitMs);
 }
 
 function abortAttempt(controller: AbortController, limitMs: number): void {
@@ -70,7 +81,10 @@ export type SucceedOptions<T> = {
   target: ResolvedTarget;
   targetIndex: number;
   attempt: number;
-  sent: Sent<T>;
+  /** The answer. */
+  value: T;
+  /** The response that carried it. */
+  response: Response;
   started: number;
   /** The walker's log, when the call went through it. */
   log?: AttemptLog;
@@ -78,13 +92,13 @@ export type SucceedOptions<T> = {
 
 /** Records a success (health, hooks) and wraps it as the call's result. */
 export function succeed<T>(options: SucceedOptions<T>): Served<T> {
-  const { call, target, sent } = options;
+  const { call, target } = options;
   const { health, now } = call.runtime;
   const { hooks, context } = call;
   health?.recordSuccess(target.upstream.name, now());
   const served = new Served({
-    value: sent.value,
-    response: sent.response,
+    value: options.value,
+    response: options.response,
     plan: call.plan,
     target,
     targetIndex: options.targetIndex,
@@ -131,7 +145,7 @@ export async function retryTarget<T>(options: RetryTargetOptions<T>): Promise<Ta
       const started = performance.now();
       try {
         const sent = await sendAttempt(call, target);
-        return { ok: true, served: succeed({ ...options, attempt, sent, started }) };
+        return { ok: true, served: succeed({ ...options, attempt, ...sent, started }) };
       } catch (error) {
         pending = { error, started };
       }

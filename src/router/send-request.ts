@@ -6,7 +6,7 @@
  * router's fetch), then calls the pooled client for the target.
  */
 import type OpenAI from 'openai';
-import type { Call, Send } from './call.ts';
+import type { AnswerField, Call, PlainOperation, SdkRequest, Send } from './call.ts';
 import { withContextMetadata } from './call-observation.ts';
 import { callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
@@ -20,35 +20,37 @@ type RequestHeaders = RouterRequestOptions['headers'];
 
 /** The senders of one router. */
 export type Senders = {
-  readonly chat: Send<OpenAI.Chat.ChatCompletion>;
-  readonly embeddings: Send<OpenAI.CreateEmbeddingResponse>;
+  readonly chat: PlainOperation<OpenAI.Chat.ChatCompletion>;
+  readonly embeddings: PlainOperation<OpenAI.CreateEmbeddingResponse>;
   readonly chatStream: Send<CommittedStream>;
 };
 
 /** Creates the senders over a client pool. */
 export function createSenders(pool: ClientPool): Senders {
   return {
-    chat: async (call, target, controller) => {
-      const request = pool
-        .get(target.setup)
-        .chat.completions.create(
-          bodyFor(
-            target,
-            call.params,
-          ) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
-          requestOptionsFor(call, target, controller),
-        );
-      return answer(await request, await request.asResponse(), 'choices');
-    },
-    embeddings: async (call, target, controller) => {
-      const request = pool
-        .get(target.setup)
-        .embeddings.create(
-          bodyFor(target, call.params) as unknown as OpenAI.EmbeddingCreateParams,
-          requestOptionsFor(call, target, controller),
-        );
-      return answer(await request, await request.asResponse(), 'data');
-    },
+    chat: plainOperation({
+      field: 'choices',
+      start: (call, target, controller) =>
+        pool
+          .get(target.setup)
+          .chat.completions.create(
+            bodyFor(
+              target,
+              call.params,
+            ) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+            requestOptionsFor(call, target, controller),
+          ),
+    }),
+    embeddings: plainOperation({
+      field: 'data',
+      start: (call, target, controller) =>
+        pool
+          .get(target.setup)
+          .embeddings.create(
+            bodyFor(target, call.params) as unknown as OpenAI.EmbeddingCreateParams,
+            requestOptionsFor(call, target, controller),
+          ),
+    }),
     chatStream: async (call, target, controller) => {
       const client = pool.get(target.setup);
       const body = {
@@ -69,8 +71,24 @@ export function createSenders(pool: ClientPool): Senders {
   };
 }
 
+/** A plain operation from how it starts a request and what its answer holds. */
+export function plainOperation<T>(options: {
+  start: PlainOperation<T>['start'];
+  field: AnswerField;
+}): PlainOperation<T> {
+  const { start, field } = options;
+  return {
+    start,
+    field,
+    send: async (call, target, controller) => {
+      const request: SdkRequest<T> = start(call, target, controller);
+      return answer(await request, await request.asResponse(), field);
+    },
+  };
+}
+
 /** A parsed 200 as the call's value, unless its body is not an answer (HTML, an error envelope...). */
-export function answer<T>(value: T, response: Response, field: 'choices' | 'data' | 'output') {
+export function answer<T>(value: T, response: Response, field: AnswerField) {
   const unusable = checkAnswer({ value, field, response });
   if (unusable !== undefined) throw unusable;
   return { value, response };

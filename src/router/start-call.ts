@@ -10,7 +10,7 @@ import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
 import type { Served } from './attempt-log.ts';
-import type { Call, RouterRuntime, Send } from './call.ts';
+import type { Call, CallParams, PlainOperation, RouterRuntime, Send } from './call.ts';
 import {
   describeAnswer,
   streamObserver,
@@ -19,14 +19,17 @@ import {
   usageOf,
 } from './call-observation.ts';
 import { CallSignal } from './call-signal.ts';
-import { runCall } from './fast-path.ts';
+import { checkAnswer } from './check-answer.ts';
+import { firstIndex, runCall } from './fast-path.ts';
 import { orderTargets, type PlanResolver } from './resolve-plan.ts';
 import { assertServesResponses } from './responses-support.ts';
+import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
 import type { CallResult } from './router-promise.ts';
 import type { CommittedStream } from './stream-attempt.ts';
 import { continueStream } from './stream-attempt.ts';
 import type { RouterTracing } from './tracing.ts';
 import type { RouterRequestOptions } from './types.ts';
+import { acquire, walkTargets } from './walk-targets.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -43,16 +46,21 @@ export type RouterState = {
   readonly signal: AbortSignal | undefined;
 };
 
-/** Options of {@link runPlain} and {@link runStream}. */
-export type RunOptions<T> = {
+/** What starts a call, whatever it sends. */
+export type CallStart = {
   state: RouterState;
   /** Where the result is left for `withRoute()`. */
   result: CallResult;
-  params: Call<T>['params'];
+  params: CallParams;
   requestOptions: RouterRequestOptions | undefined;
-  send: Send<T>;
   operation: 'chat' | 'embeddings' | 'responses';
 };
+
+/** Options of {@link runToCommit} and {@link runStream}. */
+export type RunOptions<T> = CallStart & { send: Send<T> };
+
+/** Options of {@link runPlain}. */
+export type PlainRunOptions<T> = CallStart & { plain: PlainOperation<T> };
 
 const callNames = {
   chat: 'router.chat.completions.create',
@@ -61,7 +69,7 @@ const callNames = {
 } as const;
 
 /** Starts a call: its plan and its signal. Throws when the router is closed or the name unknown. */
-export function startCall<T>(options: RunOptions<T>): Call<T> {
+export function startCall<T>(options: CallStart, send: Send<T>): Call<T> {
   const { state, params, requestOptions, operation } = options;
   if (state.closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
   const plan = state.resolver.resolve(params.model);
@@ -102,7 +110,7 @@ export function startCall<T>(options: RunOptions<T>): Call<T> {
     headers: requestOptions?.headers,
     signal,
     order,
-    send: options.send,
+    send,
     runtime,
     hooks: trace === undefined ? runtime.hooks : tracedHooks({ hooks: runtime.hooks, trace, plan }),
     context,
@@ -111,12 +119,55 @@ export function startCall<T>(options: RunOptions<T>): Call<T> {
   };
 }
 
-/** A plain call: one request per attempt, its parsed body as the value. */
-export async function runPlain<T extends object>(options: RunOptions<T>): Promise<T> {
-  const call = startCall(options);
+/**
+ * A plain call: one request per attempt, its parsed body as the value. The first attempt on the
+ * first target is sent from here, in this one async function (the success path: no other frame,
+ * no attempt log, no route); a failure, or a first target that is cooling down, hands what was
+ * done to the walker, which carries on as if it had sent that attempt itself.
+ */
+export async function runPlain<T extends object>(options: PlainRunOptions<T>): Promise<T> {
+  const { plain } = options;
+  const call = startCall(options, plain.send);
   let served: Served<T>;
   try {
-    served = await runCall(call);
+    const index = firstIndex(call);
+    const target = call.plan.targets[index];
+    let ticket = target === undefined ? undefined : acquire(call, target);
+    if (ticket instanceof Promise) ticket = await ticket;
+    if (target === undefined || ticket === undefined) {
+      served = await walkTargets({ call });
+    } else if (!ticket.available) {
+      served = await walkTargets({ call, first: { ticket } });
+    } else {
+      const started = performance.now();
+      const timer = startAttemptTimer(call, target);
+      let failure: PendingFailure | undefined;
+      let value: T | undefined;
+      let response: Response | undefined;
+      try {
+        const request = plain.start(call, target, call.signal.controller);
+        value = await request;
+        response = await request.asResponse();
+        const unusable = checkAnswer({ value, field: plain.field, response });
+        if (unusable !== undefined) throw unusable;
+      } catch (error) {
+        failure = { error, started };
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+      served =
+        failure === undefined
+          ? succeed({
+              call,
+              target,
+              targetIndex: index,
+              attempt: 1,
+              value: value as T,
+              response: response as Response,
+              started,
+            })
+          : await walkTargets({ call, first: { ticket, failure } });
+    }
   } catch (error) {
     call.trace?.end({ error });
     throw error;
@@ -135,7 +186,7 @@ export async function runPlain<T extends object>(options: RunOptions<T>): Promis
 export async function runToCommit<T>(
   options: RunOptions<T>,
 ): Promise<{ call: Call<T>; served: Served<T> }> {
-  const call = startCall(options);
+  const call = startCall(options, options.send);
   let served: Served<T>;
   try {
     served = await runCall(call);
