@@ -77,7 +77,7 @@ export type ServedOptions<T> = {
   /** Time from sending to the answer, in ms (rounded to 0.1). */
   durationMs: number;
   /** The records before the successful one (failures, skips); none on the fast path. */
-  earlier?: readonly AttemptRecord[];
+  earlier?: readonly AttemptRecord[] | undefined;
   /** The caller's context. */
   context: CallContext | undefined;
   /**
@@ -92,7 +92,15 @@ export class Served<T> {
   readonly value: T;
   readonly response: Response;
   readonly target: ResolvedTarget;
-  readonly #options: ServedOptions<T>;
+  // What the record and the route are built from, kept as fields of this one object (no copy
+  // of the options): a call that succeeds allocates nothing else of its own.
+  readonly #plan: ResolvedPlan;
+  readonly #targetIndex: number;
+  readonly #attempt: number;
+  readonly #durationMs: number;
+  readonly #earlier: readonly AttemptRecord[] | undefined;
+  readonly #context: CallContext | undefined;
+  readonly #streamed: boolean;
   #record: AttemptRecord | undefined;
   #route: RouteInfo | undefined;
   /** A stream's token usage, once a chunk reported it. */
@@ -102,19 +110,26 @@ export class Served<T> {
     this.value = options.value;
     this.response = options.response;
     this.target = options.target;
-    this.#options = options;
+    this.#plan = options.plan;
+    this.#targetIndex = options.targetIndex;
+    this.#attempt = options.attempt;
+    this.#durationMs = options.durationMs;
+    this.#earlier = options.earlier;
+    this.#context = options.context;
+    this.#streamed = options.streamed;
   }
 
   /** The successful attempt's record (gateway ids read from the response and redacted). */
   get record(): AttemptRecord {
     if (this.#record === undefined) {
-      const { target, targetIndex, attempt, response, durationMs, context } = this.#options;
+      const { target, response } = this;
+      const context = this.#context;
       this.#record = Object.freeze({
-        ...describeTarget(target, targetIndex, attempt),
+        ...describeTarget(target, this.#targetIndex, this.#attempt),
         status: response.status,
         decision: 'success' as const,
         waitMs: 0,
-        durationMs,
+        durationMs: this.#durationMs,
         gatewayIds: Object.freeze(
           redactorFor(target.setup.secrets).inPlace(gatewayIds(response.headers)),
         ),
@@ -127,7 +142,10 @@ export class Served<T> {
   /** Which upstream served the call, and every attempt (the successful one last). */
   get route(): RouteInfo {
     if (this.#route === undefined) {
-      const { plan, target, earlier, context } = this.#options;
+      const { target } = this;
+      const plan = this.#plan;
+      const earlier = this.#earlier;
+      const context = this.#context;
       const record = this.record;
       const route = {
         model: plan.model,
@@ -138,7 +156,7 @@ export class Served<T> {
         gatewayIds: record.gatewayIds ?? Object.freeze({}),
         ...(context === undefined ? {} : { context }),
       };
-      if (this.#options.streamed) {
+      if (this.#streamed) {
         Object.defineProperty(route, 'usage', { enumerable: true, get: () => this.usage });
       } else {
         const usage = usageOf((this.value as { usage?: unknown } | null)?.usage);

@@ -26,8 +26,9 @@ export function checkAnswer(options: {
     // A response's `output` may be empty (an incomplete response); the others may not.
     if (Array.isArray(list) && (list.length > 0 || field === 'output') && body['error'] == null) {
       if (field === 'choices') {
-        for (const choice of list as { finish_reason?: unknown }[]) {
-          if (choice?.finish_reason === 'error') {
+        const choices = list as ({ finish_reason?: unknown } | null | undefined)[];
+        for (let index = 0; index < choices.length; index += 1) {
+          if (choices[index]?.finish_reason === 'error') {
             return new UnusableResponseError(
               `${response.status} the provider failed while generating (finish_reason "error")`,
               { errorClass: 'server', status: response.status, headers: response.headers },

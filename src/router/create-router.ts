@@ -6,16 +6,15 @@
 import type OpenAI from 'openai';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
-import type { Call } from './call.ts';
 import { type ClientPool, createClientPool } from './client-pool.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
 import { observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { createResponsesApi } from './responses.ts';
-import { type CallResult, toRouterPromise } from './router-promise.ts';
+import { toRouterPromise } from './router-promise.ts';
 import { createSenders } from './send-request.ts';
-import { type CallStart, type RouterState, runPlain, runStream } from './start-call.ts';
+import { type RouterState, runPlain, runStream } from './start-call.ts';
 import type { Router, RouterOptions, RouterRequestOptions } from './types.ts';
 
 /** Creates a router over a compiled config. Creates no client and opens no connection. */
@@ -79,52 +78,50 @@ function createRouterParts(options: { table: RouteTable; options: RouterOptions 
   return { state, pool, senders, health, ownHealth };
 }
 
-/** What starts one call of chat completions or embeddings. */
-function callStart(options: {
-  parts: RouterParts;
-  result: CallResult;
-  params: Call<unknown>['params'];
-  requestOptions: RouterRequestOptions | undefined;
-  operation: 'chat' | 'embeddings';
-}): CallStart {
-  const { parts, result, params, requestOptions, operation } = options;
-  return { state: parts.state, result, params, requestOptions, operation };
-}
-
 /** `router.chat.completions.create`: plain or streamed, the SDK's signature. */
 function createChatCompletions(parts: RouterParts): Router['chat']['completions']['create'] {
-  const { senders } = parts;
+  const { senders, state } = parts;
   return ((
     params: OpenAI.Chat.ChatCompletionCreateParams,
     requestOptions?: RouterRequestOptions,
   ) => {
-    const result: CallResult = { served: undefined };
-    const data =
-      params.stream === true
-        ? runStream({
-            ...callStart({ parts, result, params, requestOptions, operation: 'chat' }),
-            send: senders.chatStream,
-            params,
-          })
-        : runPlain({
-            ...callStart({ parts, result, params, requestOptions, operation: 'chat' }),
-            plain: senders.chat,
-          });
-    return toRouterPromise(data as Promise<unknown>, result);
+    // The options object is also where the call leaves its result for withRoute().
+    if (params.stream === true) {
+      const run = {
+        state,
+        params,
+        requestOptions,
+        operation: 'chat' as const,
+        served: undefined,
+        send: senders.chatStream,
+      };
+      return toRouterPromise(runStream(run), run);
+    }
+    const run = {
+      state,
+      params,
+      requestOptions,
+      operation: 'chat' as const,
+      served: undefined,
+      plain: senders.chat,
+    };
+    return toRouterPromise(runPlain(run), run);
   }) as Router['chat']['completions']['create'];
 }
 
 /** `router.embeddings.create`. */
 function createEmbeddings(parts: RouterParts): Router['embeddings']['create'] {
+  const { senders, state } = parts;
   return (params, requestOptions) => {
-    const result: CallResult = { served: undefined };
-    return toRouterPromise(
-      runPlain({
-        ...callStart({ parts, result, params, requestOptions, operation: 'embeddings' }),
-        plain: parts.senders.embeddings,
-      }),
-      result,
-    );
+    const run = {
+      state,
+      params,
+      requestOptions,
+      operation: 'embeddings' as const,
+      served: undefined,
+      plain: senders.embeddings,
+    };
+    return toRouterPromise(runPlain(run), run);
   };
 }
 

@@ -19,7 +19,7 @@ import {
   openResponseToCommit,
   type ResponseEvent,
 } from './responses-stream.ts';
-import { type CallResult, toRouterPromise } from './router-promise.ts';
+import { toRouterPromise } from './router-promise.ts';
 import { bodyFor, plainOperation, requestOptionsFor } from './send-request.ts';
 import { type RouterState, type RunOptions, runPlain, runToCommit } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
@@ -79,26 +79,27 @@ export function createResponsesApi(options: {
       params: OpenAI.Responses.ResponseCreateParams,
       requestOptions?: RouterRequestOptions,
     ) => {
-      const result: CallResult = { served: undefined };
       if (typeof params.model !== 'string') {
         const error = new RouterError(
           'router.responses.create needs a model: an alias from the config, or <gateway>:<model>',
           { code: 'INVALID_REQUEST' },
         );
-        return toRouterPromise(Promise.reject(error), result);
+        return toRouterPromise(Promise.reject(error), { served: undefined });
       }
-      const run = {
+      // The options object is also where the call leaves its result for withRoute().
+      const start = {
         state,
-        result,
         params: params as typeof params & { model: string },
         requestOptions,
         operation: 'responses' as const,
+        served: undefined,
       };
-      const data =
-        params.stream === true
-          ? runResponseStream({ ...run, send: senders.stream })
-          : runPlain({ ...run, plain: senders.plain });
-      return toRouterPromise(data as Promise<unknown>, result);
+      if (params.stream === true) {
+        const run = { ...start, send: senders.stream };
+        return toRouterPromise(runResponseStream(run), run);
+      }
+      const run = { ...start, plain: senders.plain };
+      return toRouterPromise(runPlain(run), run);
     }) as Router['responses']['create'],
   };
 }
@@ -138,7 +139,7 @@ async function runResponseStream(
       }),
     controller,
   );
-  options.result.served = served;
+  options.served = served;
   return stream;
 }
 

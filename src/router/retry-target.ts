@@ -104,7 +104,7 @@ export function succeed<T>(options: SucceedOptions<T>): Served<T> {
     targetIndex: options.targetIndex,
     attempt: options.attempt,
     durationMs: roundMs(performance.now() - options.started),
-    ...(options.log === undefined ? {} : { earlier: options.log.snapshot() }),
+    earlier: options.log?.snapshot(),
     context,
     streamed: call.streamed,
   });

@@ -24,7 +24,6 @@ import { firstIndex, runCall } from './fast-path.ts';
 import { orderTargets, type PlanResolver } from './resolve-plan.ts';
 import { assertServesResponses } from './responses-support.ts';
 import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
-import type { CallResult } from './router-promise.ts';
 import type { CommittedStream } from './stream-attempt.ts';
 import { continueStream } from './stream-attempt.ts';
 import type { RouterTracing } from './tracing.ts';
@@ -49,8 +48,8 @@ export type RouterState = {
 /** What starts a call, whatever it sends. */
 export type CallStart = {
   state: RouterState;
-  /** Where the result is left for `withRoute()`. */
-  result: CallResult;
+  /** The call's result, left here for `withRoute()` and `withResponse()` (see `toRouterPromise`). */
+  served: Served<unknown> | undefined;
   params: CallParams;
   requestOptions: RouterRequestOptions | undefined;
   operation: 'chat' | 'embeddings' | 'responses';
@@ -174,7 +173,7 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
   } finally {
     call.signal.dispose();
   }
-  options.result.served = served;
+  options.served = served;
   call.trace?.end({ route: served.route, ...describeAnswer(served.value) });
   return served.value;
 }
@@ -239,6 +238,6 @@ export async function runStream(
   // Both ways in: iteration, and tee() (which reads `iterator` directly).
   (stream as unknown as { iterator: typeof iterate }).iterator = iterate;
   stream[Symbol.asyncIterator] = iterate;
-  options.result.served = served;
+  options.served = served;
   return stream;
 }
