@@ -20,7 +20,7 @@ import {
   type ResponseEvent,
 } from './responses-stream.ts';
 import { toRouterPromise } from './router-promise.ts';
-import { bodyFor, plainOperation, requestOptionsFor } from './send-request.ts';
+import { bodyFor, committedAsSent, plainOperation, requestOptionsFor } from './send-request.ts';
 import { type RouterState, type RunOptions, runPlain, runToCommit } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
@@ -47,13 +47,13 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    stream: async (call, target, controller) => {
+    stream: (call, target, controller) => {
       const client = pool.get(target.setup);
       const body = {
         ...bodyFor(target, call.params),
         stream: true,
       } as unknown as OpenAI.Responses.ResponseCreateParamsStreaming;
-      const committed = await openResponseToCommit({
+      return openResponseToCommit({
         open: (activity) =>
           client.responses
             .create(body, requestOptionsFor(call, target, controller, activity))
@@ -61,8 +61,7 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
         controller,
         firstTokenMs: call.plan.timeouts.firstTokenMs,
         idleMs: call.plan.timeouts.idleMs,
-      });
-      return { value: committed, response: committed.response };
+      }).then(committedAsSent);
     },
   };
 }

@@ -44,14 +44,16 @@ export type PendingFailure = { readonly error: unknown; readonly started: number
  * Sends one attempt on the call's current controller. Only an attempt limit shorter than what
  * is left of the deadline needs a timer of its own; otherwise the deadline covers the attempt.
  */
-export async function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
+export function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
   const timer = startAttemptTimer(call, target);
-  if (timer === undefined) return call.send(call, target, call.signal.controller);
+  let sent: Promise<Sent<T>>;
   try {
-    return await call.send(call, target, call.signal.controller);
-  } finally {
-    clearTimeout(timer);
+    sent = call.send(call, target, call.signal.controller);
+  } catch (error) {
+    sent = Promise.reject(error);
   }
+  // Not async: without an attempt timer, the attempt's promise is the sender's own.
+  return timer === undefined ? sent : sent.finally(() => clearTimeout(timer));
 }
 
 /**

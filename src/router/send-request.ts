@@ -6,7 +6,7 @@
  * router's fetch), then calls the pooled client for the target.
  */
 import type OpenAI from 'openai';
-import type { AnswerField, Call, PlainOperation, SdkRequest, Send } from './call.ts';
+import type { AnswerField, Call, PlainOperation, SdkRequest, Send, Sent } from './call.ts';
 import { withContextMetadata } from './call-observation.ts';
 import { callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
@@ -51,13 +51,14 @@ export function createSenders(pool: ClientPool): Senders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    chatStream: async (call, target, controller) => {
+    // Not async: the attempt's promise is openToCommit's own, reshaped (no frame of its own).
+    chatStream: (call, target, controller) => {
       const client = pool.get(target.setup);
       const body = {
         ...bodyFor(target, call.params),
         stream: true,
       } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-      const committed = await openToCommit({
+      return openToCommit({
         open: (activity) =>
           client.chat.completions
             .create(body, requestOptionsFor(call, target, controller, activity))
@@ -65,10 +66,14 @@ export function createSenders(pool: ClientPool): Senders {
         controller,
         firstTokenMs: call.plan.timeouts.firstTokenMs,
         idleMs: call.plan.timeouts.idleMs,
-      });
-      return { value: committed, response: committed.response };
+      }).then(committedAsSent);
     },
   };
+}
+
+/** A stream at its commit point as what its attempt sent (it carries its response). */
+export function committedAsSent<C extends { readonly response: Response }>(committed: C): Sent<C> {
+  return { value: committed, response: committed.response };
 }
 
 /** A plain operation from how it starts a request and what its answer holds. */
