@@ -67,8 +67,11 @@ export function describeTarget(target: ResolvedTarget, targetIndex: number, atte
 /** Options of {@link Served}. */
 export type ServedOptions<T> = {
   value: T;
-  /** The serving response. */
-  response: Response;
+  /**
+   * The serving response, or, on a plain call's success path, where to get it when asked (the
+   * SDK's promise of the request): most calls never need it.
+   */
+  response: Response | { asResponse(): Promise<Response> };
   plan: ResolvedPlan;
   target: ResolvedTarget;
   targetIndex: number;
@@ -90,8 +93,9 @@ export type ServedOptions<T> = {
 /** A successful call: the value, the response, and the route, built on first request. */
 export class Served<T> {
   readonly value: T;
-  readonly response: Response;
   readonly target: ResolvedTarget;
+  #response: Response | undefined;
+  readonly #request: { asResponse(): Promise<Response> } | undefined;
   // What the record and the route are built from, kept as fields of this one object (no copy
   // of the options): a call that succeeds allocates nothing else of its own.
   readonly #plan: ResolvedPlan;
@@ -108,7 +112,9 @@ export class Served<T> {
 
   constructor(options: ServedOptions<T>) {
     this.value = options.value;
-    this.response = options.response;
+    const { response } = options;
+    if (response instanceof Response) this.#response = response;
+    else this.#request = response;
     this.target = options.target;
     this.#plan = options.plan;
     this.#targetIndex = options.targetIndex;
@@ -119,7 +125,23 @@ export class Served<T> {
     this.#streamed = options.streamed;
   }
 
-  /** The successful attempt's record (gateway ids read from the response and redacted). */
+  /** The serving response; on the success path, only once {@link Served.settle} has resolved. */
+  get response(): Response {
+    if (this.#response === undefined) throw new Error('internal: the response was not settled');
+    return this.#response;
+  }
+
+  /** Makes the response (and so the record and the route) available. */
+  async settle(): Promise<void> {
+    if (this.#response === undefined && this.#request !== undefined) {
+      this.#response = await this.#request.asResponse();
+    }
+  }
+
+  /**
+   * The successful attempt's record (gateway ids read from the response and redacted). Needs the
+   * response: on the success path, after {@link Served.settle}.
+   */
   get record(): AttemptRecord {
     if (this.#record === undefined) {
       const { target, response } = this;

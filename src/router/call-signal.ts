@@ -12,6 +12,7 @@
  * to the real `fetch`, which then stops the request, the headers and the body alike.
  */
 import { RouterError } from '../errors.ts';
+import type { CallRegistry, Registered } from './call-registry.ts';
 
 /** The `fetchOptions` key under which a request carries its call's signal to the router's fetch. */
 export const callSignalKey: unique symbol = Symbol('switchyard.signal');
@@ -24,21 +25,29 @@ export type CallSignalOptions = {
   totalMs: number;
   /** The caller's signal, if any. */
   caller?: AbortSignal | null | undefined;
-  /** Calls in flight, for `close()`; the signal adds itself and removes itself on dispose. */
-  registry: Set<CallSignal>;
+  /**
+   * Calls in flight, for `close()` and the deadline; the signal adds itself and removes itself
+   * on dispose.
+   */
+  registry: CallRegistry;
 };
 
 /** One call's controller, deadline and links. */
-export class CallSignal {
+export class CallSignal implements Registered {
   /** The controller of the attempt in progress (replaced by {@link renew}). */
   controller = new AbortController();
   /** `performance.now()` at which the deadline passes. */
   readonly deadline: number;
   readonly totalMs: number;
   readonly model: string;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the registry stops the call: the deadline, until the deadline ends. */
+  expiresAt: number;
+  /** Links in the registry (see `call-registry.ts`). */
+  previous: Registered | undefined = undefined;
+  next: Registered | undefined = undefined;
+  list: Registered['list'] = undefined;
   #caller: AbortSignal | undefined;
-  #registry: Set<CallSignal> | undefined;
+  #registry: CallRegistry | undefined;
   /** Set once the call has been stopped (deadline, caller, close): no renewal after that. */
   #stopped: RouterError | undefined;
 
@@ -46,8 +55,8 @@ export class CallSignal {
     this.model = options.model;
     this.totalMs = options.totalMs;
     this.deadline = performance.now() + options.totalMs;
+    this.expiresAt = this.deadline;
     this.#registry = options.registry;
-    options.registry.add(this);
     const caller = options.caller ?? undefined;
     if (caller !== undefined) {
       if (caller.aborted) {
@@ -58,7 +67,8 @@ export class CallSignal {
         caller.addEventListener('abort', this, { once: true });
       }
     }
-    if (this.#stopped === undefined) this.#timer = setTimeout(expire, options.totalMs, this);
+    // The registry's one timer stops the call at its deadline (no timer per call).
+    options.registry.add(this);
   }
 
   /** The current attempt's signal. */
@@ -106,17 +116,26 @@ export class CallSignal {
     this.stop(abortedError(this.model, this.#caller?.reason));
   }
 
-  /** Ends the deadline (a stream that reached its first content keeps its links, not its deadline). */
-  endDeadline(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+  /** The deadline passed (the registry's timer). */
+  expire(): void {
+    this.stop(
+      new RouterError(`${this.model}: deadline of ${this.totalMs} ms exceeded`, {
+        code: 'DEADLINE_EXCEEDED',
+      }),
+    );
   }
 
-  /** Releases the timer, the caller's listener and the registration. Idempotent. */
+  /** Ends the deadline (a stream that reached its first content keeps its links, not its deadline). */
+  endDeadline(): void {
+    const registry = this.#registry;
+    if (registry === undefined || this.expiresAt === Number.POSITIVE_INFINITY) return;
+    registry.delete(this);
+    this.expiresAt = Number.POSITIVE_INFINITY;
+    registry.add(this);
+  }
+
+  /** Releases the caller's listener and the registration (and so the deadline). Idempotent. */
   dispose(): void {
-    this.endDeadline();
     if (this.#caller !== undefined) {
       this.#caller.removeEventListener('abort', this);
       this.#caller = undefined;
@@ -126,14 +145,6 @@ export class CallSignal {
       this.#registry = undefined;
     }
   }
-}
-
-function expire(signal: CallSignal): void {
-  signal.stop(
-    new RouterError(`${signal.model}: deadline of ${signal.totalMs} ms exceeded`, {
-      code: 'DEADLINE_EXCEEDED',
-    }),
-  );
 }
 
 /** The error a call ends with when the caller (or the router's signal) aborts it. */

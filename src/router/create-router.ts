@@ -6,6 +6,7 @@
 import type OpenAI from 'openai';
 import type { RouteTable } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
+import { CallRegistry } from './call-registry.ts';
 import { type ClientPool, createClientPool } from './client-pool.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
@@ -70,7 +71,7 @@ function createRouterParts(options: { table: RouteTable; options: RouterOptions 
       now: routerOptions.now ?? Date.now,
       random: routerOptions.random ?? Math.random,
     },
-    active: new Set(),
+    active: new CallRegistry(),
     signal: routerOptions.signal,
     tracing: routerOptions.tracing,
   };
@@ -147,8 +148,7 @@ async function closeRouter(parts: RouterParts): Promise<void> {
   const { state, health } = parts;
   state.closed = true;
   const reason = new RouterError('the router was closed', { code: 'ROUTER_CLOSED' });
-  for (const active of [...state.active]) active.abortWith(reason);
-  state.active.clear();
+  state.active.abortAll(reason);
   parts.pool.clear();
   if (parts.ownHealth) await health?.close?.();
 }
@@ -159,7 +159,7 @@ function stopOnAbort(state: RouterState): void {
   signal?.addEventListener(
     'abort',
     () => {
-      for (const active of [...state.active]) active.abortWith(signal.reason);
+      state.active.abortAll(signal.reason);
     },
     { once: true },
   );

@@ -19,6 +19,7 @@ import {
   reportSuccess,
   roundMs,
   Served,
+  type ServedOptions,
   statusOf,
 } from './attempt-log.ts';
 import type { Call, Sent } from './call.ts';
@@ -64,6 +65,9 @@ export function startAttemptTimer<T>(
   call: Call<T>,
   target: ResolvedTarget,
 ): ReturnType<typeof setTimeout> | undefined {
+  const attemptMs = target.attemptMs ?? call.plan.timeouts.attemptMs;
+  // The usual case, known without reading the clock: the attempt may take the whole call.
+  if (attemptMs >= call.signal.totalMs) return undefined;
   const controller = call.signal.controller;
   const remaining = call.signal.remainingMs();
   const limitMs = Math.max(
@@ -85,8 +89,8 @@ export type SucceedOptions<T> = {
   attempt: number;
   /** The answer. */
   value: T;
-  /** The response that carried it. */
-  response: Response;
+  /** The response that carried it (or the SDK's promise of it: see `ServedOptions`). */
+  response: ServedOptions<T>['response'];
   started: number;
   /** The walker's log, when the call went through it. */
   log?: AttemptLog;
@@ -96,7 +100,7 @@ export type SucceedOptions<T> = {
 export function succeed<T>(options: SucceedOptions<T>): Served<T> {
   const { call, target } = options;
   const { health, now } = call.runtime;
-  const { hooks, context } = call;
+  const { context } = call;
   health?.recordSuccess(target.upstream.name, now());
   const served = new Served({
     value: options.value,
@@ -110,10 +114,17 @@ export function succeed<T>(options: SucceedOptions<T>): Served<T> {
     context,
     streamed: call.streamed,
   });
+  // On the success path the response comes later (see runPlain), and the hooks with it.
+  if (options.response instanceof Response) reportServed(call, served);
+  return served;
+}
+
+/** Shows a success to the hooks that want it; the response must be at hand (`Served.settle`). */
+export function reportServed<T>(call: Call<T>, served: Served<T>): void {
+  const { hooks, context } = call;
   if (hooks.onAttempt !== undefined || hooks.onSuccess !== undefined) {
     reportSuccess({ hooks, served, model: call.plan.model, context });
   }
-  return served;
 }
 
 /** How a target ended. */

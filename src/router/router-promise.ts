@@ -25,7 +25,11 @@ export function toRouterPromise<T>(data: Promise<T>, result: CallResult): Router
 
 function withRoute<T>(this: Carrier<T>): Promise<{ data: T; route: RouteInfo }> {
   const result = this[servedKey];
-  return this.then((data) => ({ data, route: (result.served as Served<unknown>).route }));
+  return this.then(async (data) => {
+    const served = result.served as Served<unknown>;
+    await served.settle();
+    return { data, route: served.route };
+  });
 }
 
 function withResponse<T>(this: Carrier<T>): Promise<{
@@ -35,8 +39,9 @@ function withResponse<T>(this: Carrier<T>): Promise<{
   route: RouteInfo;
 }> {
   const result = this[servedKey];
-  return this.then((data) => {
+  return this.then(async (data) => {
     const served = result.served as Served<unknown>;
+    await served.settle();
     const route = served.route;
     return {
       data,

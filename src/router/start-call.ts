@@ -10,7 +10,7 @@ import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
 import type { Served } from './attempt-log.ts';
-import type { Call, CallParams, PlainOperation, RouterRuntime, Send } from './call.ts';
+import type { Call, CallParams, PlainOperation, RouterRuntime, SdkRequest, Send } from './call.ts';
 import {
   describeAnswer,
   streamObserver,
@@ -18,12 +18,13 @@ import {
   traceStream,
   usageOf,
 } from './call-observation.ts';
+import type { CallRegistry } from './call-registry.ts';
 import { CallSignal } from './call-signal.ts';
-import { checkAnswer } from './check-answer.ts';
+import { checkAnswer, isAnswer } from './check-answer.ts';
 import { firstIndex, runCall } from './fast-path.ts';
 import { orderTargets, type PlanResolver } from './resolve-plan.ts';
 import { assertServesResponses } from './responses-support.ts';
-import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
+import { type PendingFailure, reportServed, startAttemptTimer, succeed } from './retry-target.ts';
 import type { CommittedStream } from './stream-attempt.ts';
 import { continueStream } from './stream-attempt.ts';
 import type { RouterTracing } from './tracing.ts';
@@ -40,7 +41,7 @@ export type RouterState = {
   /** The tracer, if any (`RouterOptions.tracing`). */
   readonly tracing: RouterTracing | undefined;
   /** Calls in flight, so `close()` (and the router's own signal) can stop them. */
-  readonly active: Set<CallSignal>;
+  readonly active: CallRegistry;
   /** The router's own signal (`RouterOptions.signal`). */
   readonly signal: AbortSignal | undefined;
 };
@@ -142,13 +143,14 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
       const timer = startAttemptTimer(call, target);
       let failure: PendingFailure | undefined;
       let value: T | undefined;
-      let response: Response | undefined;
+      let request: SdkRequest<T> | undefined;
       try {
-        const request = plain.start(call, target, call.signal.controller);
+        request = plain.start(call, target, call.signal.controller);
         value = await request;
-        response = await request.asResponse();
-        const unusable = checkAnswer({ value, field: plain.field, response });
-        if (unusable !== undefined) throw unusable;
+        if (!isAnswer(value, plain.field)) {
+          const response = await request.asResponse();
+          throw checkAnswer({ value, field: plain.field, response });
+        }
       } catch (error) {
         failure = { error, started };
       } finally {
@@ -162,10 +164,12 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
               targetIndex: index,
               attempt: 1,
               value: value as T,
-              response: response as Response,
+              // Read from the SDK's promise only when someone asks (withRoute(), a hook, a trace).
+              response: request as SdkRequest<T>,
               started,
             })
           : await walkTargets({ call, first: { ticket, failure } });
+      if (failure === undefined && hasSuccessHooks(call)) await reportFirstSuccess(call, served);
     }
   } catch (error) {
     call.trace?.end({ error });
@@ -174,8 +178,21 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
     call.signal.dispose();
   }
   options.served = served;
-  call.trace?.end({ route: served.route, ...describeAnswer(served.value) });
+  if (call.trace !== undefined) {
+    await served.settle();
+    call.trace.end({ route: served.route, ...describeAnswer(served.value) });
+  }
   return served.value;
+}
+
+function hasSuccessHooks<T>(call: Call<T>): boolean {
+  return call.hooks.onAttempt !== undefined || call.hooks.onSuccess !== undefined;
+}
+
+/** Shows a first-try success to the hooks, once its response is read. */
+async function reportFirstSuccess<T>(call: Call<T>, served: Served<T>): Promise<void> {
+  await served.settle();
+  reportServed(call, served);
 }
 
 /**
