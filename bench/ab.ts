@@ -196,7 +196,9 @@ if (!skip.has('cpu')) {
   const usage =
     values.block === 'thread'
       ? (before?: NodeJS.CpuUsage) =>
-          (process as unknown as { threadCpuUsage(b?: NodeJS.CpuUsage): NodeJS.CpuUsage }).threadCpuUsage(before)
+          (
+            process as unknown as { threadCpuUsage(b?: NodeJS.CpuUsage): NodeJS.CpuUsage }
+          ).threadCpuUsage(before)
       : (before?: NodeJS.CpuUsage) => process.cpuUsage(before);
   const cpuPerCall = async (call: () => Promise<unknown>, calls: number) => {
     const before = usage();
