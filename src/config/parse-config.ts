@@ -84,20 +84,18 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Rou
   });
   const data = toPlainData({ failure, limits, issues });
   issues.push(...schemaIssues({ failure, data, envIssues: interpolated.issues }));
-  if (issues.length > 0) return fail(failure, explainMisplacedKeys(issues));
+  if (issues.length > 0) return fail(failure, { issues: explainMisplacedKeys(issues) });
 
   const compiled = compileConfig({ config: data as SwitchyardConfig, source: file });
   if (!compiled.ok) {
     const { expanded } = interpolated;
-    return fail(
-      failure,
-      compileIssues({ source: failure.source, issues: compiled.issues, expanded }),
-    );
+    const positioned = compileIssues({ source: failure.source, issues: compiled.issues, expanded });
+    return fail(failure, { issues: positioned });
   }
   const emulatorURL = env[emulatorURLVariable];
   if (emulatorURL === undefined || emulatorURL === '') return compiled.table;
   const pointed = pointAtEmulator({ table: compiled.table, url: emulatorURL });
-  if (!pointed.ok) return fail(failure, [{ ...pointed.issue, line: 1, column: 1 }]);
+  if (!pointed.ok) return fail(failure, { issues: [{ ...pointed.issue, line: 1, column: 1 }] });
   return pointed.table;
 }
 
@@ -138,8 +136,11 @@ type FailureContext = {
   readonly extraSecretRanges: [number, number][];
 };
 
+/** The issues to throw, and what caused them when it was an exception. */
+type FailOptions = { readonly issues: ConfigIssue[]; readonly cause?: unknown };
+
 /** Throws the one `ConfigError` for `issues`, sorted by position, secrets blanked. */
-function fail(context: FailureContext, issues: ConfigIssue[], cause?: unknown): never {
+function fail(context: FailureContext, { issues, cause }: FailOptions): never {
   throw createConfigError(
     {
       issues: sortIssues(issues),
@@ -188,20 +189,14 @@ function toPlainData({ failure, limits, issues }: ToPlainDataOptions): unknown {
     return source.document.toJS({ maxAliasCount: limits.maxAliasCount });
   } catch (error) {
     const position = source.lineCounter.linePos(firstAliasOffset(source));
-    return fail(
-      failure,
-      [
-        ...issues,
-        {
-          code: 'YAML_ALIAS_LIMIT',
-          path: [],
-          message: `aliases (*name) expand to more than ${limits.maxAliasCount} nodes, which looks like an alias bomb; write the values out or use fewer aliases`,
-          line: position.line,
-          column: position.col,
-        },
-      ],
-      error,
-    );
+    const bomb: ConfigIssue = {
+      code: 'YAML_ALIAS_LIMIT',
+      path: [],
+      message: `aliases (*name) expand to more than ${limits.maxAliasCount} nodes, which looks like an alias bomb; write the values out or use fewer aliases`,
+      line: position.line,
+      column: position.col,
+    };
+    return fail(failure, { issues: [...issues, bomb], cause: error });
   }
 }
 

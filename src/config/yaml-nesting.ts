@@ -22,6 +22,7 @@ export function findExcessiveNesting(
   { maxDepth }: FindExcessiveNestingOptions,
 ): number | undefined {
   const scan: NestingScan = {
+    text,
     maxDepth,
     flow: 0,
     compact: 0,
@@ -35,7 +36,7 @@ export function findExcessiveNesting(
   for (let index = 0; index < text.length; index += 1) {
     const char = text[index] as string;
     if (scan.quote !== undefined) {
-      index = skipInQuote(scan, text, index);
+      index = skipInQuote(scan, index);
       continue;
     }
     if (char === '\n') {
@@ -48,7 +49,7 @@ export function findExcessiveNesting(
       continue;
     }
     if (indentTooDeep(scan, index, char)) return index;
-    if (structureTooDeep(scan, text, index)) return index;
+    if (structureTooDeep(scan, index)) return index;
     scan.previous = char;
   }
   return undefined;
@@ -56,6 +57,7 @@ export function findExcessiveNesting(
 
 /** Where the scan is. */
 type NestingScan = {
+  readonly text: string;
   readonly maxDepth: number;
   /** Open `[` and `{`. */
   flow: number;
@@ -74,7 +76,8 @@ type NestingScan = {
 };
 
 /** One character inside quotes; returns the index of the last character consumed. */
-function skipInQuote(scan: NestingScan, text: string, index: number): number {
+function skipInQuote(scan: NestingScan, index: number): number {
+  const { text } = scan;
   const char = text[index] as string;
   let last = index;
   if (char === '\\' && scan.quote === '"') last += 1;
@@ -105,7 +108,8 @@ function indentTooDeep(scan: NestingScan, index: number, char: string): boolean 
 }
 
 /** Whether the character opens one flow or compact level too many. */
-function structureTooDeep(scan: NestingScan, text: string, index: number): boolean {
+function structureTooDeep(scan: NestingScan, index: number): boolean {
+  const { text } = scan;
   const char = text[index] as string;
   if ((char === '"' || char === "'") && /[\s[{,:]/.test(scan.previous)) {
     scan.quote = char;

@@ -120,6 +120,7 @@ function createKeyCache(keysOption: NonNullable<ServeHandlerOptions['keys']>): (
 
 /** One request as it is handled: what `onRequest` will report. */
 type RequestRecord = {
+  readonly state: HandlerState;
   readonly request: Request;
   readonly path: string;
   readonly started: number;
@@ -133,6 +134,7 @@ async function handleRequest(state: HandlerState, request: Request): Promise<Res
   const started = state.now();
   const url = new URL(request.url);
   const record: RequestRecord = {
+    state,
     request,
     started,
     path: url.pathname.replace(/\/+$/, '') || '/',
@@ -142,9 +144,9 @@ async function handleRequest(state: HandlerState, request: Request): Promise<Res
   const { path } = record;
   if (path === '/healthz') {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return fail(state, record, { error: methodNotAllowed() });
+      return fail(record, { error: methodNotAllowed() });
     }
-    return finish(state, record, { response: Response.json({ status: 'ok' }) });
+    return finish(record, { response: Response.json({ status: 'ok' }) });
   }
   const endpoint = endpoints[path];
   if (endpoint === undefined) {
@@ -153,7 +155,7 @@ async function handleRequest(state: HandlerState, request: Request): Promise<Res
       message: `No route ${request.method} ${path}. Routes: POST /v1/chat/completions, POST /v1/embeddings, POST /v1/responses, GET /v1/models, GET /healthz.`,
       code: 'unknown_route',
     });
-    return fail(state, record, { error });
+    return fail(record, { error });
   }
   const keys = state.currentKeys();
   if (keys.required && !keys.accepts(presentedKey(request.headers))) {
@@ -163,14 +165,14 @@ async function handleRequest(state: HandlerState, request: Request): Promise<Res
         'Missing or wrong API key: send "Authorization: Bearer <key>" with one of the keys this server was started with.',
       code: 'invalid_api_key',
     });
-    return fail(state, record, { error, headers: { 'www-authenticate': 'Bearer' } });
+    return fail(record, { error, headers: { 'www-authenticate': 'Bearer' } });
   }
   if (request.method !== endpoint.method) {
-    return fail(state, record, { error: methodNotAllowed(endpoint.method) });
+    return fail(record, { error: methodNotAllowed(endpoint.method) });
   }
   const router = state.routerOf();
   if (endpoint.kind === 'models') {
-    return finish(state, record, { response: listModels(router) });
+    return finish(record, { response: listModels(router) });
   }
   return await handleCall({ state, record, router, kind: endpoint.kind });
 }
@@ -199,7 +201,7 @@ type HandleCallOptions = {
 async function handleCall(options: HandleCallOptions): Promise<Response> {
   const { state, record, router, kind } = options;
   const body = await readJsonBody({ request: record.request, maxBodyBytes: state.maxBodyBytes });
-  if (!body.ok) return fail(state, record, { error: body.error });
+  if (!body.ok) return fail(record, { error: body.error });
   const params = body.value;
   if (typeof params['model'] !== 'string' || params['model'] === '') {
     const error = serveError({
@@ -208,7 +210,7 @@ async function handleCall(options: HandleCallOptions): Promise<Response> {
       param: 'model',
       code: 'missing_model',
     });
-    return fail(state, record, { error });
+    return fail(record, { error });
   }
   record.model = params['model'];
   record.stream = params['stream'] === true;
@@ -226,11 +228,11 @@ async function handleCall(options: HandleCallOptions): Promise<Response> {
         message: 'This version of switchyard has no Responses API support.',
         code: 'unknown_route',
       });
-      return fail(state, record, { error });
+      return fail(record, { error });
     }
-    return finish(state, record, answer);
+    return finish(record, answer);
   } catch (error) {
-    return fail(state, record, { error: errorFromRouter(error), headers: attemptHeaders(error) });
+    return fail(record, { error: errorFromRouter(error), headers: attemptHeaders(error) });
   }
 }
 
@@ -243,7 +245,8 @@ type FinishOptions = {
 };
 
 /** Reports the request to `onRequest` and returns its response. */
-function finish(state: HandlerState, record: RequestRecord, options: FinishOptions): Response {
+function finish(record: RequestRecord, options: FinishOptions): Response {
+  const { state } = record;
   const { response, route, errorCode } = options;
   if (state.onRequest !== undefined) {
     try {
@@ -270,10 +273,10 @@ type FailOptions = {
 };
 
 /** Answers with an OpenAI-shaped error. */
-function fail(state: HandlerState, record: RequestRecord, options: FailOptions): Response {
+function fail(record: RequestRecord, options: FailOptions): Response {
   const { error, headers } = options;
   const errorCode = error.body.error.code ?? undefined;
-  return finish(state, record, {
+  return finish(record, {
     response: errorResponse(error, headers),
     ...(errorCode === undefined ? {} : { errorCode }),
   });

@@ -44,10 +44,10 @@ export function sseResponse(options: SseResponseOptions): Response {
             controller.close();
             return;
           }
-          controller.enqueue(encoder.encode(formatEvent(next.value, named)));
+          controller.enqueue(encoder.encode(formatEvent(next.value, { named })));
         } catch (error) {
           finished = true;
-          controller.enqueue(encoder.encode(errorEvent(error, named)));
+          controller.enqueue(encoder.encode(errorEvent(error, { named })));
           controller.close();
         }
       },
@@ -69,7 +69,13 @@ export function sseResponse(options: SseResponseOptions): Response {
   });
 }
 
-function formatEvent(value: unknown, named: boolean): string {
+/** How events are written. */
+type EventOptions = {
+  /** Responses API style: `event: <type>` before the data (chat streams have data lines only). */
+  readonly named: boolean;
+};
+
+function formatEvent(value: unknown, { named }: EventOptions): string {
   const data = JSON.stringify(value);
   const type = (value as { type?: unknown } | null)?.type;
   if (named && typeof type === 'string' && /^[\w.-]+$/.test(type)) {
@@ -78,7 +84,7 @@ function formatEvent(value: unknown, named: boolean): string {
   return `data: ${data}\n\n`;
 }
 
-function errorEvent(error: unknown, named: boolean): string {
+function errorEvent(error: unknown, { named }: EventOptions): string {
   const answer = errorFromRouter(error);
   const code =
     isRouterError(error) && error.code === 'STREAM_INTERRUPTED'
