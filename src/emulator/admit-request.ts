@@ -54,7 +54,7 @@ export type AdmitRequestOptions = {
   allowMissingApiKey: boolean;
   /** The gateway cache. */
   cache: ResponseCache;
-  /** Routes deployed through the routes API. */
+  /** Routes deployed through the routes API. @default undefined (no route is deployed) */
   routes?: DynamicRouteStore;
 };
 

@@ -34,10 +34,15 @@ import type { EmulatorOptions } from './start-emulator.ts';
 
 /** Settings one emulator's request handler works with. */
 export type EmulatorState = {
+  /** The options the emulator was started with. */
   options: EmulatorOptions;
+  /** Source of `created`, in Unix seconds. */
   clock: () => number;
+  /** The gateway cache. */
   cache: ResponseCache;
+  /** The fault rules. */
   faults: FaultRegistry;
+  /** Routes deployed through the routes API. */
   routes: DynamicRouteStore;
 };
 
@@ -54,9 +59,7 @@ function chooseFault(options: {
   const { entry } = exchange;
   // A header fault is a one-off for this request: it wins and leaves the rules' counts alone.
   const headerFault = readHeaderFault(exchange);
-  if (headerFault === 'refused') {
-    return { refused: true };
-  }
+  if (headerFault === 'refused') return { refused: true };
   if (headerFault !== undefined) {
     entry.fault = headerFault;
     return { fault: headerFault, refused: false };
@@ -69,9 +72,7 @@ function chooseFault(options: {
     personality: options.personality,
     stream: entry.stream,
   });
-  if (selected === undefined) {
-    return { refused: false };
-  }
+  if (selected === undefined) return { refused: false };
   entry.fault = selected.fault;
   if (selected.ruleId !== undefined) {
     entry.faultRuleId = selected.ruleId;

@@ -215,9 +215,7 @@ export function resolveCloudflareUpstream(options: {
       : { provider: model.slice(0, slash), model: model.slice(slash + 1) };
   };
   const direct = split(options.model);
-  if (direct?.provider !== 'dynamic') {
-    return direct;
-  }
+  if (direct?.provider !== 'dynamic') return direct;
   const routes = options.gateway?.dynamicRoutes;
   const target =
     routes !== undefined && Object.hasOwn(routes, direct.model)

@@ -1,3 +1,9 @@
+/**
+ * Cloudflare's `cf-aig-metadata` request header, checked as the emulator reads it: a JSON object
+ * of at most five string, number or boolean values
+ * (https://developers.cloudflare.com/ai-gateway/observability/custom-metadata/).
+ */
+
 /** Parsed `cf-aig-metadata`: at most five string, number or boolean values. */
 export type CloudflareMetadata = Readonly<Record<string, string | number | boolean>>;
 

@@ -54,12 +54,8 @@ function splitWords(text: string): string[] {
 
 // Message content is a string or an array of parts; only text parts carry words.
 function textOf(content: unknown): string {
-  if (typeof content === 'string') {
-    return content;
-  }
-  if (!Array.isArray(content)) {
-    return '';
-  }
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
   return content
     .map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : ''))
     .join(' ');
@@ -69,9 +65,7 @@ function readTokenLimit(body: Readonly<Record<string, unknown>>): number | undef
   // `max_completion_tokens` is the newer name; when both are sent it is the one OpenAI honours.
   for (const key of ['max_completion_tokens', 'max_tokens']) {
     const value = body[key];
-    if (typeof value === 'number' && Number.isFinite(value)) {
-      return Math.max(0, Math.floor(value));
-    }
+    if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, Math.floor(value));
   }
   return undefined;
 }
@@ -96,9 +90,7 @@ export function planChatCompletion(
   let promptTokens = 0;
   let lastUserText = '';
   for (const message of messages) {
-    if (!isRecord(message)) {
-      continue;
-    }
+    if (!isRecord(message)) continue;
     const text = textOf(message['content']);
     promptTokens += splitWords(text).length;
     if (message['role'] === 'user') {

@@ -23,9 +23,7 @@ function isTokenArray(value: unknown): value is number[] {
 
 // `input` is a string, an array of strings, an array of token ids, or an array of those arrays.
 function readInputs(input: unknown): (string | number[])[] | undefined {
-  if (typeof input === 'string' || isTokenArray(input)) {
-    return [input];
-  }
+  if (typeof input === 'string' || isTokenArray(input)) return [input];
   if (
     Array.isArray(input) &&
     input.length > 0 &&

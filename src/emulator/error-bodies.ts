@@ -82,7 +82,7 @@ export type CreateStatusErrorBodyOptions = {
    * @default a code typical for the status (e.g. `rate_limit_exceeded` for 429)
    */
   code?: string;
-  /** Overrides the default message. */
+  /** Overrides the default message. @default a message typical of the status or code */
   message?: string;
 };
 

@@ -142,9 +142,7 @@ export function resetConnection(exchange: Exchange): void {
  * passed, `false` when aborted; the timer is cleared on abort either way.
  */
 export async function wait(options: { ms: number; signal: AbortSignal }): Promise<boolean> {
-  if (options.ms <= 0) {
-    return !options.signal.aborted;
-  }
+  if (options.ms <= 0) return !options.signal.aborted;
   try {
     await sleep(options.ms, undefined, { signal: options.signal });
     return true;

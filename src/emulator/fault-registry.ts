@@ -14,12 +14,8 @@ import { parseFaultRule } from './parse-fault.ts';
 function matches(options: { rule: FaultRule; target: FaultTarget }): boolean {
   const { rule, target } = options;
   const match = rule.match ?? {};
-  if (match.model !== undefined && match.model !== target.model) {
-    return false;
-  }
-  if (match.path !== undefined && !target.path.includes(match.path)) {
-    return false;
-  }
+  if (match.model !== undefined && match.model !== target.model) return false;
+  if (match.path !== undefined && !target.path.includes(match.path)) return false;
   if (
     match.gateway !== undefined &&
     match.gateway !== target.gateway &&
@@ -28,9 +24,7 @@ function matches(options: { rule: FaultRule; target: FaultTarget }): boolean {
   ) {
     return false;
   }
-  if (match.stream !== undefined && match.stream !== target.stream) {
-    return false;
-  }
+  if (match.stream !== undefined && match.stream !== target.stream) return false;
   // A stream fault cannot be expressed in a JSON response, so it leaves non-streaming requests
   // alone and keeps its `times` for the streaming request it was meant for.
   if (rule.fault.type === 'body-cut' && target.stream) return false;
@@ -82,9 +76,7 @@ export function createFaultRegistry(): FaultRegistry {
     },
     take(target) {
       const state = rules.find((candidate) => matches({ rule: candidate.rule, target }));
-      if (state === undefined) {
-        return undefined;
-      }
+      if (state === undefined) return undefined;
       state.applied += 1;
       if (state.remaining !== undefined) {
         state.remaining -= 1;

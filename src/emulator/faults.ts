@@ -26,11 +26,13 @@ export type StatusFault = {
   /**
    * The whole response body, replacing the OpenAI-shaped default. A string is sent verbatim as
    * `text/plain` (e.g. an HTML error page); anything else is sent as JSON.
+   * @default the personality's error body for `status`, `code` and `message`
    */
   body?: unknown;
   /**
    * Extra response headers, e.g. `retry-after` (seconds or HTTP date), `retry-after-ms`,
    * `x-should-retry`.
+   * @default {}
    */
   headers?: Readonly<Record<string, string>>;
 };
@@ -168,16 +170,17 @@ export type Fault =
 
 /** Which requests a {@link FaultRule} applies to; every given field must match. */
 export type FaultMatch = {
-  /** The request body's `model`, compared exactly (e.g. `openai/gpt-4o-mini`). */
+  /** The request body's `model`, compared exactly (e.g. `openai/gpt-4o-mini`). @default any model */
   model?: string;
-  /** A substring of the URL path (an exact path matches too), e.g. `/embeddings`. */
+  /** A substring of the URL path (an exact path matches too), e.g. `/embeddings`. @default any path */
   path?: string;
   /**
    * The gateway: `accountId/gatewayId` of a Cloudflare route, a route kind (`cloudflare` or
    * `openai-compatible`), or a personality (`openrouter`, `vercel`, `openai`).
+   * @default any gateway
    */
   gateway?: string;
-  /** Only streaming (`true`) or only non-streaming (`false`) requests. */
+  /** Only streaming (`true`) or only non-streaming (`false`) requests. @default both */
   stream?: boolean;
 };
 

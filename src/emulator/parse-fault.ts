@@ -157,9 +157,7 @@ const typeChecks: Partial<Record<Fault['type'], (record: FaultRecord) => void>> 
  * @throws TypeError describing the first problem found.
  */
 export function parseFaultRule(value: unknown): FaultRule {
-  if (!isRecord(value)) {
-    throw new TypeError('A fault rule must be an object with a "fault"');
-  }
+  if (!isRecord(value)) throw new TypeError('A fault rule must be an object with a "fault"');
   for (const key of Object.keys(value)) {
     if (key !== 'match' && key !== 'times' && key !== 'fault') {
       throw new TypeError(`Unknown field "${key}" in fault rule (allowed: match, times, fault)`);
@@ -181,9 +179,7 @@ export function parseFaultRule(value: unknown): FaultRule {
 }
 
 function parseFaultMatch(value: unknown): FaultMatch {
-  if (!isRecord(value)) {
-    throw new TypeError('Fault rule "match" must be an object');
-  }
+  if (!isRecord(value)) throw new TypeError('Fault rule "match" must be an object');
   const match: FaultMatch = {};
   for (const [key, field] of Object.entries(value)) {
     if (key === 'model' || key === 'path' || key === 'gateway') {

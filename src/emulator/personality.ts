@@ -55,8 +55,11 @@ const vercelTypes: ReadonlyMap<number, string> = new Map([
  */
 export function personalityErrorBody(options: {
   personality: Personality;
+  /** The HTTP status the body goes with. */
   status: number;
+  /** The error code to describe. @default a code typical of the status */
   code?: string | number;
+  /** Overrides the default message. @default a message typical of the status or code */
   message?: string;
 }): unknown {
   const { personality, status, code } = options;

@@ -25,15 +25,11 @@ export const faultHeader = 'x-emulator-fault';
  */
 export function readHeaderFault(exchange: Exchange): Fault | 'refused' | undefined {
   const header = exchange.entry.headers[faultHeader];
-  if (header === undefined) {
-    return undefined;
-  }
+  if (header === undefined) return undefined;
   let problem: string;
   try {
     const fault = parseFault(JSON.parse(header));
-    if (!isStreamFault(fault) || exchange.entry.stream) {
-      return fault;
-    }
+    if (!isStreamFault(fault) || exchange.entry.stream) return fault;
     problem = `fault "${fault.type}" needs a streaming request (stream: true)`;
   } catch (error) {
     problem = error instanceof Error ? error.message : String(error);

@@ -32,9 +32,7 @@ export function readBody(options: { request: IncomingMessage; limit: number }): 
 
 /** Parses a body as JSON, keeping the raw text when it is not JSON; `undefined` when empty. */
 export function parseBody(text: string): unknown {
-  if (text === '') {
-    return undefined;
-  }
+  if (text === '') return undefined;
   try {
     return JSON.parse(text);
   } catch {

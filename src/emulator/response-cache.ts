@@ -1,4 +1,10 @@
-/** Gateway response cache emulation: remembers which requests were served, and until when. */
+/**
+ * The gateway response cache, emulated: which requests were served and until when, so a repeat
+ * within the TTL reports `cf-aig-cache-status: HIT` (answers are deterministic, so a hit is
+ * rendered again rather than stored).
+ */
+
+/** Which requests were served, and until when. */
 export type ResponseCache = {
   /** Whether `key` was stored and has not expired at `now` (milliseconds, `performance.now()`). */
   has(options: { key: string; now: number }): boolean;
@@ -21,9 +27,7 @@ export function createResponseCache(): ResponseCache {
   return {
     has({ key, now }) {
       const expiry = expiries.get(key);
-      if (expiry === undefined) {
-        return false;
-      }
+      if (expiry === undefined) return false;
       if (expiry <= now) {
         expiries.delete(key);
         return false;

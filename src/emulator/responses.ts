@@ -96,7 +96,8 @@ export function planResponse(options: {
   };
 }
 
-function outputMessage(plan: ResponsePlan, text: string, status: string) {
+function outputMessage(options: { plan: ResponsePlan; text: string; status: string }) {
+  const { plan, text, status } = options;
   return {
     type: 'message',
     id: plan.messageId,
@@ -108,13 +109,14 @@ function outputMessage(plan: ResponsePlan, text: string, status: string) {
 
 /** Renders a plan as a `response` object, as returned by a non-streaming request. */
 export function createResponseObject(plan: ResponsePlan): Record<string, unknown> {
-  return responseObject(plan, plan.truncated ? 'incomplete' : 'completed');
+  return responseObject({ plan, status: plan.truncated ? 'incomplete' : 'completed' });
 }
 
-function responseObject(
-  plan: ResponsePlan,
-  status: 'in_progress' | 'completed' | 'incomplete',
-): Record<string, unknown> {
+function responseObject(options: {
+  plan: ResponsePlan;
+  status: 'in_progress' | 'completed' | 'incomplete';
+}): Record<string, unknown> {
+  const { plan, status } = options;
   const done = status !== 'in_progress';
   return {
     id: plan.id,
@@ -125,7 +127,7 @@ function responseObject(
     incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
     instructions: null,
     model: plan.model,
-    output: done ? [outputMessage(plan, plan.words.join(' '), 'completed')] : [],
+    output: done ? [outputMessage({ plan, text: plan.words.join(' '), status: 'completed' })] : [],
     parallel_tool_calls: true,
     temperature: null,
     tool_choice: 'auto',
@@ -165,11 +167,11 @@ export function createResponseEvents(plan: ResponsePlan): ResponseEvents {
   const part = (value: string) => ({ type: 'output_text', text: value, annotations: [] });
   const where = { item_id: plan.messageId, output_index: 0, content_index: 0 };
   const opening = [
-    event('response.created', { response: responseObject(plan, 'in_progress') }),
-    event('response.in_progress', { response: responseObject(plan, 'in_progress') }),
+    event('response.created', { response: responseObject({ plan, status: 'in_progress' }) }),
+    event('response.in_progress', { response: responseObject({ plan, status: 'in_progress' }) }),
     event('response.output_item.added', {
       output_index: 0,
-      item: { ...outputMessage(plan, '', 'in_progress'), content: [] },
+      item: { ...outputMessage({ plan, text: '', status: 'in_progress' }), content: [] },
     }),
     event('response.content_part.added', { ...where, part: part('') }),
   ];
@@ -186,7 +188,7 @@ export function createResponseEvents(plan: ResponsePlan): ResponseEvents {
     event('response.content_part.done', { ...where, part: part(text) }),
     event('response.output_item.done', {
       output_index: 0,
-      item: outputMessage(plan, text, 'completed'),
+      item: outputMessage({ plan, text, status: 'completed' }),
     }),
     event(terminal, { response: createResponseObject(plan) }),
   ];
