@@ -257,6 +257,7 @@ function lookUpCache(
   return cacheKey;
 }
 
+/** An OpenAI-compatible route checks its bearer key (or serves without one, when allowed), then the body. */
 function admitOpenAICompatible(options: AdmitRequestOptions): Admission | undefined {
   const { exchange } = options;
   const { entry } = exchange;

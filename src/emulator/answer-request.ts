@@ -46,6 +46,7 @@ export type EmulatorState = {
   routes: DynamicRouteStore;
 };
 
+/** The fault this request gets: its `x-emulator-fault` header's, else the first matching rule's. */
 function chooseFault(options: {
   exchange: Exchange;
   route: EmulatorRoute;
@@ -80,6 +81,7 @@ function chooseFault(options: {
   return { fault: selected.fault, refused: false };
 }
 
+/** The configured delay for a model: its own `modelLatencyMs`, else `latencyMs`. */
 function latencyFor(options: { settings: EmulatorOptions; model: string | undefined }): number {
   const { settings, model } = options;
   const perModel = settings.modelLatencyMs;
@@ -100,10 +102,10 @@ type AnswerOptions = {
 };
 
 /** Renders the deterministic answer; returns whether it was a clean, cacheable one. */
-function answer(options: AnswerOptions): Promise<boolean> {
+async function answer(options: AnswerOptions): Promise<boolean> {
   switch (options.route.endpoint) {
     case 'embeddings':
-      return Promise.resolve(answerEmbeddings(options));
+      return answerEmbeddings(options);
     case 'responses':
       return answerResponse(options);
     default:

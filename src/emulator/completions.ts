@@ -48,12 +48,16 @@ export type PlanChatCompletionOptions = {
 /** The outcome of checking a request body: a plan, or a reason to answer 400. */
 export type PlanResult<T> = { ok: true; value: T } | { ok: false; message: string; param: string };
 
-function splitWords(text: string): string[] {
+/** The whitespace-separated words of a text: the emulator's tokens. */
+export function splitWords(text: string): string[] {
   return text.split(/\s+/).filter((word) => word !== '');
 }
 
-// Message content is a string or an array of parts; only text parts carry words.
-function textOf(content: unknown): string {
+/**
+ * Text of a message's `content`: a string, or the `text` of its parts joined by spaces (only
+ * text parts carry words; chat's `text` and Responses' `input_text` alike).
+ */
+export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content

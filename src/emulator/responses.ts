@@ -8,6 +8,7 @@
  * `response.completed` (or `response.incomplete` when `max_output_tokens` cut the answer). Each
  * event carries `sequence_number`; the stream ends after the terminal event, with no `[DONE]`.
  */
+import { splitWords, textOf } from './completions.ts';
 import { isRecord } from './is-record.ts';
 
 /** Everything needed to render one deterministic Responses answer. */
@@ -26,19 +27,6 @@ export type ResponsePlan = {
   inputTokens: number;
   stream: boolean;
 };
-
-function splitWords(text: string): string[] {
-  return text.split(/\s+/).filter((word) => word !== '');
-}
-
-/** Text of a message's `content`: a string, or the `text` of its parts (`input_text`, ...). */
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => (isRecord(part) && typeof part['text'] === 'string' ? part['text'] : ''))
-    .join(' ');
-}
 
 /**
  * Checks a Responses request and decides the answer: `Echo from <model>: <last user text>`,

@@ -155,6 +155,10 @@ async function tryModel(
   return { kind: 'failed', reason };
 }
 
+/**
+ * A fault that plays inside a stream once it has begun (`stream-*`, `malformed-chunk`): the try
+ * counts as served, and the answer plays the fault.
+ */
 function isStreamFaultType(fault: Fault): boolean {
   return fault.type.startsWith('stream-') || fault.type === 'malformed-chunk';
 }
