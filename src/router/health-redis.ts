@@ -16,19 +16,33 @@
  * The client is `@redis/client` (node-redis, maintained by Redis), an optional peer dependency
  * loaded only when a store is created from a URL; any client with `sendCommand` works.
  */
-import { redactText } from '../internal/redact.ts';
 import {
+  type CooldownPolicy,
+  cooldownPolicy,
   createHealthMemory,
   type HealthMemoryOptions,
   type HealthStore,
   type HealthTicket,
+  type SyncHealthStore,
 } from './health-memory.ts';
+import {
+  attempt,
+  closeConnection,
+  connectNow,
+  createRedisConnection,
+  evalScript,
+  isOffline,
+  type RedisCommandClient,
+  type RedisConnection,
+} from './health-redis-connection.ts';
+import {
+  acquireScript,
+  failureScript,
+  readAcquireReply,
+  upstreamKeys,
+} from './health-redis-scripts.ts';
 
-/** The part of a Redis client the store uses (`@redis/client`'s `createClient()` has it). */
-export type RedisCommandClient = {
-  /** Sends one command, e.g. `['PING']`; resolves with the reply. */
-  sendCommand(args: string[]): Promise<unknown>;
-};
+export type { RedisCommandClient } from './health-redis-connection.ts';
 
 /** Options of {@link createRedisHealth}. */
 export type RedisHealthOptions = HealthMemoryOptions & {
@@ -74,336 +88,137 @@ export type RedisHealthStore = HealthStore & {
   close(): Promise<void>;
 };
 
-// KEYS: cool, tripped, probe, failures. ARGV: probe TTL.
-// Returns {1, 0, failures} healthy, {1, 1} this call probes, {0, ms} cooling (ms 0: probe in flight).
-const acquireScript = `
-local cool = redis.call('PTTL', KEYS[1])
-if cool > 0 then return {0, cool} end
-if redis.call('EXISTS', KEYS[2]) == 0 then
-  return {1, 0, tonumber(redis.call('GET', KEYS[4]) or '0')}
-end
-if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[1]) then return {1, 1} end
-return {0, 0}`;
+/** Everything a Redis store knows: its settings, its connection, and what it has seen. */
+type RedisState = {
+  readonly connection: RedisConnection;
+  readonly prefix: string;
+  readonly windowMs: number;
+  readonly probeTtlMs: number;
+  readonly policy: CooldownPolicy;
+  /** The memory answering while Redis cannot, kept up to date all along. */
+  readonly local: SyncHealthStore;
+  /** Upstreams this process probes. */
+  readonly probing: Set<string>;
+  /** Upstreams that may have shared state a success must clear. */
+  readonly dirty: Set<string>;
+};
 
-// KEYS: failures, cool, tripped, probe. ARGV: was probe (1/0), retry-after ms (0 none), threshold,
-// base cool-down, max cool-down, failure window. Mirrors createHealthMemory's recordFailure.
-const failureScript = `
-local failures = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-local level = tonumber(redis.call('GET', KEYS[3]) or '0')
-local asked = tonumber(ARGV[2])
-local base = tonumber(ARGV[4])
-local max = tonumber(ARGV[5])
-if asked > max then asked = max end
-local cool
-if ARGV[1] == '1' then
-  redis.call('DEL', KEYS[4])
-  level = math.min(max, math.max(base, level * 2))
-  cool = math.max(level, asked)
-elseif asked > 0 then
-  level = math.max(level, base)
-  cool = asked
-elseif failures >= tonumber(ARGV[3]) then
-  level = math.max(level, base)
-  cool = level
-else
-  return 0
-end
-redis.call('SET', KEYS[2], '1', 'PX', cool)
-redis.call('SET', KEYS[3], level, 'PX', cool + max)
-return cool`;
+function createState(options: RedisHealthOptions): RedisState {
+  return {
+    connection: createRedisConnection({
+      url: options.url,
+      client: options.client,
+      budgetMs: options.timeoutMs ?? 50,
+      recheckMs: options.recheckMs ?? 1000,
+      log: options.log ?? ((message: string) => console.warn(message)),
+    }),
+    prefix: options.prefix ?? 'switchyard',
+    windowMs: options.failureWindowMs ?? 60_000,
+    probeTtlMs: options.probeTtlMs ?? 60_000,
+    policy: cooldownPolicy(options),
+    local: createHealthMemory(options),
+    probing: new Set(),
+    dirty: new Set(),
+  };
+}
 
-const timedOut = Symbol('timed out');
+async function acquireShared(
+  state: RedisState,
+  upstream: string,
+  now: number,
+): Promise<HealthTicket> {
+  const keys = upstreamKeys(state.prefix, upstream);
+  const outcome = await evalScript(state.connection, {
+    script: acquireScript,
+    keys: [keys.cool, keys.tripped, keys.probe, keys.failures],
+    args: [state.probeTtlMs],
+    // The answer came too late and this call went on without it: give back a probe it won.
+    onLate: (reply) => {
+      const late = readAcquireReply(reply)?.ticket;
+      if (late?.available === true && late.probe)
+        void attempt(state.connection, ['DEL', keys.probe]);
+    },
+  });
+  const read = outcome.ok ? readAcquireReply(outcome.reply) : undefined;
+  if (read === undefined) return state.local.acquire(upstream, now);
+  const { ticket, failures } = read;
+  if (!ticket.available || ticket.probe || failures > 0) state.dirty.add(upstream);
+  if (ticket.available && ticket.probe) state.probing.add(upstream);
+  return ticket;
+}
+
+function recordSuccess(state: RedisState, upstream: string, now: number): void {
+  state.local.recordSuccess(upstream, now);
+  state.probing.delete(upstream);
+  if (!state.dirty.delete(upstream) || isOffline(state.connection)) return;
+  const keys = upstreamKeys(state.prefix, upstream);
+  void attempt(state.connection, ['DEL', keys.failures, keys.cool, keys.tripped, keys.probe]);
+}
+
+function recordFailure(
+  state: RedisState,
+  upstream: string,
+  failure: { now: number; retryAfterMs?: number },
+): void {
+  state.local.recordFailure(upstream, failure);
+  const wasProbe = state.probing.delete(upstream);
+  state.dirty.add(upstream);
+  if (isOffline(state.connection)) return;
+  const keys = upstreamKeys(state.prefix, upstream);
+  const { policy } = state;
+  void evalScript(state.connection, {
+    script: failureScript,
+    keys: [keys.failures, keys.cool, keys.tripped, keys.probe],
+    args: [
+      wasProbe ? 1 : 0,
+      Math.max(0, Math.round(failure.retryAfterMs ?? 0)),
+      policy.threshold,
+      policy.baseCooldownMs,
+      policy.maxCooldownMs,
+      state.windowMs,
+    ],
+  });
+}
+
+function releaseProbe(state: RedisState, upstream: string): void {
+  state.local.releaseProbe(upstream);
+  if (!state.probing.delete(upstream) || isOffline(state.connection)) return;
+  void attempt(state.connection, ['DEL', upstreamKeys(state.prefix, upstream).probe]);
+}
+
+/**
+ * Forgets only this process's view: the shared keys expire on their own, and other processes
+ * may still route to the old definition.
+ */
+function forget(state: RedisState, upstream: string): void {
+  state.local.forget(upstream);
+  state.probing.delete(upstream);
+  state.dirty.delete(upstream);
+}
 
 /**
  * Creates a Redis-backed {@link HealthStore}. No I/O happens before the first call needs it;
  * until Redis answers, the store works from local memory.
  */
 export function createRedisHealth(options: RedisHealthOptions): RedisHealthStore {
-  const prefix = options.prefix ?? 'switchyard';
-  const budgetMs = options.timeoutMs ?? 50;
-  const recheckMs = options.recheckMs ?? 1000;
-  const threshold = options.failureThreshold ?? 3;
-  const baseCooldown = options.cooldownMs ?? 5000;
-  const maxCooldown = options.maxCooldownMs ?? 60_000;
-  const windowMs = options.failureWindowMs ?? 60_000;
-  const probeTtlMs = options.probeTtlMs ?? 60_000;
-  const log = options.log ?? ((message: string) => console.warn(message));
-  const secrets = secretsOf(options.url);
-  const local = createHealthMemory(options);
-  const connectTimeoutMs = Math.max(1000, budgetMs * 20);
-
-  let mode: 'redis' | 'memory' = 'redis';
-  let recheck: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  // Upstreams this process probes, and those that may have shared state a success must clear.
-  const probing = new Set<string>();
-  const dirty = new Set<string>();
-
-  const owned = options.client === undefined && options.url !== undefined;
-  let client: RedisCommandClient | undefined = options.client;
-  let connecting: Promise<void> | undefined;
-  let ownedClient: { destroy?: () => void } | undefined;
-
-  const keysOf = (upstream: string) => {
-    // The braces are a Redis Cluster hash tag: one upstream's keys live in one slot.
-    const base = `${prefix}:health:{${upstream}}`;
-    return {
-      cool: `${base}:cool`,
-      tripped: `${base}:tripped`,
-      probe: `${base}:probe`,
-      failures: `${base}:failures`,
-    };
-  };
-
-  const goDown = (reason: unknown) => {
-    if (closed || mode === 'memory') return;
-    mode = 'memory';
-    const detail = redactText(reason instanceof Error ? reason.message : String(reason), secrets);
-    log(
-      `switchyard: the Redis health store is unavailable (${detail}); using this process's memory until it answers again`,
-    );
-    scheduleRecheck();
-  };
-
-  const scheduleRecheck = () => {
-    if (closed || recheck !== undefined) return;
-    recheck = setTimeout(async () => {
-      recheck = undefined;
-      const reply = await send(['PING']).catch(() => timedOut);
-      if (reply === timedOut) {
-        scheduleRecheck();
-        return;
-      }
-      if (closed || mode === 'redis') return;
-      mode = 'redis';
-      log('switchyard: the Redis health store answers again; health is shared again');
-    }, recheckMs);
-    (recheck as { unref?: () => void }).unref?.();
-  };
-
-  const connect = (): Promise<void> => {
-    connecting ??= (async () => {
-      // A computed specifier: bundlers must not pull in an optional peer dependency.
-      const specifier = '@redis/client';
-      let module: { createClient: (options: object) => unknown };
-      try {
-        module = (await import(/* @vite-ignore */ specifier)) as typeof module;
-      } catch {
-        throw new Error(
-          'health.store is redis but the package @redis/client is not installed (npm install @redis/client)',
-        );
-      }
-      const created = module.createClient({
-        url: options.url,
-        disableOfflineQueue: true,
-        socket: {
-          connectTimeout: connectTimeoutMs,
-          reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, recheckMs * 5),
-        },
-      }) as RedisCommandClient & {
-        on(event: string, listener: (error: unknown) => void): void;
-        connect(): Promise<unknown>;
-        unref?: () => void;
-        destroy?: () => void;
-      };
-      // Without a listener an 'error' event would crash the process; the store only logs.
-      created.on('error', (error) => goDown(error));
-      ownedClient = created;
-      if (closed) throw new Error('the store is closed');
-      await created.connect();
-      if (closed) {
-        created.destroy?.();
-        throw new Error('the store is closed');
-      }
-      // The connection alone must not keep a process alive.
-      created.unref?.();
-      // From here on a lost connection makes commands fail at once (no offline queue) while
-      // the client reconnects by itself; the store answers from memory meanwhile.
-      client = created;
-    })();
-    return connecting;
-  };
-
-  /**
-   * One command within the budget; rejects on error or past the budget. `onLate` sees a reply
-   * that comes after the budget (to undo what it claimed).
-   */
-  const send = async (args: string[], onLate?: (reply: unknown) => void): Promise<unknown> => {
-    if (client === undefined) {
-      if (!owned) throw new Error('no Redis client or url');
-      // Connecting runs in the background; this call does not wait for it.
-      connect().catch((error: unknown) => goDown(error));
-      throw new Error('connecting');
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const budget = new Promise<typeof timedOut>((resolve) => {
-      timer = setTimeout(() => resolve(timedOut), budgetMs);
-    });
-    try {
-      const pending = client.sendCommand(args);
-      const reply = await Promise.race([pending, budget]);
-      if (reply === timedOut) {
-        pending.then(onLate, () => undefined);
-        throw new Error(`no answer within ${budgetMs} ms`);
-      }
-      return reply;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  /** Runs a command; on failure goes to memory mode. Never rejects. */
-  const attempt = async (
-    args: string[],
-    onLate?: (reply: unknown) => void,
-  ): Promise<{ ok: true; reply: unknown } | { ok: false }> => {
-    try {
-      return { ok: true, reply: await send(args, onLate) };
-    } catch (error) {
-      if (!(error instanceof Error && error.message === 'connecting')) goDown(error);
-      return { ok: false };
-    }
-  };
-
-  const evalScript = (options: {
-    script: string;
-    keys: string[];
-    args: (string | number)[];
-    onLate?: (reply: unknown) => void;
-  }) =>
-    attempt(
-      [
-        'EVAL',
-        options.script,
-        String(options.keys.length),
-        ...options.keys,
-        ...options.args.map(String),
-      ],
-      options.onLate,
-    );
-
-  const store: RedisHealthStore = {
+  const state = createState(options);
+  const { connection } = state;
+  return {
     get mode() {
-      return client !== undefined && mode === 'redis' && !closed ? 'redis' : 'memory';
+      return connection.client !== undefined && !isOffline(connection) ? 'redis' : 'memory';
     },
-    async connect() {
-      if (client === undefined && owned) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const waited = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), connectTimeoutMs);
-        });
-        const connected = await Promise.race([
-          connect().then(
-            () => true,
-            (error: unknown) => {
-              goDown(error);
-              return false;
-            },
-          ),
-          waited,
-        ]);
-        clearTimeout(timer);
-        if (!connected) return false;
-      }
-      const outcome = await attempt(['PING']);
-      return outcome.ok;
-    },
-    acquire(upstream, now) {
-      if (mode === 'memory' || closed) return local.acquire(upstream, now);
-      const keys = keysOf(upstream);
-      return evalScript({
-        script: acquireScript,
-        keys: [keys.cool, keys.tripped, keys.probe, keys.failures],
-        args: [probeTtlMs],
-        // The answer came too late and this call went on without it: give back a probe it won.
-        onLate: (reply) => {
-          if (Array.isArray(reply) && Number(reply[0]) === 1 && Number(reply[1]) === 1)
-            void attempt(['DEL', keys.probe]);
-        },
-      }).then((outcome): HealthTicket => {
-        if (!outcome.ok || !Array.isArray(outcome.reply)) return local.acquire(upstream, now);
-        const [available, value, failures] = outcome.reply.map(Number);
-        if (available !== 1) {
-          dirty.add(upstream);
-          return { available: false, retryInMs: value ?? 0 };
-        }
-        if (value === 1) {
-          probing.add(upstream);
-          dirty.add(upstream);
-          return { available: true, probe: true };
-        }
-        if ((failures ?? 0) > 0) dirty.add(upstream);
-        return { available: true, probe: false };
-      });
-    },
-    recordSuccess(upstream, now) {
-      local.recordSuccess(upstream, now);
-      probing.delete(upstream);
-      if (!dirty.delete(upstream) || mode === 'memory' || closed) return;
-      const keys = keysOf(upstream);
-      void attempt(['DEL', keys.failures, keys.cool, keys.tripped, keys.probe]);
-    },
-    recordFailure(upstream, failure) {
-      local.recordFailure(upstream, failure);
-      const wasProbe = probing.delete(upstream);
-      dirty.add(upstream);
-      if (mode === 'memory' || closed) return;
-      const keys = keysOf(upstream);
-      void evalScript({
-        script: failureScript,
-        keys: [keys.failures, keys.cool, keys.tripped, keys.probe],
-        args: [
-          wasProbe ? 1 : 0,
-          Math.max(0, Math.round(failure.retryAfterMs ?? 0)),
-          threshold,
-          baseCooldown,
-          maxCooldown,
-          windowMs,
-        ],
-      });
-    },
-    releaseProbe(upstream) {
-      local.releaseProbe(upstream);
-      if (!probing.delete(upstream) || mode === 'memory' || closed) return;
-      void attempt(['DEL', keysOf(upstream).probe]);
-    },
-    forget(upstream) {
-      // Only this process's view: the shared keys expire on their own, and other processes
-      // may still route to the old definition.
-      local.forget(upstream);
-      probing.delete(upstream);
-      dirty.delete(upstream);
-    },
+    connect: () => connectNow(connection),
+    acquire: (upstream, now) =>
+      isOffline(connection)
+        ? state.local.acquire(upstream, now)
+        : acquireShared(state, upstream, now),
+    recordSuccess: (upstream, now) => recordSuccess(state, upstream, now),
+    recordFailure: (upstream, failure) => recordFailure(state, upstream, failure),
+    releaseProbe: (upstream) => releaseProbe(state, upstream),
+    forget: (upstream) => forget(state, upstream),
     get size() {
-      return local.size;
+      return state.local.size;
     },
-    async close() {
-      closed = true;
-      clearTimeout(recheck);
-      recheck = undefined;
-      if (!owned) return;
-      try {
-        // At once: the store's writes are best effort, and a client still trying to connect
-        // would never finish a graceful close.
-        ownedClient?.destroy?.();
-      } catch {
-        // Already closed.
-      }
-    },
+    close: () => closeConnection(connection),
   };
-  return store;
-}
-
-/** The password (and whole user-info) of a Redis URL, to keep out of log lines. */
-function secretsOf(url: string | undefined): string[] {
-  if (url === undefined) return [];
-  try {
-    const parsed = new URL(url);
-    return [url, parsed.password, decodeURIComponent(parsed.password)].filter(
-      (value) => value.length > 0,
-    );
-  } catch {
-    return [url];
-  }
 }

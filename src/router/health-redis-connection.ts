@@ -1,0 +1,267 @@
+/**
+ * The Redis connection behind the shared health store: a client you pass in, or one opened from
+ * a URL with the optional peer `@redis/client` (imported only then); every command within a time
+ * budget; and the switch to local memory while Redis is slow or down (logged once, without the
+ * URL's password), with a background check until it answers again. Nothing here throws into a
+ * call.
+ */
+import { redactText } from '../internal/redact.ts';
+
+/** The part of a Redis client the store uses (`@redis/client`'s `createClient()` has it). */
+export type RedisCommandClient = {
+  /** Sends one command, e.g. `['PING']`; resolves with the reply. */
+  sendCommand(args: string[]): Promise<unknown>;
+};
+
+/** What a connection is made from: the store's options with their defaults applied. */
+export type RedisConnectionSettings = {
+  /** The URL to open a connection from, when no `client` is given. */
+  readonly url: string | undefined;
+  /** A connected client of the caller's (never closed here). */
+  readonly client: RedisCommandClient | undefined;
+  /** Time budget of one command, in ms. */
+  readonly budgetMs: number;
+  /** How often to check whether an unreachable Redis answers again, in ms. */
+  readonly recheckMs: number;
+  /** Where the once-per-outage messages go. */
+  readonly log: (message: string) => void;
+};
+
+const timedOut = Symbol('timed out');
+
+/** The client the store creates from a URL (`@redis/client`). */
+type OwnedClient = RedisCommandClient & {
+  on(event: string, listener: (error: unknown) => void): void;
+  connect(): Promise<unknown>;
+  unref?: () => void;
+  destroy?: () => void;
+};
+
+/** A connection's settings and where it stands. */
+export type RedisConnection = RedisConnectionSettings & {
+  readonly connectTimeoutMs: number;
+  /** What log lines must not show (the URL's password). */
+  readonly secrets: readonly string[];
+  /** Whether the store opens (and so closes) the connection itself. */
+  readonly owned: boolean;
+  mode: 'redis' | 'memory';
+  recheck: ReturnType<typeof setTimeout> | undefined;
+  closed: boolean;
+  client: RedisCommandClient | undefined;
+  connecting: Promise<void> | undefined;
+  ownedClient: { destroy?: () => void } | undefined;
+};
+
+/** A connection that does no I/O until a command needs it. */
+export function createRedisConnection(settings: RedisConnectionSettings): RedisConnection {
+  return {
+    ...settings,
+    connectTimeoutMs: Math.max(1000, settings.budgetMs * 20),
+    secrets: secretsOf(settings.url),
+    owned: settings.client === undefined && settings.url !== undefined,
+    mode: 'redis',
+    recheck: undefined,
+    closed: false,
+    connecting: undefined,
+    ownedClient: undefined,
+  };
+}
+
+/** Whether the store answers from local memory (Redis unavailable, or the store closed). */
+export function isOffline(connection: RedisConnection): boolean {
+  return connection.mode === 'memory' || connection.closed;
+}
+
+/** Switches to local memory, logs once (without secrets), and starts checking for Redis. */
+function goDown(connection: RedisConnection, reason: unknown): void {
+  if (isOffline(connection)) return;
+  connection.mode = 'memory';
+  const message = reason instanceof Error ? reason.message : String(reason);
+  const detail = redactText(message, connection.secrets);
+  connection.log(
+    `switchyard: the Redis health store is unavailable (${detail}); using this process's memory until it answers again`,
+  );
+  scheduleRecheck(connection);
+}
+
+function scheduleRecheck(connection: RedisConnection): void {
+  if (connection.closed || connection.recheck !== undefined) return;
+  connection.recheck = setTimeout(() => void recheck(connection), connection.recheckMs);
+  (connection.recheck as { unref?: () => void }).unref?.();
+}
+
+/** One background check: back to Redis when it answers a PING, else check again later. */
+async function recheck(connection: RedisConnection): Promise<void> {
+  connection.recheck = undefined;
+  const reply = await send(connection, ['PING']).catch(() => timedOut);
+  if (reply === timedOut) {
+    scheduleRecheck(connection);
+    return;
+  }
+  if (connection.closed || connection.mode === 'redis') return;
+  connection.mode = 'redis';
+  connection.log('switchyard: the Redis health store answers again; health is shared again');
+}
+
+/** Imports the optional peer `@redis/client`, with a clear error when it is missing. */
+async function importRedisClient(): Promise<{ createClient: (options: object) => unknown }> {
+  // A computed specifier: bundlers must not pull in an optional peer dependency.
+  const specifier = '@redis/client';
+  try {
+    return (await import(/* @vite-ignore */ specifier)) as {
+      createClient: (options: object) => unknown;
+    };
+  } catch {
+    throw new Error(
+      'health.store is redis but the package @redis/client is not installed (npm install @redis/client)',
+    );
+  }
+}
+
+/** Opens the store's own connection from `url`, once; later calls share the first attempt. */
+function connectOwned(connection: RedisConnection): Promise<void> {
+  connection.connecting ??= openOwnedClient(connection);
+  return connection.connecting;
+}
+
+async function openOwnedClient(connection: RedisConnection): Promise<void> {
+  const module = await importRedisClient();
+  const created = module.createClient({
+    url: connection.url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: connection.connectTimeoutMs,
+      reconnectStrategy: (retries: number) =>
+        Math.min(100 * 2 ** retries, connection.recheckMs * 5),
+    },
+  }) as OwnedClient;
+  // Without a listener an 'error' event would crash the process; the store only logs.
+  created.on('error', (error) => goDown(connection, error));
+  connection.ownedClient = created;
+  if (connection.closed) throw new Error('the store is closed');
+  await created.connect();
+  if (connection.closed) {
+    created.destroy?.();
+    throw new Error('the store is closed');
+  }
+  // The connection alone must not keep a process alive.
+  created.unref?.();
+  // From here on a lost connection makes commands fail at once (no offline queue) while
+  // the client reconnects by itself; the store answers from memory meanwhile.
+  connection.client = created;
+}
+
+/**
+ * One command within the budget; rejects on error or past the budget. `onLate` sees a reply
+ * that comes after the budget (to undo what it claimed).
+ */
+async function send(
+  connection: RedisConnection,
+  args: string[],
+  onLate?: (reply: unknown) => void,
+): Promise<unknown> {
+  const { client, budgetMs } = connection;
+  if (client === undefined) {
+    if (!connection.owned) throw new Error('no Redis client or url');
+    // Connecting runs in the background; this call does not wait for it.
+    connectOwned(connection).catch((error: unknown) => goDown(connection, error));
+    throw new Error('connecting');
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const budget = new Promise<typeof timedOut>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), budgetMs);
+  });
+  try {
+    const pending = client.sendCommand(args);
+    const reply = await Promise.race([pending, budget]);
+    if (reply === timedOut) {
+      pending.then(onLate, () => undefined);
+      throw new Error(`no answer within ${budgetMs} ms`);
+    }
+    return reply;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a command; on failure goes to memory mode. Never rejects. */
+export async function attempt(
+  connection: RedisConnection,
+  args: string[],
+  onLate?: (reply: unknown) => void,
+): Promise<{ ok: true; reply: unknown } | { ok: false }> {
+  try {
+    return { ok: true, reply: await send(connection, args, onLate) };
+  } catch (error) {
+    if (!(error instanceof Error && error.message === 'connecting')) goDown(connection, error);
+    return { ok: false };
+  }
+}
+
+/** Runs a Lua script with its keys and arguments through {@link attempt}. Never rejects. */
+export function evalScript(
+  connection: RedisConnection,
+  options: {
+    script: string;
+    keys: string[];
+    args: (string | number)[];
+    onLate?: (reply: unknown) => void;
+  },
+): Promise<{ ok: true; reply: unknown } | { ok: false }> {
+  const { script, keys, args } = options;
+  const command = ['EVAL', script, String(keys.length), ...keys, ...args.map(String)];
+  return attempt(connection, command, options.onLate);
+}
+
+/**
+ * Connects now: opens the store's own connection (within its time limit) when it has none yet,
+ * then sends a PING. Resolves whether Redis answered; never rejects.
+ */
+export async function connectNow(connection: RedisConnection): Promise<boolean> {
+  if (connection.client === undefined && connection.owned) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), connection.connectTimeoutMs);
+    });
+    const opened = connectOwned(connection).then(
+      () => true,
+      (error: unknown) => {
+        goDown(connection, error);
+        return false;
+      },
+    );
+    const connected = await Promise.race([opened, waited]);
+    clearTimeout(timer);
+    if (!connected) return false;
+  }
+  const outcome = await attempt(connection, ['PING']);
+  return outcome.ok;
+}
+
+/** Stops the background check and ends a connection the store opened (not the caller's client). */
+export async function closeConnection(connection: RedisConnection): Promise<void> {
+  connection.closed = true;
+  clearTimeout(connection.recheck);
+  connection.recheck = undefined;
+  if (!connection.owned) return;
+  try {
+    // At once: the store's writes are best effort, and a client still trying to connect
+    // would never finish a graceful close.
+    connection.ownedClient?.destroy?.();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** The password (and whole user-info) of a Redis URL, to keep out of log lines. */
+export function secretsOf(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  try {
+    const parsed = new URL(url);
+    return [url, parsed.password, decodeURIComponent(parsed.password)].filter(
+      (value) => value.length > 0,
+    );
+  } catch {
+    return [url];
+  }
+}
