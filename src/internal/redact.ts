@@ -67,126 +67,147 @@ export function redactorFor(secrets: readonly string[]): Redactor {
 
 /** A redactor for `secrets` (any order, duplicates and short values allowed). */
 export function createRedactor(secrets: Iterable<string>): Redactor {
-  const list = [...new Set(secrets)]
+  const list = secretList(secrets);
+  if (list.length === 0) return inactive;
+  return Object.freeze({
+    active: true,
+    text: (value: string) => blankText(list, value),
+    inPlace: <T>(root: T): T => redactInPlace(list, root),
+    copy: (root: unknown) => redactedCopy(list, root),
+    response: (value: Response) => redactResponse(list, value),
+  });
+}
+
+/** The secrets worth searching for, longest first, each once. */
+export function secretList(secrets: Iterable<string>): readonly string[] {
+  return [...new Set(secrets)]
     .filter((secret) => typeof secret === 'string' && secret.length >= minimumSecretLength)
     .sort((a, b) => b.length - a.length);
-  if (list.length === 0) return inactive;
+}
 
-  const text = (value: string): string => {
-    let result = value;
-    for (const secret of list) {
-      if (result.includes(secret)) result = result.split(secret).join(redactedText);
-    }
+/** `value` with each secret of `list` (longest first) replaced by `[redacted]`. */
+function blankText(list: readonly string[], value: string): string {
+  let result = value;
+  for (const secret of list) {
+    if (result.includes(secret)) result = result.split(secret).join(redactedText);
+  }
+  return result;
+}
+
+/** A blanked copy of `value`, or `undefined` when no header holds a secret. */
+function blankHeaders(list: readonly string[], value: Headers): Headers | undefined {
+  let changed = false;
+  const copy = new Headers();
+  for (const [name, item] of value) {
+    const blanked = blankText(list, item);
+    if (blanked !== item) changed = true;
+    copy.append(name, blanked);
+  }
+  return changed ? copy : undefined;
+}
+
+/** A walk over a value: the secrets, and the objects already seen (cycles end there). */
+type InPlaceWalk = { readonly list: readonly string[]; readonly seen: Set<object> };
+
+function redactInPlace<T>(list: readonly string[], root: T): T {
+  visitInPlace({ list, seen: new Set() }, root, 0);
+  return root;
+}
+
+function visitInPlace(walk: InPlaceWalk, value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null || depth > maxDepth || walk.seen.has(value))
+    return;
+  walk.seen.add(value);
+  if (Object.isFrozen(value) && !(value instanceof Error)) {
+    // Nothing can change here, but what it holds may not be frozen.
+    for (const item of Object.values(value)) visitInPlace(walk, item, depth + 1);
+    return;
+  }
+  const names = value instanceof Error ? Object.getOwnPropertyNames(value) : Object.keys(value);
+  if (value instanceof Error && !names.includes('stack')) names.push('stack');
+  for (const name of names) blankProperty(walk, value as Record<string, unknown>, name, depth);
+}
+
+/** Blanks one property: a string or `Headers` is replaced, an object is walked. */
+function blankProperty(
+  walk: InPlaceWalk,
+  record: Record<string, unknown>,
+  name: string,
+  depth: number,
+): void {
+  let item: unknown;
+  try {
+    item = record[name];
+  } catch {
+    return; // a getter that throws
+  }
+  if (typeof item === 'string') {
+    const blanked = blankText(walk.list, item);
+    if (blanked !== item) replace(record, name, blanked);
+  } else if (item instanceof Headers) {
+    const blanked = blankHeaders(walk.list, item);
+    if (blanked !== undefined) replace(record, name, blanked);
+  } else if (typeof item === 'object' && item !== null) {
+    visitInPlace(walk, item, depth + 1);
+  }
+}
+
+/** A copy under way: the secrets, and each object already copied (with its copy). */
+type CopyWalk = { readonly list: readonly string[]; readonly seen: WeakMap<object, unknown> };
+
+function redactedCopy(list: readonly string[], root: unknown): unknown {
+  return copyValue({ list, seen: new WeakMap() }, root, 0);
+}
+
+function copyValue(walk: CopyWalk, value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return blankText(walk.list, value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (walk.seen.has(value)) return walk.seen.get(value);
+  if (depth >= maxDepth) return '[redacted: too deep]';
+  if (value instanceof Error) return copyError(walk, value, depth);
+  if (Array.isArray(value)) {
+    const result: unknown[] = [];
+    walk.seen.set(value, result);
+    for (const item of value) result.push(copyValue(walk, item, depth + 1));
     return result;
-  };
+  }
+  const entries =
+    value instanceof Headers || value instanceof Map
+      ? [...(value as Iterable<[unknown, unknown]>)]
+      : Object.entries(value);
+  const result: Record<string, unknown> = {};
+  walk.seen.set(value, result);
+  for (const [key, item] of entries)
+    result[String(copyValue(walk, key, depth + 1))] = copyValue(walk, item, depth + 1);
+  return result;
+}
 
-  const headers = (value: Headers): Headers | undefined => {
-    let changed = false;
-    const copy = new Headers();
-    for (const [name, item] of value) {
-      const blanked = text(item);
-      if (blanked !== item) changed = true;
-      copy.append(name, blanked);
-    }
-    return changed ? copy : undefined;
-  };
+/** A plain `Error` with the same name, blanked message and stack, cause and own fields. */
+function copyError(walk: CopyWalk, value: Error, depth: number): Error {
+  const result = new Error(String(copyValue(walk, value.message, depth + 1)));
+  result.name = value.name;
+  result.stack = String(copyValue(walk, value.stack ?? '', depth + 1));
+  walk.seen.set(value, result);
+  if (value.cause !== undefined) result.cause = copyValue(walk, value.cause, depth + 1);
+  const fields = value as unknown as Record<string, unknown>;
+  for (const name of Object.keys(value)) {
+    (result as unknown as Record<string, unknown>)[name] = copyValue(walk, fields[name], depth + 1);
+  }
+  return result;
+}
 
-  const inPlace = <T>(root: T): T => {
-    const seen = new Set<object>();
-    const visit = (value: unknown, depth: number) => {
-      if (typeof value !== 'object' || value === null || depth > maxDepth || seen.has(value))
-        return;
-      seen.add(value);
-      if (Object.isFrozen(value) && !(value instanceof Error)) {
-        // Nothing can change here, but what it holds may not be frozen.
-        for (const item of Object.values(value)) visit(item, depth + 1);
-        return;
-      }
-      const record = value as Record<string, unknown>;
-      const names =
-        value instanceof Error
-          ? Object.getOwnPropertyNames(value)
-          : Array.isArray(value)
-            ? Object.keys(value)
-            : Object.keys(value);
-      if (value instanceof Error && !names.includes('stack')) names.push('stack');
-      for (const name of names) {
-        let item: unknown;
-        try {
-          item = record[name];
-        } catch {
-          continue; // a getter that throws
-        }
-        if (typeof item === 'string') {
-          const blanked = text(item);
-          if (blanked !== item) replace(record, name, blanked);
-        } else if (item instanceof Headers) {
-          const blanked = headers(item);
-          if (blanked !== undefined) replace(record, name, blanked);
-        } else if (typeof item === 'object' && item !== null) {
-          visit(item, depth + 1);
-        }
-      }
-    };
-    visit(root, 0);
-    return root;
-  };
-
-  const copy = (root: unknown): unknown => {
-    const seen = new WeakMap<object, unknown>();
-    const next = (value: unknown, depth: number): unknown => {
-      if (typeof value === 'string') return text(value);
-      if (typeof value !== 'object' || value === null) return value;
-      if (seen.has(value)) return seen.get(value);
-      if (depth >= maxDepth) return '[redacted: too deep]';
-      if (value instanceof Error) {
-        const result = new Error(String(next(value.message, depth + 1)));
-        result.name = value.name;
-        result.stack = String(next(value.stack ?? '', depth + 1));
-        seen.set(value, result);
-        if (value.cause !== undefined) result.cause = next(value.cause, depth + 1);
-        for (const name of Object.keys(value)) {
-          (result as unknown as Record<string, unknown>)[name] = next(
-            (value as unknown as Record<string, unknown>)[name],
-            depth + 1,
-          );
-        }
-        return result;
-      }
-      if (Array.isArray(value)) {
-        const result: unknown[] = [];
-        seen.set(value, result);
-        for (const item of value) result.push(next(item, depth + 1));
-        return result;
-      }
-      const entries =
-        value instanceof Headers || value instanceof Map
-          ? [...(value as Iterable<[unknown, unknown]>)]
-          : Object.entries(value);
-      const result: Record<string, unknown> = {};
-      seen.set(value, result);
-      for (const [key, item] of entries)
-        result[String(next(key, depth + 1))] = next(item, depth + 1);
-      return result;
-    };
-    return next(root, 0);
-  };
-
-  const response = (value: Response): Response => {
-    const blankedHeaders = headers(value.headers);
-    const url = text(value.url);
-    if (blankedHeaders === undefined && url === value.url) return value;
-    const result = new Response(null, {
-      status: value.status,
-      statusText: text(value.statusText),
-      headers: blankedHeaders ?? value.headers,
-    });
-    // A constructed Response has an empty, read-only url; the copy keeps the blanked one.
-    Object.defineProperty(result, 'url', { value: url, enumerable: true });
-    return result;
-  };
-
-  return Object.freeze({ active: true, text, inPlace, copy, response });
+function redactResponse(list: readonly string[], value: Response): Response {
+  const blankedHeaders = blankHeaders(list, value.headers);
+  const url = blankText(list, value.url);
+  if (blankedHeaders === undefined && url === value.url) return value;
+  const result = new Response(null, {
+    status: value.status,
+    statusText: blankText(list, value.statusText),
+    headers: blankedHeaders ?? value.headers,
+  });
+  // A constructed Response has an empty, read-only url; the copy keeps the blanked one.
+  Object.defineProperty(result, 'url', { value: url, enumerable: true });
+  return result;
 }
 
 /** `text` with every secret in `secrets` replaced by `[redacted]`, longest first. */

@@ -5,7 +5,18 @@
 import { inspect } from 'node:util';
 import { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redactText } from '../../src/internal/redact.ts';
+import { createRedactor, redactText, secretList } from '../../src/internal/redact.ts';
+
+describe('secretList', () => {
+  it('keeps each secret long enough once, longest first', () => {
+    expect(secretList(['abcd', 'ab', 'abcdefgh', 'abcd', 'xyz1'])).toEqual([
+      'abcdefgh',
+      'abcd',
+      'xyz1',
+    ]);
+    expect(secretList([])).toEqual([]);
+  });
+});
 
 describe('redactText', () => {
   it('blanks a secret that contains another whole, whatever the order given', () => {
