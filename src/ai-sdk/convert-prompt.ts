@@ -40,49 +40,12 @@ export function convertCallOptions(options: LanguageModelV4CallOptions): Convert
   if (options.stopSequences !== undefined && options.stopSequences.length > 0)
     body['stop'] = options.stopSequences;
   if (options.topK !== undefined) warnings.push({ type: 'unsupported', feature: 'topK' });
-  if (options.responseFormat?.type === 'json') {
-    const format = options.responseFormat;
-    body['response_format'] =
-      format.schema === undefined
-        ? { type: 'json_object' }
-        : {
-            type: 'json_schema',
-            json_schema: {
-              name: format.name ?? 'response',
-              schema: format.schema,
-              ...(format.description === undefined ? {} : { description: format.description }),
-            },
-          };
-  }
-  const tools = [];
-  for (const tool of options.tools ?? []) {
-    if (tool.type !== 'function') {
-      warnings.push({
-        type: 'unsupported',
-        feature: `provider-defined tool ${tool.name}`,
-        details: 'only function tools pass through an OpenAI-compatible gateway',
-      });
-      continue;
-    }
-    tools.push({
-      type: 'function',
-      function: {
-        name: tool.name,
-        parameters: tool.inputSchema,
-        ...(tool.description === undefined ? {} : { description: tool.description }),
-        ...(tool.strict === undefined ? {} : { strict: tool.strict }),
-      },
-    });
-  }
+  if (options.responseFormat?.type === 'json')
+    body['response_format'] = responseFormat(options.responseFormat);
+  const tools = convertTools(options.tools ?? [], warnings);
   if (tools.length > 0) {
     body['tools'] = tools;
-    const choice = options.toolChoice;
-    if (choice !== undefined) {
-      body['tool_choice'] =
-        choice.type === 'tool'
-          ? { type: 'function', function: { name: choice.toolName } }
-          : choice.type;
-    }
+    set('tool_choice', toolChoice(options.toolChoice));
   }
   // Extra body fields for the gateway (e.g. `user`, `metadata`), as `providerOptions.switchyard`.
   const extra = options.providerOptions?.[providerOptionsKey];
@@ -93,6 +56,60 @@ export function convertCallOptions(options: LanguageModelV4CallOptions): Convert
     }
   }
   return { body, warnings };
+}
+
+type JsonResponseFormat = Extract<
+  NonNullable<LanguageModelV4CallOptions['responseFormat']>,
+  { type: 'json' }
+>;
+
+/** Structured output as `response_format`: a JSON schema when given, else any JSON object. */
+export function responseFormat(format: JsonResponseFormat): Record<string, unknown> {
+  if (format.schema === undefined) return { type: 'json_object' };
+  return {
+    type: 'json_schema',
+    json_schema: {
+      name: format.name ?? 'response',
+      schema: format.schema,
+      ...(format.description === undefined ? {} : { description: format.description }),
+    },
+  };
+}
+
+/** Function tools in OpenAI's shape; any other tool is left out with a warning. */
+export function convertTools(
+  tools: NonNullable<LanguageModelV4CallOptions['tools']>,
+  warnings: SharedV4Warning[],
+): Record<string, unknown>[] {
+  const converted: Record<string, unknown>[] = [];
+  for (const tool of tools) {
+    if (tool.type !== 'function') {
+      warnings.push({
+        type: 'unsupported',
+        feature: `provider-defined tool ${tool.name}`,
+        details: 'only function tools pass through an OpenAI-compatible gateway',
+      });
+      continue;
+    }
+    converted.push({
+      type: 'function',
+      function: {
+        name: tool.name,
+        parameters: tool.inputSchema,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+      },
+    });
+  }
+  return converted;
+}
+
+/** The AI SDK's tool choice as OpenAI's `tool_choice` (`undefined` when not set). */
+export function toolChoice(choice: LanguageModelV4CallOptions['toolChoice']): unknown {
+  if (choice === undefined) return undefined;
+  return choice.type === 'tool'
+    ? { type: 'function', function: { name: choice.toolName } }
+    : choice.type;
 }
 
 /** The AI SDK prompt as OpenAI chat messages. */

@@ -4,10 +4,12 @@
  */
 import type {
   JSONObject,
+  LanguageModelV4Content,
   LanguageModelV4FinishReason,
   LanguageModelV4Usage,
   SharedV4ProviderMetadata,
 } from '@ai-sdk/provider';
+import type OpenAI from 'openai';
 import type { RouteInfo } from '../router/types.ts';
 
 /** The key of the route in `providerMetadata`. */
@@ -82,4 +84,30 @@ export function headersRecord(headers: Headers | undefined): Record<string, stri
     record[name] = value;
   });
   return record;
+}
+
+/** An assistant message as the AI SDK's content: reasoning, text, refusal, then tool calls. */
+export function messageContent(
+  message:
+    | (OpenAI.Chat.ChatCompletionMessage & { reasoning_content?: string; reasoning?: string })
+    | undefined,
+): LanguageModelV4Content[] {
+  const content: LanguageModelV4Content[] = [];
+  const reasoning = message?.reasoning_content ?? message?.reasoning;
+  if (typeof reasoning === 'string' && reasoning !== '')
+    content.push({ type: 'reasoning', text: reasoning });
+  if (typeof message?.content === 'string' && message.content !== '')
+    content.push({ type: 'text', text: message.content });
+  if (typeof message?.refusal === 'string' && message.refusal !== '')
+    content.push({ type: 'text', text: message.refusal });
+  for (const call of message?.tool_calls ?? []) {
+    if (call.type !== 'function') continue;
+    content.push({
+      type: 'tool-call',
+      toolCallId: call.id,
+      toolName: call.function.name,
+      input: call.function.arguments,
+    });
+  }
+  return content;
 }

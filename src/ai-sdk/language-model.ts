@@ -7,12 +7,11 @@
 import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
-  LanguageModelV4Content,
-  LanguageModelV4FinishReason,
   LanguageModelV4GenerateResult,
   LanguageModelV4StreamPart,
   LanguageModelV4StreamResult,
-  LanguageModelV4Usage,
+  SharedV4ProviderMetadata,
+  SharedV4Warning,
 } from '@ai-sdk/provider';
 import type OpenAI from 'openai';
 import type { Router, RouterRequestOptions } from '../router/types.ts';
@@ -21,10 +20,12 @@ import {
   headersRecord,
   mapFinishReason,
   mapUsage,
+  messageContent,
   type OpenAIUsage,
   routeMetadata,
 } from './convert-response.ts';
 import { toAISDKError } from './map-error.ts';
+import { acceptChunk, createStreamState, finishStream, type StreamState } from './stream-parts.ts';
 
 /** Options of {@link createLanguageModel}. */
 export type CreateLanguageModelOptions = {
@@ -36,252 +37,160 @@ export type CreateLanguageModelOptions = {
 };
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
+type RoutedResponse = Awaited<
+  ReturnType<ReturnType<Router['chat']['completions']['create']>['withResponse']>
+>;
 
 /** Builds the model. No I/O. */
 export function createLanguageModel(options: CreateLanguageModelOptions): LanguageModelV4 {
-  const { router, model } = options;
-
-  const requestOptions = (call: LanguageModelV4CallOptions): RouterRequestOptions => {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(call.headers ?? {}))
-      if (value !== undefined) headers[name] = value;
-    return {
-      ...(call.abortSignal === undefined ? {} : { signal: call.abortSignal }),
-      ...(Object.keys(headers).length === 0 ? {} : { headers }),
-    };
-  };
-
   return {
     specificationVersion: 'v4',
     provider: options.provider,
-    modelId: model,
+    modelId: options.model,
     // OpenAI's chat API takes image URLs as they are.
     supportedUrls: { 'image/*': [/^https?:\/\/.*$/] },
-
-    async doGenerate(call): Promise<LanguageModelV4GenerateResult> {
-      const { body, warnings } = convertCallOptions(call);
-      const params = {
-        ...body,
-        model,
-        stream: false,
-      } as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
-      let result: Awaited<
-        ReturnType<ReturnType<Router['chat']['completions']['create']>['withResponse']>
-      >;
-      try {
-        result = await router.chat.completions.create(params, requestOptions(call)).withResponse();
-      } catch (error) {
-        throw toAISDKError(error, { model, requestBody: params, signal: call.abortSignal });
-      }
-      const completion = result.data as OpenAI.Chat.ChatCompletion;
-      const choice = completion.choices[0];
-      const message = choice?.message as
-        | (OpenAI.Chat.ChatCompletionMessage & { reasoning_content?: string; reasoning?: string })
-        | undefined;
-      const content: LanguageModelV4Content[] = [];
-      const reasoning = message?.reasoning_content ?? message?.reasoning;
-      if (typeof reasoning === 'string' && reasoning !== '')
-        content.push({ type: 'reasoning', text: reasoning });
-      if (typeof message?.content === 'string' && message.content !== '')
-        content.push({ type: 'text', text: message.content });
-      if (typeof message?.refusal === 'string' && message.refusal !== '')
-        content.push({ type: 'text', text: message.refusal });
-      for (const call of message?.tool_calls ?? []) {
-        if (call.type !== 'function') continue;
-        content.push({
-          type: 'tool-call',
-          toolCallId: call.id,
-          toolName: call.function.name,
-          input: call.function.arguments,
-        });
-      }
-      return {
-        content,
-        finishReason: mapFinishReason(choice?.finish_reason),
-        usage: mapUsage(completion.usage as OpenAIUsage | undefined),
-        providerMetadata: routeMetadata(result.route),
-        request: { body: params },
-        response: {
-          id: completion.id,
-          modelId: completion.model,
-          timestamp: new Date(completion.created * 1000),
-          headers: headersRecord(result.response.headers),
-          body: completion,
-        },
-        warnings,
-      };
-    },
-
-    async doStream(call): Promise<LanguageModelV4StreamResult> {
-      const { body, warnings } = convertCallOptions(call);
-      const params = {
-        ...body,
-        model,
-        stream: true,
-        stream_options: { include_usage: true },
-      } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-      let opened: Awaited<
-        ReturnType<ReturnType<Router['chat']['completions']['create']>['withResponse']>
-      >;
-      try {
-        opened = await router.chat.completions.create(params, requestOptions(call)).withResponse();
-      } catch (error) {
-        throw toAISDKError(error, { model, requestBody: params, signal: call.abortSignal });
-      }
-      const chunks = opened.data as AsyncIterable<Chunk>;
-      const iterator = chunks[Symbol.asyncIterator]();
-      const state = createStreamState();
-      const metadata = routeMetadata(opened.route);
-      let started = false;
-      let done = false;
-      const stream = new ReadableStream<LanguageModelV4StreamPart>({
-        async pull(controller) {
-          if (!started) {
-            started = true;
-            controller.enqueue({ type: 'stream-start', warnings });
-          }
-          if (done) return;
-          try {
-            // A pull must enqueue something, or the stream waits for a pull that never comes:
-            // read on past chunks that make no part (an empty role chunk, for one).
-            for (;;) {
-              const next = await iterator.next();
-              if (next.done === true) {
-                done = true;
-                for (const part of state.finish(metadata)) controller.enqueue(part);
-                controller.close();
-                return;
-              }
-              const parts = state.accept(next.value);
-              for (const part of parts) controller.enqueue(part);
-              if (parts.length > 0) return;
-            }
-          } catch (error) {
-            done = true;
-            controller.enqueue({
-              type: 'error',
-              error: toAISDKError(error, { model, requestBody: params, signal: call.abortSignal }),
-            });
-            for (const part of state.finish(metadata, { unified: 'error', raw: undefined }))
-              controller.enqueue(part);
-            controller.close();
-          }
-        },
-        async cancel() {
-          done = true;
-          await iterator.return?.();
-        },
-      });
-      return {
-        stream,
-        request: { body: params },
-        response: { headers: headersRecord(opened.response.headers) },
-      };
-    },
+    doGenerate: (call) => generate(options, call),
+    doStream: (call) => stream(options, call),
   };
 }
 
-type PendingToolCall = { id: string; name: string; arguments: string };
-
-/** Turns chat completion chunks into AI SDK stream parts, keeping what spans chunks. */
-function createStreamState() {
-  let metadataSent = false;
-  let textOpen = false;
-  let reasoningOpen = false;
-  let finishReason: LanguageModelV4FinishReason = { unified: 'other', raw: undefined };
-  let usage: LanguageModelV4Usage = mapUsage(undefined);
-  const toolCalls = new Map<number, PendingToolCall>();
-
+/** The router's request options for an AI SDK call: its abort signal and its set headers. */
+export function requestOptionsFor(call: LanguageModelV4CallOptions): RouterRequestOptions {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(call.headers ?? {}))
+    if (value !== undefined) headers[name] = value;
   return {
-    accept(chunk: Chunk): LanguageModelV4StreamPart[] {
-      const parts: LanguageModelV4StreamPart[] = [];
-      if (!metadataSent) {
-        metadataSent = true;
-        parts.push({
-          type: 'response-metadata',
-          ...(chunk.id ? { id: chunk.id } : {}),
-          ...(chunk.model ? { modelId: chunk.model } : {}),
-          ...(typeof chunk.created === 'number'
-            ? { timestamp: new Date(chunk.created * 1000) }
-            : {}),
-        });
-      }
-      if (chunk.usage != null) usage = mapUsage(chunk.usage as OpenAIUsage);
-      const choice = chunk.choices[0];
-      if (choice === undefined) return parts;
-      if (choice.finish_reason != null) finishReason = mapFinishReason(choice.finish_reason);
-      const delta = choice.delta as Chunk['choices'][number]['delta'] & {
-        reasoning_content?: string | null;
-        reasoning?: string | null;
-      };
-      const reasoning = delta.reasoning_content ?? delta.reasoning;
-      if (typeof reasoning === 'string' && reasoning !== '') {
-        if (!reasoningOpen) {
-          reasoningOpen = true;
-          parts.push({ type: 'reasoning-start', id: 'reasoning-0' });
-        }
-        parts.push({ type: 'reasoning-delta', id: 'reasoning-0', delta: reasoning });
-      }
-      if (typeof delta.content === 'string' && delta.content !== '') {
-        if (reasoningOpen) {
-          reasoningOpen = false;
-          parts.push({ type: 'reasoning-end', id: 'reasoning-0' });
-        }
-        if (!textOpen) {
-          textOpen = true;
-          parts.push({ type: 'text-start', id: 'text-0' });
-        }
-        parts.push({ type: 'text-delta', id: 'text-0', delta: delta.content });
-      }
-      for (const toolDelta of delta.tool_calls ?? []) {
-        let pending = toolCalls.get(toolDelta.index);
-        if (pending === undefined) {
-          pending = {
-            id: toolDelta.id ?? `call-${toolDelta.index}`,
-            name: toolDelta.function?.name ?? '',
-            arguments: '',
-          };
-          toolCalls.set(toolDelta.index, pending);
-          parts.push({ type: 'tool-input-start', id: pending.id, toolName: pending.name });
-        }
-        const argumentsDelta = toolDelta.function?.arguments;
-        if (typeof argumentsDelta === 'string' && argumentsDelta !== '') {
-          pending.arguments += argumentsDelta;
-          parts.push({ type: 'tool-input-delta', id: pending.id, delta: argumentsDelta });
-        }
-      }
-      return parts;
-    },
-
-    finish(
-      providerMetadata: ReturnType<typeof routeMetadata>,
-      override?: LanguageModelV4FinishReason,
-    ): LanguageModelV4StreamPart[] {
-      const parts: LanguageModelV4StreamPart[] = [];
-      if (reasoningOpen) parts.push({ type: 'reasoning-end', id: 'reasoning-0' });
-      if (textOpen) parts.push({ type: 'text-end', id: 'text-0' });
-      reasoningOpen = false;
-      textOpen = false;
-      // An interrupted stream's half-received tool calls are not passed on as calls.
-      if (override === undefined) {
-        for (const call of toolCalls.values()) {
-          parts.push({ type: 'tool-input-end', id: call.id });
-          parts.push({
-            type: 'tool-call',
-            toolCallId: call.id,
-            toolName: call.name,
-            input: call.arguments === '' ? '{}' : call.arguments,
-          });
-        }
-      }
-      toolCalls.clear();
-      parts.push({
-        type: 'finish',
-        finishReason: override ?? finishReason,
-        usage,
-        providerMetadata,
-      });
-      return parts;
-    },
+    ...(call.abortSignal === undefined ? {} : { signal: call.abortSignal }),
+    ...(Object.keys(headers).length === 0 ? {} : { headers }),
   };
+}
+
+/** Sends a request through the router; a failure becomes the AI SDK's error. */
+async function send(
+  options: CreateLanguageModelOptions,
+  call: LanguageModelV4CallOptions,
+  params: OpenAI.Chat.ChatCompletionCreateParams,
+): Promise<RoutedResponse> {
+  try {
+    return await options.router.chat.completions
+      .create(params, requestOptionsFor(call))
+      .withResponse();
+  } catch (error) {
+    throw toAISDKError(error, {
+      model: options.model,
+      requestBody: params,
+      signal: call.abortSignal,
+    });
+  }
+}
+
+async function generate(
+  options: CreateLanguageModelOptions,
+  call: LanguageModelV4CallOptions,
+): Promise<LanguageModelV4GenerateResult> {
+  const { body, warnings } = convertCallOptions(call);
+  const params = {
+    ...body,
+    model: options.model,
+    stream: false,
+  } as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+  const result = await send(options, call, params);
+  const completion = result.data as OpenAI.Chat.ChatCompletion;
+  const choice = completion.choices[0];
+  return {
+    content: messageContent(choice?.message),
+    finishReason: mapFinishReason(choice?.finish_reason),
+    usage: mapUsage(completion.usage as OpenAIUsage | undefined),
+    providerMetadata: routeMetadata(result.route),
+    request: { body: params },
+    response: {
+      id: completion.id,
+      modelId: completion.model,
+      timestamp: new Date(completion.created * 1000),
+      headers: headersRecord(result.response.headers),
+      body: completion,
+    },
+    warnings,
+  };
+}
+
+async function stream(
+  options: CreateLanguageModelOptions,
+  call: LanguageModelV4CallOptions,
+): Promise<LanguageModelV4StreamResult> {
+  const { body, warnings } = convertCallOptions(call);
+  const params = {
+    ...body,
+    model: options.model,
+    stream: true,
+    stream_options: { include_usage: true },
+  } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+  const opened = await send(options, call, params);
+  const source: PartSource = {
+    iterator: (opened.data as AsyncIterable<Chunk>)[Symbol.asyncIterator](),
+    state: createStreamState(),
+    metadata: routeMetadata(opened.route),
+    warnings,
+    toError: (error) =>
+      toAISDKError(error, { model: options.model, requestBody: params, signal: call.abortSignal }),
+    started: false,
+    done: false,
+  };
+  return {
+    stream: new ReadableStream<LanguageModelV4StreamPart>({
+      pull: (controller) => pullParts(source, controller),
+      cancel: async () => {
+        source.done = true;
+        await source.iterator.return?.();
+      },
+    }),
+    request: { body: params },
+    response: { headers: headersRecord(opened.response.headers) },
+  };
+}
+
+/** Where a stream's parts come from, and how far it has gone. */
+type PartSource = {
+  readonly iterator: AsyncIterator<Chunk>;
+  readonly state: StreamState;
+  readonly metadata: SharedV4ProviderMetadata;
+  readonly warnings: SharedV4Warning[];
+  readonly toError: (error: unknown) => unknown;
+  started: boolean;
+  done: boolean;
+};
+
+/** One pull of the part stream: the parts of the next chunk that makes any, or the end. */
+async function pullParts(
+  source: PartSource,
+  controller: ReadableStreamDefaultController<LanguageModelV4StreamPart>,
+): Promise<void> {
+  if (!source.started) {
+    source.started = true;
+    controller.enqueue({ type: 'stream-start', warnings: source.warnings });
+  }
+  if (source.done) return;
+  try {
+    // A pull must enqueue something, or the stream waits for a pull that never comes:
+    // read on past chunks that make no part (an empty role chunk, for one).
+    for (;;) {
+      const next = await source.iterator.next();
+      if (next.done === true) {
+        source.done = true;
+        for (const part of finishStream(source.state, source.metadata)) controller.enqueue(part);
+        controller.close();
+        return;
+      }
+      const parts = acceptChunk(source.state, next.value);
+      for (const part of parts) controller.enqueue(part);
+      if (parts.length > 0) return;
+    }
+  } catch (error) {
+    source.done = true;
+    controller.enqueue({ type: 'error', error: source.toError(error) });
+    const interrupted = { unified: 'error', raw: undefined } as const;
+    for (const part of finishStream(source.state, source.metadata, interrupted))
+      controller.enqueue(part);
+    controller.close();
+  }
 }
