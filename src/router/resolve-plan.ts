@@ -55,6 +55,23 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
   const aliasNames = Object.keys(table.aliases);
   // Built on the first unknown name, then reused: suggestions stay cheap on large configs.
   let aliasIndex: NameIndex | undefined;
+  // An upstream resolves to the same target in every alias that adds no options or params of
+  // its own: one shared object (and one client setup) per upstream, not one per alias.
+  const plainTargets = new Map<string, ResolvedTarget>();
+  const targetFor = (alias: AliasRoute, upstream: UpstreamRoute): ResolvedTarget => {
+    const shared = isEmpty(alias.options) && isEmpty(alias.params);
+    let target = shared ? plainTargets.get(upstream.name) : undefined;
+    if (target === undefined) {
+      target = resolveTarget({
+        table,
+        upstream,
+        aliasOptions: alias.options,
+        aliasParams: alias.params,
+      });
+      if (shared) plainTargets.set(upstream.name, target);
+    }
+    return target;
+  };
 
   const resolveAlias = (alias: AliasRoute): ResolvedPlan => ({
     model: alias.name,
@@ -72,12 +89,7 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
         throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
           code: 'INVALID_REQUEST',
         });
-      const target = resolveTarget({
-        table,
-        upstream,
-        aliasOptions: alias.options,
-        aliasParams: alias.params,
-      });
+      const target = targetFor(alias, upstream);
       const route = alias.dynamicRoute;
       return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
         ? { ...target, attemptMs: route.attemptMs }
@@ -164,6 +176,11 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
       return plan;
     },
   };
+}
+
+function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
 }
 
 function resolveTarget(options: {

@@ -225,3 +225,35 @@ describe('router.close()', () => {
     expect(emulator.requests).toHaveLength(1);
   });
 });
+
+describe('resolved targets shared between aliases', () => {
+  const yaml = `version: 1
+gateways:
+  local: { type: openai-compatible, baseURL: "http://127.0.0.1:9/v1", apiKey: "\${LOCAL_KEY}" }
+upstreams:
+  m1: { gateway: local, model: m1, params: { temperature: 0.1 } }
+  m2: { gateway: local, model: m2 }
+models:
+  first: { targets: [m1, m2] }
+  second: { targets: [m2, m1] }
+  tuned: { targets: [m1], params: { max_tokens: 64 } }
+`;
+
+  it('an alias without options or params of its own reuses the upstream target', () => {
+    const resolver = createPlanResolver(compileYaml(yaml, { LOCAL_KEY: 'sk-local-0001' }));
+    const first = resolver.resolve('first').targets;
+    const second = resolver.resolve('second').targets;
+    expect(second[1]).toBe(first[0]);
+    expect(second[0]).toBe(first[1]);
+    expect(first[0]?.body).toEqual({ temperature: 0.1 });
+  });
+
+  it('an alias with params of its own gets a target of its own; the shared one is unchanged', () => {
+    const resolver = createPlanResolver(compileYaml(yaml, { LOCAL_KEY: 'sk-local-0001' }));
+    const shared = resolver.resolve('first').targets[0];
+    const tuned = resolver.resolve('tuned').targets[0];
+    expect(tuned).not.toBe(shared);
+    expect(tuned?.body).toEqual({ temperature: 0.1, max_tokens: 64 });
+    expect(shared?.body).toEqual({ temperature: 0.1 });
+  });
+});
