@@ -167,6 +167,9 @@ export class ConfigError extends RouterError {
   }
 }
 
+/** Problems shown with an excerpt and a caret; later ones get one line each. */
+const maxExcerpts = 100;
+
 /** Renders issues as `file:line:column CODE path: message`, excerpt and caret. */
 function formatConfigIssues(
   options: ConfigErrorOptions & { file: string; hints: ExcerptHints },
@@ -175,12 +178,21 @@ function formatConfigIssues(
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
   const lines = [`${file}: ${count}`];
   const excerpt = source === undefined ? undefined : createExcerptRenderer(source, options.hints);
+  let shown = 0;
   for (const issue of issues) {
     const where = issue.line === undefined ? file : `${file}:${issue.line}:${issue.column ?? 1}`;
     const path = issue.path.length > 0 ? ` ${formatPath(issue.path)}:` : '';
-    lines.push('', `${where} ${issue.code}${path} ${issue.message}`);
-    if (excerpt !== undefined && issue.line !== undefined) {
-      lines.push(...excerpt({ line: issue.line, column: issue.column ?? 1 }));
+    const text = `${where} ${issue.code}${path} ${issue.message}`;
+    // Past the first problems, one line each: a file with thousands of problems stays readable
+    // (and cheap to report); every problem is still listed, and in `issues`.
+    if (shown < maxExcerpts) lines.push('', text);
+    else lines.push(text);
+    if (excerpt !== undefined && issue.line !== undefined && shown < maxExcerpts) {
+      for (const line of excerpt({ line: issue.line, column: issue.column ?? 1 })) lines.push(line);
+    }
+    shown += 1;
+    if (shown === maxExcerpts && issues.length > maxExcerpts) {
+      lines.push('', `(${issues.length - maxExcerpts} more problems, one line each:)`);
     }
   }
   return lines.join('\n');

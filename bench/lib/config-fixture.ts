@@ -4,6 +4,12 @@
  * config-load figures (N aliases × 3-target chains over 10 gateways, block style).
  */
 
+/**
+ * The size limit the large configs load with: they are bigger than the default limit (a 1,000-
+ * alias config is about 290 KB), which a user with such a config raises the same way.
+ */
+export const largeConfigLimits = { maxSize: 8 * 1024 * 1024 } as const;
+
 /** The key every bench gateway uses (from the env, as a real config would). */
 export const benchEnv = { BENCH_API_KEY: 'sk-bench-0000' } as const;
 

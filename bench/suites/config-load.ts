@@ -17,7 +17,7 @@ import { interpolateEnv } from '../../src/config/interpolate-env.ts';
 import { validateConfig } from '../../src/config/validate-config.ts';
 import { defaultYamlLimits, parseYamlSource } from '../../src/config/yaml-source.ts';
 import { loadConfig, parseConfig } from '../../src/index.ts';
-import { benchEnv, largeConfigYaml } from '../lib/config-fixture.ts';
+import { benchEnv, largeConfigLimits, largeConfigYaml } from '../lib/config-fixture.ts';
 import { median, round } from '../lib/stats.ts';
 import { suiteArguments, writeResult } from '../lib/suite.ts';
 
@@ -55,7 +55,7 @@ const coldText = largeConfigYaml(1000);
 const coldFile = join(directory, 'cold.yaml');
 writeFileSync(coldFile, coldText);
 const coldLoadMs = round(
-  timeOnce(() => loadConfig(coldFile, { env: benchEnv })),
+  timeOnce(() => loadConfig(coldFile, { env: benchEnv, limits: largeConfigLimits })),
   2,
 );
 const coldYamlParseMs = round(
@@ -69,7 +69,7 @@ const results = sizes.map(([aliases, timedRuns]) => {
   const file = join(directory, `config-${aliases}.yaml`);
   writeFileSync(file, text);
   // Warm every path once before timing.
-  loadConfig(file, { env: benchEnv });
+  loadConfig(file, { env: benchEnv, limits: largeConfigLimits });
   parseYaml(text);
 
   const source = (() => {
@@ -80,8 +80,10 @@ const results = sizes.map(([aliases, timedRuns]) => {
   const data = source.document.toJS({ maxAliasCount: defaultYamlLimits.maxAliasCount }) as unknown;
 
   const yamlParseMs = timeMedian(() => parseYaml(text));
-  const loadMs = timeMedian(() => loadConfig(file, { env: benchEnv }));
-  const parseConfigMs = timeMedian(() => parseConfig(text, { env: benchEnv }));
+  const loadMs = timeMedian(() => loadConfig(file, { env: benchEnv, limits: largeConfigLimits }));
+  const parseConfigMs = timeMedian(() =>
+    parseConfig(text, { env: benchEnv, limits: largeConfigLimits }),
+  );
   const stages = {
     yamlSourceMs: timeMedian(() => parseYamlSource(text, defaultYamlLimits)),
     interpolateEnvMs: timeMedian(() => interpolateEnv(source.document, benchEnv)),

@@ -8,7 +8,12 @@
  * of the last third of samples minus the middle third) and the least-squares slope.
  */
 import { createRouter, parseConfig, type Router, type RouteTable } from '../../src/index.ts';
-import { benchEnv, ladderConfigYaml, largeConfigYaml } from '../lib/config-fixture.ts';
+import {
+  benchEnv,
+  ladderConfigYaml,
+  largeConfigLimits,
+  largeConfigYaml,
+} from '../lib/config-fixture.ts';
 import { messages } from '../lib/ladder.ts';
 import { loadOpenAI } from '../lib/modules.ts';
 import { median, round, slope } from '../lib/stats.ts';
@@ -31,7 +36,7 @@ createRouter(parseConfig(largeConfigYaml(10), { env: benchEnv }), { health: fals
 );
 const text = largeConfigYaml(1000);
 const before = heap();
-const table: RouteTable = parseConfig(text, { env: benchEnv });
+const table: RouteTable = parseConfig(text, { env: benchEnv, limits: largeConfigLimits });
 const afterTable = heap();
 const router = createRouter(table);
 const afterRouter = heap();

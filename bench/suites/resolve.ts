@@ -6,13 +6,16 @@
  */
 import { createRouter, parseConfig } from '../../src/index.ts';
 import { createPlanResolver } from '../../src/router/resolve-plan.ts';
-import { benchEnv, largeConfigYaml } from '../lib/config-fixture.ts';
+import { benchEnv, largeConfigLimits, largeConfigYaml } from '../lib/config-fixture.ts';
 import { round, summarize } from '../lib/stats.ts';
 import { suiteArguments, writeResult } from '../lib/suite.ts';
 
 const args = suiteArguments();
 const aliasCount = 1000;
-const table = parseConfig(largeConfigYaml(aliasCount), { env: benchEnv });
+const table = parseConfig(largeConfigYaml(aliasCount), {
+  env: benchEnv,
+  limits: largeConfigLimits,
+});
 const names = Object.keys(table.aliases);
 const batch = 1000;
 const samples = args.quick ? 100 : 400;

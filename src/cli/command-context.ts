@@ -20,7 +20,20 @@ export class UsageError extends Error {
 export const configFlags = {
   config: { type: 'string', short: 'c' },
   'env-file': { type: 'string', multiple: true },
+  'max-size': { type: 'string' },
 } as const;
+
+/** `--max-size <characters>`: the config's size limit (`limits.maxSize`); undefined keeps the default. */
+export function parseMaxSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const size = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(size) || size < 1) {
+    throw new UsageError(
+      `--max-size must be a whole number of characters above 0 (e.g. 262144), not "${value}"`,
+    );
+  }
+  return size;
+}
 
 /** `--allow-missing-env`: check everything but the variables that are not set. */
 export const allowMissingFlag = { 'allow-missing-env': { type: 'boolean' } } as const;
@@ -58,6 +71,8 @@ export type LoadFromOptions = {
   envFiles: readonly string[] | undefined;
   /** `--allow-missing-env`. @default false */
   allowMissingEnv?: boolean | undefined;
+  /** `--max-size`, as typed. @default undefined (the library's default limit) */
+  maxSize?: string | undefined;
   io: CliIO;
 };
 
@@ -65,8 +80,10 @@ export type LoadFromOptions = {
 export function loadFrom(options: LoadFromOptions): Loaded {
   const env = readEnvironment(options.envFiles, options.io);
   const missing: MissingEnvVariable[] = [];
+  const maxSize = parseMaxSize(options.maxSize);
   const table = loadConfig(options.config, {
     env,
+    ...(maxSize === undefined ? {} : { limits: { maxSize } }),
     ...(options.allowMissingEnv === true
       ? { onMissingEnv: (variable: MissingEnvVariable) => missing.push(variable) }
       : {}),

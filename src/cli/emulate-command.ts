@@ -53,6 +53,7 @@ export async function emulateCommand(options: EmulateCommandOptions): Promise<nu
         config: values.config,
         envFiles: values['env-file'],
         allowMissingEnv: values['allow-missing-env'],
+        maxSize: values['max-size'],
         io,
       })
     : undefined;

@@ -22,6 +22,7 @@ Commands:
 Options for every command:
   -c, --config <file>        Config file (default: $SWITCHYARD_CONFIG, else ./config.yaml)
   --env-file <file>          Read variables from a .env file (repeatable; the environment wins)
+  --max-size <characters>    Largest config accepted (default 32768); raise it for a larger file
   -h, --help                 Help for a command
 
 Options for validate, plan and emulate:

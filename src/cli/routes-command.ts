@@ -125,14 +125,14 @@ export type RoutesCommandOptions = {
   args: readonly string[];
   io: CliIO;
   /** Loads the config (`--config`, else the default file). */
-  load: (config: string | undefined) => RouteTable;
+  load: (flags: { config: string | undefined; maxSize: string | undefined }) => RouteTable;
 };
 
 /** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
 export async function routesCommand(options: RoutesCommandOptions): Promise<number> {
   const { io } = options;
   const { action, aliasName, values } = parseRoutesArgs(options.args);
-  const table = options.load(values.config);
+  const table = options.load({ config: values.config, maxSize: values['max-size'] });
   let compiled: CompiledAliasRoute;
   try {
     compiled = compileAliasRoute({
@@ -171,6 +171,7 @@ export async function routesCommand(options: RoutesCommandOptions): Promise<numb
 
 const routesFlags = {
   config: { type: 'string', short: 'c' },
+  'max-size': { type: 'string' },
   name: { type: 'string' },
   json: { type: 'boolean' },
   apply: { type: 'boolean' },

@@ -72,7 +72,8 @@ export async function runCli(options: {
         return await routesCommand({
           args: rest,
           io,
-          load: (config) => loadFrom({ config, envFiles: undefined, io }).table,
+          load: ({ config, maxSize }) =>
+            loadFrom({ config, envFiles: undefined, maxSize, io }).table,
         });
       default:
         io.stdout.write(`${JSON.stringify(configSchema, null, 2)}\n`);
@@ -132,6 +133,7 @@ function validateCommand(args: readonly string[], io: CliIO): number {
     const loaded = loadFrom({
       config: file,
       envFiles: values['env-file'],
+      maxSize: values['max-size'],
       allowMissingEnv: values['allow-missing-env'],
       io,
     });
@@ -184,6 +186,7 @@ function typesCommand(args: readonly string[], io: CliIO): number {
   const { table } = loadFrom({
     config: values.config,
     envFiles: values['env-file'],
+    maxSize: values['max-size'],
     allowMissingEnv: true,
     io,
   });
@@ -211,6 +214,7 @@ function planCommand(args: readonly string[], io: CliIO): number {
   const loaded = loadFrom({
     config: values.config,
     envFiles: values['env-file'],
+    maxSize: values['max-size'],
     allowMissingEnv: values['allow-missing-env'],
     io,
   });
@@ -242,7 +246,12 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
   const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
     throw new UsageError('--max-tokens must be a whole number above 0');
-  const { table, env } = loadFrom({ config: values.config, envFiles: values['env-file'], io });
+  const { table, env } = loadFrom({
+    config: values.config,
+    envFiles: values['env-file'],
+    maxSize: values['max-size'],
+    io,
+  });
   const router = createRouter(table, { env });
   const messages = [
     ...(values.system === undefined ? [] : [{ role: 'system' as const, content: values.system }]),

@@ -18,6 +18,7 @@ import {
   type ServeRequestLog,
 } from '../serve/create-handler.ts';
 import { startNodeServer } from '../serve/node-server.ts';
+import { parseMaxSize } from './command-context.ts';
 import { type CliIO, paintFor } from './output.ts';
 
 /** The environment variable holding client keys, comma-separated. */
@@ -39,6 +40,7 @@ Options:
   --watch                    Reload the config when the file changes (a broken file is
                              reported and the old config keeps serving)
   --max-body <bytes>         Largest request body (default ${defaultMaxBodyBytes})
+  --max-size <characters>    Largest config accepted, at start and on reload (default 32768)
   --shutdown-timeout <time>  How long calls in flight may finish at shutdown (default 10s)
   --quiet                    Do not print a line per request
 
@@ -50,6 +52,15 @@ Environment:
 /** Raised for bad flags; the CLI prints it with the help text and exits 2. */
 export class ServeUsageError extends Error {
   override readonly name = 'ServeUsageError';
+}
+
+/** `--max-size`, checked as every command checks it. */
+function parseServeMaxSize(value: string | undefined): number | undefined {
+  try {
+    return parseMaxSize(value);
+  } catch (error) {
+    throw new ServeUsageError((error as Error).message);
+  }
 }
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -69,7 +80,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const { io, signal } = options;
   const flags = parseServeFlags({ args: options.args, env: io.env });
   const { host, port } = flags;
-  const table = loadConfig(flags.config, { env: io.env });
+  const limits = flags.maxSize === undefined ? {} : { limits: { maxSize: flags.maxSize } };
+  const table = loadConfig(flags.config, { env: io.env, ...limits });
   const router = createRouter(table, { env: io.env });
   const keys = createKeySource({ router, envKeys: flags.envKeys, host, io });
   if (!loopbackHosts.has(host) && keys().length === 0) {
@@ -84,7 +96,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     maxBodyBytes: flags.maxBodyBytes,
     ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${formatRequestLine(log)}\n`) }),
   });
-  const watcher = flags.watch ? watchForReloads({ file: flags.config, router, io }) : undefined;
+  const watcher = flags.watch
+    ? watchForReloads({ file: flags.config, maxSize: flags.maxSize, router, io })
+    : undefined;
   let server: Awaited<ReturnType<typeof startNodeServer>>;
   try {
     server = await startNodeServer({ handler, host, port });
@@ -127,6 +141,8 @@ export type ServeFlags = {
   readonly host: string;
   /** `--watch`. @default false */
   readonly watch: boolean;
+  /** `--max-size`, in characters. @default undefined (the library's default limit) */
+  readonly maxSize: number | undefined;
   /** `--max-body`, in bytes. @default defaultMaxBodyBytes */
   readonly maxBodyBytes: number;
   /** `--shutdown-timeout`, in ms. @default 10_000 */
@@ -155,6 +171,7 @@ export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
       host: { type: 'string' },
       watch: { type: 'boolean' },
       'max-body': { type: 'string' },
+      'max-size': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
       quiet: { type: 'boolean' },
     },
@@ -183,6 +200,7 @@ export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
     host: values.host ?? '127.0.0.1',
     watch: values.watch === true,
     maxBodyBytes,
+    maxSize: parseServeMaxSize(values['max-size']),
     graceMs,
     quiet: values.quiet === true,
     envKeys,
@@ -237,17 +255,20 @@ export function formatRequestLine(log: ServeRequestLog): string {
 
 type WatchForReloadsOptions = {
   readonly file: string | undefined;
+  /** `--max-size`. */
+  readonly maxSize: number | undefined;
   readonly router: Router;
   readonly io: CliIO;
 };
 
 /** `--watch`: reloads the router on change, printing each reload and each rejected file. */
-function watchForReloads({ file, router, io }: WatchForReloadsOptions): ConfigWatcher {
+function watchForReloads({ file, maxSize, router, io }: WatchForReloadsOptions): ConfigWatcher {
   const out = paintFor({ stream: io.stdout, env: io.env });
   const err = paintFor({ stream: io.stderr, env: io.env });
   return watchConfig(file, {
     router,
     env: io.env,
+    ...(maxSize === undefined ? {} : { limits: { maxSize } }),
     onReload: (state) =>
       io.stdout.write(
         `${out.green('✓')} reloaded ${state.file}: ${Object.keys(state.table.aliases).length} aliases\n`,

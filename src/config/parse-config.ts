@@ -32,7 +32,7 @@ export type ParseConfigOptions = {
   /**
    * Parser limits (size in characters, nesting depth, alias expansions); each one left out keeps
    * its default.
-   * @default { maxSize: 1_048_576, maxDepth: 64, maxAliasCount: 100 }
+   * @default { maxSize: 32_768, maxDepth: 64, maxAliasCount: 100 }
    */
   limits?: Partial<YamlLimits>;
   /**

@@ -4,7 +4,12 @@
  * No code is generated at run time.
  */
 import type { ConfigIssue } from '../errors.ts';
-import { didYouMeanHint, listNames } from '../internal/did-you-mean.ts';
+import {
+  createNameIndex,
+  didYouMeanHint,
+  listNames,
+  type NameIndex,
+} from '../internal/did-you-mean.ts';
 import { validate } from '../internal/validate-config.generated.ts';
 import { decodePointer, deref, type SchemaNode, schemaChain, valueAt } from './schema-chain.ts';
 
@@ -36,8 +41,9 @@ function translateErrors(errors: readonly AjvError[], data: unknown): SchemaIssu
   const kept = filterAlternatives(errors, data);
   const issues: SchemaIssue[] = [];
   const seen = new Set<string>();
+  const keysAt: KeysAt = new Map();
   for (const error of kept) {
-    const translated = translateError(error, data);
+    const translated = translateError(error, data, keysAt);
     if (translated === undefined) continue;
     const issue = error.keyword === 'enum' ? withEnumHint(translated, error, data) : translated;
     const key = `${issue.path.join('\u0000')}|${issue.message}`;
@@ -185,24 +191,45 @@ function ancestorsOf(pointer: string): string[] {
   return paths;
 }
 
-function translateError(error: AjvError, data: unknown): SchemaIssue | undefined {
+/**
+ * The keys allowed at each place that has unknown keys, worked out once per place: a file with
+ * thousands of unknown keys in one map costs one schema walk and one name index, not one each.
+ */
+type KeysAt = Map<string, { index: NameIndex; listed: string }>;
+
+function allowedKeysAt(
+  keysAt: KeysAt,
+  instancePath: string,
+  chain: readonly SchemaNode[],
+): { index: NameIndex; listed: string } {
+  let known = keysAt.get(instancePath);
+  if (known === undefined) {
+    const allowed = [
+      ...new Set(
+        chain.flatMap((node) => Object.keys((node['properties'] as object | undefined) ?? {})),
+      ),
+    ];
+    known = { index: createNameIndex(allowed), listed: listNames(allowed, 20) };
+    keysAt.set(instancePath, known);
+  }
+  return known;
+}
+
+function translateError(error: AjvError, data: unknown, keysAt: KeysAt): SchemaIssue | undefined {
   const path = decodePointer(error.instancePath, data);
+  if (error.keyword === 'additionalProperties') {
+    const name = String(error.params['additionalProperty']);
+    const cached = keysAt.get(error.instancePath);
+    const allowed = cached ?? allowedKeysAt(keysAt, error.instancePath, schemaChain(path, data));
+    return {
+      code: 'SCHEMA_UNKNOWN_KEY',
+      path: [...path, name],
+      atKey: true,
+      message: `unknown key "${name}"${didYouMeanHint(name, allowed.index)}; allowed here: ${allowed.listed}`,
+    };
+  }
   const chain = schemaChain(path, data);
   switch (error.keyword) {
-    case 'additionalProperties': {
-      const name = String(error.params['additionalProperty']);
-      const allowed = [
-        ...new Set(
-          chain.flatMap((node) => Object.keys((node['properties'] as object | undefined) ?? {})),
-        ),
-      ];
-      return {
-        code: 'SCHEMA_UNKNOWN_KEY',
-        path: [...path, name],
-        atKey: true,
-        message: `unknown key "${name}"${didYouMeanHint(name, allowed)}; allowed here: ${listNames(allowed, 20)}`,
-      };
-    }
     case 'required': {
       const name = String(error.params['missingProperty']);
       return {

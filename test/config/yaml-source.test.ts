@@ -13,6 +13,9 @@ const fastMs = 500;
 
 const head = 'version: 1\ngateways:\n  local:\n    type: openai-compatible\n';
 
+/** A size limit of 1 MiB, for inputs that test something else than the size limit. */
+const wide = { maxSize: 1024 * 1024 };
+
 function sourceOf(text: string): YamlSource {
   const parsed = parseYamlSource(text, defaultYamlLimits);
   if (!parsed.ok) throw new Error(parsed.issues.map((issue) => issue.message).join('; '));
@@ -56,7 +59,8 @@ describe('hostile YAML is rejected quickly, with a typed issue', () => {
     ['compact block sequences', `version: 1\ngateways:\n  ${'- '.repeat(20_000)}x\n`, 3, 127],
     ['mixed flow collections', `a: ${'[{a: '.repeat(10_000)}1${'}]'.repeat(10_000)}\n`, 1, 164],
   ])('20,000 levels of nesting in %s', (_name, text, line, column) => {
-    const { error, ms } = timeConfigError(() => parseConfig(text, { env: {} }));
+    // Above the default size limit: raised, so that the nesting scan is what answers.
+    const { error, ms } = timeConfigError(() => parseConfig(text, { env: {}, limits: wide }));
     expect(ms).toBeLessThan(fastMs);
     expect(error.issues.map(where)).toEqual([{ code: 'YAML_TOO_DEEP', line, column }]);
     expect(error.issues[0]?.message).toBe('nesting is deeper than 64 levels; flatten the config');
@@ -65,8 +69,8 @@ describe('hostile YAML is rejected quickly, with a typed issue', () => {
   it('indentation nested deeper than the limit', () => {
     const lines = Array.from({ length: 1400 }, (_, level) => `${' '.repeat(level)}k:`);
     const text = `${lines.join('\n')} 1\n`;
-    expect(text.length).toBeLessThan(defaultYamlLimits.maxSize);
-    const { error, ms } = timeConfigError(() => parseConfig(text, { env: {} }));
+    expect(text.length).toBeLessThan(wide.maxSize);
+    const { error, ms } = timeConfigError(() => parseConfig(text, { env: {}, limits: wide }));
     expect(ms).toBeLessThan(fastMs);
     expect(error.issues.map(where)).toEqual([{ code: 'YAML_TOO_DEEP', line: 65, column: 65 }]);
   });
@@ -163,15 +167,17 @@ describe('hostile YAML is rejected quickly, with a typed issue', () => {
     expect(parseConfig(single, { env: {} }).aliases['fast']?.targets).toEqual(['local:x']);
   });
 
-  it('an oversized file, before any parsing', () => {
-    const padding = `# ${'x'.repeat(1024)}\n`.repeat(1025);
+  it('an oversized file, before any parsing; the default limit is 32 KiB', () => {
+    expect(defaultYamlLimits.maxSize).toBe(32_768);
+    const padding = `# ${'x'.repeat(1024)}\n`.repeat(33);
     const text = `${head}${padding}`;
-    expect(text.length).toBeGreaterThan(1024 * 1024);
+    expect(text.length).toBeGreaterThan(32_768);
     const { error, ms } = timeConfigError(() => parseConfig(text, { env: {} }));
     expect(ms).toBeLessThan(fastMs);
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]?.code).toBe('CONFIG_TOO_LARGE');
-    expect(error.issues[0]?.message).toContain(`the limit is ${1024 * 1024}`);
+    expect(error.issues[0]?.message).toContain('the limit is 32768');
+    expect(error.issues[0]?.message).toContain('--max-size');
     expect(error.message).not.toContain('xxxx'); // no excerpt of a megabyte
   });
 
