@@ -47,38 +47,7 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
       const key = JSON.stringify([setup.key, setup.baseURL, setup.apiKey, setup.defaultHeaders]);
       let client = clients.get(key)?.client;
       if (client === undefined) {
-        // The SDK reads OPENAI_CUSTOM_HEADERS from the real process environment when a client is
-        // built, whatever `env` the router was given: read both, at that same moment.
-        const live = (globalThis as { process?: { env?: Record<string, string | undefined> } })
-          .process?.env;
-        const neutralised: Record<string, string | null> = {};
-        for (const source of [
-          options.env['OPENAI_CUSTOM_HEADERS'],
-          live?.['OPENAI_CUSTOM_HEADERS'],
-        ]) {
-          for (const name of parseCustomHeaderNames(source)) neutralised[name] = null;
-        }
-        // The SDK applies OPENAI_CUSTOM_HEADERS after its own auth header, so an Authorization
-        // there would replace this gateway's key: restate the key instead of removing it.
-        if ('authorization' in neutralised && setup.apiKey !== noKeyPlaceholder) {
-          neutralised['authorization'] = `Bearer ${setup.apiKey}`;
-        }
-        client = new OpenAI({
-          apiKey: setup.apiKey,
-          baseURL: setup.baseURL,
-          organization: null,
-          project: null,
-          adminAPIKey: null,
-          webhookSecret: null,
-          maxRetries: 0,
-          // The router's own timers end attempts; the SDK's timeout is only a backstop, set once
-          // here (just above the longest duration a config allows) rather than on every request.
-          timeout: clientTimeoutMs,
-          defaultHeaders: { ...neutralised, ...setup.defaultHeaders },
-          fetchOptions: { redirect: 'manual' },
-          logger: scrubbingLogger(setup.secrets),
-          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-        });
+        client = createClient({ setup, env: options.env, fetch: options.fetch });
         clients.set(key, { gateway: setup.gateway, client });
       }
       bySetup.set(setup, client);
@@ -97,6 +66,44 @@ export function createClientPool(options: ClientPoolOptions): ClientPool {
       bySetup = new WeakMap();
     },
   };
+}
+
+/** One gateway's client: only its own settings reach the wire (see the module comment). */
+function createClient(options: {
+  setup: ClientSetup;
+  env: ClientPoolOptions['env'];
+  fetch: Fetch | undefined;
+}): OpenAI {
+  const { setup } = options;
+  // The SDK reads OPENAI_CUSTOM_HEADERS from the real process environment when a client is
+  // built, whatever `env` the router was given: read both, at that same moment.
+  const live = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  const neutralised: Record<string, string | null> = {};
+  for (const source of [options.env['OPENAI_CUSTOM_HEADERS'], live?.['OPENAI_CUSTOM_HEADERS']]) {
+    for (const name of parseCustomHeaderNames(source)) neutralised[name] = null;
+  }
+  // The SDK applies OPENAI_CUSTOM_HEADERS after its own auth header, so an Authorization
+  // there would replace this gateway's key: restate the key instead of removing it.
+  if ('authorization' in neutralised && setup.apiKey !== noKeyPlaceholder) {
+    neutralised['authorization'] = `Bearer ${setup.apiKey}`;
+  }
+  return new OpenAI({
+    apiKey: setup.apiKey,
+    baseURL: setup.baseURL,
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    maxRetries: 0,
+    // The router's own timers end attempts; the SDK's timeout is only a backstop, set once
+    // here (just above the longest duration a config allows) rather than on every request.
+    timeout: clientTimeoutMs,
+    defaultHeaders: { ...neutralised, ...setup.defaultHeaders },
+    fetchOptions: { redirect: 'manual' },
+    logger: scrubbingLogger(setup.secrets),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
 }
 
 /** Header names the SDK would add from `OPENAI_CUSTOM_HEADERS` (`Name: value` lines). */

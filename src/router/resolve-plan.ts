@@ -48,32 +48,68 @@ export type PlanResolver = {
   resolve(model: string): ResolvedPlan;
 };
 
+/** What a resolver keeps: its table, and the plans and targets resolved so far. */
+type ResolverState = {
+  readonly table: RouteTable;
+  readonly aliasPlans: Map<string, ResolvedPlan>;
+  readonly dynamicPlans: Map<string, ResolvedPlan>;
+  readonly aliasNames: string[];
+  /** Built on the first unknown name, then reused: suggestions stay cheap on large configs. */
+  aliasIndex: NameIndex | undefined;
+  /**
+   * An upstream resolves to the same target in every alias that adds no options or params of
+   * its own: one shared object (and one client setup) per upstream, not one per alias.
+   */
+  readonly sharedTargets: Map<string, ResolvedTarget>;
+};
+
 /** Creates a resolver for a table. */
 export function createPlanResolver(table: RouteTable): PlanResolver {
-  const aliasPlans = new Map<string, ResolvedPlan>();
-  const dynamicPlans = new Map<string, ResolvedPlan>();
-  const aliasNames = Object.keys(table.aliases);
-  // Built on the first unknown name, then reused: suggestions stay cheap on large configs.
-  let aliasIndex: NameIndex | undefined;
-  // An upstream resolves to the same target in every alias that adds no options or params of
-  // its own: one shared object (and one client setup) per upstream, not one per alias.
-  const plainTargets = new Map<string, ResolvedTarget>();
-  const targetFor = (alias: AliasRoute, upstream: UpstreamRoute): ResolvedTarget => {
-    const shared = isEmpty(alias.options) && isEmpty(alias.params);
-    let target = shared ? plainTargets.get(upstream.name) : undefined;
-    if (target === undefined) {
-      target = resolveTarget({
-        table,
-        upstream,
-        aliasOptions: alias.options,
-        aliasParams: alias.params,
-      });
-      if (shared) plainTargets.set(upstream.name, target);
-    }
-    return target;
+  const state: ResolverState = {
+    table,
+    aliasPlans: new Map(),
+    dynamicPlans: new Map(),
+    aliasNames: Object.keys(table.aliases),
+    aliasIndex: undefined,
+    sharedTargets: new Map(),
   };
+  return { resolve: (model) => resolvePlan(state, model) };
+}
 
-  const resolveAlias = (alias: AliasRoute): ResolvedPlan => ({
+/** An alias's plan (cached), else a `<gateway>:<model>` or default-gateway plan (cached, bounded). */
+function resolvePlan(state: ResolverState, model: string): ResolvedPlan {
+  const { table } = state;
+  const alias = Object.hasOwn(table.aliases, model) ? table.aliases[model] : undefined;
+  if (alias !== undefined) {
+    let plan = state.aliasPlans.get(model);
+    if (plan === undefined) {
+      plan = resolveAlias(state, alias);
+      state.aliasPlans.set(model, plan);
+    }
+    return plan;
+  }
+  const cached = state.dynamicPlans.get(model);
+  if (cached !== undefined) return cached;
+  const plan = resolveDynamic(table, model);
+  if (plan === undefined) {
+    state.aliasIndex ??= createNameIndex(state.aliasNames);
+    const suggestion = state.aliasIndex.suggest(model);
+    throw new UnknownAliasError({
+      model,
+      available: state.aliasNames,
+      ...(suggestion === undefined ? {} : { suggestion }),
+    });
+  }
+  if (state.dynamicPlans.size >= maxDynamicEntries) {
+    const oldest = state.dynamicPlans.keys().next().value;
+    if (oldest !== undefined) state.dynamicPlans.delete(oldest);
+  }
+  state.dynamicPlans.set(model, plan);
+  return plan;
+}
+
+function resolveAlias(state: ResolverState, alias: AliasRoute): ResolvedPlan {
+  return {
     model: alias.name,
     kind: 'alias',
     ...(alias.kind === undefined ? {} : { serves: alias.kind }),
@@ -84,97 +120,91 @@ export function createPlanResolver(table: RouteTable): PlanResolver {
       ? {}
       : { strategy: 'weighted' as const, weights: alias.weights }),
     targets: alias.targets.map((name) => {
-      const upstream = table.upstreams[name];
+      const upstream = state.table.upstreams[name];
       if (upstream === undefined)
         throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
           code: 'INVALID_REQUEST',
         });
-      const target = targetFor(alias, upstream);
+      const target = aliasTarget(state, alias, upstream);
       const route = alias.dynamicRoute;
       return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
         ? { ...target, attemptMs: route.attemptMs }
         : target;
     }),
-  });
-
-  const resolveDynamic = (model: string): ResolvedPlan | undefined => {
-    const colon = model.indexOf(':');
-    let gatewayName: string | undefined;
-    let upstreamModel = model;
-    let kind: Plan['kind'] = 'direct';
-    if (colon > 0 && Object.hasOwn(table.gateways, model.slice(0, colon))) {
-      gatewayName = model.slice(0, colon);
-      upstreamModel = model.slice(colon + 1);
-    } else if (table.defaults.gateway !== undefined) {
-      gatewayName = table.defaults.gateway;
-      kind = 'default-gateway';
-    }
-    if (gatewayName === undefined) return undefined;
-    const gateway = table.gateways[gatewayName];
-    if (gateway === undefined) return undefined;
-    if (upstreamModel === '') {
-      throw new RouterError(`"${model}" names no model; write ${gatewayName}:<model>`, {
-        code: 'INVALID_REQUEST',
-      });
-    }
-    let provider: string | undefined;
-    if (gateway.type === 'cloudflare') {
-      provider = cloudflareProvider(upstreamModel);
-      if (provider === undefined) {
-        throw new RouterError(
-          `[${gateway.name} → ${upstreamModel}] Cloudflare models are provider/model (e.g. openai/gpt-4o-mini)`,
-          { code: 'INVALID_REQUEST' },
-        );
-      }
-    }
-    const upstream: UpstreamRoute = {
-      name: `${gatewayName}:${upstreamModel}`,
-      gateway: gatewayName,
-      model: upstreamModel,
-      ...(provider === undefined ? {} : { provider }),
-      params: {},
-      options: {},
-    };
-    return {
-      model,
-      kind,
-      retry: table.defaults.retry,
-      timeouts: table.defaults.timeouts,
-      policy: table.defaults.policy,
-      targets: [resolveTarget({ table, upstream, aliasOptions: {}, aliasParams: {} })],
-    };
   };
+}
 
+/** An alias's target on an upstream: the upstream's shared one unless the alias adds its own. */
+function aliasTarget(
+  state: ResolverState,
+  alias: AliasRoute,
+  upstream: UpstreamRoute,
+): ResolvedTarget {
+  const shared = isEmpty(alias.options) && isEmpty(alias.params);
+  let target = shared ? state.sharedTargets.get(upstream.name) : undefined;
+  if (target === undefined) {
+    target = resolveTarget({
+      table: state.table,
+      upstream,
+      aliasOptions: alias.options,
+      aliasParams: alias.params,
+    });
+    if (shared) state.sharedTargets.set(upstream.name, target);
+  }
+  return target;
+}
+
+/** A `<gateway>:<model>` name, or a bare model on the default gateway; undefined for neither. */
+function resolveDynamic(table: RouteTable, model: string): ResolvedPlan | undefined {
+  const colon = model.indexOf(':');
+  let gatewayName: string | undefined;
+  let upstreamModel = model;
+  let kind: Plan['kind'] = 'direct';
+  if (colon > 0 && Object.hasOwn(table.gateways, model.slice(0, colon))) {
+    gatewayName = model.slice(0, colon);
+    upstreamModel = model.slice(colon + 1);
+  } else if (table.defaults.gateway !== undefined) {
+    gatewayName = table.defaults.gateway;
+    kind = 'default-gateway';
+  }
+  if (gatewayName === undefined) return undefined;
+  const gateway = table.gateways[gatewayName];
+  if (gateway === undefined) return undefined;
+  if (upstreamModel === '') {
+    throw new RouterError(`"${model}" names no model; write ${gatewayName}:<model>`, {
+      code: 'INVALID_REQUEST',
+    });
+  }
+  const upstream = directUpstream(gateway, upstreamModel);
   return {
-    resolve(model) {
-      const alias = Object.hasOwn(table.aliases, model) ? table.aliases[model] : undefined;
-      if (alias !== undefined) {
-        let plan = aliasPlans.get(model);
-        if (plan === undefined) {
-          plan = resolveAlias(alias);
-          aliasPlans.set(model, plan);
-        }
-        return plan;
-      }
-      const cached = dynamicPlans.get(model);
-      if (cached !== undefined) return cached;
-      const plan = resolveDynamic(model);
-      if (plan === undefined) {
-        aliasIndex ??= createNameIndex(aliasNames);
-        const suggestion = aliasIndex.suggest(model);
-        throw new UnknownAliasError({
-          model,
-          available: aliasNames,
-          ...(suggestion === undefined ? {} : { suggestion }),
-        });
-      }
-      if (dynamicPlans.size >= maxDynamicEntries) {
-        const oldest = dynamicPlans.keys().next().value;
-        if (oldest !== undefined) dynamicPlans.delete(oldest);
-      }
-      dynamicPlans.set(model, plan);
-      return plan;
-    },
+    model,
+    kind,
+    retry: table.defaults.retry,
+    timeouts: table.defaults.timeouts,
+    policy: table.defaults.policy,
+    targets: [resolveTarget({ table, upstream, aliasOptions: {}, aliasParams: {} })],
+  };
+}
+
+/** The upstream a direct name stands for; Cloudflare models must name their provider. */
+function directUpstream(gateway: GatewayRoute, upstreamModel: string): UpstreamRoute {
+  let provider: string | undefined;
+  if (gateway.type === 'cloudflare') {
+    provider = cloudflareProvider(upstreamModel);
+    if (provider === undefined) {
+      throw new RouterError(
+        `[${gateway.name} → ${upstreamModel}] Cloudflare models are provider/model (e.g. openai/gpt-4o-mini)`,
+        { code: 'INVALID_REQUEST' },
+      );
+    }
+  }
+  return {
+    name: `${gateway.name}:${upstreamModel}`,
+    gateway: gateway.name,
+    model: upstreamModel,
+    ...(provider === undefined ? {} : { provider }),
+    params: {},
+    options: {},
   };
 }
 

@@ -12,7 +12,7 @@ import type { Stream } from 'openai/core/streaming';
 import { type AttemptRecord, RouterError, StreamInterruptedError } from '../errors.ts';
 import type { Redactor } from '../internal/redact.ts';
 import { PreCommitStreamError } from './attempt-errors.ts';
-import { type ActivityRelay, watchIdle } from './idle-watch.ts';
+import { type ActivityRelay, type IdleWatch, watchIdle } from './idle-watch.ts';
 
 /** One event of a Responses stream. */
 export type ResponseEvent = OpenAI.Responses.ResponseStreamEvent;
@@ -120,25 +120,23 @@ export async function* continueResponseStream(
   options: ContinueResponseStreamOptions,
 ): AsyncGenerator<ResponseEvent> {
   const { committed, controller, onEvent } = options;
-  let partialContent = '';
-  let events = 0;
-  let finished = false;
+  const progress = { partialContent: '', events: 0, finished: false };
   let completed = false;
   const interrupted = (cause: unknown, reason: string) =>
     new StreamInterruptedError({
       model: options.model,
       upstream: options.upstream,
-      partialContent,
-      chunks: events,
+      partialContent: progress.partialContent,
+      chunks: progress.events,
       attempts: options.attempts(),
       cause,
       reason,
     });
   const track = (event: ResponseEvent) => {
-    events += 1;
+    progress.events += 1;
     onEvent?.(event);
-    if (event.type === 'response.output_text.delta') partialContent += event.delta;
-    if (isTerminal(event)) finished = true;
+    if (event.type === 'response.output_text.delta') progress.partialContent += event.delta;
+    if (isTerminal(event)) progress.finished = true;
   };
   const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'event' });
   committed.activity.onActivity = idle.touch;
@@ -147,33 +145,14 @@ export async function* continueResponseStream(
       track(event);
       yield event;
     }
-    while (!committed.ended && !finished) {
-      let next: IteratorResult<ResponseEvent>;
-      try {
-        idle.begin();
-        next = await committed.iterator.next();
-        idle.end();
-      } catch (error) {
-        const reason = controller.signal.reason;
-        if (reason instanceof RouterError) throw reason; // the caller aborted
-        if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
-        throw interrupted(reason instanceof Error ? reason : error, describe(reason ?? error));
-      }
-      const reason = controller.signal.reason;
-      if (reason instanceof RouterError) throw reason;
-      if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
-      if (reason instanceof Error) throw interrupted(reason, reason.message);
+    while (!committed.ended && !progress.finished) {
+      const next = await readEvent({ options, idle, interrupted });
       if (next.done === true) break;
-      if (next.value.type === 'response.failed') {
-        throw interrupted(
-          undefined,
-          `the response failed: ${next.value.response.error?.message ?? 'no reason given'}`,
-        );
-      }
       track(next.value);
       yield next.value;
     }
-    if (!finished) throw interrupted(undefined, 'the stream ended without a terminal event');
+    if (!progress.finished)
+      throw interrupted(undefined, 'the stream ended without a terminal event');
     completed = true;
   } catch (error) {
     throw options.redactor.inPlace(error);
@@ -186,6 +165,42 @@ export async function* continueResponseStream(
     await committed.iterator.return?.().catch(() => undefined);
     options.release();
   }
+}
+
+/**
+ * The next event after commit, under the idle limit. Throws the caller's abort as such, and
+ * anything else that stopped the stream (a cut, an idle limit, a `response.failed` event) as
+ * an interruption.
+ */
+async function readEvent(context: {
+  options: ContinueResponseStreamOptions;
+  idle: IdleWatch;
+  interrupted: (cause: unknown, reason: string) => StreamInterruptedError;
+}): Promise<IteratorResult<ResponseEvent>> {
+  const { options, idle, interrupted } = context;
+  const { controller } = options;
+  let next: IteratorResult<ResponseEvent>;
+  try {
+    idle.begin();
+    next = await options.committed.iterator.next();
+    idle.end();
+  } catch (error) {
+    const reason = controller.signal.reason;
+    if (reason instanceof RouterError) throw reason; // the caller aborted
+    if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
+    throw interrupted(reason instanceof Error ? reason : error, describe(reason ?? error));
+  }
+  const reason = controller.signal.reason;
+  if (reason instanceof RouterError) throw reason;
+  if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
+  if (reason instanceof Error) throw interrupted(reason, reason.message);
+  if (next.done !== true && next.value.type === 'response.failed') {
+    throw interrupted(
+      undefined,
+      `the response failed: ${next.value.response.error?.message ?? 'no reason given'}`,
+    );
+  }
+  return next;
 }
 
 /** `response.completed` or `response.incomplete`: the answer is whole (or cut by a limit). */

@@ -172,34 +172,20 @@ export async function retryTarget<T>(options: RetryTargetOptions<T>): Promise<Ta
   }
 }
 
+/** A failed attempt with what the walker knows of it. */
+type Failed<T> = RetryTargetOptions<T> & { attempt: number; failure: PendingFailure };
+
 /**
  * Looks at a failed attempt: a stopped call throws its stop; otherwise the failure is redacted,
  * classified, decided on, reported to health memory, logged and shown to the hooks, and the
  * call gets a fresh controller for what follows.
  */
-function settleFailure<T>(
-  options: RetryTargetOptions<T> & { attempt: number; failure: PendingFailure },
-): { decision: Decision; cause: unknown } {
-  const { call, log, target, attempt, failure } = options;
+function settleFailure<T>(options: Failed<T>): { decision: Decision; cause: unknown } {
+  const { call, target, attempt, failure } = options;
   const { signal, runtime } = call;
   const durationMs = roundMs(performance.now() - failure.started);
   const stopped = signal.stopped;
-  if (stopped !== undefined) {
-    if (options.probe) runtime.health?.releaseProbe(target.upstream.name);
-    const deadline = stopped.code === 'DEADLINE_EXCEEDED';
-    log.add(
-      {
-        ...describeTarget(target, options.targetIndex, attempt),
-        ...(deadline ? { errorClass: 'timeout' as const } : {}),
-        decision: 'fail',
-        waitMs: 0,
-        durationMs,
-        message: deadline ? 'the call deadline passed' : 'aborted by the caller',
-      },
-      stopped,
-    );
-    throw stopped;
-  }
+  if (stopped !== undefined) throw logStop({ ...options, stopped, durationMs });
   // An attempt-level limit (the attempt's own, a stream's first-token or idle limit) says more
   // than the error the SDK saw when it cut the request.
   const limit = signal.controller.signal.reason;
@@ -220,33 +206,66 @@ function settleFailure<T>(
     random: runtime.random,
   });
   if (healthClasses.has(errorClass)) reportHealth({ call, target, cause });
-  const entry = log.add(
+  logFailure({ ...options, cause, errorClass, decision, durationMs });
+  return { decision, cause };
+}
+
+/** Logs the attempt a stop (deadline, caller, close) cut short; returns the stop to throw. */
+function logStop<T>(
+  options: Failed<T> & { stopped: RouterError; durationMs: number },
+): RouterError {
+  const { call, log, target, stopped } = options;
+  if (options.probe) call.runtime.health?.releaseProbe(target.upstream.name);
+  const deadline = stopped.code === 'DEADLINE_EXCEEDED';
+  log.add(
     {
-      ...describeTarget(target, options.targetIndex, attempt),
+      ...describeTarget(target, options.targetIndex, options.attempt),
+      ...(deadline ? { errorClass: 'timeout' as const } : {}),
+      decision: 'fail',
+      waitMs: 0,
+      durationMs: options.durationMs,
+      message: deadline ? 'the call deadline passed' : 'aborted by the caller',
+    },
+    stopped,
+  );
+  return stopped;
+}
+
+/** Writes a failed attempt to the log (and `onAttempt`), and shows a retry to `onRetry`. */
+function logFailure<T>(
+  options: Failed<T> & {
+    cause: unknown;
+    errorClass: ErrorClass;
+    decision: Decision;
+    durationMs: number;
+  },
+): void {
+  const { call, cause, decision } = options;
+  const entry = options.log.add(
+    {
+      ...describeTarget(options.target, options.targetIndex, options.attempt),
       ...statusOf(cause),
-      errorClass,
+      errorClass: options.errorClass,
       decision: decision.action,
       waitMs: decision.waitMs,
-      durationMs,
+      durationMs: options.durationMs,
       message: describeFailure(cause),
       ...gatewayIdsOf(cause),
     },
     cause,
   );
-  if (decision.action === 'retry') {
-    runHook({
-      hooks: call.hooks,
-      name: 'onRetry',
-      state: {
-        model: call.plan.model,
-        attempt: entry,
-        error: cause,
-        waitMs: decision.waitMs,
-        ...(call.context === undefined ? {} : { context: call.context }),
-      },
-    });
-  }
-  return { decision, cause };
+  if (decision.action !== 'retry') return;
+  runHook({
+    hooks: call.hooks,
+    name: 'onRetry',
+    state: {
+      model: call.plan.model,
+      attempt: entry,
+      error: cause,
+      waitMs: decision.waitMs,
+      ...(call.context === undefined ? {} : { context: call.context }),
+    },
+  });
 }
 
 /** Tells health memory about a failure; a 429/503 Retry-After sets the cool-down. */
