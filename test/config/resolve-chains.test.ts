@@ -52,7 +52,9 @@ describe('alias nesting', () => {
   it('reports a cycle through 3,000 aliases once, with a shortened path', () => {
     let text = head;
     for (let index = 0; index < 3000; index += 1) text += `  a${index}: a${(index + 1) % 3000}\n`;
-    const error = catchConfigError(() => parseConfig(text, { env: {}, limits: { maxSize: 1024 * 1024 } }));
+    const error = catchConfigError(() =>
+      parseConfig(text, { env: {}, limits: { maxSize: 1024 * 1024 } }),
+    );
     expect(error.issues.map((issue) => issue.code)).toEqual(['FALLBACK_CYCLE']);
     expect(error.issues[0]?.message).toContain('a0 → a1 → a2 → a3 → a4 → … 2991 more →');
     expect(error.issues[0]?.line).toBeGreaterThan(7);
