@@ -22,7 +22,9 @@ export async function renderGenerated(root: string): Promise<Record<string, stri
   ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
   // The loader validates values after ${VAR} expansion: its validator holds the strict patterns.
   const validate = ajv.compile(
-    inlinePropertyNameRefs(withoutEnvAlternatives(schema) as Record<string, unknown>),
+    inlinePropertyNameRefs(
+      withoutDocumentation(withoutEnvAlternatives(schema)) as Record<string, unknown>,
+    ),
   );
   // A CommonJS module: its default export is the function itself.
   const standaloneCode = standaloneModule as unknown as typeof standaloneModule.default;
@@ -83,6 +85,42 @@ export function withoutEnvAlternatives(schema: unknown): unknown {
         : withoutEnvAlternatives(value),
     ]),
   );
+}
+
+/**
+ * Keywords that document a schema for people and editors. ajv keeps the schema objects that its
+ * code refers to (a long `properties` list, an `enum`) as constants in the standalone validator,
+ * descriptions included; the validator is built from a copy without them, as they change nothing
+ * it checks.
+ */
+export const documentationKeywords: ReadonlySet<string> = new Set([
+  '$comment',
+  'title',
+  'description',
+  'markdownDescription',
+  'examples',
+  'x-expected',
+]);
+
+/** Keywords whose value is data, not a schema: left as they are. */
+const dataKeywords = new Set(['const', 'enum', 'default', 'examples', 'required']);
+
+/** A deep copy of `schema` without the {@link documentationKeywords}. */
+export function withoutDocumentation(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutDocumentation);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const kept: Record<string, unknown> = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (documentationKeywords.has(keyword)) continue;
+    kept[keyword] = dataKeywords.has(keyword)
+      ? value
+      : schemaMaps.has(keyword) && typeof value === 'object' && value !== null
+        ? Object.fromEntries(
+            Object.entries(value).map(([name, child]) => [name, withoutDocumentation(child)]),
+          )
+        : withoutDocumentation(value);
+  }
+  return kept;
 }
 
 /**

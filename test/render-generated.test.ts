@@ -9,6 +9,7 @@ import {
   runtimeKeywords,
   runtimeSchema,
   validatorOnlyKeywords,
+  withoutDocumentation,
   withoutSchemaPaths,
 } from '../scripts/render-generated.ts';
 import { configSchema } from '../src/internal/config-schema.generated.ts';
@@ -122,5 +123,34 @@ describe('withoutSchemaPaths', () => {
     );
     expect(code).not.toContain('schemaPath');
     expect(code).toContain('instancePath');
+  });
+});
+
+describe('withoutDocumentation', () => {
+  it('drops what documents the schema, keeps checks, data and names that look like keywords', () => {
+    const schema = {
+      description: 'root',
+      properties: {
+        description: { type: 'string', description: 'the description key', maxLength: 9 },
+        mode: { enum: ['a'], const: { description: 'a value, not a schema' }, title: 'Mode' },
+      },
+      definitions: { d: { 'x-expected': 'a d', examples: [1], $comment: 'why', minimum: 1 } },
+    };
+    expect(withoutDocumentation(schema)).toEqual({
+      properties: {
+        description: { type: 'string', maxLength: 9 },
+        mode: { enum: ['a'], const: { description: 'a value, not a schema' } },
+      },
+      definitions: { d: { minimum: 1 } },
+    });
+  });
+
+  it('left no description in the shipped validator', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const code = await readFile(
+      new URL('../src/internal/validate-config.generated.ts', import.meta.url),
+      'utf8',
+    );
+    expect(code).not.toMatch(/"description":/);
   });
 });
