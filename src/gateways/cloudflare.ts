@@ -20,6 +20,12 @@ import {
   cloudflareOptionKeys,
   compileCloudflareGateway,
 } from './cloudflare-config.ts';
+import {
+  cloudflareDirectModel,
+  cloudflareGatewayAttempts,
+  cloudflareResponsesUnsupported,
+  withContextMetadata,
+} from './cloudflare-request.ts';
 import { staticHeaders } from './openai-compatible.ts';
 import type { ClientSetup, GatewayAdapter } from './types.ts';
 import { noKeyPlaceholder } from './types.ts';
@@ -43,6 +49,10 @@ export const cloudflareAdapter: GatewayAdapter = {
   emulatorRouteName: cloudflareEmulatorKey,
   clientSetup: ({ gateway, upstream }) => cloudflareClientSetup(gateway, upstream),
   requestExtras: ({ options }) => ({ headers: cloudflareHeaders(options), body: {} }),
+  directModel: cloudflareDirectModel,
+  gatewayAttempts: cloudflareGatewayAttempts,
+  withContext: withContextMetadata,
+  responsesUnsupported: cloudflareResponsesUnsupported,
 };
 
 type GatewayAuthOf<Mode extends GatewayAuth['mode']> = Extract<GatewayAuth, { mode: Mode }>;

@@ -120,6 +120,26 @@ export type GatewayAdapter = {
   clientSetup(options: { gateway: GatewayRoute; upstream: UpstreamRoute }): ClientSetup;
   /** Headers and body fields from the merged gateway, upstream and alias options. */
   requestExtras(options: { gateway: GatewayRoute; options: TargetOptions }): RequestExtras;
+  /**
+   * What a direct name (`<gateway>:<model>`) adds to its upstream (Cloudflare: the provider);
+   * throws a `RouterError` when the gateway cannot serve the name. @default nothing added
+   */
+  directModel?(options: { gateway: GatewayRoute; model: string }): { readonly provider?: string };
+  /** Requests the gateway makes itself per request sent to it (its own retries). @default 1 */
+  gatewayAttempts?(options: TargetOptions): number;
+  /**
+   * A target's headers with the caller's per-call context added, for a gateway that records it
+   * (Cloudflare's `cf-aig-metadata`). @default the headers unchanged
+   */
+  withContext?(
+    headers: Readonly<Record<string, string>>,
+    context: Readonly<Record<string, unknown>>,
+  ): Readonly<Record<string, string>>;
+  /** Why a target cannot serve the OpenAI Responses API. @default undefined (it can) */
+  responsesUnsupported?(options: {
+    gateway: GatewayRoute;
+    upstream: UpstreamRoute;
+  }): string | undefined;
 };
 
 /** Placeholder key for clients that send no `Authorization` header (the SDK requires a non-empty key). */

@@ -7,7 +7,7 @@ import type OpenAI from 'openai';
 import type { ResolvedPlan } from './resolve-plan.ts';
 import { hooksOrigin } from './run-hook.ts';
 import type { CallTrace, TraceCallEnd } from './tracing.ts';
-import type { CallContext, RouteInfo, RouterHooks, TokenUsage } from './types.ts';
+import type { RouteInfo, RouterHooks, TokenUsage } from './types.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -173,29 +173,4 @@ export function tracedHooks(options: {
     },
   };
   return traced;
-}
-
-/**
- * A target's headers with the call's context merged into `cf-aig-metadata` (over the
- * configured metadata: the call's value wins on the same key). Cloudflare keeps at most 5
- * entries; past that, the configured entries are kept and the call's extra keys dropped.
- */
-export function withContextMetadata(
-  headers: Readonly<Record<string, string>>,
-  context: CallContext,
-): Readonly<Record<string, string>> {
-  let configured: Record<string, unknown> = {};
-  const existing = headers['cf-aig-metadata'];
-  if (existing !== undefined) {
-    try {
-      configured = JSON.parse(existing) as Record<string, unknown>;
-    } catch {
-      configured = {};
-    }
-  }
-  const merged: Record<string, unknown> = { ...configured };
-  for (const [key, value] of Object.entries(context)) {
-    if (Object.hasOwn(merged, key) || Object.keys(merged).length < 5) merged[key] = value;
-  }
-  return { ...headers, 'cf-aig-metadata': JSON.stringify(merged) };
 }

@@ -11,9 +11,8 @@ import type {
   UpstreamRoute,
 } from '../config/route-table.ts';
 import { RouterError, UnknownAliasError } from '../errors.ts';
-import { cloudflareProvider } from '../gateways/cloudflare-config.ts';
 import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
-import type { ClientSetup } from '../gateways/types.ts';
+import type { ClientSetup, GatewayAdapter } from '../gateways/types.ts';
 import { createNameIndex, type NameIndex } from '../internal/did-you-mean.ts';
 import { redactedText, redactorFor } from '../internal/redact.ts';
 import type { Plan, PlanTarget } from './types.ts';
@@ -31,6 +30,8 @@ export type ResolvedTarget = {
   readonly gatewayAttempts: number;
   /** This target's own attempt limit, ms (an alias's dynamic route); else the plan's. */
   readonly attemptMs?: number;
+  /** Adds the caller's per-call context to the headers, for a gateway that records it. */
+  readonly withContext?: GatewayAdapter['withContext'];
 };
 
 /** A resolved plan (internal: holds revealed credentials inside `setup`). */
@@ -186,23 +187,14 @@ function resolveDynamic(table: RouteTable, model: string): ResolvedPlan | undefi
   };
 }
 
-/** The upstream a direct name stands for; Cloudflare models must name their provider. */
+/** The upstream a direct name stands for (the gateway checks the model: see `directModel`). */
 function directUpstream(gateway: GatewayRoute, upstreamModel: string): UpstreamRoute {
-  let provider: string | undefined;
-  if (gateway.type === 'cloudflare') {
-    provider = cloudflareProvider(upstreamModel);
-    if (provider === undefined) {
-      throw new RouterError(
-        `[${gateway.name} → ${upstreamModel}] Cloudflare models are provider/model (e.g. openai/gpt-4o-mini)`,
-        { code: 'INVALID_REQUEST' },
-      );
-    }
-  }
+  const extra = gatewayAdapters[gateway.type].directModel?.({ gateway, model: upstreamModel });
   return {
     name: `${gateway.name}:${upstreamModel}`,
     gateway: gateway.name,
     model: upstreamModel,
-    ...(provider === undefined ? {} : { provider }),
+    ...extra,
     params: {},
     options: {},
   };
@@ -235,7 +227,8 @@ function resolveTarget(options: {
     setup: adapter.clientSetup({ gateway, upstream }),
     headers: extras.headers,
     body: { ...extras.body, ...upstream.params, ...options.aliasParams },
-    gatewayAttempts: gateway.type === 'cloudflare' ? (merged.maxAttempts ?? 1) : 1,
+    gatewayAttempts: adapter.gatewayAttempts?.(merged) ?? 1,
+    ...(adapter.withContext === undefined ? {} : { withContext: adapter.withContext }),
   };
 }
 

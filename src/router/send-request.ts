@@ -7,7 +7,6 @@
  */
 import type OpenAI from 'openai';
 import type { AnswerField, Call, PlainOperation, SdkRequest, Send, Sent } from './call.ts';
-import { withContextMetadata } from './call-observation.ts';
 import { callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
@@ -125,9 +124,9 @@ export function requestOptionsFor<T>(
       : { [callSignalKey]: controller.signal, [activityKey]: activity }
   ) as Record<string, never>;
   const headers = mergeHeaders(
-    call.context === undefined || target.gateway.type !== 'cloudflare'
+    call.context === undefined || target.withContext === undefined
       ? target.headers
-      : withContextMetadata(target.headers, call.context),
+      : target.withContext(target.headers, call.context),
     call.headers,
   );
   return headers === undefined ? { fetchOptions } : { headers, fetchOptions };

@@ -200,7 +200,8 @@ describe('an upstream that echoes every credential everywhere', () => {
     process.env['OPENAI_LOG'] = 'debug';
     let router: Router | undefined;
     try {
-      router = createRouter(parseConfig(configText(), { env: env() }), hooks);
+      const live = createRouter(parseConfig(configText(), { env: env() }), hooks);
+      router = live;
       const failed = async (label: string, call: () => Promise<unknown>) => {
         try {
           await call();
@@ -224,9 +225,7 @@ describe('an upstream that echoes every credential everywhere', () => {
         expect(result.response.status).toBe(200);
         expect(result.response.headers.get('x-echo')).toContain('[redacted]');
       }
-      const failure = await failed('failing', () =>
-        router!.chat.completions.create(ask('failing')),
-      );
+      const failure = await failed('failing', () => live.chat.completions.create(ask('failing')));
       expect((failure as { code?: string }).code).toBe('ALL_TARGETS_FAILED');
       const before = await router.chat.completions.create({
         ...ask('stream-before'),
@@ -235,7 +234,7 @@ describe('an upstream that echoes every credential everywhere', () => {
       for await (const chunk of before) keep('chunk', chunk);
       for (const model of ['stream-after', 'cf-stream-after']) {
         const interrupted = await failed(model, async () => {
-          const stream = await router!.chat.completions.create({ ...ask(model), stream: true });
+          const stream = await live.chat.completions.create({ ...ask(model), stream: true });
           for await (const chunk of stream) keep('chunk', chunk);
         });
         expect((interrupted as { code?: string }).code).toBe('STREAM_INTERRUPTED');
