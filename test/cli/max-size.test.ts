@@ -8,18 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { defaultYamlLimits } from '../../src/config/yaml-source.ts';
+import { captureIo } from '../helpers/cli-io.ts';
 
-function capture() {
-  const out = { stdout: '', stderr: '' };
-  return {
-    out,
-    io: {
-      stdout: { write: (text: string) => (out.stdout += text) },
-      stderr: { write: (text: string) => (out.stderr += text) },
-      env: { LOCAL_KEY: 'sk-local-0001' },
-    },
-  };
-}
+const capture = () => captureIo({ LOCAL_KEY: 'sk-local-0001' });
 
 describe('--max-size', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-max-size-'));

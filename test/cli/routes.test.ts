@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { checkRouteShape, compileAliasRoute } from '../../src/cli/routes-command.ts';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { captureIo } from '../helpers/cli-io.ts';
 import {
   compileYaml,
   routerFromYaml,
@@ -58,15 +59,7 @@ models:
 `;
 }
 
-function capture() {
-  const out = { stdout: '', stderr: '' };
-  const io = {
-    stdout: { write: (text: string) => (out.stdout += text) },
-    stderr: { write: (text: string) => (out.stderr += text) },
-    env,
-  };
-  return { out, io };
-}
+const capture = () => captureIo(env);
 
 async function cli(args: string[]) {
   const { out, io } = capture();

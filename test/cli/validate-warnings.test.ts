@@ -7,18 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
+import { captureIo } from '../helpers/cli-io.ts';
 
-function capture() {
-  const out = { stdout: '', stderr: '' };
-  return {
-    out,
-    io: {
-      stdout: { write: (text: string) => (out.stdout += text) },
-      stderr: { write: (text: string) => (out.stderr += text) },
-      env: { CF_TOKEN: 'tok' },
-    },
-  };
-}
+const capture = () => captureIo({ CF_TOKEN: 'tok' });
 
 const config = `
 version: 1
