@@ -14,8 +14,9 @@ import { observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { createResponsesApi } from './responses.ts';
 import { toRouterPromise } from './router-promise.ts';
+import { runStream } from './run-stream.ts';
 import { createSenders } from './send-request.ts';
-import { type RouterState, runPlain, runStream } from './start-call.ts';
+import { type RouterState, runPlain } from './start-call.ts';
 import type { Router, RouterOptions, RouterRequestOptions } from './types.ts';
 
 /** Creates a router over a compiled config. Creates no client and opens no connection. */
@@ -94,7 +95,7 @@ function createChatCompletions(parts: RouterParts): Router['chat']['completions'
         requestOptions,
         operation: 'chat' as const,
         served: undefined,
-        send: senders.chatStream,
+        stream: senders.chatStream,
       };
       return toRouterPromise(runStream(run), run);
     }

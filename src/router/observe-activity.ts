@@ -31,8 +31,8 @@ export function observeActivity(fetch: Fetch | undefined): Fetch {
     if (options !== undefined && signal !== undefined) options.signal = signal;
     const onActivity = options?.[activityKey];
     if (onActivity === undefined) return send(input, init);
-    const { [activityKey]: _, ...rest } = init as RequestInit & ActivityFetchOptions;
-    return send(input, rest).then((response) => observeBody(response, onActivity));
+    // The symbol keys stay on the request options: `fetch` reads only the names it knows.
+    return send(input, init).then((response) => observeBody(response, onActivity));
   };
 }
 

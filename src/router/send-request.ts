@@ -12,7 +12,7 @@ import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
 import { activityKey } from './observe-activity.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
-import { type CommittedStream, openToCommit } from './stream-attempt.ts';
+import { type CommittedStream, openToCommit, type StartStream } from './stream-attempt.ts';
 import type { RouterRequestOptions } from './types.ts';
 
 type RequestHeaders = RouterRequestOptions['headers'];
@@ -21,7 +21,16 @@ type RequestHeaders = RouterRequestOptions['headers'];
 export type Senders = {
   readonly chat: PlainOperation<OpenAI.Chat.ChatCompletion>;
   readonly embeddings: PlainOperation<OpenAI.CreateEmbeddingResponse>;
-  readonly chatStream: Send<CommittedStream>;
+  readonly chatStream: StreamOperation;
+};
+
+/**
+ * A streamed operation: how to start one request on a target, and the same as one {@link Send}
+ * (to the commit point) for the walker.
+ */
+export type StreamOperation = {
+  readonly start: StartStream;
+  readonly send: Send<CommittedStream>;
 };
 
 /** Creates the senders over a client pool. */
@@ -50,29 +59,34 @@ export function createSenders(pool: ClientPool): Senders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    // Not async: the attempt's promise is openToCommit's own, reshaped (no frame of its own).
-    chatStream: (call, target, controller) => {
-      const client = pool.get(target.setup);
-      const body = {
-        ...bodyFor(target, call.params),
-        stream: true,
-      } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-      return openToCommit({
-        open: (activity) =>
-          client.chat.completions
-            .create(body, requestOptionsFor(call, target, controller, activity))
-            .withResponse(),
-        controller,
-        firstTokenMs: call.plan.timeouts.firstTokenMs,
-        idleMs: call.plan.timeouts.idleMs,
-      }).then(committedAsSent);
-    },
+    chatStream: streamOperation((call, target, controller, activity) =>
+      pool.get(target.setup).chat.completions.create(
+        // The caller's params say `stream: true`: the body is a stream's as it is.
+        bodyFor(target, call.params) as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+        requestOptionsFor(call, target, controller, activity),
+      ),
+    ),
   };
 }
 
 /** A stream at its commit point as what its attempt sent (it carries its response). */
 export function committedAsSent<C extends { readonly response: Response }>(committed: C): Sent<C> {
   return { value: committed, response: committed.response };
+}
+
+/**
+ * A streamed operation from how it starts a request: the success path opens the stream itself
+ * (see `runStream`); the walker's attempts read the response before they report.
+ */
+export function streamOperation(start: StartStream): StreamOperation {
+  return {
+    start,
+    send: (call, target) =>
+      openToCommit(call, target, start).then(async (committed) => ({
+        value: committed,
+        response: await committed.request.asResponse(),
+      })),
+  };
 }
 
 /** A plain operation from how it starts a request and what its answer holds. */

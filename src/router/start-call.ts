@@ -1,23 +1,14 @@
 /**
  * A router's calls from the caller's side: starting one (its plan, its signal, its order of
- * targets), running a plain call to its value, and running a streamed call to the stream the
- * caller reads. Where a result came from is kept for `withRoute()` and `withResponse()`, on the
+ * targets), running a plain call to its value, and running a call to its first success (a
+ * Responses stream's commit point; a chat stream's is in `run-stream.ts`). Where a result came from is kept for `withRoute()` and `withResponse()`, on the
  * promise the caller holds; the result itself is the SDK's value, untouched.
  */
-import type OpenAI from 'openai';
-import type { Stream } from 'openai/core/streaming';
 import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
-import { redactorFor } from '../internal/redact.ts';
 import type { Served } from './attempt-log.ts';
 import type { Call, CallParams, PlainOperation, RouterRuntime, SdkRequest, Send } from './call.ts';
-import {
-  describeAnswer,
-  streamObserver,
-  tracedHooks,
-  traceStream,
-  usageOf,
-} from './call-observation.ts';
+import { describeAnswer, tracedHooks } from './call-observation.ts';
 import type { CallRegistry } from './call-registry.ts';
 import { CallSignal } from './call-signal.ts';
 import { checkAnswer, isAnswer } from './check-answer.ts';
@@ -25,13 +16,9 @@ import { firstIndex, runCall } from './fast-path.ts';
 import { orderTargets, type PlanResolver } from './resolve-plan.ts';
 import { assertServesResponses } from './responses-support.ts';
 import { type PendingFailure, reportServed, startAttemptTimer, succeed } from './retry-target.ts';
-import type { CommittedStream } from './stream-attempt.ts';
-import { continueStream } from './stream-attempt.ts';
 import type { RouterTracing } from './tracing.ts';
 import type { RouterRequestOptions } from './types.ts';
 import { acquire, walkTargets } from './walk-targets.ts';
-
-type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
 /** What a router's calls share; `resolver` and `closed` change over the router's life. */
 export type RouterState = {
@@ -56,7 +43,7 @@ export type CallStart = {
   operation: 'chat' | 'embeddings' | 'responses';
 };
 
-/** Options of {@link runToCommit} and {@link runStream}. */
+/** Options of {@link runToCommit}. */
 export type RunOptions<T> = CallStart & { send: Send<T> };
 
 /** Options of {@link runPlain}. */
@@ -185,12 +172,13 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
   return served.value;
 }
 
-function hasSuccessHooks<T>(call: Call<T>): boolean {
+/** Whether a hook wants to see a success (so the success path reads its response). */
+export function hasSuccessHooks<T>(call: Call<T>): boolean {
   return call.hooks.onAttempt !== undefined || call.hooks.onSuccess !== undefined;
 }
 
 /** Shows a first-try success to the hooks, once its response is read. */
-async function reportFirstSuccess<T>(call: Call<T>, served: Served<T>): Promise<void> {
+export async function reportFirstSuccess<T>(call: Call<T>, served: Served<T>): Promise<void> {
   await served.settle();
   reportServed(call, served);
 }
@@ -213,48 +201,4 @@ export async function runToCommit<T>(
   }
   call.signal.endDeadline();
   return { call, served };
-}
-
-/** A streamed call: attempts up to the first content; then the stream is the caller's. */
-export async function runStream(
-  options: RunOptions<CommittedStream> & {
-    params: OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-  },
-): Promise<Stream<Chunk>> {
-  const { call, served } = await runToCommit(options);
-  const controller = call.signal.controller;
-  const seen = call.trace === undefined ? undefined : streamObserver();
-  const source = continueStream({
-    committed: served.value,
-    controller,
-    idleMs: call.plan.timeouts.idleMs,
-    model: options.params.model,
-    upstream: served.target.upstream.name,
-    attempts: () => served.route.attempts,
-    release: () => call.signal.dispose(),
-    choices: options.params.n ?? 1,
-    redactor: redactorFor(served.target.setup.secrets),
-    onChunk: (chunk) => {
-      // The last chunk carries usage when the request asked for it
-      // (stream_options.include_usage) or the gateway sends it anyway.
-      if (chunk.usage !== undefined && chunk.usage !== null) {
-        served.usage = usageOf(chunk.usage) ?? served.usage;
-      }
-      seen?.observe(chunk);
-    },
-  });
-  // The caller gets the SDK's own stream object, reading through the router's iterator and
-  // stopped by the call's controller (\`stream.controller.abort()\` is the caller's abort): no
-  // second \`Stream\` per call. The route is built only for a trace (or when asked for).
-  const stream = served.value.stream;
-  const iterate = () =>
-    call.trace === undefined
-      ? source
-      : traceStream({ trace: call.trace, seen, route: served.route, source });
-  stream.controller = controller;
-  // Both ways in: iteration, and tee() (which reads `iterator` directly).
-  (stream as unknown as { iterator: typeof iterate }).iterator = iterate;
-  stream[Symbol.asyncIterator] = iterate;
-  options.served = served;
-  return stream;
 }

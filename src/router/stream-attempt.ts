@@ -7,10 +7,14 @@
  */
 import type OpenAI from 'openai';
 import type { Stream } from 'openai/core/streaming';
-import { type AttemptRecord, RouterError, StreamInterruptedError } from '../errors.ts';
-import type { Redactor } from '../internal/redact.ts';
+import { RouterError, StreamInterruptedError } from '../errors.ts';
+import { redactorFor } from '../internal/redact.ts';
 import { PreCommitStreamError } from './attempt-errors.ts';
-import { type ActivityRelay, IdleWatch } from './idle-watch.ts';
+import type { Served } from './attempt-log.ts';
+import type { Call, SdkRequest } from './call.ts';
+import { usageOf } from './call-observation.ts';
+import { IdleWatch } from './idle-watch.ts';
+import type { ResolvedTarget } from './resolve-plan.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -24,53 +28,47 @@ export type CommittedStream = {
   readonly iterator: AsyncIterator<Chunk>;
   /** True when the stream already ended (complete) before or at commit. */
   readonly ended: boolean;
-  /** Body activity of this attempt; the caller's stream points it at its own watchdog. */
-  readonly activity: ActivityRelay;
-};
-
-/** Options of {@link openToCommit}. */
-export type OpenToCommitOptions = {
-  /**
-   * Sends the request; resolves with the SDK stream once response headers arrive. `activity`
-   * is to be called for every piece of the response body (see `observeActivity`).
-   */
-  open: (activity: () => void) => Promise<{ data: Stream<Chunk>; response: Response }>;
-  /** Aborts the attempt (and the SDK's request) with a reason. */
-  controller: AbortController;
-  /** Longest wait for the first content chunk, from sending the request, ms. */
-  firstTokenMs: number | undefined;
-  /** Longest gap between chunks (before the first one: after the headers), ms. */
-  idleMs: number;
+  /** The SDK's request: its response is read from it only when asked (a route, a hook). */
+  readonly request: SdkRequest<Stream<Chunk>>;
+  /** The attempt's idle watch, which the caller's reads go on using (body activity reaches it). */
+  readonly idle: IdleWatch;
 };
 
 /**
- * Sends a streaming request and reads it until the first chunk with content. Any failure
- * before that point throws, so the attempt can be retried or passed to the next target.
+ * Starts one streamed request through the SDK, aborted by `controller`; `activity` is to be
+ * called for every piece of the response body (see `observeActivity`).
+ */
+export type StartStream = (
+  call: Call<CommittedStream>,
+  target: ResolvedTarget,
+  controller: AbortController,
+  activity: () => void,
+) => SdkRequest<Stream<Chunk>>;
+
+/**
+ * Sends a streaming request to `target` on the call's current controller and reads it until the
+ * first chunk with content. Any failure before that point throws, so the attempt can be retried
+ * or passed to the next target. The first-token limit covers the wait for headers too (a slow
+ * first byte is a slow first token), and so does the idle limit before the first chunk.
  */
 export async function openToCommit(
-  options: OpenToCommitOptions,
-): Promise<CommittedStream & { response: Response }> {
-  const { controller } = options;
-  // The first-token limit covers the wait for headers too: a slow first byte is a slow first token.
+  call: Call<CommittedStream>,
+  target: ResolvedTarget,
+  start: StartStream,
+): Promise<CommittedStream> {
+  const controller = call.signal.controller;
+  const { firstTokenMs, idleMs } = call.plan.timeouts;
   const firstTokenTimer =
-    options.firstTokenMs === undefined
+    firstTokenMs === undefined
       ? undefined
-      : setTimeout(
-          () =>
-            controller.abort(
-              new PreCommitStreamError(`no content within ${options.firstTokenMs} ms`, {
-                errorClass: 'timeout',
-              }),
-            ),
-          options.firstTokenMs,
-        );
-  // Before the first chunk the idle limit also covers the wait for response headers.
-  const idle = new IdleWatch(controller, options.idleMs, 'data');
-  const activity: ActivityRelay = { onActivity: idle.touch };
+      : setTimeout(abortFirstToken, firstTokenMs, controller, firstTokenMs);
+  const idle = new IdleWatch(controller, idleMs, 'data');
+  let committed = false;
   try {
     idle.begin();
-    const { data, response } = await options.open(() => activity.onActivity());
-    const iterator = chunksOf(data);
+    const request = start(call, target, controller, idle.touch);
+    const stream = await request;
+    const iterator = chunksOf(stream);
     const buffered: Chunk[] = [];
     for (;;) {
       idle.begin();
@@ -78,23 +76,13 @@ export async function openToCommit(
       idle.end();
       // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
-      if (next.done === true) {
-        if (buffered.some(hasFinishReason))
-          return { stream: data, buffered, iterator, ended: true, response, activity };
-        throw new PreCommitStreamError('the stream ended before any content', {
-          errorClass: 'interrupted_stream',
-        });
-      }
-      normalizeChunk(next.value);
-      buffered.push(next.value);
-      if (isContentChunk(next.value)) {
-        if (hasFailedChoice(next.value)) {
-          throw new PreCommitStreamError(
-            'the provider failed before any content (finish_reason "error")',
-            { errorClass: 'server' },
-          );
-        }
-        return { stream: data, buffered, iterator, ended: false, response, activity };
+      const ended = next.done === true;
+      if (!ended) buffered.push(normalizeChunk(next.value));
+      if (ended || isContentChunk(next.value)) {
+        checkCommit(buffered, ended);
+        committed = true;
+        idle.what = 'chunk';
+        return { stream, buffered, iterator, ended, request, idle };
       }
     }
   } catch (error) {
@@ -104,34 +92,50 @@ export async function openToCommit(
     // chunk, a cut) before any content: the caller classifies it.
     throw error;
   } finally {
-    idle.stop();
+    // A committed stream keeps its watch: the caller's reads go on with it.
+    if (!committed) idle.stop();
     if (firstTokenTimer !== undefined) clearTimeout(firstTokenTimer);
+  }
+}
+
+function abortFirstToken(controller: AbortController, firstTokenMs: number): void {
+  controller.abort(
+    new PreCommitStreamError(`no content within ${firstTokenMs} ms`, { errorClass: 'timeout' }),
+  );
+}
+
+/**
+ * Throws when what was read is not a commit point: an end without a finish reason (nothing was
+ * answered), or a first content chunk whose choice failed.
+ */
+function checkCommit(buffered: readonly Chunk[], ended: boolean): void {
+  if (ended) {
+    if (buffered.some(hasFinishReason)) return;
+    throw new PreCommitStreamError('the stream ended before any content', {
+      errorClass: 'interrupted_stream',
+    });
+  }
+  if (hasFailedChoice(buffered[buffered.length - 1] as Chunk)) {
+    throw new PreCommitStreamError(
+      'the provider failed before any content (finish_reason "error")',
+      { errorClass: 'server' },
+    );
   }
 }
 
 /** Options of {@link continueStream}. */
 export type ContinueStreamOptions = {
-  committed: CommittedStream;
-  controller: AbortController;
-  idleMs: number;
-  model: string;
-  upstream: string;
-  /** The call's attempt log (built on demand: only an interrupted stream needs it). */
-  attempts: () => readonly AttemptRecord[];
-  /**
-   * Blanks the serving upstream's secrets out of whatever the stream throws (an error event or
-   * a cut may echo the key; the error's message, cause and fields all carry it).
-   */
-  redactor: Redactor;
-  /** Frees timers and listeners when the stream is done, however it ends. */
-  release: () => void;
+  /** The call, at its commit point: its controller stops the stream, its signal is released. */
+  call: Call<CommittedStream>;
+  /** The call's result: its usage is updated from the chunks; its route is read on failure. */
+  served: Served<CommittedStream>;
   /**
    * Choices asked for (`n`): the stream is complete only when every one has finished.
    * @default 1
    */
   choices?: number;
-  /** Sees every chunk the caller gets (usage, tracing). */
-  onChunk?: (chunk: Chunk) => void;
+  /** Sees every chunk the caller gets (tracing). */
+  observer?: { observe(chunk: Chunk): void } | undefined;
 };
 
 /**
@@ -140,10 +144,10 @@ export type ContinueStreamOptions = {
  * A hand-written iterator rather than an async generator: a generator layer costs a promise,
  * a result object and a queued request per chunk (about half a kilobyte of garbage each); this
  * one passes the SDK's own result object through and allocates one promise per chunk. It
- * behaves as the generator did: the idle watch starts with the first `next()`, a failure or an
- * incomplete end throws once (redacted) and then the iterator is done, and every way out (end,
- * failure, `return()` on a break) stops the watch, aborts a request still open, closes the SDK
- * stream and releases the call, in that order, before the last result settles.
+ * behaves as the generator did: the attempt's idle watch goes on with the caller's reads, a
+ * failure or an incomplete end throws once (redacted) and then the iterator is done, and every
+ * way out (end, failure, `return()` on a break) stops the watch, aborts a request still open,
+ * closes the SDK stream and releases the call, in that order, before the last result settles.
  */
 export function continueStream(options: ContinueStreamOptions): AsyncIterableIterator<Chunk> {
   return new CallerStream(options);
@@ -152,7 +156,12 @@ export function continueStream(options: ContinueStreamOptions): AsyncIterableIte
 const doneResult: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 class CallerStream implements AsyncIterableIterator<Chunk> {
-  readonly #options: ContinueStreamOptions;
+  readonly #call: Call<CommittedStream>;
+  readonly #served: Served<CommittedStream>;
+  readonly #committed: CommittedStream;
+  /** The call's controller at commit (no attempt follows, so it is the stream's for good). */
+  readonly #controller: AbortController;
+  readonly #observer: ContinueStreamOptions['observer'];
   readonly #expected: number;
   /** Content pieces so far, joined only when an interruption reports them. */
   readonly #content: string[] = [];
@@ -164,14 +173,17 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
   #completed = false;
   /** Buffered chunks handed out so far. */
   #position = 0;
-  #idle: IdleWatch | undefined;
   #closed = false;
   /** A read of the SDK stream is in progress (`#last` settles when it is done). */
   #busy = false;
   #last: Promise<IteratorResult<Chunk>> | undefined;
 
   constructor(options: ContinueStreamOptions) {
-    this.#options = options;
+    this.#call = options.call;
+    this.#served = options.served;
+    this.#committed = options.served.value;
+    this.#controller = options.call.signal.controller;
+    this.#observer = options.observer;
     this.#expected = options.choices ?? 1;
   }
 
@@ -183,20 +195,14 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     // A call made while another is in progress waits for it, as with a generator.
     if (this.#busy) return this.#after(() => this.next());
     if (this.#closed) return Promise.resolve(doneResult);
-    const { committed } = this.#options;
-    let idle = this.#idle;
-    if (idle === undefined) {
-      idle = new IdleWatch(this.#options.controller, this.#options.idleMs, 'chunk');
-      this.#idle = idle;
-      committed.activity.onActivity = idle.touch;
-    }
+    const committed = this.#committed;
     if (this.#position < committed.buffered.length) {
       const chunk = committed.buffered[this.#position++] as Chunk;
       this.#track(chunk);
       return Promise.resolve({ done: false, value: chunk });
     }
     if (committed.ended) return this.#finish();
-    idle.begin();
+    committed.idle.begin();
     this.#busy = true;
     const result = committed.iterator.next().then(this.#onResult, this.#onError);
     this.#last = result;
@@ -217,12 +223,11 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     next: IteratorResult<Chunk>,
   ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
     this.#busy = false;
-    (this.#idle as IdleWatch).end();
-    const { controller } = this.#options;
-    const reason = controller.signal.reason;
+    this.#committed.idle.end();
+    const reason = this.#controller.signal.reason;
     if (reason instanceof RouterError) return this.#fail(reason); // the caller aborted
-    if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#options.model, reason));
-    if (reason instanceof Error) return this.#fail(this.#interrupted(reason, reason.message));
+    if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#call.params.model, reason));
+    if (reason instanceof Error) return this.#interrupt(reason, reason.message);
     if (next.done === true) return this.#finish();
     normalizeChunk(next.value);
     this.#track(next.value);
@@ -233,17 +238,21 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
 
   readonly #onError = (error: unknown): Promise<IteratorResult<Chunk>> => {
     this.#busy = false;
-    const reason = this.#options.controller.signal.reason;
+    const reason = this.#controller.signal.reason;
     if (reason instanceof RouterError) return this.#fail(reason); // the caller aborted
-    if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#options.model, reason));
-    return this.#fail(
-      this.#interrupted(reason instanceof Error ? reason : error, describe(reason ?? error)),
-    );
+    if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#call.params.model, reason));
+    return this.#interrupt(reason instanceof Error ? reason : error, describe(reason ?? error));
   };
 
   #track(chunk: Chunk): void {
     this.#chunks += 1;
-    this.#options.onChunk?.(chunk);
+    // The last chunk carries usage when the request asked for it
+    // (stream_options.include_usage) or the gateway sends it anyway.
+    const usage = chunk.usage;
+    if (usage !== undefined && usage !== null) {
+      this.#served.usage = usageOf(usage) ?? this.#served.usage;
+    }
+    this.#observer?.observe(chunk);
     for (const choice of chunk.choices) {
       const content = choice.delta?.content;
       if (typeof content === 'string' && content !== '') this.#content.push(content);
@@ -259,19 +268,15 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
   /** The end of the SDK stream (or a choice that failed): complete, or an interruption. */
   #finish(): Promise<IteratorResult<Chunk>> {
     if (this.#failed) {
-      return this.#fail(
-        this.#interrupted(undefined, 'the provider failed mid-answer (finish_reason "error")'),
-      );
+      return this.#interrupt(undefined, 'the provider failed mid-answer (finish_reason "error")');
     }
     const expected = this.#expected;
     if (this.#finished < expected) {
-      return this.#fail(
-        this.#interrupted(
-          undefined,
-          expected === 1
-            ? 'the stream ended without a finish reason'
-            : `the stream ended with ${this.#finished} of ${expected} choices finished`,
-        ),
+      return this.#interrupt(
+        undefined,
+        expected === 1
+          ? 'the stream ended without a finish reason'
+          : `the stream ended with ${this.#finished} of ${expected} choices finished`,
       );
     }
     this.#completed = true;
@@ -280,42 +285,50 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
 
   /** Closes the stream, then throws `error` with the upstream's secrets blanked. */
   #fail(error: unknown): Promise<never> {
-    const redacted = this.#options.redactor.inPlace(error);
+    const redacted = redactorFor(this.#served.target.setup.secrets).inPlace(error);
     return this.#close().then(() => {
       throw redacted;
     });
+  }
+
+  /**
+   * Fails with a `StreamInterruptedError` carrying the partial output and the attempt log
+   * (whose record needs the serving response: read from the SDK now, on this rare path).
+   */
+  #interrupt(cause: unknown, reason: string): Promise<never> {
+    const served = this.#served;
+    return served.settle().then(() =>
+      this.#fail(
+        new StreamInterruptedError({
+          model: this.#call.params.model,
+          upstream: served.target.upstream.name,
+          partialContent: this.#content.join(''),
+          chunks: this.#chunks,
+          attempts: served.route.attempts,
+          cause,
+          reason,
+        }),
+      ),
+    );
   }
 
   /** Stops the watch, aborts a request still open, closes the SDK stream, releases the call. */
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { controller, committed } = this.#options;
-    this.#idle?.stop();
+    const controller = this.#controller;
+    this.#committed.idle.stop();
     if (!this.#completed && !controller.signal.aborted) {
       // The consumer stopped early (break) or the stream failed: stop the request too.
       controller.abort(new RouterError('stream closed', { code: 'ABORTED' }));
     }
     try {
-      await committed.iterator.return?.();
+      await this.#committed.iterator.return?.();
     } catch {
       // The SDK stream's own cleanup failing changes nothing for the caller.
     } finally {
-      this.#options.release();
+      this.#call.signal.dispose();
     }
-  }
-
-  #interrupted(cause: unknown, reason: string): StreamInterruptedError {
-    const options = this.#options;
-    return new StreamInterruptedError({
-      model: options.model,
-      upstream: options.upstream,
-      partialContent: this.#content.join(''),
-      chunks: this.#chunks,
-      attempts: options.attempts(),
-      cause,
-      reason,
-    });
   }
 }
 
@@ -355,12 +368,13 @@ function chunksOf(stream: Stream<Chunk>): AsyncIterator<Chunk> {
 }
 
 /** Every choice of a chunk with a `finish_reason`, null when the gateway sent none (as the SDK does). */
-function normalizeChunk(chunk: Chunk): void {
+function normalizeChunk(chunk: Chunk): Chunk {
   const choices = (chunk as { choices?: unknown } | null)?.choices;
-  if (!Array.isArray(choices)) return;
+  if (!Array.isArray(choices)) return chunk;
   for (const choice of choices as { finish_reason?: unknown }[]) {
     if (choice.finish_reason === undefined) choice.finish_reason = null;
   }
+  return chunk;
 }
 
 /** A choice that finished with `"error"` (OpenRouter's mid-stream failure; not in OpenAI's set). */

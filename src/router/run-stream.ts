@@ -1,0 +1,105 @@
+/**
+ * A streamed chat call, from the caller's side. The first attempt on the first target is opened
+ * and read to its commit point (the first content) from here, in one async function, as a
+ * plain call's is in `runPlain`; a failure, or a first target that is cooling down, hands what
+ * was done to the walker, which carries on as if it had sent that attempt itself. After commit
+ * the caller gets the SDK's own `Stream`, reading through the router's iterator.
+ */
+import type OpenAI from 'openai';
+import type { Stream } from 'openai/core/streaming';
+import type { Served } from './attempt-log.ts';
+import type { Call } from './call.ts';
+import { streamObserver, traceStream } from './call-observation.ts';
+import { firstIndex } from './fast-path.ts';
+import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
+import type { StreamOperation } from './send-request.ts';
+import { type CallStart, hasSuccessHooks, reportFirstSuccess, startCall } from './start-call.ts';
+import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
+import { acquire, walkTargets } from './walk-targets.ts';
+
+type Chunk = OpenAI.Chat.ChatCompletionChunk;
+
+/** Options of {@link runStream}. */
+export type StreamRunOptions = CallStart & {
+  params: OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+  stream: StreamOperation;
+};
+
+/**
+ * Runs a streamed call to its commit point and hands the caller its stream. The deadline ends
+ * at commit; the caller's signal and close() reach the stream until it ends.
+ */
+export async function runStream(options: StreamRunOptions): Promise<Stream<Chunk>> {
+  const operation = options.stream;
+  const call = startCall(options, operation.send);
+  let served: Served<CommittedStream>;
+  try {
+    const index = firstIndex(call);
+    const target = call.plan.targets[index];
+    let ticket = target === undefined ? undefined : acquire(call, target);
+    if (ticket instanceof Promise) ticket = await ticket;
+    if (target === undefined || ticket === undefined) {
+      served = await walkTargets({ call });
+    } else if (!ticket.available) {
+      served = await walkTargets({ call, first: { ticket } });
+    } else {
+      const started = performance.now();
+      const timer = startAttemptTimer(call, target);
+      let failure: PendingFailure | undefined;
+      let committed: CommittedStream | undefined;
+      try {
+        committed = await openToCommit(call, target, operation.start);
+      } catch (error) {
+        failure = { error, started };
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+      served =
+        committed === undefined
+          ? await walkTargets({ call, first: { ticket, failure: failure as PendingFailure } })
+          : succeed({
+              call,
+              target,
+              targetIndex: index,
+              attempt: 1,
+              value: committed,
+              // Read from the SDK only when someone asks (withRoute(), a hook, a trace).
+              response: committed.request,
+              started,
+            });
+      if (committed !== undefined && hasSuccessHooks(call)) await reportFirstSuccess(call, served);
+    }
+  } catch (error) {
+    call.signal.dispose();
+    call.trace?.end({ error });
+    throw error;
+  }
+  call.signal.endDeadline();
+  if (call.trace !== undefined) await served.settle();
+  options.served = served;
+  return callerStream(call, served, options.params.n ?? 1);
+}
+
+/**
+ * The SDK's own stream object, reading through the router's iterator and stopped by the call's
+ * controller (`stream.controller.abort()` is the caller's abort): no second `Stream` per call.
+ */
+function callerStream(
+  call: Call<CommittedStream>,
+  served: Served<CommittedStream>,
+  choices: number,
+): Stream<Chunk> {
+  const trace = call.trace;
+  const observer = trace === undefined ? undefined : streamObserver();
+  const source = continueStream({ call, served, choices, observer });
+  const stream = served.value.stream;
+  const iterate =
+    trace === undefined
+      ? () => source
+      : () => traceStream({ trace, seen: observer, route: served.route, source });
+  stream.controller = call.signal.controller;
+  // Both ways in: iteration, and tee() (which reads `iterator` directly).
+  (stream as unknown as { iterator: typeof iterate }).iterator = iterate;
+  stream[Symbol.asyncIterator] = iterate;
+  return stream;
+}
