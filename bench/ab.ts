@@ -9,6 +9,11 @@
  *
  *   node --expose-gc bench/ab.ts --base bench/results/tmp/base [--rounds 40] [--garbage 8]
  *
+ * Put `<dir>` at the repository's top level (say `.ab-base/`), not under `bench/`: its `src/`
+ * must resolve `openai` to the same copy as this checkout's, or the two routers differ by more
+ * than their code (a copy under `bench/` loads bench's own `openai` and read ~40 µs slower to
+ * the first chunk than the identical code beside it).
+ *
  * A working tool for trying a change, not part of `npm run bench`.
  */
 import { join, resolve } from 'node:path';
@@ -38,6 +43,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(Date.now() % 100_000) },
     skip: { type: 'string', default: '' },
     stub: { type: 'boolean', default: false },
+    /** Sweeps before timing: enough for V8 to optimize every rung's call path. */
+    warmup: { type: 'string', default: '3000' },
     block: { type: 'string', default: 'cpu' },
   },
 });
@@ -138,7 +145,7 @@ const all = [
 const settings = {
   rounds: Number(values.rounds),
   sweepsPerRound: Number(values.sweeps),
-  warmupSweeps: 200,
+  warmupSweeps: Number(values.warmup),
 };
 const report = (label: string, samples: Awaited<ReturnType<typeof interleave>>) => {
   const get = (id: string) => samples.get(id) as NonNullable<ReturnType<typeof samples.get>>;
@@ -177,7 +184,7 @@ if (!skip.has('stream')) {
         return stub ? performance.now() - start : timing.ttftMs;
       },
     })),
-    { ...settings, warmupSweeps: 60 },
+    settings,
     random,
   );
   report(stub ? 'whole stream p50' : 'first chunk p50', stream);

@@ -36,6 +36,8 @@ export type CallSignalOptions = {
 export class CallSignal implements Registered {
   /** The controller of the attempt in progress (replaced by {@link renew}). */
   controller = new AbortController();
+  /** `performance.now()` when the call started (the success path's attempt starts with it). */
+  readonly startedAt: number;
   /** `performance.now()` at which the deadline passes. */
   readonly deadline: number;
   readonly totalMs: number;
@@ -54,7 +56,8 @@ export class CallSignal implements Registered {
   constructor(options: CallSignalOptions) {
     this.model = options.model;
     this.totalMs = options.totalMs;
-    this.deadline = performance.now() + options.totalMs;
+    this.startedAt = performance.now();
+    this.deadline = this.startedAt + options.totalMs;
     this.expiresAt = this.deadline;
     this.#registry = options.registry;
     const caller = options.caller ?? undefined;

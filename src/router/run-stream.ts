@@ -43,7 +43,7 @@ export async function runStream(options: StreamRunOptions): Promise<Stream<Chunk
     } else if (!ticket.available) {
       served = await walkTargets({ call, first: { ticket } });
     } else {
-      const started = performance.now();
+      const started = call.signal.startedAt;
       const timer = startAttemptTimer(call, target);
       let failure: PendingFailure | undefined;
       let committed: CommittedStream | undefined;

@@ -126,14 +126,16 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
     } else if (!ticket.available) {
       served = await walkTargets({ call, first: { ticket } });
     } else {
-      const started = performance.now();
+      // The call started a few microseconds ago: its clock reading serves the attempt too.
+      const started = call.signal.startedAt;
       const timer = startAttemptTimer(call, target);
       let failure: PendingFailure | undefined;
       let value: T | undefined;
       let request: SdkRequest<T> | undefined;
       try {
         request = plain.start(call, target, call.signal.controller);
-        value = await request;
+        // Through the SDK's then(): a native promise to await, not a thenable (one step fewer).
+        value = await request.then();
         if (!isAnswer(value, plain.field)) {
           const response = await request.asResponse();
           throw checkAnswer({ value, field: plain.field, response });

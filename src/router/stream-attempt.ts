@@ -67,7 +67,8 @@ export async function openToCommit(
   try {
     idle.begin();
     const request = start(call, target, controller, idle.touch);
-    const stream = await request;
+    // Through the SDK's then(): a native promise to await, not a thenable (one step fewer).
+    const stream = await request.then();
     const iterator = chunksOf(stream);
     const buffered: Chunk[] = [];
     for (;;) {
@@ -163,11 +164,14 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
   readonly #controller: AbortController;
   readonly #observer: ContinueStreamOptions['observer'];
   readonly #expected: number;
-  /** Content pieces so far, joined only when an interruption reports them. */
-  readonly #content: string[] = [];
+  /** The content so far (string concatenation: V8 joins the pieces only when read). */
+  #content = '';
   #chunks = 0;
-  /** Finished choices, by index; a choice counts once however many finish reasons it gets. */
-  readonly #finishedChoices: boolean[] = [];
+  /**
+   * Finished choices, by index (a choice counts once however many finish reasons it gets);
+   * made when the first one finishes.
+   */
+  #finishedChoices: boolean[] | undefined;
   #finished = 0;
   #failed = false;
   #completed = false;
@@ -255,14 +259,18 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     this.#observer?.observe(chunk);
     for (const choice of chunk.choices) {
       const content = choice.delta?.content;
-      if (typeof content === 'string' && content !== '') this.#content.push(content);
+      if (typeof content === 'string') this.#content += content;
       const reason = choice.finish_reason;
-      if (reason !== null && reason !== undefined && this.#finishedChoices[choice.index] !== true) {
-        this.#finishedChoices[choice.index] = true;
-        this.#finished += 1;
-        if ((reason as string) === 'error') this.#failed = true;
-      }
+      if (reason !== null && reason !== undefined) this.#finishChoice(choice.index, reason);
     }
+  }
+
+  #finishChoice(index: number, reason: string): void {
+    this.#finishedChoices ??= [];
+    if (this.#finishedChoices[index] === true) return;
+    this.#finishedChoices[index] = true;
+    this.#finished += 1;
+    if (reason === 'error') this.#failed = true;
   }
 
   /** The end of the SDK stream (or a choice that failed): complete, or an interruption. */
@@ -302,7 +310,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
         new StreamInterruptedError({
           model: this.#call.params.model,
           upstream: served.target.upstream.name,
-          partialContent: this.#content.join(''),
+          partialContent: this.#content,
           chunks: this.#chunks,
           attempts: served.route.attempts,
           cause,
