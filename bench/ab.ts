@@ -23,10 +23,10 @@ import { benchEnv, ladderConfigYaml } from './lib/config-fixture.ts';
 import { allocatedPerCall } from './lib/garbage.ts';
 import { interleave, pairedMedianDifference, toMicroseconds } from './lib/interleave.ts';
 import { timeStream } from './lib/ladder.ts';
-import { completionBody, streamFrames } from './lib/mock-server.ts';
 import { loadOpenAI, paths } from './lib/modules.ts';
 import { pinning, startNodeChild } from './lib/processes.ts';
 import { medianInterval, round, seededRandom, shuffle } from './lib/stats.ts';
+import { stubFetch } from './lib/stub-fetch.ts';
 
 const { values } = parseArgs({
   options: {
@@ -70,25 +70,6 @@ const stub = values.stub === true;
  * `Response` per call, the stream one frame per read), so what is timed is the SDK and the
  * router alone, on one core, without the network or the mock process.
  */
-const stubFetch = async (_input: unknown, init?: RequestInit): Promise<Response> => {
-  const text = typeof init?.body === 'string' ? init.body : '';
-  if (text.includes('"stream":true')) {
-    let index = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        const frame = streamFrames[index++];
-        if (frame === undefined) controller.close();
-        else controller.enqueue(new Uint8Array(frame));
-      },
-    });
-    return new Response(body, {
-      headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_bench' },
-    });
-  }
-  return new Response(new Uint8Array(completionBody), {
-    headers: { 'content-type': 'application/json', 'x-request-id': 'req_bench' },
-  });
-};
 const fetchOption = stub ? { fetch: stubFetch as typeof fetch } : {};
 const OpenAI = await loadOpenAI();
 const sdkClient = new OpenAI({

@@ -132,7 +132,23 @@ export type LadderOptions = {
   portkeyUrl?: string | undefined;
   /** Rung ids to build (default: all that can be built). */
   only?: readonly string[];
+  /**
+   * The `fetch` of the SDK rungs and the routers (default: the global one, over HTTP to the
+   * mock); an in-process one isolates their own CPU and allocations (see `stub-fetch.ts`).
+   * Only those rungs are built with it.
+   */
+  fetch?: typeof fetch;
 };
+
+/** The rungs that take {@link LadderOptions.fetch}: the SDK's and the router's. */
+const fetchRungs = new Set([
+  'sdk',
+  'sdk-control',
+  'wrapper',
+  'router-one',
+  'router-chain',
+  'router-full',
+]);
 
 /** Peers that could not be set up, with the error. */
 export type LadderProblems = Record<string, string>;
@@ -149,7 +165,9 @@ export async function buildLadder(
   };
   const plainBody = JSON.stringify({ model, messages });
   const streamBody = JSON.stringify({ model, messages, stream: true });
-  const wanted = (id: string) => options.only === undefined || options.only.includes(id);
+  const wanted = (id: string) =>
+    (options.fetch === undefined || fetchRungs.has(id)) &&
+    (options.only === undefined || options.only.includes(id));
   const rungs: Rung[] = [];
   const problems: LadderProblems = {};
   const routers: Record<string, Router> = {};
@@ -200,6 +218,8 @@ export async function buildLadder(
   }));
 
   const OpenAI = await loadOpenAI();
+  const fetchOption = options.fetch === undefined ? {} : { fetch: options.fetch };
+  const sdkOptions = { apiKey: benchEnv.BENCH_API_KEY, maxRetries: 0, ...fetchOption };
   const sdkRung = (
     client: InstanceType<typeof OpenAI>,
     fields: Pick<Rung, 'label' | 'group' | 'baseline'>,
@@ -216,19 +236,21 @@ export async function buildLadder(
   });
 
   await add('sdk', async () =>
-    sdkRung(
-      new OpenAI({ apiKey: benchEnv.BENCH_API_KEY, baseURL: `${mockUrl}/v1`, maxRetries: 0 }),
-      { label: 'openai SDK', group: 'baseline', baseline: 'sdk' },
-    ),
+    sdkRung(new OpenAI({ ...sdkOptions, baseURL: `${mockUrl}/v1` }), {
+      label: 'openai SDK',
+      group: 'baseline',
+      baseline: 'sdk',
+    }),
   );
 
   // The A/A control: a second, identical SDK client. Its reading against the first one is what
   // the method cannot tell apart from zero (order, position, machine noise).
   await add('sdk-control', async () =>
-    sdkRung(
-      new OpenAI({ apiKey: benchEnv.BENCH_API_KEY, baseURL: `${mockUrl}/v1`, maxRetries: 0 }),
-      { label: 'openai SDK, A/A control', group: 'baseline', baseline: 'sdk' },
-    ),
+    sdkRung(new OpenAI({ ...sdkOptions, baseURL: `${mockUrl}/v1` }), {
+      label: 'openai SDK, A/A control',
+      group: 'baseline',
+      baseline: 'sdk',
+    }),
   );
 
   // What any wrapper pays: an alias looked up in a map, a client cached per target, the body
@@ -241,11 +263,7 @@ export async function buildLadder(
       if (target === undefined) throw new Error(`unknown alias ${alias}`);
       let client = clients.get(alias);
       if (client === undefined) {
-        client = new OpenAI({
-          apiKey: benchEnv.BENCH_API_KEY,
-          baseURL: target.baseURL,
-          maxRetries: 0,
-        });
+        client = new OpenAI({ ...sdkOptions, baseURL: target.baseURL });
         clients.set(alias, client);
       }
       return { client, model: target.model };
@@ -298,11 +316,11 @@ export async function buildLadder(
   });
 
   await add('router-one', async () => {
-    routers['router-one'] = createRouter(table, { health: false });
+    routers['router-one'] = createRouter(table, { health: false, ...fetchOption });
     return routerRung(routers['router-one'], 'one', { label: 'Switchyard, 1 target' }, false);
   });
   await add('router-chain', async () => {
-    routers['router-chain'] = createRouter(table, { health: false });
+    routers['router-chain'] = createRouter(table, { health: false, ...fetchOption });
     return routerRung(
       routers['router-chain'],
       'chain3',
@@ -313,6 +331,7 @@ export async function buildLadder(
   await add('router-full', async () => {
     const seen = { attempts: 0, retries: 0, fallbacks: 0, successes: 0, failures: 0 };
     routers['router-full'] = createRouter(table, {
+      ...fetchOption,
       health: {},
       onAttempt: () => {
         seen.attempts += 1;
