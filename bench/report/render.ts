@@ -21,6 +21,7 @@ import {
   type StreamFigures,
   withInterval,
 } from './overhead-section.ts';
+import { type ThroughputSettings, throughputIntro, throughputMethod } from './throughput-text.ts';
 
 type LatencyRung = {
   id: string;
@@ -150,7 +151,7 @@ type Results = {
     consistency?: OverheadResults['consistency'];
   };
   throughput?: {
-    settings: { concurrencies: number[]; rounds: number; warmupMs: number; durationMs: number };
+    settings: ThroughputSettings;
     seed: number;
     problems: Record<string, string>;
     warnings: Record<string, number>;
@@ -500,7 +501,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     '- **The A/A control**: a second `openai` SDK client, built exactly like the first, is a rung of its own everywhere. Its true difference from the SDK is zero, so what it reads (and the width of its interval) is the noise of the method on this machine during this run. It is shown beside every headline figure.',
     "- **Contradictions are flagged, not published.** A rung that contains another (the wrapper contains the SDK; Switchyard with one target contains both; the chain contains one target; all features contain the chain) cannot be cheaper. Each such pair is checked with its own paired difference; if the whole interval is below zero, the larger rung's figure is flagged in the tables and targets instead of shown.",
     "- **Garbage per call** (`bench/lib/garbage.ts`): V8's GC profiler (`v8.GCProfiler`) reports the used heap before and after each collection; over a block of calls, allocated bytes = heap growth + the sum reclaimed by the collections. The rungs here are built over an in-process `fetch` that answers every request with the mock's own bytes (`bench/lib/stub-fetch.ts`, the same function for every rung): what the SDK and the router allocate is then the same from block to block, where the network stack's own allocations over real HTTP vary with timing by more than the effect. Blocks per rung in a random order per round, after a warm-up (as for latency) and a full GC; the added figure pairs each block with the SDK's block of the same round.",
-    `- **Throughput**: closed loop, c callers making plain calls back to back${throughput === undefined ? '' : ` for ${throughput.settings.durationMs} ms after a ${throughput.settings.warmupMs} ms warm-up, ${throughput.settings.rounds} rounds, every rung once per round in a fresh random order`}; the calls that end inside the window count. Each rung's requests per second are divided by the SDK's of the same round; the figure is the median of those ratios with a sign-test interval, and the A/A control's ratio shows the spread of the method.`,
+    throughputMethod(throughput?.settings),
     `- **Streams**: time to the first content chunk (TTFT), gaps between consecutive content chunks, and content chunks missing out of 32 (dropped); every stream is read to its end before the next call.`,
     "- **Processes**: mock, Portkey and each suite run in their own processes; the orchestrator is idle while a suite runs. Pinning was tried (`taskset`: client on core 0, mock and gateway on core 1) and dropped: with the event loop, V8's compiler and GC threads and libuv all on one core, a quick run measured the pinning rather than the code (p50 of the SDK 682 µs pinned vs 542 µs not, of `undici.request` 234 vs 168 µs; p99 1.5–1.8× higher pinned).",
     '- **Caveat**: this is a 2-core machine; client, mock and (for Portkey) the gateway share it, and other work may run on it during a run: the A/A control shows how much. p99 figures at concurrency 1 are dominated by garbage-collection pauses and by whatever else runs on the machine, so added-p99 intervals are wide; the medians are the robust figures. The suites without a control of their own (mock ceiling, config load, failover, long-run memory, the CPU profiles) read wall time directly: load on the machine inflates them, so compare them only with runs made under a similar load (the load average is given above).',
@@ -642,7 +643,7 @@ export async function renderReport(options: { resultsPath: string; quick: boolea
     push(
       '## Throughput',
       '',
-      `Closed loop at c=${concurrencies.join(' and c=')}; ${throughput.settings.rounds} rounds of ${throughput.settings.durationMs} ms windows, every client once per round in a random order. "vs SDK" is the median over rounds of the client's req/s divided by the SDK's in the same round, with its sign-test interval; req/s is the median over rounds. The A/A control row is the method's own spread. "Per CPU-second" counts the calls completed per second of the client process's own CPU time (user + system, all threads) in the same windows: when other work shares the machine, req/s also measures the CPU share the process got, while calls per CPU-second measure the cost of a call under concurrency alone; its ratio to the SDK is shown the same way.`,
+      throughputIntro(throughput.settings),
       '',
       `| Client | ${concurrencies.map((c) => `c=${c} req/s | vs SDK [interval] | per CPU-second vs SDK [interval] | p50 / p99 | errors`).join(' | ')} |`,
       `| --- | ${concurrencies.map(() => '--- | --- | --- | --- | ---').join(' | ')} |`,

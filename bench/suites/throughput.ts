@@ -1,17 +1,25 @@
 /**
- * Closed-loop throughput at fixed concurrency (64 and 256): `c` callers each make plain calls
- * back to back for a short window after a discarded warm-up (calls that end inside the window
- * count). Many short rounds; in each round
- * every rung runs one window, in a fresh random order. Per rung and round, its requests per
- * second as a share of the SDK's in the same round; reported as the median over rounds with a
- * sign-test interval. The A/A control (a second, identical SDK client) shows the spread the
- * method itself has. Latency p50/p99 and errors are pooled over the windows.
+ * Closed-loop throughput at fixed concurrency (64 and 256): `c` callers make plain calls back to
+ * back, without stopping, while the rung they call changes from one short window to the next
+ * (`lib/closed-loop.ts`: connections and compiled code stay warm; a window counts only once the
+ * previous rung's calls have all ended, so every call in flight in it is its own rung's).
+ *
+ * Many short rounds. A round is one window of each rung, two of each rung a target is set for
+ * (and of the A/A control, which is measured exactly like them), in a fresh random order, with
+ * the SDK's windows at its start, middle and end. Per rung and round: its calls per second over
+ * its windows of the round divided by the SDK's over the SDK's windows of the same round (drift
+ * that is slow against a round, a few seconds, moves both alike and cancels). The figure is the
+ * median of those ratios over rounds with a sign-test interval. The A/A control (a second,
+ * identical SDK client) shows the spread the method itself has. Latency p50/p99 and errors are
+ * pooled over the windows.
  *
  * On a machine shared with other work, requests per second measure the share of the CPU this
  * process got as much as the code. Each window therefore also reports calls completed per second
- * of this process's own CPU time (user + system, all threads) and its ratio to the SDK's: the
- * cost per call under concurrency, which other work on the machine does not change.
+ * of this process's own CPU time (user + system, all threads), and of its main thread's alone
+ * (the event loop, where the calls' JavaScript runs), with their ratios to the SDK's formed the
+ * same way: the cost per call under concurrency, which other work on the machine changes less.
  */
+import { type LoopWindow, startClosedLoop } from '../lib/closed-loop.ts';
 import { buildLadder, type Rung } from '../lib/ladder.ts';
 import { median, medianInterval, round, seededRandom, shuffle, summarize } from '../lib/stats.ts';
 import { collectWarnings, suiteArguments, writeResult } from '../lib/suite.ts';
@@ -19,9 +27,17 @@ import { collectWarnings, suiteArguments, writeResult } from '../lib/suite.ts';
 const args = suiteArguments();
 const warnings = collectWarnings();
 const random = seededRandom(args.seed);
-const settings = args.quick
-  ? { concurrencies: [64, 256], rounds: 4, warmupMs: 300, durationMs: 800 }
-  : { concurrencies: [64, 256], rounds: 8, warmupMs: 400, durationMs: 1200 };
+/** Rungs with two windows per round: the A/A control and the rungs the targets are set for. */
+const focus = ['sdk-control', 'router-one', 'router-chain'];
+const settings = {
+  ...(args.quick
+    ? { concurrencies: [64, 256], rounds: 5, windowMs: 150, warmupMs: 200 }
+    : { concurrencies: [64, 256], rounds: 20, windowMs: 250, warmupMs: 500 }),
+  /** SDK windows per round (at its start, middle and end). */
+  sdkWindowsPerRound: 3,
+  focus,
+  windowsPerRoundFocus: 2,
+};
 
 // The SDK, its A/A control, the minimal wrapper, every Switchyard rung, and each peer with its
 // fallback configured (Portkey's 3-deep fallback config, ai-fallback, LangChain withFallbacks).
@@ -41,85 +57,129 @@ const { rungs, problems } = await buildLadder({
     'langchain-fallbacks',
   ],
 });
+const sdk = rungs.find((rung) => rung.id === 'sdk');
+if (sdk === undefined) throw new Error(`the openai SDK rung did not build: ${problems['sdk']}`);
+const others = rungs.filter((rung) => rung !== sdk);
+
+/** Totals of a set of windows. */
+type Totals = { completed: number; seconds: number; cpuSeconds: number; mainCpuSeconds: number };
+const emptyTotals = (): Totals => ({ completed: 0, seconds: 0, cpuSeconds: 0, mainCpuSeconds: 0 });
+const add = (totals: Totals, window: LoopWindow) => {
+  totals.completed += window.completed;
+  totals.seconds += window.seconds;
+  totals.cpuSeconds += window.cpuSeconds;
+  totals.mainCpuSeconds += window.mainCpuSeconds;
+};
 
 type Cell = {
+  /** Per round: requests per second, calls per CPU-second, calls per main-thread CPU-second. */
   rps: number[];
-  /** Calls completed per second of this process's CPU time (user + system, all threads). */
   perCpuSecond: number[];
+  perMainCpuSecond: number[];
+  /** Per round, against the SDK's windows of the same round (not for the SDK itself). */
+  ratios: number[];
+  cpuRatios: number[];
+  mainCpuRatios: number[];
   latencies: number[];
-  errors: number;
-  firstError?: string;
+  settleMs: number[];
+  windows: number;
 };
 const cells = new Map<string, Cell>();
 const cellOf = (id: string, concurrency: number) => {
   const key = `${id}@${concurrency}`;
   let cell = cells.get(key);
   if (cell === undefined) {
-    cell = { rps: [], perCpuSecond: [], latencies: [], errors: 0 };
+    cell = {
+      rps: [],
+      perCpuSecond: [],
+      perMainCpuSecond: [],
+      ratios: [],
+      cpuRatios: [],
+      mainCpuRatios: [],
+      latencies: [],
+      settleMs: [],
+      windows: 0,
+    };
     cells.set(key, cell);
   }
   return cell;
 };
+const errorsOf = new Map<string, { count: number; first: string }>();
 
-/**
- * Runs `concurrency` callers for warm-up + window and counts the calls that end inside the
- * window (completions per second while every caller is busy; on a loaded machine a call can
- * take longer than a short window, so requiring it to start inside too would count nothing).
- */
-async function drive(rung: Rung, concurrency: number): Promise<void> {
-  const cell = cellOf(rung.id, concurrency);
-  const begin = performance.now();
-  const windowStart = begin + settings.warmupMs;
-  const windowEnd = windowStart + settings.durationMs;
-  let completed = 0;
-  let completedAll = 0;
-  // Calls and CPU time read together at the window's edges (a late timer moves both alike).
-  const cpuSeconds = () => {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1e6;
-  };
-  const edges: { calls: number; cpu: number }[] = [];
-  const mark = () => edges.push({ calls: completedAll, cpu: cpuSeconds() });
-  const startTimer = setTimeout(mark, settings.warmupMs);
-  const endTimer = setTimeout(mark, settings.warmupMs + settings.durationMs);
-  const caller = async () => {
-    while (performance.now() < windowEnd) {
-      const start = performance.now();
-      try {
-        await rung.plain();
-        const end = performance.now();
-        completedAll += 1;
-        if (end >= windowStart && end <= windowEnd) {
-          completed += 1;
-          cell.latencies.push(end - start);
-        }
-      } catch (error) {
-        cell.errors += 1;
-        cell.firstError ??=
-          error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, caller));
-  clearTimeout(startTimer);
-  clearTimeout(endTimer);
-  cell.rps.push(completed / (settings.durationMs / 1000));
-  const [first, last] = edges;
-  if (first !== undefined && last !== undefined && last.cpu > first.cpu) {
-    cell.perCpuSecond.push((last.calls - first.calls) / (last.cpu - first.cpu));
-  }
-}
+const rates = (totals: Totals) => ({
+  rps: totals.completed / totals.seconds,
+  perCpu: totals.cpuSeconds > 0 ? totals.completed / totals.cpuSeconds : Number.NaN,
+  perMainCpu: totals.mainCpuSeconds > 0 ? totals.completed / totals.mainCpuSeconds : Number.NaN,
+});
 
 const started = performance.now();
-for (let roundIndex = 0; roundIndex < settings.rounds; roundIndex += 1) {
-  for (const concurrency of settings.concurrencies) {
-    for (const rung of shuffle([...rungs], random)) {
-      await drive(rung, concurrency);
-      // Let sockets and timers of the last burst settle before the next rung.
-      await new Promise((resolve) => setTimeout(resolve, 50));
+for (const concurrency of settings.concurrencies) {
+  const loop = startClosedLoop(concurrency, sdk);
+  // Warm-up, discarded: every rung once, so that its code is compiled and its connections open.
+  // A rung's windows last at least 3 times its median latency there (a slow rung's calls end
+  // in waves; a window must hold several).
+  const windowMsOf = new Map<string, number>();
+  for (const rung of shuffle([sdk, ...others], random)) {
+    const warm = await loop.window(rung, settings.warmupMs);
+    const latency = median([...warm.latencies]);
+    windowMsOf.set(
+      rung.id,
+      Math.round(Math.max(settings.windowMs, Number.isFinite(latency) ? 3 * latency : 0)),
+    );
+  }
+  for (let roundIndex = 0; roundIndex < settings.rounds; roundIndex += 1) {
+    const order = shuffle(
+      others.flatMap((rung) =>
+        Array.from<Rung>({
+          length: focus.includes(rung.id) ? settings.windowsPerRoundFocus : 1,
+        }).fill(rung),
+      ),
+      random,
+    );
+    // SDK windows at the start, the middle and the end of the round.
+    const middle = Math.ceil(order.length / 2);
+    const sequence = [sdk, ...order.slice(0, middle), sdk, ...order.slice(middle), sdk];
+    const totals = new Map<string, Totals>();
+    for (const rung of sequence) {
+      const window = await loop.window(rung, windowMsOf.get(rung.id) ?? settings.windowMs);
+      const cell = cellOf(rung.id, concurrency);
+      cell.latencies.push(...window.latencies);
+      cell.settleMs.push(window.settleMs);
+      cell.windows += 1;
+      let total = totals.get(rung.id);
+      if (total === undefined) {
+        total = emptyTotals();
+        totals.set(rung.id, total);
+      }
+      add(total, window);
+    }
+    const base = rates(totals.get(sdk.id) ?? emptyTotals());
+    for (const [id, total] of totals) {
+      const own = rates(total);
+      const cell = cellOf(id, concurrency);
+      cell.rps.push(own.rps);
+      cell.perCpuSecond.push(own.perCpu);
+      cell.perMainCpuSecond.push(own.perMainCpu);
+      if (id === sdk.id) continue;
+      cell.ratios.push(own.rps / base.rps);
+      cell.cpuRatios.push(own.perCpu / base.perCpu);
+      cell.mainCpuRatios.push(own.perMainCpu / base.perMainCpu);
     }
   }
+  await loop.stop();
+  for (const [id, entry] of loop.errors) errorsOf.set(`${id}@${concurrency}`, entry);
 }
+
+const estimate = (values: number[]) => {
+  const found = medianInterval(values.filter((value) => Number.isFinite(value)));
+  return {
+    estimate: round(found.estimate, 3),
+    interval: [round(found.interval[0], 3), round(found.interval[1], 3)],
+    confidence: round(found.confidence, 3),
+    rounds: found.n,
+  };
+};
+const finiteMedian = (values: number[]) => median(values.filter((value) => Number.isFinite(value)));
 
 const result = {
   settings,
@@ -127,7 +187,7 @@ const result = {
   durationS: round((performance.now() - started) / 1000, 1),
   problems,
   warnings,
-  rungs: rungs.map((rung) => ({
+  rungs: [sdk, ...others].map((rung) => ({
     id: rung.id,
     label: rung.label,
     group: rung.group,
@@ -135,35 +195,28 @@ const result = {
     byConcurrency: Object.fromEntries(
       settings.concurrencies.map((concurrency) => {
         const cell = cellOf(rung.id, concurrency);
-        const base = cellOf('sdk', concurrency);
         const latency = summarize(cell.latencies);
-        const ratioOf = (own: number[], baseline: number[]) =>
-          medianInterval(
-            own
-              .map((value, index) => value / (baseline[index] ?? Number.NaN))
-              .filter((value) => Number.isFinite(value)),
-          );
-        const ratio = ratioOf(cell.rps, base.rps);
-        const cpuRatio = ratioOf(cell.perCpuSecond, base.perCpuSecond);
-        const rounded = (estimate: typeof ratio) => ({
-          estimate: round(estimate.estimate, 3),
-          interval: [round(estimate.interval[0], 3), round(estimate.interval[1], 3)],
-          confidence: round(estimate.confidence, 3),
-          rounds: estimate.n,
-        });
+        const errors = errorsOf.get(`${rung.id}@${concurrency}`);
         return [
           String(concurrency),
           {
             rps: round(median(cell.rps), 0),
             rpsPerRound: cell.rps.map((value) => round(value, 0)),
-            callsPerCpuSecond: round(median(cell.perCpuSecond), 0),
+            callsPerCpuSecond: round(finiteMedian(cell.perCpuSecond), 0),
+            callsPerMainThreadCpuSecond: round(finiteMedian(cell.perMainCpuSecond), 0),
             p50Ms: round(latency.p50, 2),
             p99Ms: round(latency.p99, 2),
-            errors: cell.errors,
-            ...(cell.firstError === undefined ? {} : { firstError: cell.firstError }),
-            ...(rung.id === 'sdk'
+            windows: cell.windows,
+            settleP50Ms: round(median(cell.settleMs), 1),
+            errors: errors?.count ?? 0,
+            ...(errors === undefined ? {} : { firstError: errors.first }),
+            ...(rung === sdk
               ? {}
-              : { ratioToSdk: rounded(ratio), cpuRatioToSdk: rounded(cpuRatio) }),
+              : {
+                  ratioToSdk: estimate(cell.ratios),
+                  cpuRatioToSdk: estimate(cell.cpuRatios),
+                  mainThreadCpuRatioToSdk: estimate(cell.mainCpuRatios),
+                }),
           },
         ];
       }),
