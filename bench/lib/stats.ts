@@ -193,3 +193,60 @@ export function bootstrapInterval(
     n: rounds,
   };
 }
+
+/**
+ * P(W⁺ ≤ w) for w = 0..n(n+1)/2, where W⁺ is the Wilcoxon signed-rank statistic of n values
+ * symmetric about their centre (each rank 1..n counted with probability 1/2, independently).
+ */
+function signedRankCdf(n: number): number[] {
+  const most = (n * (n + 1)) / 2;
+  let probabilities = new Array<number>(most + 1).fill(0);
+  probabilities[0] = 1;
+  for (let rank = 1; rank <= n; rank += 1) {
+    const next = new Array<number>(most + 1).fill(0);
+    for (let sum = 0; sum <= most; sum += 1) {
+      const here = (probabilities[sum] ?? 0) / 2;
+      if (here === 0) continue;
+      next[sum] = (next[sum] ?? 0) + here;
+      if (sum + rank <= most) next[sum + rank] = (next[sum + rank] ?? 0) + here;
+    }
+    probabilities = next;
+  }
+  let total = 0;
+  return probabilities.map((probability) => {
+    total += probability;
+    return total;
+  });
+}
+
+/**
+ * The Hodges–Lehmann estimate of the centre of `values` (the median of all pairwise means,
+ * each value with itself included) with its confidence interval from the exact Wilcoxon
+ * signed-rank distribution: the k-th smallest and k-th largest pairwise means, for the largest k
+ * whose coverage 1 − 2·P(W⁺ ≤ k − 1) is still at least `level`. Assumes the values are
+ * independent and symmetric about their centre (as paired log-ratios of an A/A comparison are by
+ * construction); for such values it is nearly as tight as a mean's interval on normal data, and
+ * like the median it shrugs off a few wild values.
+ */
+export function hodgesLehmannInterval(values: readonly number[], level = 0.95): Estimate {
+  const n = values.length;
+  if (n === 0)
+    return { estimate: Number.NaN, interval: [Number.NaN, Number.NaN], confidence: 0, n };
+  const means: number[] = [];
+  for (let first = 0; first < n; first += 1) {
+    for (let second = first; second < n; second += 1) {
+      means.push(((values[first] as number) + (values[second] as number)) / 2);
+    }
+  }
+  means.sort((a, b) => a - b);
+  const cdf = signedRankCdf(n);
+  let k = 1;
+  while (k + 1 <= means.length / 2 && 1 - 2 * (cdf[k] ?? 1) >= level) k += 1;
+  const confidence = 1 - 2 * (cdf[k - 1] ?? 1);
+  return {
+    estimate: quantileSorted(means, 0.5),
+    interval: [means[k - 1] ?? Number.NaN, means[means.length - k] ?? Number.NaN],
+    confidence,
+    n,
+  };
+}
