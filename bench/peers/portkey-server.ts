@@ -43,6 +43,8 @@ export async function startPortkey(options: { cpu?: number | undefined }): Promi
       join(here, 'loopback-only.ts'),
       '--import',
       join(here, 'portkey-stream-fix.ts'),
+      '--import',
+      join(here, 'keep-alive.ts'),
       portkeyEntry(),
       `--port=${port}`,
       '--headless',
