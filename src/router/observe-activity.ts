@@ -32,9 +32,17 @@ export function observeActivity(fetch: Fetch | undefined): Fetch {
     const onActivity = options?.[activityKey];
     if (onActivity === undefined) return send(input, init);
     // The symbol keys stay on the request options: `fetch` reads only the names it knows.
-    return send(input, init).then((response) => observeBody(response, onActivity));
+    const sent = send(input, init);
+    // The body is fitted on a side branch, not in series: the SDK awaits the request's own
+    // promise (one step fewer before it sees the headers), and this reaction, registered first,
+    // runs before the SDK's, so the body is observed before anything reads it.
+    sent.then((response) => observeBody(response, onActivity), ignore);
+    return sent;
   };
 }
+
+/** A failed request is the SDK's to report; the side branch only swallows its copy. */
+function ignore(): void {}
 
 /**
  * Reports every piece of a successful body to `onActivity`, with nothing allocated per piece:
