@@ -29,9 +29,7 @@ describe('IdleWatch', () => {
     expect(controller.signal.aborted).toBe(false);
     vi.advanceTimersByTime(1);
     expect(controller.signal.reason).toBeInstanceOf(PreCommitStreamError);
-    expect((controller.signal.reason as PreCommitStreamError).message).toBe(
-      'no chunk for 1000 ms',
-    );
+    expect((controller.signal.reason as PreCommitStreamError).message).toBe('no chunk for 1000 ms');
     expect((controller.signal.reason as PreCommitStreamError).errorClass).toBe('timeout');
   });
 
