@@ -140,15 +140,19 @@ export type LadderOptions = {
   fetch?: typeof fetch;
 };
 
-/** The rungs that take {@link LadderOptions.fetch}: the SDK's and the router's. */
-const fetchRungs = new Set([
+/**
+ * The ladder's own rungs: the SDK, its A/A control, the minimal wrapper and Switchyard's three.
+ * They are also the rungs that take {@link LadderOptions.fetch}.
+ */
+export const ownRungIds = [
   'sdk',
   'sdk-control',
   'wrapper',
   'router-one',
   'router-chain',
   'router-full',
-]);
+] as const;
+const fetchRungs = new Set<string>(ownRungIds);
 
 /** Peers that could not be set up, with the error. */
 export type LadderProblems = Record<string, string>;

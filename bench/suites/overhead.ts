@@ -25,7 +25,7 @@ import {
   type Samples,
   toMicroseconds,
 } from '../lib/interleave.ts';
-import { buildLadder, type Rung } from '../lib/ladder.ts';
+import { buildLadder, ownRungIds, type Rung } from '../lib/ladder.ts';
 import { streamDeltas } from '../lib/mock-server.ts';
 import { medianInterval, round, seededRandom, shuffle, summarize } from '../lib/stats.ts';
 import { stubFetch } from '../lib/stub-fetch.ts';
@@ -60,9 +60,7 @@ const settings = args.guard
         garbage: { rounds: 15, plainCalls: 400, streamCalls: 150, warmupCalls: 3000 },
       };
 
-const ids = args.guard
-  ? ['sdk', 'sdk-control', 'router-one', 'router-chain']
-  : ['sdk', 'sdk-control', 'wrapper', 'router-one', 'router-chain', 'router-full'];
+const ids = args.guard ? ['sdk', 'sdk-control', 'router-one', 'router-chain'] : ownRungIds;
 const { rungs, problems } = await buildLadder({
   mockUrl: args.mockUrl,
   refusedUrl: args.refusedUrl,

@@ -21,7 +21,7 @@
  * same way: the cost per call under concurrency, which other work on the machine changes less.
  */
 import { type LoopWindow, startClosedLoop } from '../lib/closed-loop.ts';
-import { buildLadder, type Rung } from '../lib/ladder.ts';
+import { buildLadder, ownRungIds, type Rung } from '../lib/ladder.ts';
 import {
   hodgesLehmannInterval,
   median,
@@ -53,17 +53,7 @@ const { rungs, problems } = await buildLadder({
   mockUrl: args.mockUrl,
   refusedUrl: args.refusedUrl,
   portkeyUrl: args.portkeyUrl,
-  only: [
-    'sdk',
-    'sdk-control',
-    'wrapper',
-    'router-one',
-    'router-chain',
-    'router-full',
-    'portkey-chain',
-    'ai-fallback',
-    'langchain-fallbacks',
-  ],
+  only: [...ownRungIds, 'portkey-chain', 'ai-fallback', 'langchain-fallbacks'],
 });
 const sdk = rungs.find((rung) => rung.id === 'sdk');
 if (sdk === undefined) throw new Error(`the openai SDK rung did not build: ${problems['sdk']}`);
