@@ -1,8 +1,9 @@
 /**
  * A router's calls from the caller's side: starting one (its plan, its signal, its order of
  * targets), running a plain call to its value, and running a call to its first success (a
- * Responses stream's commit point; a chat stream's is in `run-stream.ts`). Where a result came from is kept for `withRoute()` and `withResponse()`, on the
- * promise the caller holds; the result itself is the SDK's value, untouched.
+ * Responses stream's commit point; a chat stream's is in `run-stream.ts`). Where a result came
+ * from is kept for `withRoute()` and `withResponse()`, on the promise the caller holds; the
+ * result itself is the SDK's value, untouched.
  */
 import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
