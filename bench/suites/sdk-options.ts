@@ -47,27 +47,35 @@ const routerLikeClient = new OpenAI({
   logger: { error: quiet, warn: quiet, info: quiet, debug: quiet },
   fetch: signalFetch,
 });
-const controller = new AbortController();
-const routerOptions = { fetchOptions: { [signalKey]: controller.signal } as Record<string, never> };
+// A fresh controller per call, as the router makes one per call: with one shared signal, every
+// request's abort listener piles up on it until the requests are collected, and the variants
+// would time that pile (+73 µs for a per-request signal in one run) rather than the option.
+const routerOptions = () => ({
+  fetchOptions: { [signalKey]: new AbortController().signal } as Record<string, never>,
+});
 
 const variants: [string, () => Promise<unknown>][] = [
   ['bare call', () => plainClient.chat.completions.create({ model, messages })],
   [
     'a per-request signal (the router passes none)',
-    () => plainClient.chat.completions.create({ model, messages }, { signal: controller.signal }),
+    () =>
+      plainClient.chat.completions.create(
+        { model, messages },
+        { signal: new AbortController().signal },
+      ),
   ],
   [
     "the call's signal in fetchOptions, given to fetch below the SDK (as the router passes)",
-    () => signalClient.chat.completions.create({ model, messages }, routerOptions),
+    () => signalClient.chat.completions.create({ model, messages }, routerOptions()),
   ],
   [
     "the same, on a client built like the router's",
-    () => routerLikeClient.chat.completions.create({ model, messages }, routerOptions),
+    () => routerLikeClient.chat.completions.create({ model, messages }, routerOptions()),
   ],
   [
     'the same, with .withResponse()',
     () =>
-      routerLikeClient.chat.completions.create({ model, messages }, routerOptions).withResponse(),
+      routerLikeClient.chat.completions.create({ model, messages }, routerOptions()).withResponse(),
   ],
 ];
 
