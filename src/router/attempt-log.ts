@@ -66,28 +66,31 @@ export function describeTarget(target: ResolvedTarget, targetIndex: number, atte
 
 /** Options of {@link Served}. */
 export type ServedOptions<T> = {
+  /** The call's parts a result keeps. */
+  call: {
+    readonly plan: ResolvedPlan;
+    /** The caller's context. */
+    readonly context: CallContext | undefined;
+    /**
+     * Where usage comes from: the answer's `usage` (plain calls), or the stream, which sets
+     * {@link Served.usage} when a chunk carries it.
+     */
+    readonly streamed: boolean;
+  };
   value: T;
   /**
    * The serving response, or, on a plain call's success path, where to get it when asked (the
    * SDK's promise of the request): most calls never need it.
    */
   response: Response | { asResponse(): Promise<Response> };
-  plan: ResolvedPlan;
   target: ResolvedTarget;
   targetIndex: number;
   /** 1-based try on the serving target. */
   attempt: number;
-  /** Time from sending to the answer, in ms (rounded to 0.1). */
-  durationMs: number;
-  /** The records before the successful one (failures, skips); none on the fast path. */
-  earlier?: readonly AttemptRecord[] | undefined;
-  /** The caller's context. */
-  context: CallContext | undefined;
-  /**
-   * Where usage comes from: the answer's `usage` (plain calls), or the stream, which sets
-   * {@link Served.usage} when a chunk carries it.
-   */
-  streamed: boolean;
+  /** `performance.now()` when the successful attempt was sent. */
+  started: number;
+  /** The walker's log (the records before the successful one); none on the success path. */
+  log?: AttemptLog | undefined;
 };
 
 /** A successful call: the value, the response, and the route, built on first request. */
@@ -110,19 +113,20 @@ export class Served<T> {
   /** A stream's token usage, once a chunk reported it. */
   usage: TokenUsage | undefined;
 
+  /** Reads `options` and keeps nothing of it but its fields (the caller's object is not copied). */
   constructor(options: ServedOptions<T>) {
     this.value = options.value;
-    const { response } = options;
+    const { response, call } = options;
     if (response instanceof Response) this.#response = response;
     else this.#request = response;
     this.target = options.target;
-    this.#plan = options.plan;
+    this.#plan = call.plan;
     this.#targetIndex = options.targetIndex;
     this.#attempt = options.attempt;
-    this.#durationMs = options.durationMs;
-    this.#earlier = options.earlier;
-    this.#context = options.context;
-    this.#streamed = options.streamed;
+    this.#durationMs = roundMs(performance.now() - options.started);
+    this.#earlier = options.log?.snapshot();
+    this.#context = call.context;
+    this.#streamed = call.streamed;
   }
 
   /** The serving response; on the success path, only once {@link Served.settle} has resolved. */

@@ -82,38 +82,15 @@ function abortAttempt(controller: AbortController, limitMs: number): void {
 }
 
 /** Options of {@link succeed}. */
-export type SucceedOptions<T> = {
-  call: Call<T>;
-  target: ResolvedTarget;
-  targetIndex: number;
-  attempt: number;
-  /** The answer. */
-  value: T;
-  /** The response that carried it (or the SDK's promise of it: see `ServedOptions`). */
-  response: ServedOptions<T>['response'];
-  started: number;
-  /** The walker's log, when the call went through it. */
-  log?: AttemptLog;
-};
+export type SucceedOptions<T> = ServedOptions<T> & { call: Call<T> };
 
 /** Records a success (health, hooks) and wraps it as the call's result. */
 export function succeed<T>(options: SucceedOptions<T>): Served<T> {
   const { call, target } = options;
   const { health, now } = call.runtime;
-  const { context } = call;
   health?.recordSuccess(target.upstream.name, now());
-  const served = new Served({
-    value: options.value,
-    response: options.response,
-    plan: call.plan,
-    target,
-    targetIndex: options.targetIndex,
-    attempt: options.attempt,
-    durationMs: roundMs(performance.now() - options.started),
-    earlier: options.log?.snapshot(),
-    context,
-    streamed: call.streamed,
-  });
+  // The options are the result's: no second object per success.
+  const served = new Served(options);
   // On the success path the response comes later (see runPlain), and the hooks with it.
   if (options.response instanceof Response) reportServed(call, served);
   return served;

@@ -70,12 +70,12 @@ export function startCall<T>(options: CallStart, send: Send<T>): Call<T> {
     );
   }
   if (operation === 'responses') assertServesResponses(plan);
-  const signal = new CallSignal({
-    model: plan.model,
-    totalMs: requestOptions?.timeout ?? plan.timeouts.totalMs,
-    caller: requestOptions?.signal,
-    registry: state.active,
-  });
+  const signal = new CallSignal(
+    plan.model,
+    requestOptions?.timeout ?? plan.timeouts.totalMs,
+    requestOptions?.signal,
+    state.active,
+  );
   if (state.signal?.aborted === true) signal.abortWith(state.signal.reason);
   // Load balancing draws this call's order; an ordered plan walks its targets as listed.
   const order =
