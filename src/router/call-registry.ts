@@ -8,15 +8,18 @@
  * deadlines come in order, so the earliest deadline of the whole router is the head of one of
  * a few lists. The timer is armed for that head and, when it fires, stops every call whose
  * deadline has passed and re-arms for the next head; a call that ended early is simply gone from
- * its list by then. The timer is unreferenced: a call in flight is kept alive by its request,
- * and an idle router never holds the process open.
+ * its list by then. A call whose deadline ends early (a stream at its commit point) stays where
+ * it is, marked as having none ({@link CallRegistry.endDeadline}); the timer moves it to the
+ * list of calls without a deadline when it reaches it. The timer is unreferenced: a call in
+ * flight is kept alive by its request, and an idle router never holds the process open.
  */
 
 /** A member of the registry: a call's deadline and where it is linked. */
 export type Registered = {
   /**
    * `performance.now()` at which the call's deadline passes; Infinity when it has none (or no
-   * longer has one: a stream past its commit point). Changed only while out of the registry.
+   * longer has one: a stream past its commit point). Changed only while out of the registry, or
+   * to Infinity through {@link CallRegistry.endDeadline}.
    */
   expiresAt: number;
   /** The call's total time, in ms (its list, with every call of the same total time). */
@@ -48,6 +51,9 @@ export class CallRegistry {
   /** When the armed timer fires (`#now()` time); Infinity when none is armed. */
   #timerAt = Number.POSITIVE_INFINITY;
   #size = 0;
+  /** The list of the last call added, and its key: calls of one alias share it (no map lookup). */
+  #lastKey = Number.NaN;
+  #lastList: DeadlineList | undefined;
 
   constructor(options: CallRegistryOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
@@ -62,11 +68,13 @@ export class CallRegistry {
   add(member: Registered): void {
     // Calls without a deadline share a list of their own, which the timer never looks at.
     const key = member.expiresAt === Number.POSITIVE_INFINITY ? member.expiresAt : member.totalMs;
-    let list = this.#lists.get(key);
+    let list = key === this.#lastKey ? this.#lastList : this.#lists.get(key);
     if (list === undefined) {
       list = { head: undefined, tail: undefined };
       this.#lists.set(key, list);
     }
+    this.#lastKey = key;
+    this.#lastList = list;
     member.list = list;
     member.previous = list.tail;
     member.next = undefined;
@@ -91,6 +99,14 @@ export class CallRegistry {
     this.#size -= 1;
   }
 
+  /**
+   * Ends a call's deadline where it stands (a stream at its commit point): no move now; the
+   * timer takes it to the calls without a deadline when it reaches it (close() still finds it).
+   */
+  endDeadline(member: Registered): void {
+    member.expiresAt = Number.POSITIVE_INFINITY;
+  }
+
   /** Every call in flight, as an array (stopping one removes it from the registry). */
   members(): Registered[] {
     const all: Registered[] = [];
@@ -112,14 +128,19 @@ export class CallRegistry {
     const now = this.#now();
     let next = Number.POSITIVE_INFINITY;
     for (const [key, list] of this.#lists) {
-      while (list.head !== undefined && list.head.expiresAt <= now) {
-        const member = list.head;
-        // A stopped call has nothing left for close() to do: it leaves now.
+      if (key === Number.POSITIVE_INFINITY) continue;
+      for (let member = list.head; member !== undefined; member = list.head) {
+        if (member.expiresAt > now && member.expiresAt !== Number.POSITIVE_INFINITY) break;
         this.delete(member);
-        member.expire();
+        // A call whose deadline ended joins the calls without one; a stopped call has nothing
+        // left for close() to do: it leaves now.
+        if (member.expiresAt === Number.POSITIVE_INFINITY) this.add(member);
+        else member.expire();
       }
-      if (list.head === undefined) this.#lists.delete(key);
-      else if (list.head.expiresAt < next) next = list.head.expiresAt;
+      if (list.head === undefined) {
+        this.#lists.delete(key);
+        if (this.#lastList === list) this.#lastKey = Number.NaN;
+      } else if (list.head.expiresAt < next) next = list.head.expiresAt;
     }
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
   }

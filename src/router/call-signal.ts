@@ -135,11 +135,7 @@ export class CallSignal implements Registered {
 
   /** Ends the deadline (a stream that reached its first content keeps its links, not its deadline). */
   endDeadline(): void {
-    const registry = this.#registry;
-    if (registry === undefined || this.expiresAt === Number.POSITIVE_INFINITY) return;
-    registry.delete(this);
-    this.expiresAt = Number.POSITIVE_INFINITY;
-    registry.add(this);
+    this.#registry?.endDeadline(this);
   }
 
   /** Releases the caller's listener and the registration (and so the deadline). Idempotent. */

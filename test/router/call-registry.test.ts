@@ -64,6 +64,55 @@ describe('CallRegistry (injected clock, check() called by hand)', () => {
     expect(registry.size).toBe(0);
   });
 
+  it('a deadline ended in place (a stream at commit): never expired, still closed, the calls behind it still stopped', () => {
+    let now = 0;
+    const registry = new CallRegistry({ now: () => now });
+    const log: string[] = [];
+    const a = member('a', 100, 0, log);
+    const b = member('b', 100, 10, log);
+    const c = member('c', 100, 20, log);
+    for (const entry of [a, b, c]) registry.add(entry);
+    registry.endDeadline(a);
+    registry.endDeadline(c);
+    now = 115;
+    registry.check();
+    // a moved to the calls without a deadline; b, behind it, stopped on time; c stays.
+    expect(log).toEqual(['expired b']);
+    expect(registry.size).toBe(2);
+    now = 1e9;
+    registry.check();
+    expect(log).toEqual(['expired b']);
+    expect(new Set(registry.members())).toEqual(new Set([a, c]));
+    registry.abortAll('closed');
+    expect(log.slice(1).sort()).toEqual(['aborted a: closed', 'aborted c: closed']);
+    registry.delete(a);
+    registry.delete(c);
+    expect(registry.size).toBe(0);
+  });
+
+  it('calls of another total time after the last one added go to their own list', () => {
+    let now = 0;
+    const registry = new CallRegistry({ now: () => now });
+    const log: string[] = [];
+    const a = member('a', 1000, 0, log);
+    const b = member('b', 50, 1, log);
+    const c = member('c', 1000, 2, log);
+    for (const entry of [a, b, c]) registry.add(entry);
+    now = 60;
+    registry.check();
+    expect(log).toEqual(['expired b']);
+    // The emptied list is gone; a new call of that total time makes a fresh one.
+    const d = member('d', 50, 70, log);
+    registry.add(d);
+    now = 130;
+    registry.check();
+    expect(log).toEqual(['expired b', 'expired d']);
+    now = 1003;
+    registry.check();
+    expect(log).toEqual(['expired b', 'expired d', 'expired a', 'expired c']);
+    expect(registry.size).toBe(0);
+  });
+
   it('a call without a deadline stays for close() and is never expired', () => {
     let now = 0;
     const registry = new CallRegistry({ now: () => now });
