@@ -14,7 +14,7 @@ import { observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { createResponsesApi } from './responses.ts';
 import { toRouterPromise } from './router-promise.ts';
-import { runStream } from './run-stream.ts';
+import { chatStream, runStream } from './run-stream.ts';
 import { createSenders } from './send-request.ts';
 import { type RouterState, runPlain } from './start-call.ts';
 import type { Router, RouterOptions, RouterRequestOptions } from './types.ts';
@@ -97,7 +97,7 @@ function createChatCompletions(parts: RouterParts): Router['chat']['completions'
         served: undefined,
         stream: senders.chatStream,
       };
-      return toRouterPromise(runStream(run), run);
+      return toRouterPromise(runStream(run, chatStream), run);
     }
     const run = {
       state,

@@ -6,12 +6,6 @@
 import { PreCommitStreamError } from './attempt-errors.ts';
 
 /**
- * Where body activity seen below the SDK (bytes, SSE comment lines included) is reported: the
- * idle watchdog of whoever reads the stream now.
- */
-export type ActivityRelay = { onActivity: () => void };
-
-/**
  * The idle limit: aborts the attempt when a wait between `begin` and `end` lasts `idleMs`. Time
  * outside one (the caller busy with a chunk) does not count. One timer, armed by the first wait
  * and re-armed only when it fires early, rather than a new timer for every chunk; when it fires
@@ -83,13 +77,4 @@ export class IdleWatch {
 
 function checkIdle(watch: IdleWatch): void {
   watch.check();
-}
-
-/** The idle limit of one wait-and-read loop (see {@link IdleWatch}). */
-export function watchIdle(options: {
-  controller: AbortController;
-  idleMs: number;
-  what: string;
-}): IdleWatch {
-  return new IdleWatch(options.controller, options.idleMs, options.what);
 }

@@ -9,10 +9,14 @@
  */
 import type OpenAI from 'openai';
 import type { Stream } from 'openai/core/streaming';
-import { type AttemptRecord, RouterError, StreamInterruptedError } from '../errors.ts';
-import type { Redactor } from '../internal/redact.ts';
+import { RouterError, StreamInterruptedError } from '../errors.ts';
+import { redactorFor } from '../internal/redact.ts';
 import { PreCommitStreamError } from './attempt-errors.ts';
-import { type ActivityRelay, type IdleWatch, watchIdle } from './idle-watch.ts';
+import type { Served } from './attempt-log.ts';
+import type { Call, SdkRequest } from './call.ts';
+import { IdleWatch } from './idle-watch.ts';
+import type { ResolvedTarget } from './resolve-plan.ts';
+import { abortFirstToken } from './stream-attempt.ts';
 
 /** One event of a Responses stream. */
 export type ResponseEvent = OpenAI.Responses.ResponseStreamEvent;
@@ -25,46 +29,47 @@ export type CommittedResponseStream = {
   readonly iterator: AsyncIterator<ResponseEvent>;
   /** The stream already ended, with its terminal event, at commit. */
   readonly ended: boolean;
-  /** Body activity of this attempt; the caller's stream points it at its own watchdog. */
-  readonly activity: ActivityRelay;
-  readonly response: Response;
+  /** The SDK's request: its response is read from it only when asked (a route, a hook). */
+  readonly request: SdkRequest<Stream<ResponseEvent>>;
+  /** The attempt's idle watch, which the caller's reads go on using (body activity reaches it). */
+  readonly idle: IdleWatch;
 };
 
-/** Options of {@link openResponseToCommit}. */
-export type OpenResponseToCommitOptions = {
-  /** Sends the request; `activity` is to be called for every piece of the body. */
-  open: (activity: () => void) => Promise<{ data: Stream<ResponseEvent>; response: Response }>;
-  /** Aborts the attempt (and the SDK's request) with a reason. */
-  controller: AbortController;
-  /** Longest wait for the first content event, from sending the request, ms. */
-  firstTokenMs: number | undefined;
-  /** Longest gap between events (before the first one: after the headers), ms. */
-  idleMs: number;
-};
+/**
+ * Starts one streamed Responses request through the SDK, aborted by `controller`; `activity` is
+ * to be called for every piece of the response body (see `observeActivity`).
+ */
+export type StartResponseStream = (
+  call: Call<CommittedResponseStream>,
+  target: ResolvedTarget,
+  controller: AbortController,
+  activity: () => void,
+) => SdkRequest<Stream<ResponseEvent>>;
 
-/** Sends a streaming Responses request and reads it until the first event with content. */
+/**
+ * Sends a streaming Responses request to `target` on the call's current controller and reads it
+ * until the first event with content; any failure before that point throws, so the attempt can
+ * be retried or passed to the next target. The limits are a chat stream's (`openToCommit`).
+ */
 export async function openResponseToCommit(
-  options: OpenResponseToCommitOptions,
+  call: Call<CommittedResponseStream>,
+  target: ResolvedTarget,
+  start: StartResponseStream,
 ): Promise<CommittedResponseStream> {
-  const { controller } = options;
+  const controller = call.signal.controller;
+  const { firstTokenMs, idleMs } = call.plan.timeouts;
   const firstTokenTimer =
-    options.firstTokenMs === undefined
+    firstTokenMs === undefined
       ? undefined
-      : setTimeout(
-          () =>
-            controller.abort(
-              new PreCommitStreamError(`no content within ${options.firstTokenMs} ms`, {
-                errorClass: 'timeout',
-              }),
-            ),
-          options.firstTokenMs,
-        );
-  const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'data' });
-  const activity: ActivityRelay = { onActivity: idle.touch };
+      : setTimeout(abortFirstToken, firstTokenMs, controller, firstTokenMs);
+  const idle = new IdleWatch(controller, idleMs, 'data');
+  let committed = false;
   try {
     idle.begin();
-    const { data, response } = await options.open(() => activity.onActivity());
-    const iterator = data[Symbol.asyncIterator]();
+    const request = start(call, target, controller, idle.touch);
+    // Through the SDK's then(): a native promise to await, not a thenable (one step fewer).
+    const stream = await request.then();
+    const iterator = stream[Symbol.asyncIterator]();
     const buffered: ResponseEvent[] = [];
     for (;;) {
       idle.begin();
@@ -85,32 +90,30 @@ export async function openResponseToCommit(
         );
       }
       buffered.push(event);
-      if (isTerminal(event)) return { buffered, iterator, ended: true, activity, response };
-      if (isContentEvent(event)) return { buffered, iterator, ended: false, activity, response };
+      const ended = isTerminal(event);
+      if (ended || isContentEvent(event)) {
+        committed = true;
+        idle.what = 'event';
+        return { buffered, iterator, ended, request, idle };
+      }
     }
   } catch (error) {
     const reason = controller.signal.reason;
     if (reason instanceof PreCommitStreamError) throw reason;
     throw error;
   } finally {
-    idle.stop();
+    // A committed stream keeps its watch: the caller's reads go on with it.
+    if (!committed) idle.stop();
     if (firstTokenTimer !== undefined) clearTimeout(firstTokenTimer);
   }
 }
 
 /** Options of {@link continueResponseStream}. */
 export type ContinueResponseStreamOptions = {
-  committed: CommittedResponseStream;
-  controller: AbortController;
-  idleMs: number;
-  model: string;
-  upstream: string;
-  /** The call's attempt log (built on demand: only an interrupted stream needs it). */
-  attempts: () => readonly AttemptRecord[];
-  /** Blanks the serving upstream's secrets out of whatever the stream throws. */
-  redactor: Redactor;
-  /** Frees timers and listeners when the stream is done, however it ends. */
-  release: () => void;
+  /** The call, at its commit point: its controller stops the stream, its signal is released. */
+  call: Call<CommittedResponseStream>;
+  /** The call's result: its attempt log goes into an interruption. */
+  served: Served<CommittedResponseStream>;
   /** Sees every event the caller gets (usage, tracing). */
   onEvent?: (event: ResponseEvent) => void;
 };
@@ -119,51 +122,55 @@ export type ContinueResponseStreamOptions = {
 export async function* continueResponseStream(
   options: ContinueResponseStreamOptions,
 ): AsyncGenerator<ResponseEvent> {
-  const { committed, controller, onEvent } = options;
+  const { call, served, onEvent } = options;
+  const committed = served.value;
+  const controller = call.signal.controller;
   const progress = { partialContent: '', events: 0, finished: false };
   let completed = false;
-  const interrupted = (cause: unknown, reason: string) =>
-    new StreamInterruptedError({
-      model: options.model,
-      upstream: options.upstream,
+  // The record of the serving attempt needs its response: read from the SDK now, on this rare path.
+  const interrupted = async (cause: unknown, reason: string) => {
+    await served.settle();
+    return new StreamInterruptedError({
+      model: call.params.model,
+      upstream: served.target.upstream.name,
       partialContent: progress.partialContent,
       chunks: progress.events,
-      attempts: options.attempts(),
+      attempts: served.route.attempts,
       cause,
       reason,
     });
+  };
   const track = (event: ResponseEvent) => {
     progress.events += 1;
     onEvent?.(event);
     if (event.type === 'response.output_text.delta') progress.partialContent += event.delta;
     if (isTerminal(event)) progress.finished = true;
   };
-  const idle = watchIdle({ controller, idleMs: options.idleMs, what: 'event' });
-  committed.activity.onActivity = idle.touch;
   try {
     for (const event of committed.buffered) {
       track(event);
       yield event;
     }
     while (!committed.ended && !progress.finished) {
-      const next = await readEvent({ options, idle, interrupted });
+      const next = await readEvent({ call, committed, interrupted });
       if (next.done === true) break;
       track(next.value);
       yield next.value;
     }
-    if (!progress.finished)
-      throw interrupted(undefined, 'the stream ended without a terminal event');
+    if (!progress.finished) {
+      throw await interrupted(undefined, 'the stream ended without a terminal event');
+    }
     completed = true;
   } catch (error) {
-    throw options.redactor.inPlace(error);
+    throw redactorFor(served.target.setup.secrets).inPlace(error);
   } finally {
-    idle.stop();
+    committed.idle.stop();
     if (!completed && !controller.signal.aborted) {
       // The consumer stopped early (break) or the stream failed: stop the request too.
       controller.abort(new RouterError('stream closed', { code: 'ABORTED' }));
     }
     await committed.iterator.return?.().catch(() => undefined);
-    options.release();
+    call.signal.dispose();
   }
 }
 
@@ -173,29 +180,31 @@ export async function* continueResponseStream(
  * an interruption.
  */
 async function readEvent(context: {
-  options: ContinueResponseStreamOptions;
-  idle: IdleWatch;
-  interrupted: (cause: unknown, reason: string) => StreamInterruptedError;
+  call: Call<CommittedResponseStream>;
+  committed: CommittedResponseStream;
+  interrupted: (cause: unknown, reason: string) => Promise<StreamInterruptedError>;
 }): Promise<IteratorResult<ResponseEvent>> {
-  const { options, idle, interrupted } = context;
-  const { controller } = options;
+  const { call, committed, interrupted } = context;
+  const controller = call.signal.controller;
+  const { idle } = committed;
   let next: IteratorResult<ResponseEvent>;
   try {
     idle.begin();
-    next = await options.committed.iterator.next();
+    next = await committed.iterator.next();
     idle.end();
   } catch (error) {
+    idle.end();
     const reason = controller.signal.reason;
     if (reason instanceof RouterError) throw reason; // the caller aborted
-    if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
-    throw interrupted(reason instanceof Error ? reason : error, describe(reason ?? error));
+    if (isCallerAbort(reason)) throw abortedByCaller(call.params.model, reason);
+    throw await interrupted(reason instanceof Error ? reason : error, describe(reason ?? error));
   }
   const reason = controller.signal.reason;
   if (reason instanceof RouterError) throw reason;
-  if (isCallerAbort(reason)) throw abortedByCaller(options.model, reason);
-  if (reason instanceof Error) throw interrupted(reason, reason.message);
+  if (isCallerAbort(reason)) throw abortedByCaller(call.params.model, reason);
+  if (reason instanceof Error) throw await interrupted(reason, reason.message);
   if (next.done !== true && next.value.type === 'response.failed') {
-    throw interrupted(
+    throw await interrupted(
       undefined,
       `the response failed: ${next.value.response.error?.message ?? 'no reason given'}`,
     );

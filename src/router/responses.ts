@@ -8,8 +8,8 @@
 import type OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import { RouterError } from '../errors.ts';
-import { redactorFor } from '../internal/redact.ts';
-import type { PlainOperation, Send } from './call.ts';
+import type { Served } from './attempt-log.ts';
+import type { Call, PlainOperation } from './call.ts';
 import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
 import type { ClientPool } from './client-pool.ts';
 import {
@@ -18,16 +18,24 @@ import {
   isTerminal,
   openResponseToCommit,
   type ResponseEvent,
+  type StartResponseStream,
 } from './responses-stream.ts';
 import { toRouterPromise } from './router-promise.ts';
-import { bodyFor, committedAsSent, plainOperation, requestOptionsFor } from './send-request.ts';
-import { type RouterState, type RunOptions, runPlain, runToCommit } from './start-call.ts';
+import { runStream } from './run-stream.ts';
+import {
+  bodyFor,
+  plainOperation,
+  requestOptionsFor,
+  type StreamOperation,
+  streamOperation,
+} from './send-request.ts';
+import { type RouterState, runPlain } from './start-call.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
 /** The senders of the Responses API: a plain response, and a stream up to its commit point. */
 export type ResponsesSenders = {
   readonly plain: PlainOperation<OpenAI.Responses.Response>;
-  readonly stream: Send<CommittedResponseStream>;
+  readonly stream: StreamOperation<CommittedResponseStream>;
 };
 
 /** Creates the Responses API senders over a client pool. */
@@ -47,23 +55,15 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    stream: (call, target, controller) => {
-      const client = pool.get(target.setup);
-      const body = {
-        ...bodyFor(target, call.params),
-        stream: true,
-      } as unknown as OpenAI.Responses.ResponseCreateParamsStreaming;
-      return openResponseToCommit({
-        open: (activity) =>
-          client.responses
-            .create(body, requestOptionsFor(call, target, controller, activity))
-            .withResponse(),
-        controller,
-        firstTokenMs: call.plan.timeouts.firstTokenMs,
-        idleMs: call.plan.timeouts.idleMs,
-      }).then(committedAsSent);
-    },
+    stream: streamOperation((call, target) => openResponseToCommit(call, target, startStream)),
   };
+  function startStream(...[call, target, controller, activity]: Parameters<StartResponseStream>) {
+    return pool.get(target.setup).responses.create(
+      // The caller's params say `stream: true`: the body is a stream's as it is.
+      bodyFor(target, call.params) as unknown as OpenAI.Responses.ResponseCreateParamsStreaming,
+      requestOptionsFor(call, target, controller, activity),
+    );
+  }
 }
 
 /** The router's `responses` surface. */
@@ -94,8 +94,8 @@ export function createResponsesApi(options: {
         served: undefined,
       };
       if (params.stream === true) {
-        const run = { ...start, send: senders.stream };
-        return toRouterPromise(runResponseStream(run), run);
+        const run = { ...start, stream: senders.stream };
+        return toRouterPromise(runStream(run, responseStream), run);
       }
       const run = { ...start, plain: senders.plain };
       return toRouterPromise(runPlain(run), run);
@@ -103,43 +103,36 @@ export function createResponsesApi(options: {
   };
 }
 
-/** A streamed Responses call: attempts up to the first content event; then the caller's. */
-async function runResponseStream(
-  options: RunOptions<CommittedResponseStream>,
-): Promise<Stream<ResponseEvent>> {
-  const { call, served } = await runToCommit(options);
-  const controller = call.signal.controller;
-  const seen = call.trace === undefined ? undefined : responseStreamObserver();
-  const stream = new Stream<ResponseEvent>(
-    () =>
-      traceStream({
-        trace: call.trace,
-        seen,
-        route: served.route,
-        source: continueResponseStream({
-          committed: served.value,
-          controller,
-          idleMs: call.plan.timeouts.idleMs,
-          model: options.params.model,
-          upstream: served.target.upstream.name,
-          attempts: () => served.route.attempts,
-          release: () => call.signal.dispose(),
-          redactor: redactorFor(served.target.setup.secrets),
-          onEvent: (event) => {
-            // The terminal event carries the whole response, usage included.
-            if (isTerminal(event)) {
-              served.usage =
-                usageOf((event as { response?: { usage?: unknown } }).response?.usage) ??
-                served.usage;
-            }
-            seen?.observe(event);
-          },
-        }),
-      }),
-    controller,
+/**
+ * The caller's Responses stream at its commit point: an SDK `Stream` over the router's events,
+ * stopped by the call's controller.
+ */
+function responseStream(
+  call: Call<CommittedResponseStream>,
+  served: Served<CommittedResponseStream>,
+): Stream<ResponseEvent> {
+  const { trace } = call;
+  const seen = trace === undefined ? undefined : responseStreamObserver();
+  const events = () =>
+    continueResponseStream({
+      call,
+      served,
+      onEvent: (event) => {
+        // The terminal event carries the whole response, usage included.
+        if (isTerminal(event)) {
+          served.usage =
+            usageOf((event as { response?: { usage?: unknown } }).response?.usage) ?? served.usage;
+        }
+        seen?.observe(event);
+      },
+    });
+  return new Stream<ResponseEvent>(
+    // A traced call's response was read at commit (see runStream): its route is at hand.
+    trace === undefined
+      ? events
+      : () => traceStream({ trace, seen, route: served.route, source: events() }),
+    call.signal.controller,
   );
-  options.served = served;
-  return stream;
 }
 
 /** What a traced Responses stream tells its trace: the terminal response and the text. */

@@ -1,9 +1,10 @@
 /**
- * A streamed chat call, from the caller's side. The first attempt on the first target is opened
- * and read to its commit point (the first content) from here, in one async function, as a
- * plain call's is in `runPlain`; a failure, or a first target that is cooling down, hands what
- * was done to the walker, which carries on as if it had sent that attempt itself. After commit
- * the caller gets the SDK's own `Stream`, reading through the router's iterator.
+ * A streamed call (chat completions, or the Responses API), from the caller's side. The first
+ * attempt on the first target is opened and read to its commit point (the first content) from
+ * here, in one async function, as a plain call's is in `runPlain`; a failure, or a first target
+ * that is cooling down, hands what was done to the walker, which carries on as if it had sent
+ * that attempt itself. After commit the caller gets its stream from `deliver`: for chat, the
+ * SDK's own `Stream`, reading through the router's iterator.
  */
 import type OpenAI from 'openai';
 import type { Stream } from 'openai/core/streaming';
@@ -12,27 +13,32 @@ import type { Call } from './call.ts';
 import { streamObserver, traceStream } from './call-observation.ts';
 import { firstIndex } from './fast-path.ts';
 import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
-import type { StreamOperation } from './send-request.ts';
+import type { CommittedAttempt, StreamOperation } from './send-request.ts';
 import { type CallStart, hasSuccessHooks, reportFirstSuccess, startCall } from './start-call.ts';
-import { type CommittedStream, continueStream, openToCommit } from './stream-attempt.ts';
+import { type CommittedStream, continueStream } from './stream-attempt.ts';
 import { acquire, walkTargets } from './walk-targets.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
 /** Options of {@link runStream}. */
-export type StreamRunOptions = CallStart & {
-  params: OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-  stream: StreamOperation;
+export type StreamRunOptions<C extends CommittedAttempt> = CallStart & {
+  stream: StreamOperation<C>;
 };
+
+/** Makes the caller's stream from a call at its commit point. */
+export type DeliverStream<C, S> = (call: Call<C>, served: Served<C>) => S;
 
 /**
  * Runs a streamed call to its commit point and hands the caller its stream. The deadline ends
  * at commit; the caller's signal and close() reach the stream until it ends.
  */
-export async function runStream(options: StreamRunOptions): Promise<Stream<Chunk>> {
+export async function runStream<C extends CommittedAttempt, S>(
+  options: StreamRunOptions<C>,
+  deliver: DeliverStream<C, S>,
+): Promise<S> {
   const operation = options.stream;
   const call = startCall(options, operation.send);
-  let served: Served<CommittedStream>;
+  let served: Served<C>;
   try {
     const index = firstIndex(call);
     const target = call.plan.targets[index];
@@ -46,9 +52,9 @@ export async function runStream(options: StreamRunOptions): Promise<Stream<Chunk
       const started = call.signal.startedAt;
       const timer = startAttemptTimer(call, target);
       let failure: PendingFailure | undefined;
-      let committed: CommittedStream | undefined;
+      let committed: C | undefined;
       try {
-        committed = await openToCommit(call, target, operation.start);
+        committed = await operation.open(call, target);
       } catch (error) {
         failure = { error, started };
       } finally {
@@ -77,18 +83,19 @@ export async function runStream(options: StreamRunOptions): Promise<Stream<Chunk
   call.signal.endDeadline();
   if (call.trace !== undefined) await served.settle();
   options.served = served;
-  return callerStream(call, served, options.params.n ?? 1);
+  return deliver(call, served);
 }
 
 /**
- * The SDK's own stream object, reading through the router's iterator and stopped by the call's
- * controller (`stream.controller.abort()` is the caller's abort): no second `Stream` per call.
+ * The caller's chat stream: the SDK's own stream object, reading through the router's iterator
+ * and stopped by the call's controller (`stream.controller.abort()` is the caller's abort): no
+ * second `Stream` per call.
  */
-function callerStream(
+export function chatStream(
   call: Call<CommittedStream>,
   served: Served<CommittedStream>,
-  choices: number,
 ): Stream<Chunk> {
+  const choices = (call.params as OpenAI.Chat.ChatCompletionCreateParamsStreaming).n ?? 1;
   const trace = call.trace;
   const observer = trace === undefined ? undefined : streamObserver();
   const source = continueStream({ call, served, choices, observer });

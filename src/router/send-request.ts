@@ -24,13 +24,17 @@ export type Senders = {
   readonly chatStream: StreamOperation;
 };
 
+/** What a streamed attempt holds at its commit point: at least the SDK's request. */
+export type CommittedAttempt = { readonly request: { asResponse(): Promise<Response> } };
+
 /**
- * A streamed operation: how to start one request on a target, and the same as one {@link Send}
- * (to the commit point) for the walker.
+ * A streamed operation: how to open one attempt on a target and read it to its commit point (the
+ * success path), and the same as one {@link Send} for the walker, whose attempts read the
+ * response before they report.
  */
-export type StreamOperation = {
-  readonly start: StartStream;
-  readonly send: Send<CommittedStream>;
+export type StreamOperation<C extends CommittedAttempt = CommittedStream> = {
+  readonly open: (call: Call<C>, target: ResolvedTarget) => Promise<C>;
+  readonly send: Send<C>;
 };
 
 /** Creates the senders over a client pool. */
@@ -59,7 +63,7 @@ export function createSenders(pool: ClientPool): Senders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    chatStream: streamOperation((call, target, controller, activity) =>
+    chatStream: chatStreamOperation((call, target, controller, activity) =>
       pool.get(target.setup).chat.completions.create(
         // The caller's params say `stream: true`: the body is a stream's as it is.
         bodyFor(target, call.params) as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
@@ -69,24 +73,26 @@ export function createSenders(pool: ClientPool): Senders {
   };
 }
 
-/** A stream at its commit point as what its attempt sent (it carries its response). */
-export function committedAsSent<C extends { readonly response: Response }>(committed: C): Sent<C> {
-  return { value: committed, response: committed.response };
+/**
+ * A streamed operation from how it opens an attempt to its commit point: the success path opens
+ * it itself (see `runStream`); the walker's attempts read the response before they report.
+ */
+export function streamOperation<C extends CommittedAttempt>(
+  open: StreamOperation<C>['open'],
+): StreamOperation<C> {
+  return {
+    open,
+    send: (call, target) => open(call, target).then(committedAsSent),
+  };
 }
 
-/**
- * A streamed operation from how it starts a request: the success path opens the stream itself
- * (see `runStream`); the walker's attempts read the response before they report.
- */
-export function streamOperation(start: StartStream): StreamOperation {
-  return {
-    start,
-    send: (call, target) =>
-      openToCommit(call, target, start).then(async (committed) => ({
-        value: committed,
-        response: await committed.request.asResponse(),
-      })),
-  };
+async function committedAsSent<C extends CommittedAttempt>(committed: C): Promise<Sent<C>> {
+  return { value: committed, response: await committed.request.asResponse() };
+}
+
+/** The chat completions stream's operation: the SDK's chat stream, read to its first content. */
+function chatStreamOperation(start: StartStream): StreamOperation {
+  return streamOperation((call, target) => openToCommit(call, target, start));
 }
 
 /** A plain operation from how it starts a request and what its answer holds. */

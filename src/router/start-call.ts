@@ -1,9 +1,8 @@
 /**
  * A router's calls from the caller's side: starting one (its plan, its signal, its order of
- * targets), running a plain call to its value, and running a call to its first success (a
- * Responses stream's commit point; a chat stream's is in `run-stream.ts`). Where a result came
- * from is kept for `withRoute()` and `withResponse()`, on the promise the caller holds; the
- * result itself is the SDK's value, untouched.
+ * targets) and running a plain call to its value (a stream runs to its commit point in
+ * `run-stream.ts`). Where a result came from is kept for `withRoute()` and `withResponse()`, on
+ * the promise the caller holds; the result itself is the SDK's value, untouched.
  */
 import type { ModelKind } from '../config/route-table.ts';
 import { RouterError } from '../errors.ts';
@@ -13,7 +12,7 @@ import { describeAnswer, tracedHooks } from './call-observation.ts';
 import type { CallRegistry } from './call-registry.ts';
 import { CallSignal } from './call-signal.ts';
 import { checkAnswer, isAnswer } from './check-answer.ts';
-import { firstIndex, runCall } from './fast-path.ts';
+import { firstIndex } from './fast-path.ts';
 import { orderTargets, type PlanResolver } from './resolve-plan.ts';
 import { assertServesResponses } from './responses-support.ts';
 import { type PendingFailure, reportServed, startAttemptTimer, succeed } from './retry-target.ts';
@@ -43,9 +42,6 @@ export type CallStart = {
   requestOptions: RouterRequestOptions | undefined;
   operation: 'chat' | 'embeddings' | 'responses';
 };
-
-/** Options of {@link runToCommit}. */
-export type RunOptions<T> = CallStart & { send: Send<T> };
 
 /** Options of {@link runPlain}. */
 export type PlainRunOptions<T> = CallStart & { plain: PlainOperation<T> };
@@ -184,24 +180,4 @@ export function hasSuccessHooks<T>(call: Call<T>): boolean {
 export async function reportFirstSuccess<T>(call: Call<T>, served: Served<T>): Promise<void> {
   await served.settle();
   reportServed(call, served);
-}
-
-/**
- * Starts a streamed call and runs it to its commit point (the first content). The deadline ends
- * there; the caller's signal and close() reach the stream until it ends.
- */
-export async function runToCommit<T>(
-  options: RunOptions<T>,
-): Promise<{ call: Call<T>; served: Served<T> }> {
-  const call = startCall(options, options.send);
-  let served: Served<T>;
-  try {
-    served = await runCall(call);
-  } catch (error) {
-    call.signal.dispose();
-    call.trace?.end({ error });
-    throw error;
-  }
-  call.signal.endDeadline();
-  return { call, served };
 }

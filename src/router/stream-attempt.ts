@@ -99,7 +99,8 @@ export async function openToCommit(
   }
 }
 
-function abortFirstToken(controller: AbortController, firstTokenMs: number): void {
+/** The first-token limit passed: aborts the attempt (a timer's callback, no closure per attempt). */
+export function abortFirstToken(controller: AbortController, firstTokenMs: number): void {
   controller.abort(
     new PreCommitStreamError(`no content within ${firstTokenMs} ms`, { errorClass: 'timeout' }),
   );

@@ -240,6 +240,61 @@ describe('responses.create, streaming', () => {
   });
 });
 
+describe('responses.create, streaming under the idle limit (one watch from the request to the end)', () => {
+  const idleAlias = `
+  quick:
+    targets: [cf-mini, vercel-sonnet]
+    timeout: { total: 10s, idle: 200ms }
+`;
+
+  it('an upstream silent before its first delta is a timed-out attempt: the next target answers', async () => {
+    const { emulator, router } = await setup(idleAlias);
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'stream-stall', afterChunks: 0, ms: 5000 },
+    });
+    const { data, route } = await router.responses
+      .create({ model: 'quick', input: 'silent first', stream: true })
+      .withRoute();
+    let text = '';
+    for await (const event of data) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: silent first');
+    expect(route.upstream).toBe('vercel-sonnet');
+    expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', errorClass: 'timeout' });
+  });
+
+  it('a stall after the first delta interrupts the stream with what was read, once the limit passes', async () => {
+    const { emulator, router } = await setup(idleAlias);
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'stream-stall', afterChunks: 2, ms: 5000 },
+    });
+    const stream = await router.responses.create({
+      model: 'quick',
+      input: 'stall me',
+      stream: true,
+    });
+    let text = '';
+    const error = await (async () => {
+      for await (const event of stream) {
+        if (event.type === 'response.output_text.delta') text += event.delta;
+      }
+    })().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StreamInterruptedError);
+    expect((error as StreamInterruptedError).message).toContain('no event for 200 ms');
+    expect((error as StreamInterruptedError).partialContent).toBe(text);
+    expect(text).toBe('Echo from');
+    // The attempt log of an interrupted stream names the serving attempt.
+    expect((error as StreamInterruptedError).attempts.at(-1)).toMatchObject({
+      upstream: 'cf-mini',
+      decision: 'success',
+    });
+    expect(emulator.requests).toHaveLength(1);
+  });
+});
+
 describe('responses.create refuses targets that cannot serve it, before any request', () => {
   it('a Cloudflare compat target: INVALID_REQUEST naming the upstream and the fix', async () => {
     const { emulator, router } = await setup();
