@@ -143,7 +143,7 @@ async function answerResponse(options: AnswerOptions): Promise<boolean> {
     return true;
   }
   const events = createResponseEvents(planned.value);
-  await sendResponseStream({ exchange, events, fault, headers });
+  await sendResponseStream({ exchange, events, fault, headers, personality: options.personality });
   return fault === undefined || fault.type === 'delay';
 }
 

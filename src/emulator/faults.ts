@@ -87,9 +87,9 @@ export type StreamStallFault = {
 export type StreamNoDoneFault = { type: 'stream-no-done' };
 
 /**
- * Streaming only: a slow but live upstream. Before the first chunk, send only SSE comment lines
- * (`: OPENROUTER PROCESSING` on OpenRouter routes, `: keep-alive` elsewhere) every `everyMs`
- * for `ms`, then the stream.
+ * Streaming only: a slow but live upstream. Before the first chunk (a Responses stream: its
+ * first event), send only SSE comment lines (`: OPENROUTER PROCESSING` on OpenRouter routes,
+ * `: keep-alive` elsewhere) every `everyMs` for `ms`, then the stream.
  */
 export type KeepAliveFault = {
   type: 'keep-alive';

@@ -74,10 +74,10 @@ export async function sendChatStream(options: SendChatStreamOptions): Promise<vo
 }
 
 /**
- * A slow but live upstream: comments only, until the first chunk. Returns false when the client
- * went away meanwhile.
+ * A slow but live upstream: comments only, until the first chunk (or, on a Responses stream, the
+ * first event). Returns false when the client went away meanwhile.
  */
-async function sendKeepAlive(options: {
+export async function sendKeepAlive(options: {
   exchange: Exchange;
   fault: KeepAliveFault;
   personality: Personality;

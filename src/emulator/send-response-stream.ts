@@ -14,7 +14,9 @@ import {
   type StreamErrorFault,
   type StreamStallFault,
 } from './faults.ts';
+import type { Personality } from './personality.ts';
 import type { ResponseEvents } from './responses.ts';
+import { sendKeepAlive } from './send-chat-stream.ts';
 
 /** Options for {@link sendResponseStream}. */
 export type SendResponseStreamOptions = {
@@ -26,6 +28,8 @@ export type SendResponseStreamOptions = {
   fault: Fault | undefined;
   /** Extra response headers (gateway headers, credential). */
   headers: OutgoingHttpHeaders;
+  /** Whose comment lines a `keep-alive` fault sends. @default 'openai' */
+  personality?: Personality;
 };
 
 /** The faults that act after a text delta. */
@@ -61,11 +65,15 @@ async function sendEvent(options: {
  * Streams Responses events as SSE. Stream faults act after `afterChunks` text deltas:
  * `stream-cut` destroys the socket, `stream-error` sends an `error` event and ends,
  * `stream-stall` pauses, `malformed-chunk` sends a line that is not JSON, and `stream-no-done`
- * ends without the terminal event.
+ * ends without the terminal event. `keep-alive` sends only comment lines before the first event.
  */
 export async function sendResponseStream(options: SendResponseStreamOptions): Promise<void> {
   const { exchange, events } = options;
   writeEventStreamHead({ exchange, headers: options.headers });
+  if (options.fault?.type === 'keep-alive') {
+    const personality = options.personality ?? 'openai';
+    if (!(await sendKeepAlive({ exchange, fault: options.fault, personality }))) return;
+  }
   const send = (event: Record<string, unknown> | string) => sendEvent({ exchange, event });
   for (const event of events.opening) await send(event);
   const fault = deltaFaultOf(options.fault);

@@ -265,6 +265,28 @@ describe('responses.create, streaming under the idle limit (one watch from the r
     expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', errorClass: 'timeout' });
   });
 
+  it('SSE comment lines from a slow but live upstream keep the idle limit from firing', async () => {
+    // Comment lines are part of SSE (https://html.spec.whatwg.org/multipage/server-sent-events.html:
+    // a line starting with a colon); OpenRouter sends them while a model works
+    // (https://openrouter.ai/docs/api-reference/streaming). The SDK drops them before the router
+    // sees an event: the bytes below it are what keep the stream alive.
+    const { emulator, router } = await setup(idleAlias);
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'keep-alive', ms: 700, everyMs: 100 },
+    });
+    const { data, route } = await router.responses
+      .create({ model: 'quick', input: 'slow but live', stream: true })
+      .withRoute();
+    let text = '';
+    for await (const event of data) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(text).toBe('Echo from openai/gpt-4o-mini: slow but live');
+    expect(route.upstream).toBe('cf-mini');
+    expect(emulator.requests).toHaveLength(1);
+  });
+
   it('a stall after the first delta interrupts the stream with what was read, once the limit passes', async () => {
     const { emulator, router } = await setup(idleAlias);
     emulator.inject({
