@@ -288,8 +288,13 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
           : `the stream ended with ${this.#finished} of ${expected} choices finished`,
       );
     }
+    // Complete: the SDK's iterator is exhausted (this is only reached at its end), so there is
+    // nothing of it to close; the watch stops and the call is released, with no async step.
     this.#completed = true;
-    return this.#close().then(() => doneResult);
+    this.#closed = true;
+    this.#committed.idle.stop();
+    this.#call.signal.dispose();
+    return Promise.resolve(doneResult);
   }
 
   /** Closes the stream, then throws `error` with the upstream's secrets blanked. */
