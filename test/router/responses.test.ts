@@ -245,6 +245,10 @@ describe('responses.create, streaming under the idle limit (one watch from the r
   quick:
     targets: [cf-mini, vercel-sonnet]
     timeout: { total: 10s, idle: 200ms }
+  eager:
+    targets: [cf-mini, vercel-sonnet]
+    retry: { attempts: 1 }
+    timeout: { total: 10s, firstToken: 300ms, idle: 5s }
 `;
 
   it('an upstream silent before its first delta is a timed-out attempt: the next target answers', async () => {
@@ -263,6 +267,25 @@ describe('responses.create, streaming under the idle limit (one watch from the r
     expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: silent first');
     expect(route.upstream).toBe('vercel-sonnet');
     expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', errorClass: 'timeout' });
+  });
+
+  it('the first-token limit covers the events before the first delta: the next target answers', async () => {
+    const { emulator, router } = await setup(idleAlias);
+    // Opening events arrive at once, then nothing: alive (idle 5 s) but no content in 300 ms.
+    emulator.inject({
+      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
+      fault: { type: 'stream-stall', afterChunks: 0, ms: 5000 },
+    });
+    const { data, route } = await router.responses
+      .create({ model: 'eager', input: 'first token', stream: true })
+      .withRoute();
+    let text = '';
+    for await (const event of data) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: first token');
+    expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', errorClass: 'timeout' });
+    expect(route.attempts[0]?.message).toContain('no content within 300 ms');
   });
 
   it('SSE comment lines from a slow but live upstream keep the idle limit from firing', async () => {
