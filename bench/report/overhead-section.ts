@@ -35,6 +35,7 @@ export type StreamFigures = {
   droppedChunks: number;
 };
 type Contradiction = { subset: string; superset: string; differenceUs: EstimateUs };
+type InProcessFirstChunk = { sdkP50Us: number; added: Record<string, EstimateUs> };
 export type OverheadResults = {
   settings: {
     plain: { rounds: number; sweepsPerRound: number; warmupSweeps: number };
@@ -62,6 +63,12 @@ export type OverheadResults = {
   control: {
     plain?: { controlUs: EstimateUs; noiseUs: number };
     ttft?: { controlUs: EstimateUs; noiseUs: number };
+  };
+  /** The first chunk over an in-process fetch, with the CPU caches warm and cleared. */
+  firstChunkInProcess?: {
+    clearBytes: number;
+    warm: InProcessFirstChunk;
+    cleared: InProcessFirstChunk;
   };
   consistency: {
     plain: Contradiction[];
@@ -176,6 +183,7 @@ export function overheadSection(overhead: OverheadResults, chartLine: string): s
     'Gaps between content chunks are pooled over every stream (no interval: the mock writes the chunks back to back, so a gap is the client parsing one chunk).',
     '',
     ...slowFirstChunkNote(overhead),
+    ...inProcessFirstChunkSection(overhead, labelOf),
   ];
   const withGarbage = overhead.rungs.filter((rung) => rung.garbage !== undefined);
   if (withGarbage.length > 0) {
@@ -252,4 +260,31 @@ function slowFirstChunkNote(overhead: OverheadResults): string[] {
 function ratioText(value: EstimatePlain | undefined): string {
   if (value === undefined) return '—';
   return `${value.estimate.toFixed(3)} [${value.interval[0].toFixed(3)}, ${value.interval[1].toFixed(3)}]`;
+}
+
+/**
+ * The first chunk without the network: the same streams over the in-process fetch, with the CPU
+ * caches warm and with them cleared before each call, beside the figure over real HTTP.
+ */
+function inProcessFirstChunkSection(
+  overhead: OverheadResults,
+  labelOf: (id: string) => string,
+): string[] {
+  const figures = overhead.firstChunkInProcess;
+  if (figures === undefined) return [];
+  const ids = Object.keys(figures.warm.added);
+  const mib = figures.clearBytes / (1 << 20);
+  return [
+    "### Where the first chunk's added time goes",
+    '',
+    `The same streams over the in-process \`fetch\` used for garbage (no network, no mock process: what is timed is the clients' own work), interleaved as above, twice: with the CPU caches warm from the call before, and with them cleared before each call, as they can be after a wait for the network (a ${mib} MiB buffer written, one byte per 64-byte line, outside the timing). Beside them, the figure over real HTTP from the table above. The SDK alone took ${formatNumber(figures.warm.sdkP50Us)} µs (p50) to its first chunk warm and ${formatNumber(figures.cleared.sdkP50Us)} µs cleared.`,
+    '',
+    '| Client | added first chunk, in process, caches warm [interval] | in process, caches cleared [interval] | over real HTTP [interval] |',
+    '| --- | --- | --- | --- |',
+    ...ids.map((id) => {
+      const http = overhead.rungs.find((rung) => rung.id === id)?.stream.ttft.addedP50;
+      return `| ${labelOf(id)} | ${withInterval(figures.warm.added[id])} | ${withInterval(figures.cleared.added[id])} | ${withInterval(http)} |`;
+    }),
+    '',
+  ];
 }

@@ -47,17 +47,20 @@ const settings = args.guard
       plain: { rounds: 80, sweepsPerRound: 20, warmupSweeps: 3000 },
       stream: { rounds: 50, sweepsPerRound: 16, warmupSweeps: 3000 },
       garbage: { rounds: 0, plainCalls: 0, streamCalls: 0, warmupCalls: 0 },
+      inProcess: { rounds: 0, sweepsPerRound: 0, warmupSweeps: 0, clearBytes: 0 },
     }
   : args.quick
     ? {
         plain: { rounds: 40, sweepsPerRound: 15, warmupSweeps: 1000 },
         stream: { rounds: 30, sweepsPerRound: 10, warmupSweeps: 1000 },
         garbage: { rounds: 3, plainCalls: 300, streamCalls: 100, warmupCalls: 500 },
+        inProcess: { rounds: 10, sweepsPerRound: 10, warmupSweeps: 200, clearBytes: 32 << 20 },
       }
     : {
         plain: { rounds: 200, sweepsPerRound: 20, warmupSweeps: 4000 },
         stream: { rounds: 120, sweepsPerRound: 15, warmupSweeps: 4000 },
         garbage: { rounds: 40, plainCalls: 150, streamCalls: 60, warmupCalls: 3000 },
+        inProcess: { rounds: 60, sweepsPerRound: 10, warmupSweeps: 500, clearBytes: 32 << 20 },
       };
 
 const ids = args.guard ? ['sdk', 'sdk-control', 'router-one', 'router-chain'] : ownRungIds;
@@ -161,6 +164,51 @@ for (let roundIndex = 0; roundIndex < settings.garbage.rounds; roundIndex += 1) 
       ?.stream.push(await allocatedPerCall(() => rung.stream(), settings.garbage.streamCalls));
   }
 }
+
+// Where the first chunk's added time goes. The same streams over the in-process fetch (no
+// network: what is timed is the code's own work), once with the CPU caches warm from the call
+// before, and once with them cleared before each call, as a wait for the network leaves them:
+// a buffer larger than the caches is written (one byte per 64-byte line) outside the timing.
+const inProcessIds = new Set(['sdk', 'sdk-control', 'router-one', 'router-chain']);
+const firstChunkRungs = garbageRungs.filter((rung) => inProcessIds.has(rung.id));
+const cacheClearer = new Uint8Array(settings.inProcess.clearBytes);
+const clearCaches = () => {
+  for (let index = 0; index < cacheClearer.length; index += 64) {
+    cacheClearer[index] = ((cacheClearer[index] ?? 0) + 1) & 255;
+  }
+};
+const firstChunkInProcess = (clear: boolean) =>
+  interleave(
+    firstChunkRungs.map(
+      (rung): Contender => ({
+        id: rung.id,
+        async call() {
+          if (clear) clearCaches();
+          return (await rung.stream()).ttftMs;
+        },
+      }),
+    ),
+    settings.inProcess,
+    random,
+  );
+const inProcessSamples =
+  settings.inProcess.rounds === 0
+    ? undefined
+    : { warm: await firstChunkInProcess(false), cleared: await firstChunkInProcess(true) };
+const inProcessFigures = (samples: Map<string, Samples>) => {
+  const base = samples.get('sdk') as Samples;
+  return {
+    sdkP50Us: round(summarize(base.rounds.flat().map((value) => value * 1000)).p50, 1),
+    added: Object.fromEntries(
+      firstChunkRungs
+        .filter((rung) => rung.id !== 'sdk')
+        .map((rung) => [
+          rung.id,
+          toMicroseconds(pairedMedianDifference(samples.get(rung.id) as Samples, base)),
+        ]),
+    ),
+  };
+};
 
 const bytes = (values: number[]) => {
   const estimate = medianInterval(values);
@@ -282,6 +330,15 @@ const result = {
     };
   }),
   control: { plain: plainNoise, ttft: streamNoise },
+  ...(inProcessSamples === undefined
+    ? {}
+    : {
+        firstChunkInProcess: {
+          clearBytes: settings.inProcess.clearBytes,
+          warm: inProcessFigures(inProcessSamples.warm),
+          cleared: inProcessFigures(inProcessSamples.cleared),
+        },
+      }),
   consistency: {
     plain: plainContradictions.checked,
     ttft: streamContradictions.checked,
