@@ -12,13 +12,14 @@
  * https://developers.cloudflare.com/ai-gateway/features/dynamic-routing/usage/.
  */
 import { describe, expect, it } from 'vitest';
+import type { Fault } from '../../src/emulator/faults.ts';
 import {
   AllTargetsFailedError,
   isRouterError,
   RouterError,
   StreamInterruptedError,
 } from '../../src/errors.ts';
-import type { RouterOptions } from '../../src/router/types.ts';
+import type { Router, RouterOptions } from '../../src/router/types.ts';
 import { gatewayHeaders, routerFromYaml, startTestEmulator } from '../helpers/gateway-harness.ts';
 
 const token = 'cf-api-token-RESP1';
@@ -251,38 +252,37 @@ describe('responses.create, streaming under the idle limit (one watch from the r
     timeout: { total: 10s, firstToken: 300ms, idle: 5s }
 `;
 
-  it('an upstream silent before its first delta is a timed-out attempt: the next target answers', async () => {
+  /** A router whose primary (cf-mini) plays `fault` on every Responses request. */
+  async function faultyPrimary(fault: Fault) {
     const { emulator, router } = await setup(idleAlias);
-    emulator.inject({
-      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
-      fault: { type: 'stream-stall', afterChunks: 0, ms: 5000 },
-    });
+    emulator.inject({ match: { model: 'openai/gpt-4o-mini', path: '/responses' }, fault });
+    return { emulator, router };
+  }
+
+  /** Streams `input` through `model`; the text deltas joined, and the route. */
+  async function streamText(router: Router, model: string, input: string) {
     const { data, route } = await router.responses
-      .create({ model: 'quick', input: 'silent first', stream: true })
+      .create({ model, input, stream: true })
       .withRoute();
     let text = '';
     for await (const event of data) {
       if (event.type === 'response.output_text.delta') text += event.delta;
     }
+    return { text, route };
+  }
+
+  it('an upstream silent before its first delta is a timed-out attempt: the next target answers', async () => {
+    const { router } = await faultyPrimary({ type: 'stream-stall', afterChunks: 0, ms: 5000 });
+    const { text, route } = await streamText(router, 'quick', 'silent first');
     expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: silent first');
     expect(route.upstream).toBe('vercel-sonnet');
     expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', errorClass: 'timeout' });
   });
 
   it('the first-token limit covers the events before the first delta: the next target answers', async () => {
-    const { emulator, router } = await setup(idleAlias);
     // Opening events arrive at once, then nothing: alive (idle 5 s) but no content in 300 ms.
-    emulator.inject({
-      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
-      fault: { type: 'stream-stall', afterChunks: 0, ms: 5000 },
-    });
-    const { data, route } = await router.responses
-      .create({ model: 'eager', input: 'first token', stream: true })
-      .withRoute();
-    let text = '';
-    for await (const event of data) {
-      if (event.type === 'response.output_text.delta') text += event.delta;
-    }
+    const { router } = await faultyPrimary({ type: 'stream-stall', afterChunks: 0, ms: 5000 });
+    const { text, route } = await streamText(router, 'eager', 'first token');
     expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: first token');
     expect(route.attempts[0]).toMatchObject({ upstream: 'cf-mini', errorClass: 'timeout' });
     expect(route.attempts[0]?.message).toContain('no content within 300 ms');
@@ -293,28 +293,18 @@ describe('responses.create, streaming under the idle limit (one watch from the r
     // a line starting with a colon); OpenRouter sends them while a model works
     // (https://openrouter.ai/docs/api-reference/streaming). The SDK drops them before the router
     // sees an event: the bytes below it are what keep the stream alive.
-    const { emulator, router } = await setup(idleAlias);
-    emulator.inject({
-      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
-      fault: { type: 'keep-alive', ms: 700, everyMs: 100 },
-    });
-    const { data, route } = await router.responses
-      .create({ model: 'quick', input: 'slow but live', stream: true })
-      .withRoute();
-    let text = '';
-    for await (const event of data) {
-      if (event.type === 'response.output_text.delta') text += event.delta;
-    }
+    const { emulator, router } = await faultyPrimary({ type: 'keep-alive', ms: 700, everyMs: 100 });
+    const { text, route } = await streamText(router, 'quick', 'slow but live');
     expect(text).toBe('Echo from openai/gpt-4o-mini: slow but live');
     expect(route.upstream).toBe('cf-mini');
     expect(emulator.requests).toHaveLength(1);
   });
 
   it('a stall after the first delta interrupts the stream with what was read, once the limit passes', async () => {
-    const { emulator, router } = await setup(idleAlias);
-    emulator.inject({
-      match: { model: 'openai/gpt-4o-mini', path: '/responses' },
-      fault: { type: 'stream-stall', afterChunks: 2, ms: 5000 },
+    const { emulator, router } = await faultyPrimary({
+      type: 'stream-stall',
+      afterChunks: 2,
+      ms: 5000,
     });
     const stream = await router.responses.create({
       model: 'quick',
