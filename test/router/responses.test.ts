@@ -11,6 +11,7 @@
  * dynamic routes accept only chat completions:
  * https://developers.cloudflare.com/ai-gateway/features/dynamic-routing/usage/.
  */
+import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../src/emulator/faults.ts';
 import {
@@ -60,6 +61,21 @@ models:
   routed: cf-route
 ${extra}
 `;
+}
+
+/** Reads a Responses stream to its end or its failure: the text deltas read, and what it threw. */
+async function readText(
+  stream: AsyncIterable<OpenAI.Responses.ResponseStreamEvent>,
+): Promise<{ text: string; error: unknown }> {
+  let text = '';
+  try {
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    return { text, error: undefined };
+  } catch (error) {
+    return { text, error };
+  }
 }
 
 async function setup(extra = '', options: RouterOptions = {}) {
@@ -192,10 +208,8 @@ describe('responses.create, streaming', () => {
     const { data, route } = await router.responses
       .create({ model: 'chain', input: 'before commit', stream: true })
       .withRoute();
-    let text = '';
-    for await (const event of data) {
-      if (event.type === 'response.output_text.delta') text += event.delta;
-    }
+    const { text, error } = await readText(data);
+    expect(error).toBeUndefined();
     expect(text).toBe('Echo from anthropic/claude-sonnet-4.5: before commit');
     expect(route.upstream).toBe('vercel-sonnet');
     expect(route.attempts.map((attempt) => [attempt.upstream, attempt.decision])).toEqual([
@@ -213,12 +227,7 @@ describe('responses.create, streaming', () => {
       input: 'cut me off',
       stream: true,
     });
-    let text = '';
-    const error = await (async () => {
-      for await (const event of stream) {
-        if (event.type === 'response.output_text.delta') text += event.delta;
-      }
-    })().catch((caught: unknown) => caught);
+    const { text, error } = await readText(stream);
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect((error as StreamInterruptedError).partialContent).toBe('Echo from');
     expect(text).toBe('Echo from');
@@ -229,11 +238,7 @@ describe('responses.create, streaming', () => {
     const { emulator, router } = await setup();
     emulator.inject({ fault: { type: 'stream-no-done' } });
     const stream = await router.responses.create({ model: 'chain', input: 'no end', stream: true });
-    const error = await (async () => {
-      for await (const _event of stream) {
-        // drain
-      }
-    })().catch((caught: unknown) => caught);
+    const { error } = await readText(stream);
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect((error as StreamInterruptedError).partialContent).toBe(
       'Echo from openai/gpt-4o-mini: no end',
@@ -264,10 +269,8 @@ describe('responses.create, streaming under the idle limit (one watch from the r
     const { data, route } = await router.responses
       .create({ model, input, stream: true })
       .withRoute();
-    let text = '';
-    for await (const event of data) {
-      if (event.type === 'response.output_text.delta') text += event.delta;
-    }
+    const { text, error } = await readText(data);
+    expect(error).toBeUndefined();
     return { text, route };
   }
 
@@ -311,12 +314,7 @@ describe('responses.create, streaming under the idle limit (one watch from the r
       input: 'stall me',
       stream: true,
     });
-    let text = '';
-    const error = await (async () => {
-      for await (const event of stream) {
-        if (event.type === 'response.output_text.delta') text += event.delta;
-      }
-    })().catch((caught: unknown) => caught);
+    const { text, error } = await readText(stream);
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect((error as StreamInterruptedError).message).toContain('no event for 200 ms');
     expect((error as StreamInterruptedError).partialContent).toBe(text);
