@@ -16,7 +16,7 @@ import type { Served } from './attempt-log.ts';
 import type { Call, SdkRequest } from './call.ts';
 import { IdleWatch } from './idle-watch.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
-import { abortFirstToken } from './stream-attempt.ts';
+import { abortedByCaller, abortFirstToken, describe, isCallerAbort } from './stream-attempt.ts';
 
 /** One event of a Responses stream. */
 export type ResponseEvent = OpenAI.Responses.ResponseStreamEvent;
@@ -227,21 +227,4 @@ function isContentEvent(event: ResponseEvent): boolean {
     default:
       return false;
   }
-}
-
-/** An abort the router did not cause: the caller called `stream.controller.abort()`. */
-function isCallerAbort(reason: unknown): boolean {
-  return (
-    reason !== undefined &&
-    !(reason instanceof RouterError) &&
-    !(reason instanceof PreCommitStreamError)
-  );
-}
-
-function abortedByCaller(model: string, reason: unknown): RouterError {
-  return new RouterError(`${model}: the call was aborted`, { code: 'ABORTED', cause: reason });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -351,7 +351,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
  * router's own reasons are `RouterError`s (caller signal, deadline, close) and
  * `PreCommitStreamError`s (idle limit).
  */
-function isCallerAbort(reason: unknown): boolean {
+export function isCallerAbort(reason: unknown): boolean {
   return (
     reason !== undefined &&
     !(reason instanceof RouterError) &&
@@ -359,11 +359,13 @@ function isCallerAbort(reason: unknown): boolean {
   );
 }
 
-function abortedByCaller(model: string, reason: unknown): RouterError {
+/** The error a stream ends with when the caller aborted it through `stream.controller`. */
+export function abortedByCaller(model: string, reason: unknown): RouterError {
   return new RouterError(`${model}: the call was aborted`, { code: 'ABORTED', cause: reason });
 }
 
-function describe(error: unknown): string {
+/** An error's message, or the value as text. */
+export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
