@@ -3,11 +3,11 @@
  * attempt on the first target is opened and read to its commit point (the first content) from
  * here, in one async function, as a plain call's is in `runPlain`; a failure, or a first target
  * that is cooling down, hands what was done to the walker, which carries on as if it had sent
- * that attempt itself. After commit the caller gets its stream from `deliver`: for chat, the
- * SDK's own `Stream`, reading through the router's iterator.
+ * that attempt itself. After commit the caller gets its stream from `deliver`: for chat, an
+ * SDK `Stream` reading through the router's iterator.
  */
 import type OpenAI from 'openai';
-import type { Stream } from 'openai/core/streaming';
+import { Stream } from 'openai/core/streaming';
 import type { Served } from './attempt-log.ts';
 import type { Call } from './call.ts';
 import { streamObserver, traceStream } from './call-observation.ts';
@@ -87,9 +87,9 @@ export async function runStream<C extends CommittedAttempt, S>(
 }
 
 /**
- * The caller's chat stream: the SDK's own stream object, reading through the router's iterator
- * and stopped by the call's controller (`stream.controller.abort()` is the caller's abort): no
- * second `Stream` per call.
+ * The caller's chat stream: an SDK `Stream` (so `tee()`, `toReadableStream()` and `instanceof`
+ * work as with the SDK) over the router's iterator, stopped by the call's controller
+ * (`stream.controller.abort()` is the caller's abort).
  */
 export function chatStream(
   call: Call<CommittedStream>,
@@ -99,14 +99,9 @@ export function chatStream(
   const trace = call.trace;
   const observer = trace === undefined ? undefined : streamObserver();
   const source = continueStream({ call, served, choices, observer });
-  const stream = served.value.stream;
   const iterate =
     trace === undefined
       ? () => source
       : () => traceStream({ trace, seen: observer, route: served.route, source });
-  stream.controller = call.signal.controller;
-  // Both ways in: iteration, and tee() (which reads `iterator` directly).
-  (stream as unknown as { iterator: typeof iterate }).iterator = iterate;
-  stream[Symbol.asyncIterator] = iterate;
-  return stream;
+  return new Stream(iterate, call.signal.controller);
 }

@@ -63,11 +63,11 @@ export function createSenders(pool: ClientPool): Senders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    chatStream: chatStreamOperation((call, target, controller, activity) =>
+    chatStream: chatStreamOperation((call, target, controller) =>
       pool.get(target.setup).chat.completions.create(
         // The caller's params say `stream: true`: the body is a stream's as it is.
         bodyFor(target, call.params) as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
-        requestOptionsFor(call, target, controller, activity),
+        requestOptionsFor(call, target, controller),
       ),
     ),
   };
@@ -129,13 +129,13 @@ export function bodyFor(
 /**
  * Per-request options: the target's headers under the caller's, and the call's signal for the
  * router's fetch (never the SDK's `signal`, which would cost a composed signal per request);
- * for a stream, also where body activity is reported.
+ * for a Responses stream, also where body activity is reported.
  */
 export function requestOptionsFor<T>(
   call: Call<T>,
   target: ResolvedTarget,
   controller: AbortController,
-  /** Called for every piece of a streamed body (the idle limit's activity). */
+  /** Called for every piece of a streamed Responses body (the idle limit's activity). */
   activity?: () => void,
 ) {
   const fetchOptions = (

@@ -6,7 +6,6 @@
  * `StreamInterruptedError` carrying the partial output. Never a clean end, never two answers.
  */
 import type OpenAI from 'openai';
-import type { Stream } from 'openai/core/streaming';
 import { RouterError, StreamInterruptedError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
 import { PreCommitStreamError } from './attempt-errors.ts';
@@ -15,35 +14,33 @@ import type { Call, SdkRequest } from './call.ts';
 import { usageOf } from './call-observation.ts';
 import { IdleWatch } from './idle-watch.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
+import { sseEvents } from './sse-events.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
 /** A stream that reached its commit point. */
 export type CommittedStream = {
-  /** The SDK's stream object (its iterator is {@link CommittedStream.iterator}). */
-  readonly stream: Stream<Chunk>;
   /** Chunks read so far (all up to and including the first content chunk). */
   readonly buffered: readonly Chunk[];
-  /** The rest of the SDK stream. */
+  /** The rest of the stream (the router's own reader of the body: see `sse-events.ts`). */
   readonly iterator: AsyncIterator<Chunk>;
   /** True when the stream already ended (complete) before or at commit. */
   readonly ended: boolean;
-  /** The SDK's request: its response is read from it only when asked (a route, a hook). */
-  readonly request: SdkRequest<Stream<Chunk>>;
+  /** The SDK's request: the response behind the stream. */
+  readonly request: SdkRequest<unknown>;
   /** The attempt's idle watch, which the caller's reads go on using (body activity reaches it). */
   readonly idle: IdleWatch;
 };
 
 /**
- * Starts one streamed request through the SDK, aborted by `controller`; `activity` is to be
- * called for every piece of the response body (see `observeActivity`).
+ * Starts one streamed request through the SDK, aborted by `controller`; the router reads the
+ * body itself (the SDK's request is asked for its response, never parsed).
  */
 export type StartStream = (
   call: Call<CommittedStream>,
   target: ResolvedTarget,
   controller: AbortController,
-  activity: () => void,
-) => SdkRequest<Stream<Chunk>>;
+) => SdkRequest<unknown>;
 
 /**
  * Sends a streaming request to `target` on the call's current controller and reads it until the
@@ -66,16 +63,17 @@ export async function openToCommit(
   let committed = false;
   try {
     idle.begin();
-    const request = start(call, target, controller, idle.touch);
-    // Through the SDK's then(): a native promise to await, not a thenable (one step fewer).
-    const stream = await request.then();
-    const iterator = chunksOf(stream);
+    const request = start(call, target, controller);
+    // The response, not the SDK's `Stream`: the router reads the body itself, and every piece
+    // it reads (SSE comment lines included) keeps the idle watch alive.
+    const response = await request.asResponse();
+    const iterator = sseEvents<Chunk>(response, controller, idle.touch);
     const buffered: Chunk[] = [];
     for (;;) {
       idle.begin();
       const next = await iterator.next();
       idle.end();
-      // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
+      // The reader ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       const ended = next.done === true;
       if (!ended) buffered.push(normalizeChunk(next.value));
@@ -83,7 +81,7 @@ export async function openToCommit(
         checkCommit(buffered, ended);
         committed = true;
         idle.what = 'chunk';
-        return { stream, buffered, iterator, ended, request, idle };
+        return { buffered, iterator, ended, request, idle };
       }
     }
   } catch (error) {
@@ -145,11 +143,11 @@ export type ContinueStreamOptions = {
  *
  * A hand-written iterator rather than an async generator: a generator layer costs a promise,
  * a result object and a queued request per chunk (about half a kilobyte of garbage each); this
- * one passes the SDK's own result object through and allocates one promise per chunk. It
+ * one passes the reader's result object through and allocates one promise per chunk. It
  * behaves as the generator did: the attempt's idle watch goes on with the caller's reads, a
  * failure or an incomplete end throws once (redacted) and then the iterator is done, and every
  * way out (end, failure, `return()` on a break) stops the watch, aborts a request still open,
- * closes the SDK stream and releases the call, in that order, before the last result settles.
+ * closes the body reader and releases the call, in that order, before the last result settles.
  */
 export function continueStream(options: ContinueStreamOptions): AsyncIterableIterator<Chunk> {
   return new CallerStream(options);
@@ -179,7 +177,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
   /** Buffered chunks handed out so far. */
   #position = 0;
   #closed = false;
-  /** A read of the SDK stream is in progress (`#last` settles when it is done). */
+  /** A read of the body is in progress (`#last` settles when it is done). */
   #busy = false;
   #last: Promise<IteratorResult<Chunk>> | undefined;
 
@@ -237,7 +235,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     normalizeChunk(next.value);
     this.#track(next.value);
     if (this.#failed) return this.#finish();
-    // The SDK's own result object, passed through.
+    // The reader's own result object, passed through.
     return next;
   };
 
@@ -274,7 +272,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     if (reason === 'error') this.#failed = true;
   }
 
-  /** The end of the SDK stream (or a choice that failed): complete, or an interruption. */
+  /** The end of the body (or a choice that failed): complete, or an interruption. */
   #finish(): Promise<IteratorResult<Chunk>> {
     if (this.#failed) {
       return this.#interrupt(undefined, 'the provider failed mid-answer (finish_reason "error")');
@@ -288,7 +286,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
           : `the stream ended with ${this.#finished} of ${expected} choices finished`,
       );
     }
-    // Complete: the SDK's iterator is exhausted (this is only reached at its end), so there is
+    // Complete: the reader is exhausted (this is only reached at its end), so there is
     // nothing of it to close; the watch stops and the call is released, with no async step.
     this.#completed = true;
     this.#closed = true;
@@ -326,7 +324,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     );
   }
 
-  /** Stops the watch, aborts a request still open, closes the SDK stream, releases the call. */
+  /** Stops the watch, aborts a request still open, closes the body reader, releases the call. */
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -339,7 +337,7 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     try {
       await this.#committed.iterator.return?.();
     } catch {
-      // The SDK stream's own cleanup failing changes nothing for the caller.
+      // The reader's own cleanup failing changes nothing for the caller.
     } finally {
       this.#call.signal.dispose();
     }
@@ -367,20 +365,6 @@ export function abortedByCaller(model: string, reason: unknown): RouterError {
 /** An error's message, or the value as text. */
 export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * The SDK stream's parsed chunks, one async generator layer fewer than iterating the stream:
- * the SDK wraps its parser in a generator that copies every chunk to give each choice a
- * `finish_reason` (null when absent); the router reads the parser itself and does the same in
- * place ({@link normalizeChunk}), on chunks nobody else holds. When the parser is not where
- * this SDK keeps it, the stream is iterated as it is (normalizing again changes nothing).
- */
-function chunksOf(stream: Stream<Chunk>): AsyncIterator<Chunk> {
-  const parser = (stream as unknown as { iterator?: unknown }).iterator;
-  return typeof parser === 'function'
-    ? (parser as () => AsyncIterator<Chunk>).call(stream)
-    : stream[Symbol.asyncIterator]();
 }
 
 /** Every choice of a chunk with a `finish_reason`, null when the gateway sent none (as the SDK does). */
