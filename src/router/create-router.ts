@@ -10,12 +10,12 @@ import { CallRegistry } from './call-registry.ts';
 import { type ClientPool, createClientPool } from './client-pool.ts';
 import { createHealthMemory, type HealthStore } from './health-memory.ts';
 import { createRedisHealth } from './health-redis.ts';
-import { observeActivity } from './observe-activity.ts';
 import { createPlanResolver, toPublicPlan } from './resolve-plan.ts';
 import { createResponsesApi } from './responses.ts';
 import { toRouterPromise } from './router-promise.ts';
 import { chatStream, runStream } from './run-stream.ts';
 import { createSenders } from './send-request.ts';
+import { withCallSignal } from './signal-fetch.ts';
 import { type RouterState, runPlain } from './start-call.ts';
 import type { Router, RouterOptions, RouterRequestOptions } from './types.ts';
 
@@ -60,7 +60,7 @@ function createRouterParts(options: { table: RouteTable; options: RouterOptions 
     (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
     {};
   // The call's signal and a stream's body activity reach fetch below the SDK.
-  const pool = createClientPool({ env, fetch: observeActivity(routerOptions.fetch) });
+  const pool = createClientPool({ env, fetch: withCallSignal(routerOptions.fetch) });
   const senders = createSenders(pool);
   const { health, ownHealth } = createHealth({ option: routerOptions.health, table });
   const state: RouterState = {

@@ -8,7 +8,6 @@
  * text. Event names: https://platform.openai.com/docs/api-reference/responses-streaming.
  */
 import type OpenAI from 'openai';
-import type { Stream } from 'openai/core/streaming';
 import { RouterError, StreamInterruptedError } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
 import { PreCommitStreamError } from './attempt-errors.ts';
@@ -16,6 +15,7 @@ import type { Served } from './attempt-log.ts';
 import type { Call, SdkRequest } from './call.ts';
 import { IdleWatch } from './idle-watch.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
+import { sseEvents } from './sse-events.ts';
 import { abortedByCaller, abortFirstToken, describe, isCallerAbort } from './stream-attempt.ts';
 
 /** One event of a Responses stream. */
@@ -25,26 +25,25 @@ export type ResponseEvent = OpenAI.Responses.ResponseStreamEvent;
 export type CommittedResponseStream = {
   /** Events read so far (all up to and including the first content event). */
   readonly buffered: readonly ResponseEvent[];
-  /** The rest of the SDK stream. */
+  /** The rest of the stream (the router's own reader of the body: see `sse-events.ts`). */
   readonly iterator: AsyncIterator<ResponseEvent>;
   /** The stream already ended, with its terminal event, at commit. */
   readonly ended: boolean;
-  /** The SDK's request: its response is read from it only when asked (a route, a hook). */
-  readonly request: SdkRequest<Stream<ResponseEvent>>;
+  /** The SDK's request: the response behind the stream. */
+  readonly request: SdkRequest<unknown>;
   /** The attempt's idle watch, which the caller's reads go on using (body activity reaches it). */
   readonly idle: IdleWatch;
 };
 
 /**
- * Starts one streamed Responses request through the SDK, aborted by `controller`; `activity` is
- * to be called for every piece of the response body (see `observeActivity`).
+ * Starts one streamed Responses request through the SDK, aborted by `controller`; the router
+ * reads the body itself (the SDK's request is asked for its response, never parsed).
  */
 export type StartResponseStream = (
   call: Call<CommittedResponseStream>,
   target: ResolvedTarget,
   controller: AbortController,
-  activity: () => void,
-) => SdkRequest<Stream<ResponseEvent>>;
+) => SdkRequest<unknown>;
 
 /**
  * Sends a streaming Responses request to `target` on the call's current controller and reads it
@@ -66,16 +65,16 @@ export async function openResponseToCommit(
   let committed = false;
   try {
     idle.begin();
-    const request = start(call, target, controller, idle.touch);
-    // Through the SDK's then(): a native promise to await, not a thenable (one step fewer).
-    const stream = await request.then();
-    const iterator = stream[Symbol.asyncIterator]();
+    const request = start(call, target, controller);
+    // The response, not the SDK's `Stream`: the router reads the body itself, and every piece
+    // it reads (SSE comment lines included) keeps the idle watch alive.
+    const iterator = sseEvents<ResponseEvent>(await request.asResponse(), controller, idle.touch);
     const buffered: ResponseEvent[] = [];
     for (;;) {
       idle.begin();
       const next = await iterator.next();
       idle.end();
-      // The SDK ends a stream quietly when its request is aborted: a timeout shows as an end.
+      // The reader ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
       if (next.done === true) {
         throw new PreCommitStreamError('the stream ended before any content', {

@@ -57,11 +57,11 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
     }),
     stream: streamOperation((call, target) => openResponseToCommit(call, target, startStream)),
   };
-  function startStream(...[call, target, controller, activity]: Parameters<StartResponseStream>) {
+  function startStream(...[call, target, controller]: Parameters<StartResponseStream>) {
     return pool.get(target.setup).responses.create(
       // The caller's params say `stream: true`: the body is a stream's as it is.
       bodyFor(target, call.params) as unknown as OpenAI.Responses.ResponseCreateParamsStreaming,
-      requestOptionsFor(call, target, controller, activity),
+      requestOptionsFor(call, target, controller),
     );
   }
 }

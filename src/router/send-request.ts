@@ -10,7 +10,6 @@ import type { AnswerField, Call, PlainOperation, SdkRequest, Send, Sent } from '
 import { callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
-import { activityKey } from './observe-activity.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
 import { type CommittedStream, openToCommit, type StartStream } from './stream-attempt.ts';
 import type { RouterRequestOptions } from './types.ts';
@@ -128,21 +127,14 @@ export function bodyFor(
 
 /**
  * Per-request options: the target's headers under the caller's, and the call's signal for the
- * router's fetch (never the SDK's `signal`, which would cost a composed signal per request);
- * for a Responses stream, also where body activity is reported.
+ * router's fetch (never the SDK's `signal`, which would cost a composed signal per request).
  */
 export function requestOptionsFor<T>(
   call: Call<T>,
   target: ResolvedTarget,
   controller: AbortController,
-  /** Called for every piece of a streamed Responses body (the idle limit's activity). */
-  activity?: () => void,
 ) {
-  const fetchOptions = (
-    activity === undefined
-      ? { [callSignalKey]: controller.signal }
-      : { [callSignalKey]: controller.signal, [activityKey]: activity }
-  ) as Record<string, never>;
+  const fetchOptions = { [callSignalKey]: controller.signal } as Record<string, never>;
   const headers = mergeHeaders(
     call.context === undefined || target.withContext === undefined
       ? target.headers
