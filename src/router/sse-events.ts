@@ -41,6 +41,8 @@ class SseEvents<T> implements AsyncIterator<T> {
   /** Decoded text not yet parsed, from {@link #position}. */
   #text = '';
   #position = 0;
+  /** Where the search for the next line end resumes: the text before it has none. */
+  #searchFrom = 0;
   /** The text holds a carriage return (so lines may end in CR alone: the slower scan). */
   #carriage = false;
   /** The last piece ended with a CR: a LF at the start of the next one belongs to it. */
@@ -57,6 +59,15 @@ class SseEvents<T> implements AsyncIterator<T> {
     this.#signal = signal;
     this.#onActivity = onActivity;
     this.#reader = response.body?.getReader();
+    // An abort ends a read in progress even when the body does not follow the request's signal
+    // (a custom fetch): the reader is cancelled, and the read ends. The object is its own
+    // listener (`handleEvent`): no closure per stream.
+    if (this.#reader !== undefined) signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The request was aborted: a read in progress ends now (see the constructor). */
+  handleEvent(): void {
+    this.#finish();
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -88,7 +99,7 @@ class SseEvents<T> implements AsyncIterator<T> {
       } catch (error) {
         // An aborted request ends the stream quietly; the caller reads why from the signal.
         if (this.#signal.aborted) return this.#end();
-        this.#finished = true;
+        this.#finish();
         throw error;
       }
       this.#onActivity();
@@ -112,6 +123,7 @@ class SseEvents<T> implements AsyncIterator<T> {
     }
     const rest = this.#position < this.#text.length ? this.#text.slice(this.#position) : '';
     this.#text = rest + text;
+    this.#searchFrom = Math.max(0, this.#searchFrom - this.#position);
     this.#position = 0;
     if (!this.#carriage && text.includes('\r')) this.#carriage = true;
   }
@@ -126,10 +138,15 @@ class SseEvents<T> implements AsyncIterator<T> {
     const text = this.#text;
     for (;;) {
       const start = this.#position;
-      let end = this.#carriage ? lineEnd(text, start) : text.indexOf('\n', start);
+      // A long line that came in many pieces is searched once, not again with every piece.
+      const from = start > this.#searchFrom ? start : this.#searchFrom;
+      let end = this.#carriage ? lineEnd(text, from) : text.indexOf('\n', from);
       let next = end + 1;
       if (end === -1) {
-        if (!this.#bodyEnded) return undefined;
+        if (!this.#bodyEnded) {
+          this.#searchFrom = text.length;
+          return undefined;
+        }
         // The end of the body: a last line without its line break, then a last event without
         // its blank line.
         if (start < text.length) {
@@ -210,8 +227,10 @@ class SseEvents<T> implements AsyncIterator<T> {
     this.#text = '';
     const reader = this.#reader;
     this.#reader = undefined;
+    if (reader === undefined) return;
+    this.#signal.removeEventListener('abort', this);
     // A body read to its end has nothing left to cancel.
-    if (reader !== undefined && !this.#bodyEnded) reader.cancel().catch(ignore);
+    if (!this.#bodyEnded) reader.cancel().catch(ignore);
   }
 }
 

@@ -160,6 +160,33 @@ describe('the router reads a streamed body as the openai SDK does', () => {
     expect(cancelled).toBe(true);
   });
 
+  it('ends a read in progress when its request is aborted, even if the body ignores the signal', async () => {
+    // A body that never sends and knows nothing of the signal (as a custom fetch may return).
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const controller = new AbortController();
+    const iterator = sseEvents(new Response(body), controller, () => {});
+    const pending = iterator.next();
+    controller.abort(new Error('deadline'));
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(cancelled).toBe(true);
+  });
+
+  it('finds an event cut into many small pieces', async () => {
+    const text = `data: ${chunk('x'.repeat(5000))}\n\n`;
+    const pieces: string[] = [];
+    for (let index = 0; index < text.length; index += 7) pieces.push(text.slice(index, index + 7));
+    const outcome = await readByRouter(pieces);
+    expect(outcome.events).toHaveLength(1);
+    expect(outcome.events[0]).toMatchObject({
+      choices: [{ delta: { content: 'x'.repeat(5000) } }],
+    });
+  });
+
   it('cancels the rest of the body when the caller returns early', async () => {
     let cancelled = false;
     const body = new ReadableStream<Uint8Array>({
