@@ -10,6 +10,7 @@ import type { AnswerField, Call, PlainOperation, SdkRequest, Send, Sent } from '
 import { callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
+import { readByRouter } from './json-body.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
 import { type CommittedStream, openToCommit, type StartStream } from './stream-attempt.ts';
 import type { RouterRequestOptions } from './types.ts';
@@ -41,16 +42,20 @@ export function createSenders(pool: ClientPool): Senders {
   return {
     chat: plainOperation({
       field: 'choices',
-      start: (call, target, controller) =>
-        pool
-          .get(target.setup)
-          .chat.completions.create(
+      start: (call, target, controller) => {
+        const client = pool.get(target.setup);
+        // A chat completion is its body as it is: read by the router (see `json-body.ts`).
+        return readByRouter(
+          client.chat.completions.create(
             bodyFor(
               target,
               call.params,
             ) as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
             requestOptionsFor(call, target, controller),
           ),
+          client,
+        );
+      },
     }),
     embeddings: plainOperation({
       field: 'data',

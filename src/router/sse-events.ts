@@ -139,7 +139,7 @@ class SseEvents<T> implements AsyncIterator<T> {
     for (;;) {
       const start = this.#position;
       // A long line that came in many pieces is searched once, not again with every piece.
-      const from = start > this.#searchFrom ? start : this.#searchFrom;
+      const from = Math.max(start, this.#searchFrom);
       let end = this.#carriage ? lineEnd(text, from) : text.indexOf('\n', from);
       let next = end + 1;
       if (end === -1) {
