@@ -14,11 +14,10 @@ import { type StreamObserver, traceStream, usageOf } from './call-observation.ts
 import type { ClientPool } from './client-pool.ts';
 import {
   type CommittedResponseStream,
-  continueResponseStream,
   isTerminal,
-  openResponseToCommit,
   type ResponseEvent,
-  type StartResponseStream,
+  ResponseProgress,
+  responseCommit,
 } from './responses-stream.ts';
 import { toRouterPromise } from './router-promise.ts';
 import { runStream } from './run-stream.ts';
@@ -30,6 +29,7 @@ import {
   streamOperation,
 } from './send-request.ts';
 import { type RouterState, runPlain } from './start-call.ts';
+import { continueStream, openToCommit, type StartStream } from './stream-attempt.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
 /** The senders of the Responses API: a plain response, and a stream up to its commit point. */
@@ -55,9 +55,11 @@ export function createResponsesSenders(pool: ClientPool): ResponsesSenders {
             requestOptionsFor(call, target, controller),
           ),
     }),
-    stream: streamOperation((call, target) => openResponseToCommit(call, target, startStream)),
+    stream: streamOperation((call, target) =>
+      openToCommit(call, target, startStream, responseCommit),
+    ),
   };
-  function startStream(...[call, target, controller]: Parameters<StartResponseStream>) {
+  function startStream(...[call, target, controller]: Parameters<StartStream<ResponseEvent>>) {
     return pool.get(target.setup).responses.create(
       // The caller's params say `stream: true`: the body is a stream's as it is.
       bodyFor(target, call.params) as unknown as OpenAI.Responses.ResponseCreateParamsStreaming,
@@ -113,24 +115,13 @@ function responseStream(
 ): Stream<ResponseEvent> {
   const { trace } = call;
   const seen = trace === undefined ? undefined : responseStreamObserver();
-  const events = () =>
-    continueResponseStream({
-      call,
-      served,
-      onEvent: (event) => {
-        // The terminal event carries the whole response, usage included.
-        if (isTerminal(event)) {
-          served.usage =
-            usageOf((event as { response?: { usage?: unknown } }).response?.usage) ?? served.usage;
-        }
-        seen?.observe(event);
-      },
-    });
+  const progress = new ResponseProgress(served);
+  const source = continueStream({ call, served, progress, observer: seen });
   return new Stream<ResponseEvent>(
     // A traced call's response was read at commit (see runStream): its route is at hand.
     trace === undefined
-      ? events
-      : () => traceStream({ trace, seen, route: served.route, source: events() }),
+      ? () => source
+      : () => traceStream({ trace, seen, route: served.route, source }),
     call.signal.controller,
   );
 }

@@ -15,7 +15,7 @@ import { firstIndex } from './fast-path.ts';
 import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
 import type { CommittedAttempt, StreamOperation } from './send-request.ts';
 import { type CallStart, hasSuccessHooks, reportFirstSuccess, startCall } from './start-call.ts';
-import { type CommittedStream, continueStream } from './stream-attempt.ts';
+import { ChatProgress, type CommittedStream, continueStream } from './stream-attempt.ts';
 import { acquire, walkTargets } from './walk-targets.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
@@ -98,7 +98,8 @@ export function chatStream(
   const choices = (call.params as OpenAI.Chat.ChatCompletionCreateParamsStreaming).n ?? 1;
   const trace = call.trace;
   const observer = trace === undefined ? undefined : streamObserver();
-  const source = continueStream({ call, served, choices, observer });
+  const progress = new ChatProgress(served, choices);
+  const source = continueStream({ call, served, progress, observer });
   const iterate =
     trace === undefined
       ? () => source

@@ -12,7 +12,12 @@ import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
 import { readByRouter } from './json-body.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
-import { type CommittedStream, openToCommit, type StartStream } from './stream-attempt.ts';
+import {
+  type CommittedStream,
+  chatCommit,
+  openToCommit,
+  type StartStream,
+} from './stream-attempt.ts';
 import type { RouterRequestOptions } from './types.ts';
 
 type RequestHeaders = RouterRequestOptions['headers'];
@@ -96,7 +101,7 @@ async function committedAsSent<C extends CommittedAttempt>(committed: C): Promis
 
 /** The chat completions stream's operation: the SDK's chat stream, read to its first content. */
 function chatStreamOperation(start: StartStream): StreamOperation {
-  return streamOperation((call, target) => openToCommit(call, target, start));
+  return streamOperation((call, target) => openToCommit(call, target, start, chatCommit));
 }
 
 /** A plain operation from how it starts a request and what its answer holds. */

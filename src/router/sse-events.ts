@@ -12,7 +12,8 @@
  *   are skipped; a last event without its blank line is still delivered at the end;
  * - `data: [DONE]` ends the stream (the rest of the body is cancelled);
  * - data that is not JSON fails with the SDK's `SyntaxError`; an `error` event, or data with an
- *   `error` field, fails with an `APIError` carrying it and the response headers;
+ *   `error` field, fails with an `APIError` carrying it and the response headers (the Assistants
+ *   API's `thread.*` events, which the SDK wraps with their names, never come on these streams);
  * - once the request is aborted the stream ends quietly (the caller reads the reason from the
  *   signal, as with the SDK).
  *
@@ -202,7 +203,6 @@ class SseEvents<T> implements AsyncIterator<T> {
       this.#finish();
       throw new SyntaxError('Error reading response: malformed server-sent event JSON.');
     }
-    if (event.startsWith('thread.')) return { done: false, value: { event, data: value } as T };
     const body = value as { error?: unknown } | null;
     if (event === 'error') {
       this.#finish();

@@ -1,9 +1,13 @@
 /**
- * Honest streaming. An attempt reads its stream until the first content chunk (the commit
- * point); a failure before it (HTTP error, error event, first-token or idle timeout, an empty
- * end) is an ordinary attempt failure, so the router can still fall back. After it, the stream
- * belongs to the caller: a failure, or an end without a finish reason, raises a typed
+ * Honest streaming. An attempt reads its stream until the first content (the commit point); a
+ * failure before it (HTTP error, error event, first-token or idle timeout, an empty end) is an
+ * ordinary attempt failure, so the router can still fall back. After it, the stream belongs to
+ * the caller: a failure, or an end without a whole answer, raises a typed
  * `StreamInterruptedError` carrying the partial output. Never a clean end, never two answers.
+ *
+ * One path for every kind of stream: what a commit point is ({@link CommitRule}) and when an
+ * answer is whole ({@link AnswerProgress}) are the kind's own; chat's are here, the Responses
+ * API's in `responses-stream.ts`.
  */
 import type OpenAI from 'openai';
 import { RouterError, StreamInterruptedError } from '../errors.ts';
@@ -18,41 +22,43 @@ import { sseEvents } from './sse-events.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
-/** A stream that reached its commit point. */
-export type CommittedStream = {
-  /** Chunks read so far (all up to and including the first content chunk). */
-  readonly buffered: readonly Chunk[];
-  /** The rest of the stream (the router's own reader of the body: see `sse-events.ts`). */
-  readonly iterator: AsyncIterator<Chunk>;
-  /** True when the stream already ended (complete) before or at commit. */
-  readonly ended: boolean;
-  /** The SDK's request: the response behind the stream. */
-  readonly request: SdkRequest<unknown>;
-  /** The attempt's idle watch, which the caller's reads go on using (body activity reaches it). */
-  readonly idle: IdleWatch;
-};
+/** A chat stream at its commit point. */
+export type CommittedStream = Committed<Chunk>;
 
 /**
  * Starts one streamed request through the SDK, aborted by `controller`; the router reads the
  * body itself (the SDK's request is asked for its response, never parsed).
  */
-export type StartStream = (
-  call: Call<CommittedStream>,
+export type StartStream<T = Chunk> = (
+  call: Call<Committed<T>>,
   target: ResolvedTarget,
   controller: AbortController,
 ) => SdkRequest<unknown>;
 
+/** How a kind of stream (chat chunks, Responses events) reaches its commit point. */
+export type CommitRule<T> = {
+  /** What the upstream failed to send after commit, for the idle limit's message. */
+  readonly item: string;
+  /**
+   * Takes one read before commit, adding its item to `buffered`: `more` to read on, `content`
+   * (the first content) or `end` (the answer is already whole) to commit. Throws a
+   * `PreCommitStreamError` when the read is a failure.
+   */
+  accept(next: IteratorResult<T>, buffered: T[]): 'more' | 'content' | 'end';
+};
+
 /**
- * Sends a streaming request to `target` on the call's current controller and reads it until the
- * first chunk with content. Any failure before that point throws, so the attempt can be retried
- * or passed to the next target. The first-token limit covers the wait for headers too (a slow
- * first byte is a slow first token), and so does the idle limit before the first chunk.
+ * Sends a streaming request to `target` on the call's current controller and reads it until its
+ * first content (as `rule` tells). Any failure before that point throws, so the attempt can be
+ * retried or passed to the next target. The first-token limit covers the wait for headers too
+ * (a slow first byte is a slow first token), and so does the idle limit before the first item.
  */
-export async function openToCommit(
-  call: Call<CommittedStream>,
+export async function openToCommit<T>(
+  call: Call<Committed<T>>,
   target: ResolvedTarget,
-  start: StartStream,
-): Promise<CommittedStream> {
+  start: StartStream<T>,
+  rule: CommitRule<T>,
+): Promise<Committed<T>> {
   const controller = call.signal.controller;
   const { firstTokenMs, idleMs } = call.plan.timeouts;
   const firstTokenTimer =
@@ -66,22 +72,19 @@ export async function openToCommit(
     const request = start(call, target, controller);
     // The response, not the SDK's `Stream`: the router reads the body itself, and every piece
     // it reads (SSE comment lines included) keeps the idle watch alive.
-    const response = await request.asResponse();
-    const iterator = sseEvents<Chunk>(response, controller, idle.touch);
-    const buffered: Chunk[] = [];
+    const iterator = sseEvents<T>(await request.asResponse(), controller, idle.touch);
+    const buffered: T[] = [];
     for (;;) {
       idle.begin();
       const next = await iterator.next();
       idle.end();
       // The reader ends a stream quietly when its request is aborted: a timeout shows as an end.
       if (controller.signal.reason instanceof PreCommitStreamError) throw controller.signal.reason;
-      const ended = next.done === true;
-      if (!ended) buffered.push(normalizeChunk(next.value));
-      if (ended || isContentChunk(next.value)) {
-        checkCommit(buffered, ended);
+      const verdict = rule.accept(next, buffered);
+      if (verdict !== 'more') {
         committed = true;
-        idle.what = 'chunk';
-        return { buffered, iterator, ended, request, idle };
+        idle.what = rule.item;
+        return { buffered, iterator, ended: verdict === 'end', request, idle };
       }
     }
   } catch (error) {
@@ -105,106 +108,135 @@ export function abortFirstToken(controller: AbortController, firstTokenMs: numbe
 }
 
 /**
- * Throws when what was read is not a commit point: an end without a finish reason (nothing was
- * answered), or a first content chunk whose choice failed.
+ * A chat stream commits at its first content chunk, or at its end when a choice has finished
+ * (an answer with no content); an end with nothing finished, or a first content chunk whose
+ * choice failed, is a failure before commit.
  */
-function checkCommit(buffered: readonly Chunk[], ended: boolean): void {
-  if (ended) {
-    if (buffered.some(hasFinishReason)) return;
-    throw new PreCommitStreamError('the stream ended before any content', {
-      errorClass: 'interrupted_stream',
-    });
-  }
-  if (hasFailedChoice(buffered[buffered.length - 1] as Chunk)) {
-    throw new PreCommitStreamError(
-      'the provider failed before any content (finish_reason "error")',
-      { errorClass: 'server' },
-    );
-  }
-}
-
-/** Options of {@link continueStream}. */
-export type ContinueStreamOptions = {
-  /** The call, at its commit point: its controller stops the stream, its signal is released. */
-  call: Call<CommittedStream>;
-  /** The call's result: its usage is updated from the chunks; its route is read on failure. */
-  served: Served<CommittedStream>;
-  /**
-   * Choices asked for (`n`): the stream is complete only when every one has finished.
-   * @default 1
-   */
-  choices?: number;
-  /** Sees every chunk the caller gets (tracing). */
-  observer?: { observe(chunk: Chunk): void } | undefined;
+export const chatCommit: CommitRule<Chunk> = {
+  item: 'chunk',
+  accept(next, buffered) {
+    if (next.done === true) {
+      if (buffered.some(hasFinishReason)) return 'end';
+      throw new PreCommitStreamError('the stream ended before any content', {
+        errorClass: 'interrupted_stream',
+      });
+    }
+    const chunk = normalizeChunk(next.value);
+    buffered.push(chunk);
+    if (!isContentChunk(chunk)) return 'more';
+    if (hasFailedChoice(chunk)) {
+      throw new PreCommitStreamError(
+        'the provider failed before any content (finish_reason "error")',
+        { errorClass: 'server' },
+      );
+    }
+    return 'content';
+  },
 };
 
 /**
- * The caller's stream after commit: the buffered chunks, then the rest, with honest endings.
+ * What the caller's stream knows of the answer so far, for its kind of item (chat chunks,
+ * Responses events): what to count and keep for an interruption, when the answer is whole, and
+ * why it is not.
+ */
+export interface AnswerProgress<T> {
+  /** The text received so far (an interruption's partial output). */
+  readonly content: string;
+  /** Items received so far. */
+  readonly count: number;
+  /** The last item seen ended the answer as a failure: it is not handed out. */
+  readonly failed: boolean;
+  /** The answer is whole: nothing more is read (a Responses terminal event). */
+  readonly whole: boolean;
+  /** Sees an item before the caller gets it. */
+  track(item: T): void;
+  /** Why the answer is not whole when the stream stops here; undefined when it is. */
+  incomplete(): string | undefined;
+}
+
+/** A stream at its commit point, whatever its items. */
+export type Committed<T> = {
+  /** Items read so far (all up to and including the first content). */
+  readonly buffered: readonly T[];
+  /** The rest of the stream (the router's own reader of the body: see `sse-events.ts`). */
+  readonly iterator: AsyncIterator<T>;
+  /** The stream already ended before or at commit. */
+  readonly ended: boolean;
+  /** The SDK's request: the response behind the stream. */
+  readonly request: SdkRequest<unknown>;
+  /** The attempt's idle watch, which the caller's reads go on using (body activity reaches it). */
+  readonly idle: IdleWatch;
+};
+
+/** Options of {@link continueStream}. */
+export type ContinueStreamOptions<T> = {
+  /** The call, at its commit point: its controller stops the stream, its signal is released. */
+  call: Call<Committed<T>>;
+  /** The call's result: its route is read on failure. */
+  served: Served<Committed<T>>;
+  /** The answer so far (it also keeps the call's usage up to date). */
+  progress: AnswerProgress<T>;
+  /** Sees every item the caller gets (tracing). */
+  observer?: { observe(item: T): void } | undefined;
+};
+
+/**
+ * The caller's stream after commit: the buffered items, then the rest, with honest endings.
  *
  * A hand-written iterator rather than an async generator: a generator layer costs a promise,
- * a result object and a queued request per chunk (about half a kilobyte of garbage each); this
- * one passes the reader's result object through and allocates one promise per chunk. It
- * behaves as the generator did: the attempt's idle watch goes on with the caller's reads, a
+ * a result object and a queued request per item (about half a kilobyte of garbage each); this
+ * one passes the reader's result object through and allocates one promise per item. It
+ * behaves as a generator would: the attempt's idle watch goes on with the caller's reads, a
  * failure or an incomplete end throws once (redacted) and then the iterator is done, and every
  * way out (end, failure, `return()` on a break) stops the watch, aborts a request still open,
  * closes the body reader and releases the call, in that order, before the last result settles.
  */
-export function continueStream(options: ContinueStreamOptions): AsyncIterableIterator<Chunk> {
+export function continueStream<T>(options: ContinueStreamOptions<T>): AsyncIterableIterator<T> {
   return new CallerStream(options);
 }
 
 const doneResult: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-class CallerStream implements AsyncIterableIterator<Chunk> {
-  readonly #call: Call<CommittedStream>;
-  readonly #served: Served<CommittedStream>;
-  readonly #committed: CommittedStream;
+class CallerStream<T> implements AsyncIterableIterator<T> {
+  readonly #call: Call<Committed<T>>;
+  readonly #served: Served<Committed<T>>;
+  readonly #committed: Committed<T>;
   /** The call's controller at commit (no attempt follows, so it is the stream's for good). */
   readonly #controller: AbortController;
-  readonly #observer: ContinueStreamOptions['observer'];
-  readonly #expected: number;
-  /** The content so far (string concatenation: V8 joins the pieces only when read). */
-  #content = '';
-  #chunks = 0;
-  /**
-   * Finished choices, by index (a choice counts once however many finish reasons it gets);
-   * made when the first one finishes.
-   */
-  #finishedChoices: boolean[] | undefined;
-  #finished = 0;
-  #failed = false;
+  readonly #progress: AnswerProgress<T>;
+  readonly #observer: ContinueStreamOptions<T>['observer'];
   #completed = false;
-  /** Buffered chunks handed out so far. */
+  /** Buffered items handed out so far. */
   #position = 0;
   #closed = false;
   /** A read of the body is in progress (`#last` settles when it is done). */
   #busy = false;
-  #last: Promise<IteratorResult<Chunk>> | undefined;
+  #last: Promise<IteratorResult<T>> | undefined;
 
-  constructor(options: ContinueStreamOptions) {
+  constructor(options: ContinueStreamOptions<T>) {
     this.#call = options.call;
     this.#served = options.served;
     this.#committed = options.served.value;
     this.#controller = options.call.signal.controller;
+    this.#progress = options.progress;
     this.#observer = options.observer;
-    this.#expected = options.choices ?? 1;
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  next(): Promise<IteratorResult<Chunk>> {
+  next(): Promise<IteratorResult<T>> {
     // A call made while another is in progress waits for it, as with a generator.
     if (this.#busy) return this.#after(() => this.next());
     if (this.#closed) return Promise.resolve(doneResult);
     const committed = this.#committed;
     if (this.#position < committed.buffered.length) {
-      const chunk = committed.buffered[this.#position++] as Chunk;
-      this.#track(chunk);
-      return Promise.resolve({ done: false, value: chunk });
+      const item = committed.buffered[this.#position++] as T;
+      this.#track(item);
+      return Promise.resolve({ done: false, value: item });
     }
-    if (committed.ended) return this.#finish();
+    if (committed.ended || this.#progress.whole) return this.#finish();
     committed.idle.begin();
     this.#busy = true;
     const result = committed.iterator.next().then(this.#onResult, this.#onError);
@@ -212,19 +244,19 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     return result;
   }
 
-  return(): Promise<IteratorResult<Chunk>> {
+  return(): Promise<IteratorResult<T>> {
     if (this.#busy) return this.#after(() => this.return());
     if (this.#closed) return Promise.resolve(doneResult);
     return this.#close().then(() => doneResult);
   }
 
-  #after(call: () => Promise<IteratorResult<Chunk>>): Promise<IteratorResult<Chunk>> {
-    return (this.#last as Promise<IteratorResult<Chunk>>).then(call, call);
+  #after(call: () => Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    return (this.#last as Promise<IteratorResult<T>>).then(call, call);
   }
 
   readonly #onResult = (
-    next: IteratorResult<Chunk>,
-  ): IteratorResult<Chunk> | Promise<IteratorResult<Chunk>> => {
+    next: IteratorResult<T>,
+  ): IteratorResult<T> | Promise<IteratorResult<T>> => {
     this.#busy = false;
     this.#committed.idle.end();
     const reason = this.#controller.signal.reason;
@@ -232,14 +264,13 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     if (isCallerAbort(reason)) return this.#fail(abortedByCaller(this.#call.params.model, reason));
     if (reason instanceof Error) return this.#interrupt(reason, reason.message);
     if (next.done === true) return this.#finish();
-    normalizeChunk(next.value);
     this.#track(next.value);
-    if (this.#failed) return this.#finish();
+    if (this.#progress.failed) return this.#finish();
     // The reader's own result object, passed through.
     return next;
   };
 
-  readonly #onError = (error: unknown): Promise<IteratorResult<Chunk>> => {
+  readonly #onError = (error: unknown): Promise<IteratorResult<T>> => {
     this.#busy = false;
     const reason = this.#controller.signal.reason;
     if (reason instanceof RouterError) return this.#fail(reason); // the caller aborted
@@ -247,50 +278,21 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
     return this.#interrupt(reason instanceof Error ? reason : error, describe(reason ?? error));
   };
 
-  #track(chunk: Chunk): void {
-    this.#chunks += 1;
-    // The last chunk carries usage when the request asked for it
-    // (stream_options.include_usage) or the gateway sends it anyway.
-    const usage = chunk.usage;
-    if (usage !== undefined && usage !== null) {
-      this.#served.usage = usageOf(usage) ?? this.#served.usage;
-    }
-    this.#observer?.observe(chunk);
-    for (const choice of chunk.choices) {
-      const content = choice.delta?.content;
-      if (typeof content === 'string') this.#content += content;
-      const reason = choice.finish_reason;
-      if (reason !== null && reason !== undefined) this.#finishChoice(choice.index, reason);
-    }
+  #track(item: T): void {
+    this.#progress.track(item);
+    if (!this.#progress.failed) this.#observer?.observe(item);
   }
 
-  #finishChoice(index: number, reason: string): void {
-    this.#finishedChoices ??= [];
-    if (this.#finishedChoices[index] === true) return;
-    this.#finishedChoices[index] = true;
-    this.#finished += 1;
-    if (reason === 'error') this.#failed = true;
-  }
-
-  /** The end of the body (or a choice that failed): complete, or an interruption. */
-  #finish(): Promise<IteratorResult<Chunk>> {
-    if (this.#failed) {
-      return this.#interrupt(undefined, 'the provider failed mid-answer (finish_reason "error")');
-    }
-    const expected = this.#expected;
-    if (this.#finished < expected) {
-      return this.#interrupt(
-        undefined,
-        expected === 1
-          ? 'the stream ended without a finish reason'
-          : `the stream ended with ${this.#finished} of ${expected} choices finished`,
-      );
-    }
-    // Complete: the reader is exhausted (this is only reached at its end), so there is
-    // nothing of it to close; the watch stops and the call is released, with no async step.
+  /** The stream stops here (its end, or the answer whole or failed): complete, or an interruption. */
+  #finish(): Promise<IteratorResult<T>> {
+    const reason = this.#progress.incomplete();
+    if (reason !== undefined) return this.#interrupt(undefined, reason);
+    // Complete: the watch stops and the call is released, with no async step; the reader
+    // cancels at once whatever is left of the body (nothing, when it was read to its end).
     this.#completed = true;
     this.#closed = true;
     this.#committed.idle.stop();
+    this.#committed.iterator.return?.().catch(ignore);
     this.#call.signal.dispose();
     return Promise.resolve(doneResult);
   }
@@ -314,8 +316,8 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
         new StreamInterruptedError({
           model: this.#call.params.model,
           upstream: served.target.upstream.name,
-          partialContent: this.#content,
-          chunks: this.#chunks,
+          partialContent: this.#progress.content,
+          chunks: this.#progress.count,
           attempts: served.route.attempts,
           cause,
           reason,
@@ -344,12 +346,72 @@ class CallerStream implements AsyncIterableIterator<Chunk> {
   }
 }
 
+function ignore(): void {}
+
+/** A chat stream's answer so far: content, usage, finished choices (see {@link AnswerProgress}). */
+export class ChatProgress implements AnswerProgress<Chunk> {
+  content = '';
+  count = 0;
+  failed = false;
+  readonly whole = false;
+  readonly #served: Served<Committed<Chunk>>;
+  /** Choices asked for (`n`): the stream is complete only when every one has finished. */
+  readonly #expected: number;
+  /**
+   * Finished choices, by index (a choice counts once however many finish reasons it gets);
+   * made when the first one finishes.
+   */
+  #finishedChoices: boolean[] | undefined;
+  #finished = 0;
+
+  constructor(served: Served<Committed<Chunk>>, choices: number) {
+    this.#served = served;
+    this.#expected = choices;
+  }
+
+  /** Also gives every choice a `finish_reason` in place, as the SDK does (see `normalizeChunk`). */
+  track(chunk: Chunk): void {
+    normalizeChunk(chunk);
+    this.count += 1;
+    // The last chunk carries usage when the request asked for it
+    // (stream_options.include_usage) or the gateway sends it anyway.
+    const usage = chunk.usage;
+    if (usage !== undefined && usage !== null) {
+      this.#served.usage = usageOf(usage) ?? this.#served.usage;
+    }
+    for (const choice of chunk.choices) {
+      const content = choice.delta?.content;
+      // String concatenation: V8 joins the pieces only when read.
+      if (typeof content === 'string') this.content += content;
+      const reason = choice.finish_reason;
+      if (reason !== null && reason !== undefined) this.#finishChoice(choice.index, reason);
+    }
+  }
+
+  #finishChoice(index: number, reason: string): void {
+    this.#finishedChoices ??= [];
+    if (this.#finishedChoices[index] === true) return;
+    this.#finishedChoices[index] = true;
+    this.#finished += 1;
+    if (reason === 'error') this.failed = true;
+  }
+
+  incomplete(): string | undefined {
+    if (this.failed) return 'the provider failed mid-answer (finish_reason "error")';
+    const expected = this.#expected;
+    if (this.#finished >= expected) return undefined;
+    return expected === 1
+      ? 'the stream ended without a finish reason'
+      : `the stream ended with ${this.#finished} of ${expected} choices finished`;
+  }
+}
+
 /**
  * An abort the router did not cause: the caller called `stream.controller.abort()`. The
  * router's own reasons are `RouterError`s (caller signal, deadline, close) and
  * `PreCommitStreamError`s (idle limit).
  */
-export function isCallerAbort(reason: unknown): boolean {
+function isCallerAbort(reason: unknown): boolean {
   return (
     reason !== undefined &&
     !(reason instanceof RouterError) &&
@@ -358,12 +420,12 @@ export function isCallerAbort(reason: unknown): boolean {
 }
 
 /** The error a stream ends with when the caller aborted it through `stream.controller`. */
-export function abortedByCaller(model: string, reason: unknown): RouterError {
+function abortedByCaller(model: string, reason: unknown): RouterError {
   return new RouterError(`${model}: the call was aborted`, { code: 'ABORTED', cause: reason });
 }
 
 /** An error's message, or the value as text. */
-export function describe(error: unknown): string {
+function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

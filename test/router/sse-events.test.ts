@@ -97,7 +97,6 @@ const bodies: Record<string, readonly (string | Uint8Array)[]> = {
   'an error event whose data is the error itself': ['event: error\ndata: {"message": "bare"}\n\n'],
   'an event name with no data': ['event: ping\n\n'],
   'an empty body': [],
-  'thread events': ['event: thread.run.created\ndata: {"id": "run_1"}\n\n'],
 };
 
 describe('the router reads a streamed body as the openai SDK does', () => {
