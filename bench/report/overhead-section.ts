@@ -208,7 +208,7 @@ export function overheadSection(overhead: OverheadResults, chartLine: string): s
   lines.push(
     '### Consistency between rungs',
     '',
-    'Each rung on the left does at least the work of the one on the right, so it cannot be cheaper. When the whole interval of the paired difference is below zero, the method failed on that pair in this run, and the larger rung’s figure is flagged above instead of published.',
+    'Each rung on the left does at least the work of the one on the right, so it cannot be cheaper. When the whole interval of the paired difference is below zero, the method failed on that pair in this run, and the larger rung’s figure is flagged above instead of published. Switchyard is not paired with the SDK or the minimal wrapper: it reads a stream’s events and a chat completion’s body itself rather than through the SDK’s parse, so it does not contain the SDK’s whole work, and reading cheaper than the SDK is no contradiction.',
     '',
     '| Kind | Difference | paired p50 [interval] | Reading |',
     '| --- | --- | --- | --- |',

@@ -73,7 +73,6 @@ const stream = await interleave(
 const pairs = [
   ['undici', 'fetch'],
   ['sdk', 'wrapper'],
-  ['sdk', 'router-one'],
   ['router-one', 'router-chain'],
   ['router-chain', 'router-full'],
   ['sdk', 'portkey-one'],
