@@ -275,7 +275,7 @@ function inProcessFirstChunkSection(
   const ids = Object.keys(figures.warm.added);
   const mib = figures.clearBytes / (1 << 20);
   return [
-    "### Where the first chunk's added time goes",
+    '### The first chunk without the network',
     '',
     `The same streams over the in-process \`fetch\` used for garbage (no network, no mock process: what is timed is the clients' own work), interleaved as above, twice: with the CPU caches warm from the call before, and with them cleared before each call, as they can be after a wait for the network (a ${mib} MiB buffer written, one byte per 64-byte line, outside the timing). Beside them, the figure over real HTTP from the table above. The SDK alone took ${formatNumber(figures.warm.sdkP50Us)} µs (p50) to its first chunk warm and ${formatNumber(figures.cleared.sdkP50Us)} µs cleared.`,
     '',

@@ -167,7 +167,7 @@ for (let roundIndex = 0; roundIndex < settings.garbage.rounds; roundIndex += 1) 
   }
 }
 
-// Where the first chunk's added time goes. The same streams over the in-process fetch (no
+// The first chunk without the network. The same streams over the in-process fetch (no
 // network: what is timed is the code's own work), once with the CPU caches warm from the call
 // before, and once with them cleared before each call, as a wait for the network leaves them:
 // a buffer larger than the caches is written (one byte per 64-byte line) outside the timing.
