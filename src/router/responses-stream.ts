@@ -11,7 +11,8 @@ import type OpenAI from 'openai';
 import { PreCommitStreamError } from './attempt-errors.ts';
 import type { Served } from './attempt-log.ts';
 import { usageOf } from './call-observation.ts';
-import type { AnswerProgress, CommitRule, Committed } from './stream-attempt.ts';
+import type { AnswerProgress } from './caller-stream.ts';
+import type { CommitRule, Committed } from './stream-attempt.ts';
 
 /** One event of a Responses stream. */
 export type ResponseEvent = OpenAI.Responses.ResponseStreamEvent;

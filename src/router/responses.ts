@@ -11,6 +11,7 @@ import { RouterError } from '../errors.ts';
 import type { Served } from './attempt-log.ts';
 import type { Call, PlainOperation } from './call.ts';
 import { type StreamObserver, traceStream, usageOf } from './call-observation.ts';
+import { continueStream } from './caller-stream.ts';
 import type { ClientPool } from './client-pool.ts';
 import {
   type CommittedResponseStream,
@@ -29,7 +30,7 @@ import {
   streamOperation,
 } from './send-request.ts';
 import { type RouterState, runPlain } from './start-call.ts';
-import { continueStream, openToCommit, type StartStream } from './stream-attempt.ts';
+import { openToCommit, type StartStream } from './stream-attempt.ts';
 import type { Router, RouterRequestOptions } from './types.ts';
 
 /** The senders of the Responses API: a plain response, and a stream up to its commit point. */

@@ -11,11 +11,12 @@ import { Stream } from 'openai/core/streaming';
 import type { Served } from './attempt-log.ts';
 import type { Call } from './call.ts';
 import { streamObserver, traceStream } from './call-observation.ts';
+import { ChatProgress, continueStream } from './caller-stream.ts';
 import { firstIndex } from './fast-path.ts';
 import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
 import type { CommittedAttempt, StreamOperation } from './send-request.ts';
 import { type CallStart, hasSuccessHooks, reportFirstSuccess, startCall } from './start-call.ts';
-import { ChatProgress, type CommittedStream, continueStream } from './stream-attempt.ts';
+import type { CommittedStream } from './stream-attempt.ts';
 import { acquire, walkTargets } from './walk-targets.ts';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
