@@ -40,7 +40,7 @@ const focus = ['sdk-control', 'router-one', 'router-chain'];
 const settings = {
   ...(args.quick
     ? { concurrencies: [64, 256], rounds: 4, windowMs: 150, warmupMs: 200 }
-    : { concurrencies: [64, 256], rounds: 20, windowMs: 250, warmupMs: 500 }),
+    : { concurrencies: [64, 256], rounds: 40, windowMs: 250, warmupMs: 500 }),
   /** SDK windows per round (at its start, middle and end). */
   sdkWindowsPerRound: 3,
   focus,
