@@ -35,10 +35,7 @@ export const responseCommit: CommitRule<ResponseEvent> = {
     }
     const event = next.value;
     if (event.type === 'response.failed') {
-      throw new PreCommitStreamError(
-        `the response failed: ${event.response.error?.message ?? 'no reason given'}`,
-        { errorClass: 'server' },
-      );
+      throw new PreCommitStreamError(failureOf(event), { errorClass: 'server' });
     }
     buffered.push(event);
     if (isTerminal(event)) return 'end';
@@ -66,7 +63,7 @@ export class ResponseProgress implements AnswerProgress<ResponseEvent> {
   track(event: ResponseEvent): void {
     if (event.type === 'response.failed') {
       this.failed = true;
-      this.#failure = `the response failed: ${event.response.error?.message ?? 'no reason given'}`;
+      this.#failure = failureOf(event);
       return;
     }
     this.count += 1;
@@ -83,6 +80,11 @@ export class ResponseProgress implements AnswerProgress<ResponseEvent> {
     if (this.#failure !== undefined) return this.#failure;
     return this.whole ? undefined : 'the stream ended without a terminal event';
   }
+}
+
+/** What a `response.failed` event says went wrong. */
+function failureOf(event: OpenAI.Responses.ResponseFailedEvent): string {
+  return `the response failed: ${event.response.error?.message ?? 'no reason given'}`;
 }
 
 /** `response.completed` or `response.incomplete`: the answer is whole (or cut by a limit). */
