@@ -61,12 +61,13 @@ export async function openToCommit<T>(
       : setTimeout(abortFirstToken, firstTokenMs, controller, firstTokenMs);
   const idle = new IdleWatch(controller, idleMs, 'data');
   let committed = false;
+  let iterator: AsyncIterator<T> | undefined;
   try {
     idle.begin();
     const request = start(call, target, controller);
     // The response, not the SDK's `Stream`: the router reads the body itself, and every piece
     // it reads (SSE comment lines included) keeps the idle watch alive.
-    const iterator = sseEvents<T>(await request.asResponse(), controller, idle.touch);
+    iterator = sseEvents<T>(await request.asResponse(), controller, idle.touch);
     const buffered: T[] = [];
     for (;;) {
       idle.begin();
@@ -88,11 +89,17 @@ export async function openToCommit<T>(
     // chunk, a cut) before any content: the caller classifies it.
     throw error;
   } finally {
-    // A committed stream keeps its watch: the caller's reads go on with it.
-    if (!committed) idle.stop();
+    // A committed stream keeps its watch and its body: the caller's reads go on with them. A
+    // failed attempt's body is cancelled now (its connection freed), not left to the collector.
+    if (!committed) {
+      idle.stop();
+      iterator?.return?.().catch(ignore);
+    }
     if (firstTokenTimer !== undefined) clearTimeout(firstTokenTimer);
   }
 }
+
+function ignore(): void {}
 
 /** The first-token limit passed: aborts the attempt (a timer's callback, no closure per attempt). */
 export function abortFirstToken(controller: AbortController, firstTokenMs: number): void {

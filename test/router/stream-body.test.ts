@@ -301,3 +301,47 @@ describe('stopping the caller stream', () => {
     await server.closed[0];
   });
 });
+
+describe('a stream attempt that fails before its first content', () => {
+  it('has its body cancelled and its connection closed, not left open to the collector', async () => {
+    // The upstream's choice fails before any content (OpenRouter's mid-stream failure shape,
+    // here without an `error` field), then the body stalls with the connection open.
+    const failing = await startSseServer([
+      chunk([{ index: 0, delta: { content: '' }, finish_reason: 'error' }]),
+      { stall: true },
+    ]);
+    const healthy = await startSseServer([
+      delta(0, 'hello'),
+      chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+      'data: [DONE]\n\n',
+    ]);
+    const router = createRouter(
+      parseConfig(
+        `version: 1
+gateways:
+  first: { type: openai-compatible, baseURL: ${failing.url}/v1, apiKey: "\${KEY}" }
+  second: { type: openai-compatible, baseURL: ${healthy.url}/v1, apiKey: "\${KEY}" }
+upstreams:
+  a: { gateway: first, model: m }
+  b: { gateway: second, model: m }
+models:
+  streamed: { targets: [a, b], policy: { server: fallback } }
+`,
+        { env: { KEY: 'sk-test-key-0001' } },
+      ),
+      { health: false },
+    );
+    cleanup.push(() => router.close());
+    const stream = await router.chat.completions.create({ ...ask, stream: true });
+    const chunks = await collect(stream);
+    expect(chunks.map((part) => part.choices[0]?.delta?.content ?? '').join('')).toBe('hello');
+    expect(failing.closed).toHaveLength(1);
+    // The failed attempt's connection is closed by the router (the stalled body would keep it
+    // open for as long as the test runs otherwise).
+    let closed = false;
+    void failing.closed[0]?.then(() => {
+      closed = true;
+    });
+    await expect.poll(() => closed).toBe(true);
+  });
+});
