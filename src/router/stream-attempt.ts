@@ -122,7 +122,8 @@ export const chatCommit: CommitRule<Chunk> = {
         errorClass: 'interrupted_stream',
       });
     }
-    const chunk = normalizeChunk(next.value);
+    // Normalized once, when the caller's stream hands it out (`ChatProgress.track`).
+    const chunk = next.value;
     buffered.push(chunk);
     if (!isContentChunk(chunk)) return 'more';
     if (hasFailedChoice(chunk)) {
