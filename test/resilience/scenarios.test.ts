@@ -373,30 +373,51 @@ describe.each(gatewayKinds)('through %s', (kind) => {
     expect(scenario.requestsFor(scenario.primary)).toHaveLength(4);
   });
 
-  it('when every target is cooling down, the one that recovers soonest is tried', async () => {
-    let clock = 1_000_000;
-    scenario = await setup({
-      kind,
-      alias: 'retry: { attempts: 1 }',
-      router: { health: { failureThreshold: 1, cooldownMs: 5000 }, now: () => clock },
-    });
-    scenario.emulator.inject({
-      match: { model: scenario.primary },
-      times: 1,
-      fault: { type: 'status', status: 503 },
-    });
-    scenario.emulator.inject({
-      match: { model: scenario.fallback },
-      times: 1,
-      fault: { type: 'status', status: 503 },
-    });
-    await rejection(scenario.router.chat.completions.create(ask()));
-    clock += 10; // the primary cooled down first, so it recovers first
-    const { route } = await scenario.router.chat.completions.create(ask()).withRoute();
-    expect(route.attempts.map((attempt) => [attempt.upstream, attempt.decision])).toEqual([
-      ['primary', 'skipped'],
-      ['fallback', 'skipped'],
-      ['primary', 'success'],
-    ]);
-  });
+  // The clock moves only where the test moves it, so which target recovers first is decided
+  // here, both ways round: trying the first target listed, or the one that recovers last, fails one.
+  it.each([
+    { recoversFirst: 'primary', primaryRetryAfter: undefined },
+    { recoversFirst: 'fallback', primaryRetryAfter: '30' },
+  ] as const)(
+    'when every target is cooling down, the one that recovers soonest is tried ($recoversFirst)',
+    async ({ recoversFirst, primaryRetryAfter }) => {
+      let clock = 1_000_000;
+      scenario = await setup({
+        kind,
+        alias: 'retry: { attempts: 1 }',
+        router: {
+          health: { failureThreshold: 1, cooldownMs: 5000 },
+          now: () => clock,
+          // The fallback fails 100 ms after the primary: with equal cool-downs it recovers later.
+          onFallback: () => {
+            clock += 100;
+          },
+        },
+      });
+      scenario.emulator.inject({
+        match: { model: scenario.primary },
+        times: 1,
+        fault: {
+          type: 'status',
+          status: 503,
+          ...(primaryRetryAfter === undefined
+            ? {}
+            : { headers: { 'retry-after': primaryRetryAfter } }),
+        },
+      });
+      scenario.emulator.inject({
+        match: { model: scenario.fallback },
+        times: 1,
+        fault: { type: 'status', status: 503 },
+      });
+      await rejection(scenario.router.chat.completions.create(ask()));
+      clock += 10;
+      const { route } = await scenario.router.chat.completions.create(ask()).withRoute();
+      expect(route.attempts.map((attempt) => [attempt.upstream, attempt.decision])).toEqual([
+        ['primary', 'skipped'],
+        ['fallback', 'skipped'],
+        [recoversFirst, 'success'],
+      ]);
+    },
+  );
 });
