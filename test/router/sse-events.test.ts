@@ -86,6 +86,12 @@ const bodies: Record<string, readonly (string | Uint8Array)[]> = {
     `: OPENROUTER PROCESSING\n\nid: 7\nretry: 10\nfoo: bar\ndata: ${chunk('a')}\n\n:keep-alive\n\n`,
   ],
   'data split over lines': ['data: {"choices":\ndata: [], "id": "x"}\n\n'],
+  // One CRLF is one line end: counted as two, the blank line would cut the event in half.
+  'data split over CRLF lines': ['data: {"choices":\r\ndata: [], "id": "x"}\r\n\r\n'],
+  'data split over a CRLF cut between its CR and its LF': [
+    'data: {"choices":\r',
+    '\ndata: [], "id": "x"}\r\n\r\n',
+  ],
   'no space after the colon, and a field without a colon': [`data:${chunk('a')}\n\ndata\n\n`],
   'a last event without its blank line': [`data: ${chunk('a')}\n\ndata: ${chunk('b')}`],
   'events after [DONE] are not read': [`data: [DONE]\n\ndata: ${chunk('late')}\n\n`],
@@ -114,6 +120,13 @@ describe('the router reads a streamed body as the openai SDK does', () => {
     expect(ok.events[0]).toMatchObject({ choices: [{ delta: { content: 'héllo ✓' } }] });
     const cr = await readByRouter(bodies['CR line ends'] ?? []);
     expect(cr.events).toHaveLength(2);
+    for (const name of [
+      'data split over CRLF lines',
+      'data split over a CRLF cut between its CR and its LF',
+    ]) {
+      const split = await readByRouter(bodies[name] ?? []);
+      expect(split).toEqual({ events: [{ choices: [], id: 'x' }] });
+    }
     const failed = await readByRouter(bodies['an error field'] ?? []);
     expect(failed.error).toEqual({ name: 'APIError', message: 'upstream failed' });
     const malformed = await readByRouter(bodies['malformed JSON'] ?? []);
@@ -173,6 +186,25 @@ describe('the router reads a streamed body as the openai SDK does', () => {
     controller.abort(new Error('deadline'));
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(cancelled).toBe(true);
+  });
+
+  it('ends quietly when the body fails because its request was aborted', async () => {
+    // As fetch's own body does: the request's signal errors the body stream, and the read in
+    // progress rejects. The caller learns why from the signal, not from a transport error.
+    const controller = new AbortController();
+    let source: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(streamController) {
+        source = streamController;
+      },
+    });
+    controller.signal.addEventListener('abort', () => {
+      source?.error(new DOMException('This operation was aborted', 'AbortError'));
+    });
+    const iterator = sseEvents(new Response(body), controller, () => {});
+    const pending = iterator.next();
+    controller.abort(new Error('deadline'));
+    expect(await pending).toEqual({ done: true, value: undefined });
   });
 
   it('finds an event cut into many small pieces', async () => {
