@@ -202,6 +202,22 @@ describe.each(gatewayKinds)('through %s', (kind) => {
       expect(failed.message).toContain('6 request(s) to 2 upstream(s)');
     });
 
+    it("the primary's failure stays the call's primary error; the last target's is the last error", async () => {
+      scenario = await setup({ kind, alias: 'retry: { attempts: 1 }' });
+      scenario.emulator.inject({
+        match: { model: scenario.primary },
+        fault: { type: 'status', status: 503 },
+      });
+      scenario.emulator.inject({
+        match: { model: scenario.fallback },
+        fault: { type: 'status', status: 500 },
+      });
+      const failed = (await rejection(call(scenario))) as AllTargetsFailedError;
+      expect(failed).toBeInstanceOf(AllTargetsFailedError);
+      expect((failed.primaryError as { status?: number }).status).toBe(503);
+      expect((failed.lastError as { status?: number }).status).toBe(500);
+    });
+
     it('a Retry-After longer than maxDelay moves to the next target at once, without sleeping', async () => {
       scenario = await setup({ kind, alias: 'retry: { attempts: 3, maxDelay: 1s }' });
       scenario.emulator.inject({
