@@ -178,6 +178,23 @@ describe('parseConfig on the broken fixtures', () => {
     ]);
   });
 
+  it('drops an alias with a duplicate target, so an alias that nests it reports nothing more', () => {
+    const text = [
+      'version: 1',
+      'gateways:',
+      '  local: { type: openai-compatible, baseURL: "http://127.0.0.1:11434/v1" }',
+      'upstreams:',
+      '  llama: { gateway: local, model: llama3.2 }',
+      '  qwen: { gateway: local, model: qwen2.5 }',
+      'models:',
+      '  fast: { targets: [llama, qwen, llama] }',
+      '  outer: { targets: [fast, qwen] }',
+    ].join('\n');
+    const error = catchConfigError(() => parseConfig(text, { env: {} }));
+    // Had "fast" been kept as [llama, qwen], "outer" would splice a second "qwen" and be reported too.
+    expect(error.issues.map((issue) => issue.path)).toEqual([['models', 'fast', 'targets', 2]]);
+  });
+
   it('names the upstream and the provider whose key is missing', () => {
     const error = catchConfigError(() => parseFixture('provider-key-missing.yaml'));
     expect(error.issues[0]?.path).toEqual(['upstreams', 'llama', 'model']);
