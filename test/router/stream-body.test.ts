@@ -44,7 +44,7 @@ async function startSseServer(pieces: readonly Piece[]) {
   return { url, closed };
 }
 
-function routerFor(url: string, alias = ''): Router {
+function routerFor(url: string, alias = '', options: { fetch?: typeof fetch } = {}): Router {
   const router = createRouter(
     parseConfig(
       `version: 1
@@ -57,7 +57,7 @@ models:
 `,
       { env: { KEY: 'sk-test-key-0001' } },
     ),
-    { health: false },
+    { health: false, ...options },
   );
   cleanup.push(() => router.close());
   return router;
@@ -248,6 +248,25 @@ describe('stopping the caller stream', () => {
     expect(await iterator.return?.()).toEqual({ done: true, value: undefined });
     await server.closed[0];
     expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("a break aborts the request's own signal, which a custom fetch relies on to stop", async () => {
+    // Cancelling the body closes undici's connection by itself; a user's fetch (a proxy agent, a
+    // tracing wrapper) may only follow the signal it was given.
+    const server = await startSseServer([delta(0, 'a'), delta(0, 'b'), { stall: true }]);
+    const signals: AbortSignal[] = [];
+    const recordingFetch: typeof fetch = (input, init) => {
+      if (init?.signal) signals.push(init.signal);
+      return fetch(input, init);
+    };
+    const router = routerFor(server.url, '', { fetch: recordingFetch });
+    const stream = await router.chat.completions.create({ ...ask, stream: true });
+    for await (const part of stream) {
+      expect(part.choices[0]?.delta.content).toBe('a');
+      break;
+    }
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(true);
   });
 
   it('overlapping next() calls get the chunks in order, then done', async () => {
