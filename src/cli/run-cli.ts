@@ -7,7 +7,6 @@
  * Exit codes: 0 success; 1 the config is invalid or the call failed; 2 bad usage.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RouteTable } from '../config/route-table.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { didYouMeanHint } from '../internal/did-you-mean.ts';
@@ -16,8 +15,8 @@ import type { RouteInfo } from '../router/types.ts';
 import { renderAliasTypes } from './alias-types.ts';
 import { formatMissing, loadFrom } from './command-context.ts';
 import { commonOptions, parseCommandLine, UsageError } from './command-line.ts';
-import { findConfigWarnings as findResponsesWarnings } from './config-warnings.ts';
 import { emulateCommand } from './emulate-command.ts';
+import { formatAttempts } from './format-attempts.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
 import {
   chatHelp,
@@ -32,6 +31,7 @@ import {
 import { type CliIO, paintFor } from './output.ts';
 import { routesCommand } from './routes-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { findValidateWarnings } from './validate-warnings.ts';
 
 /** Exit code: the config is invalid or the call failed. */
 export const exitFailure = 1;
@@ -157,7 +157,7 @@ function validateCommand(args: readonly string[], io: CliIO): number {
   try {
     const loaded = loadFrom({ values, config: file, io });
     const { table } = loaded;
-    const warnings = [...findConfigWarnings(table), ...findResponsesWarnings(table)];
+    const warnings = findValidateWarnings(table);
     if (values.json === true) {
       io.stdout.write(
         `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings, missingEnv: loaded.missing })}\n`,
@@ -185,16 +185,6 @@ function validateCommand(args: readonly string[], io: CliIO): number {
     }
     throw error;
   }
-}
-
-/** Plan warnings of every alias (targets the deadline can never reach). */
-function findConfigWarnings(
-  table: RouteTable,
-): { alias: string; target: number; message: string }[] {
-  const router = createRouter(table, { env: {}, health: false });
-  return Object.keys(table.aliases).flatMap((alias) =>
-    findPlanWarnings(router.resolve(alias)).map((warning) => ({ alias, ...warning })),
-  );
 }
 
 function typesCommand(args: readonly string[], io: CliIO): number {
@@ -282,6 +272,13 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
       ),
     );
     return 0;
+  } catch (error) {
+    // Every target failed (or the deadline passed): the attempt log says what each one did.
+    const attempts = isRouterError(error) ? error.attempts : undefined;
+    if (attempts === undefined || attempts.length === 0) throw error;
+    io.stderr.write(`${paint.red('error:')} ${(error as Error).message}\n`);
+    io.stderr.write(formatAttempts({ attempts, paint }));
+    return exitFailure;
   } finally {
     await router.close();
   }

@@ -9,6 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatAttempts } from '../../src/cli/format-attempts.ts';
+import { paintFor } from '../../src/cli/output.ts';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { captureIo } from '../helpers/cli-io.ts';
 
@@ -173,5 +175,61 @@ health:
     expect(result.code).toBe(0);
     for (const name of ['LOCAL_BASE_URL', 'LOCAL_KEY', 'HEALTH_STORE', 'REDIS_URL'])
       expect(result.stdout).toContain(name);
+  });
+});
+
+describe('messages a newcomer meets', () => {
+  it('an upstream called as a model names the aliases that use it', async () => {
+    const result = await run(['plan', 'small', ...common]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      '"small" is an upstream, not an alias; aliases that use it: fast, local. Call one of them, or the upstream\'s model directly as "local:llama3.2".',
+    );
+  });
+
+  it.each([
+    ['  fast: [a, b\n', 3, '"[" is never closed: end the list with "]"'],
+    ['  fast: { targets: [local:a]\n', 3, '"{" is never closed: end the map with "}"'],
+  ])(
+    'an unclosed bracket at the end of the file is reported where it opens: %j',
+    async (last, line, message) => {
+      const file = write('unclosed.yaml', `version: 1\nmodels:\n${last}`);
+      const result = await run(['validate', file]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`unclosed.yaml:${line}:9 YAML_SYNTAX ${message}`);
+      expect(result.stderr).not.toContain('not aligned');
+    },
+  );
+});
+
+describe('the attempt table', () => {
+  it('stays aligned with long upstream names', () => {
+    const attempt = {
+      gateway: 'edge',
+      model: 'm',
+      targetIndex: 0,
+      attempt: 1,
+      waitMs: 0,
+      durationMs: 12,
+    };
+    const text = formatAttempts({
+      attempts: [
+        {
+          ...attempt,
+          upstream: 'a-very-long-upstream-name-on-cloudflare',
+          status: 503,
+          errorClass: 'server',
+          decision: 'fallback',
+        },
+        { ...attempt, upstream: 'short', decision: 'success', targetIndex: 1 },
+      ],
+      paint: paintFor({ stream: { write: () => true }, env: {} }),
+    });
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const gatewayColumns = lines.map((line) =>
+      line.indexOf(line.includes('#') ? 'gateway' : 'edge'),
+    );
+    expect(new Set(gatewayColumns).size).toBe(1);
   });
 });
