@@ -138,12 +138,15 @@ function parseEmulateArgs(args: readonly string[]) {
   const command = separator === -1 ? [] : args.slice(separator + 1);
   if (separator !== -1 && command.length === 0)
     throw new UsageError('emulate -- needs a command, e.g. switchyard emulate -- npm test');
-  const { values } = parseCommandLine({
+  const { values, positionals } = parseCommandLine({
     command: 'emulate',
     args: separator === -1 ? args : args.slice(0, separator),
     options: { ...emulateOptions, ...commonOptions },
-    positionals: false,
   });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `emulate runs a command only after "--": switchyard emulate -- ${positionals.join(' ')}`,
+    );
   const port = values.port === undefined ? (command.length > 0 ? 0 : 8787) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port must be a port number (0 to 65535)');

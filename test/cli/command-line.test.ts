@@ -233,3 +233,13 @@ describe('the attempt table', () => {
     expect(new Set(gatewayColumns).size).toBe(1);
   });
 });
+
+describe('emulate without "--"', () => {
+  it('says where the command goes', async () => {
+    const result = await run(['emulate', 'npm', 'test']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'emulate runs a command only after "--": switchyard emulate -- npm test',
+    );
+  });
+});
