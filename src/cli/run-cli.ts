@@ -122,7 +122,7 @@ function reportError(options: { error: unknown; command: string | undefined; io:
   if (error instanceof UsageError) {
     const pointer =
       command !== undefined && Object.hasOwn(help, command) && !error.message.includes('--help')
-        ? ` (see "switchyard ${command} --help")`
+        ? `; see "switchyard ${command} --help"`
         : '';
     io.stderr.write(`${err.red('error:')} ${error.message}${pointer}\n`);
     return exitUsage;
