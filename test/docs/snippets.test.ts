@@ -56,33 +56,61 @@ function envFor(text: string): Record<string, string> {
 
 const snippets = files.flatMap(snippetsOf);
 
+/** The kinds of warning `switchyard validate` prints, and the word a comment names each by. */
+const warningKinds = [
+  { kind: 'deadline', inMessage: /never reached/, inComment: /deadline/i },
+  { kind: 'responses', inMessage: /Responses API/, inComment: /responses/i },
+] as const;
+
 /**
  * The warnings `switchyard validate` prints for a config that its comments do not explain, and
- * explanations that no longer hold: a block of comment lines that says "`switchyard validate` warns"
- * explains the warnings of each alias it names.
+ * explanations that no longer hold. A block of comment lines that says "`switchyard validate`
+ * warns" explains warnings; each of its items (a line starting with "- " begins one) explains,
+ * for every alias it names, the kinds of warning it names ("deadline", "Responses").
  */
 function unexplainedWarnings(text: string, file: string): string[] {
   const table = parseConfig(text, { file, env: envFor(text) });
-  const blocks: string[] = [];
+  const blocks: string[][] = [];
   let block: string[] = [];
   for (const line of [...text.split('\n'), '']) {
     const comment = /^\s*#(.*)$/.exec(line)?.[1];
     if (comment !== undefined) block.push(comment);
     else if (block.length > 0) {
-      blocks.push(block.join(' '));
+      blocks.push(block);
       block = [];
     }
   }
-  const explaining = blocks.filter((comment) => /validate`? warns/i.test(comment));
+  const items = blocks
+    .filter((lines) => /validate`? warns/i.test(lines.join(' ')))
+    .flatMap((lines) => {
+      const split: string[] = [];
+      for (const line of lines) {
+        if (/^\s*- /.test(line) || split.length === 0) split.push(line);
+        else split[split.length - 1] += ` ${line}`;
+      }
+      return split;
+    });
   const names = (alias: string) => new RegExp(`(?<![\\w-])${alias}(?![\\w-])`);
-  const warnings = findValidateWarnings(table);
+  const explained = (alias: string, kind: (typeof warningKinds)[number]) =>
+    items.some((item) => names(alias).test(item) && kind.inComment.test(item));
+  const warnings = findValidateWarnings(table).map((warning) => ({
+    ...warning,
+    kind: warningKinds.find((kind) => kind.inMessage.test(warning.message)),
+  }));
   const unexplained = warnings
-    .filter((warning) => !explaining.some((comment) => names(warning.alias).test(comment)))
+    .filter((warning) => warning.kind === undefined || !explained(warning.alias, warning.kind))
     .map((warning) => `alias "${warning.alias}": ${warning.message}`);
-  const stale = Object.keys(table.aliases)
-    .filter((alias) => explaining.some((comment) => names(alias).test(comment)))
-    .filter((alias) => !warnings.some((warning) => warning.alias === alias))
-    .map((alias) => `alias "${alias}" is said to warn, and does not: update the comment`);
+  const stale = Object.keys(table.aliases).flatMap((alias) =>
+    warningKinds
+      .filter((kind) => explained(alias, kind))
+      .filter(
+        (kind) => !warnings.some((warning) => warning.alias === alias && warning.kind === kind),
+      )
+      .map(
+        (kind) =>
+          `alias "${alias}" is said to get a ${kind.kind} warning and does not: update the comment`,
+      ),
+  );
   return [...unexplained, ...stale];
 }
 
