@@ -338,7 +338,7 @@ function renderSection(results: {
   }
   lines.push(
     '',
-    'Raw figures: [benchmarks/serve.json](benchmarks/serve.json).',
+    'Raw figures: `docs/benchmarks/serve.json` in the repository.',
     '<!-- serve:end -->',
   );
   return lines.join('\n');

@@ -17,6 +17,8 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { emulatedCloudflare } from '../src/cli/emulated-gateways.ts';
+import { formatAttempts } from '../src/cli/format-attempts.ts';
+import { paintFor } from '../src/cli/output.ts';
 import { createRoute } from '../src/cli/routes-api.ts';
 import { compileAliasRoute } from '../src/cli/routes-command.ts';
 import { type Emulator, startEmulator } from '../src/emulator/index.ts';
@@ -32,7 +34,6 @@ const tty = process.stdout.isTTY === true && process.env['NO_COLOR'] === undefin
 const bold = (text: string) => (tty ? `\u001b[1m${text}\u001b[22m` : text);
 const dim = (text: string) => (tty ? `\u001b[2m${text}\u001b[22m` : text);
 const green = (text: string) => (tty ? `\u001b[32m${text}\u001b[39m` : text);
-const yellow = (text: string) => (tty ? `\u001b[33m${text}\u001b[39m` : text);
 
 /** Environment for the example config: base URLs → the emulator, other variables → placeholders. */
 function demoEnv(text: string, emulatorURL: string): Record<string, string> {
@@ -51,30 +52,9 @@ function demoEnv(text: string, emulatorURL: string): Record<string, string> {
 }
 
 function printAttempts(attempts: readonly AttemptRecord[]): void {
-  const header = [
-    '#'.padStart(2),
-    'upstream'.padEnd(20),
-    'gateway'.padEnd(14),
-    'status',
-    'class'.padEnd(12),
-    'decision',
-    'wait'.padEnd(7),
-    'time',
-  ];
-  console.log(dim(`  ${header.join('  ')}`));
-  attempts.forEach((attempt, index) => {
-    const row = [
-      String(index + 1).padStart(2),
-      attempt.upstream.padEnd(20),
-      attempt.gateway.padEnd(14),
-      String(attempt.status ?? '—').padEnd(6),
-      (attempt.errorClass ?? '').padEnd(12),
-      attempt.decision.padEnd(8),
-      `${attempt.waitMs}ms`.padEnd(7),
-      `${Math.round(attempt.durationMs)}ms`,
-    ].join('  ');
-    console.log(`  ${attempt.decision === 'success' ? green(row) : yellow(row)}`);
-  });
+  process.stdout.write(
+    formatAttempts({ attempts, paint: paintFor({ stream: process.stdout, env: process.env }) }),
+  );
 }
 
 const text = readFileSync(configPath, 'utf8');

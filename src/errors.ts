@@ -337,6 +337,11 @@ export type UnknownAliasErrorOptions = {
   available: readonly string[];
   /** A close match, if any. @default undefined (no suggestion) */
   suggestion?: string;
+  /**
+   * When `model` names an upstream rather than an alias: the aliases whose chain uses it and
+   * the upstream as `<gateway>:<model>`. @default undefined (not an upstream)
+   */
+  upstream?: { readonly usedBy: readonly string[]; readonly direct: string };
 };
 
 /** `model` names no alias (and no gateway or default gateway matches). */
@@ -351,8 +356,11 @@ export class UnknownAliasError extends RouterError {
     const hint = options.suggestion === undefined ? '' : ` Did you mean "${options.suggestion}"?`;
     const shown = options.available.slice(0, 20).join(', ');
     const more = options.available.length > 20 ? `, … ${options.available.length - 20} more` : '';
+    const { upstream } = options;
     super(
-      `Unknown model "${options.model}".${hint} Aliases: ${shown || 'none'}${more}. Or address a gateway directly as <gateway>:<model>.`,
+      upstream === undefined
+        ? `Unknown model "${options.model}".${hint} Aliases: ${shown || 'none'}${more}. Or address a gateway directly as <gateway>:<model>.`
+        : `Unknown model "${options.model}": "${options.model}" is an upstream, not an alias; aliases that use it: ${upstream.usedBy.slice(0, 20).join(', ') || 'none'}. Call one of them, or the upstream's model directly as "${upstream.direct}".`,
       { code: 'UNKNOWN_ALIAS' },
     );
     this.model = options.model;

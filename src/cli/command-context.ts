@@ -1,27 +1,16 @@
 /**
- * What the commands that load a config share: the `--config` and `--env-file` flags, the
- * environment they read (`--env-file` under the process's own), loading with
- * `--allow-missing-env`, the note listing what it let through, and the usage error every
- * command throws for a mistake on its command line.
+ * What the commands that load a config share: the environment they read (`--env-file` under
+ * the process's own), loading with `--config`, `--max-size` and `--allow-missing-env` (the
+ * common options of `command-line.ts`), and the note listing what `--allow-missing-env` let
+ * through.
  */
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { loadConfig } from '../config/load-config.ts';
 import type { MissingEnvVariable } from '../config/parse-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
+import { type commonOptions, type OptionValues, UsageError } from './command-line.ts';
 import type { CliIO, paintFor } from './output.ts';
-
-/** A mistake on the command line: the CLI prints it with the command's help, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-/** Flags of every command that loads a config. */
-export const configFlags = {
-  config: { type: 'string', short: 'c' },
-  'env-file': { type: 'string', multiple: true },
-  'max-size': { type: 'string' },
-} as const;
 
 /** `--max-size <characters>`: the config's size limit (`limits.maxSize`); undefined keeps the default. */
 export function parseMaxSize(value: string | undefined): number | undefined {
@@ -34,9 +23,6 @@ export function parseMaxSize(value: string | undefined): number | undefined {
   }
   return size;
 }
-
-/** `--allow-missing-env`: check everything but the variables that are not set. */
-export const allowMissingFlag = { 'allow-missing-env': { type: 'boolean' } } as const;
 
 /** Environment variables by name. */
 export type Environment = Record<string, string | undefined>;
@@ -53,8 +39,10 @@ export function readEnvironment(files: readonly string[] | undefined, io: CliIO)
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(
-        `--env-file ${file}: ${code === 'ENOENT' ? 'no such file' : 'cannot be read'}`,
+      throw new UsageError(
+        code === 'ENOENT'
+          ? `--env-file ${file}: no such file (paths are relative to ${process.cwd()})`
+          : `--env-file ${file}: cannot be read (${code ?? 'unknown error'})`,
       );
     }
     for (const [name, value] of Object.entries(parseEnv(text))) env[name] = value;
@@ -63,28 +51,34 @@ export function readEnvironment(files: readonly string[] | undefined, io: CliIO)
   return env;
 }
 
+/** The common options as parsed: `--config`, `--env-file`, `--allow-missing-env`, `--max-size`. */
+export type CommonValues = OptionValues<typeof commonOptions>;
+
 /** Options of {@link loadFrom}. */
 export type LoadFromOptions = {
-  /** `--config`, else `$SWITCHYARD_CONFIG`, else `./config.yaml`. */
-  config: string | undefined;
-  /** `--env-file`, each read under the process environment. */
-  envFiles: readonly string[] | undefined;
-  /** `--allow-missing-env`. @default false */
-  allowMissingEnv?: boolean | undefined;
-  /** `--max-size`, as typed. @default undefined (the library's default limit) */
-  maxSize?: string | undefined;
+  /** The common options of the command line. */
+  values: CommonValues;
+  /** `--config` or a command's `[file]` argument, when it replaces `values.config`. */
+  config?: string | undefined;
+  /** Let unset variables through even without `--allow-missing-env` (as `types` does). @default false */
+  allowMissingEnv?: boolean;
   io: CliIO;
 };
 
-/** Loads the config the flags name. Throws a `ConfigError` as `loadConfig` does. */
+/**
+ * Loads the config the common options name: `--config` (else `$SWITCHYARD_CONFIG`, else
+ * `./config.yaml`), read with `--env-file` under the environment. Throws a `ConfigError` as
+ * `loadConfig` does, or a `UsageError` for a bad `--max-size` or `--env-file`.
+ */
 export function loadFrom(options: LoadFromOptions): Loaded {
-  const env = readEnvironment(options.envFiles, options.io);
+  const { values } = options;
+  const env = readEnvironment(values['env-file'], options.io);
   const missing: MissingEnvVariable[] = [];
-  const maxSize = parseMaxSize(options.maxSize);
-  const table = loadConfig(options.config, {
+  const maxSize = parseMaxSize(values['max-size']);
+  const table = loadConfig(options.config ?? values.config, {
     env,
     ...(maxSize === undefined ? {} : { limits: { maxSize } }),
-    ...(options.allowMissingEnv === true
+    ...(options.allowMissingEnv === true || values['allow-missing-env'] === true
       ? { onMissingEnv: (variable: MissingEnvVariable) => missing.push(variable) }
       : {}),
   });

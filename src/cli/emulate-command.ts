@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { emulatorURLVariable } from '../config/emulator-url.ts';
 import type { RouteTable } from '../config/route-table.ts';
@@ -16,16 +15,20 @@ import { type Emulator, type FaultRule, parseFaultRule, startEmulator } from '..
 import { gatewayAdapters } from '../gateways/index.ts';
 import { faultRuleProblems } from './check-fault-rules.ts';
 import {
-  allowMissingFlag,
-  configFlags,
   type Environment,
   formatMissing,
   type Loaded,
   loadFrom,
   readEnvironment,
-  UsageError,
 } from './command-context.ts';
-import { emulatedCloudflare } from './emulated-gateways.ts';
+import {
+  type CommandHelp,
+  commonOptions,
+  type OptionDefinitions,
+  parseCommandLine,
+  UsageError,
+} from './command-line.ts';
+import { emulatedCloudflare, emulatedOpenAICompatible } from './emulated-gateways.ts';
 import { type CliIO, paintFor } from './output.ts';
 
 /** Options of {@link emulateCommand}. */
@@ -48,15 +51,7 @@ export async function emulateCommand(options: EmulateCommandOptions): Promise<nu
     values.config !== undefined ||
     env['SWITCHYARD_CONFIG'] !== undefined ||
     existsSync('config.yaml');
-  const loaded = hasConfig
-    ? loadFrom({
-        config: values.config,
-        envFiles: values['env-file'],
-        allowMissingEnv: values['allow-missing-env'],
-        maxSize: values['max-size'],
-        io,
-      })
-    : undefined;
+  const loaded = hasConfig ? loadFrom({ values, io }) : undefined;
   const table = loaded?.table;
   // A rule that can never match would leave a test without the failure it meant to inject.
   const problems = faultRuleProblems({ rules, sources, table });
@@ -64,7 +59,10 @@ export async function emulateCommand(options: EmulateCommandOptions): Promise<nu
   const emulator = await startEmulator({
     port,
     faults: rules,
-    cloudflare: table === undefined ? {} : emulatedCloudflare(table),
+    // With a keyless gateway in the config, requests without a key are served, as it would.
+    ...(table === undefined
+      ? {}
+      : { cloudflare: emulatedCloudflare(table), ...emulatedOpenAICompatible(table) }),
   });
   // With a command, the command owns stdout: the emulator speaks on stderr.
   const out = command.length > 0 ? io.stderr : io.stdout;
@@ -96,22 +94,59 @@ export async function emulateCommand(options: EmulateCommandOptions): Promise<nu
   }
 }
 
+/** The options of `switchyard emulate` (besides the common ones), one line each. */
+export const emulateOptions = {
+  port: {
+    type: 'string',
+    short: 'p',
+    value: '<n>',
+    help: 'Port (default 8787, or a free one when running a command)',
+  },
+  fault: {
+    type: 'string',
+    multiple: true,
+    value: '<json>',
+    help: `A fault rule (repeatable), e.g.\n'{"match":{"model":"openai/gpt-4o-mini"},"times":2,"fault":{"type":"status","status":503}}'`,
+  },
+  faults: {
+    type: 'string',
+    value: '<file>',
+    help: 'A JSON or YAML file with a list of fault rules',
+  },
+  quiet: { type: 'boolean', help: 'Do not print each request' },
+} as const satisfies OptionDefinitions;
+
+/** Help of `switchyard emulate`. */
+export const emulateHelp = {
+  usage: 'emulate [options] [-- command...]',
+  description: `Runs the gateway emulator on 127.0.0.1: Cloudflare AI Gateway's compat endpoint, REST API and
+dynamic routes API (with the auth rules of the config's Cloudflare gateways) and the
+OpenAI-compatible shape of the others (chat completions, responses, embeddings), with the
+config's credentials: a gateway the config gives no key is open, as a local server is. The
+config is --config, else $SWITCHYARD_CONFIG, else ./config.yaml when it exists (without one,
+every Cloudflare gateway is open).
+
+Without a command, prints each gateway's baseURL for the emulator and runs until Ctrl-C.
+With "-- command...", runs the command with SWITCHYARD_EMULATOR_URL set, so every gateway of the
+config it loads points at the emulator, then stops and exits with the command's exit code
+(e.g. switchyard emulate -- npm test). --env-file variables are passed to the command too.`,
+  options: emulateOptions,
+} as const satisfies CommandHelp;
+
 function parseEmulateArgs(args: readonly string[]) {
   const separator = args.indexOf('--');
   const command = separator === -1 ? [] : args.slice(separator + 1);
   if (separator !== -1 && command.length === 0)
     throw new UsageError('emulate -- needs a command, e.g. switchyard emulate -- npm test');
-  const { values } = parseArgs({
-    args: separator === -1 ? [...args] : args.slice(0, separator),
-    options: {
-      port: { type: 'string', short: 'p' },
-      ...configFlags,
-      ...allowMissingFlag,
-      fault: { type: 'string', multiple: true },
-      faults: { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
+  const { values, positionals } = parseCommandLine({
+    command: 'emulate',
+    args: separator === -1 ? args : args.slice(0, separator),
+    options: { ...emulateOptions, ...commonOptions },
   });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `emulate runs a command only after "--": switchyard emulate -- ${positionals.join(' ')}`,
+    );
   const port = values.port === undefined ? (command.length > 0 ? 0 : 8787) : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError('--port must be a port number (0 to 65535)');

@@ -1,10 +1,15 @@
 /**
- * A config's Cloudflare gateways as the emulator should enforce them (the gateway token or the
- * API token, the stored keys its upstreams rely on), so `switchyard emulate` and the demo accept
- * exactly what the real gateway would. The Cloudflare gateway module says what that is.
+ * A config's gateways as the emulator should enforce them: its Cloudflare gateways' token or
+ * API token and the stored keys their upstreams rely on (the Cloudflare gateway module says
+ * what that is), and for the other gateways whether one is keyless (a local server such as
+ * Ollama), so `switchyard emulate` and the demo accept what the real gateways would.
  */
 import type { RouteTable } from '../config/route-table.ts';
-import type { EmulatedGatewayOptions, EmulatorCloudflareOptions } from '../emulator/index.ts';
+import type {
+  EmulatedGatewayOptions,
+  EmulatorCloudflareOptions,
+  EmulatorOptions,
+} from '../emulator/index.ts';
 import { cloudflareEmulation } from '../gateways/cloudflare-config.ts';
 
 /** Emulator options by `accountId/gatewayId`, for every Cloudflare gateway of a config. */
@@ -16,4 +21,20 @@ export function emulatedGateways(table: RouteTable): Record<string, EmulatedGate
 export function emulatedCloudflare(table: RouteTable): EmulatorCloudflareOptions {
   const { gateways, apiTokens } = cloudflareEmulation(table);
   return { gateways, ...(apiTokens.length === 0 ? {} : { apiTokens }) };
+}
+
+/**
+ * The emulator's OpenAI-compatible settings for a config: requests without a key are served
+ * when a gateway of the config sends none (an `openai-compatible` gateway without `apiKey`, as
+ * for a local model server). A key that is sent is still required to be non-empty.
+ */
+export function emulatedOpenAICompatible(
+  table: RouteTable,
+): Pick<EmulatorOptions, 'allowMissingApiKey'> {
+  const keyless = Object.values(table.gateways).some(
+    (gateway) =>
+      gateway.type !== 'cloudflare' &&
+      (gateway.auth.mode !== 'bearer' || gateway.auth.apiKey === undefined),
+  );
+  return keyless ? { allowMissingApiKey: true } : {};
 }

@@ -4,7 +4,6 @@
  * deployed through Cloudflare's routes API. `push` is a dry run unless `--apply`.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Ajv, type ValidateFunction } from 'ajv';
 import {
   buildRoute,
@@ -13,6 +12,15 @@ import {
   splitForRoute,
 } from '../config/dynamic-route.ts';
 import type { GatewayRoute, RouteTable } from '../config/route-table.ts';
+import type { CommonValues, Loaded } from './command-context.ts';
+import {
+  type CommandHelp,
+  commonOptions,
+  type OptionDefinitions,
+  type OptionValues,
+  parseCommandLine,
+  UsageError,
+} from './command-line.ts';
 import { type CliIO, type Paint, paintFor } from './output.ts';
 import {
   createRoute,
@@ -34,7 +42,7 @@ export type CompiledAliasRoute = {
 };
 
 /** A usage mistake (`routes` without an action or an alias). */
-export class RoutesUsageError extends Error {
+export class RoutesUsageError extends UsageError {
   override readonly name = 'RoutesUsageError';
 }
 
@@ -124,15 +132,15 @@ export type RoutesCommandOptions = {
   /** The arguments after `routes`. */
   args: readonly string[];
   io: CliIO;
-  /** Loads the config (`--config`, else the default file). */
-  load: (flags: { config: string | undefined; maxSize: string | undefined }) => RouteTable;
+  /** Loads the config the common options name, with the environment it was read with. */
+  load: (values: CommonValues) => Pick<Loaded, 'table' | 'env'>;
 };
 
 /** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
 export async function routesCommand(options: RoutesCommandOptions): Promise<number> {
   const { io } = options;
   const { action, aliasName, values } = parseRoutesArgs(options.args);
-  const table = options.load({ config: values.config, maxSize: values['max-size'] });
+  const { table, env } = options.load(values);
   let compiled: CompiledAliasRoute;
   try {
     compiled = compileAliasRoute({
@@ -160,7 +168,7 @@ export async function routesCommand(options: RoutesCommandOptions): Promise<numb
   };
   if (action === 'plan') return printPlan(context);
 
-  const target = routesApiTarget({ context, action, values });
+  const target = routesApiTarget({ context, action, values, env });
   if (target === undefined) return 1;
   const remote = await findRoute(target, compiled.route.name);
   const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
@@ -169,17 +177,44 @@ export async function routesCommand(options: RoutesCommandOptions): Promise<numb
   return await pushRoute({ context, target, deployed, apply: values.apply === true });
 }
 
-const routesFlags = {
-  config: { type: 'string', short: 'c' },
-  'max-size': { type: 'string' },
-  name: { type: 'string' },
-  json: { type: 'boolean' },
-  apply: { type: 'boolean' },
-  'api-url': { type: 'string' },
-  'token-env': { type: 'string' },
-} as const;
+/** The options of `switchyard routes` (besides the common ones), one line each. */
+export const routesOptions = {
+  name: {
+    type: 'string',
+    value: '<route>',
+    help: "Route name (default: the alias's dynamicRoute, else the alias name)",
+  },
+  apply: { type: 'boolean', help: 'push: make the changes' },
+  'api-url': {
+    type: 'string',
+    value: '<url>',
+    help: "Cloudflare API origin (default https://api.cloudflare.com, or the\ngateway's baseURL origin on endpoint: rest)",
+  },
+  'token-env': {
+    type: 'string',
+    value: '<name>',
+    help: 'Environment variable holding the API token (default\nCLOUDFLARE_API_TOKEN; AI Gateway Read for diff, Edit for push)',
+  },
+  json: { type: 'boolean', help: 'plan and diff: print JSON' },
+} as const satisfies OptionDefinitions;
 
-type RoutesFlags = ReturnType<typeof parseArgs<{ options: typeof routesFlags }>>['values'];
+/** Help of `switchyard routes`. */
+export const routesHelp = {
+  usage: 'routes <plan|diff|push> <alias> [options]',
+  description: `Compiles an alias's fallback chain into a Cloudflare dynamic route: the leading targets on its
+first target's Cloudflare gateway become model elements (retries and per-attempt timeout carried
+over, fallbacks chained, a final end); targets on other gateways stay client-side.
+
+  plan    Print the route JSON and what stays client-side (no token, no network;
+          with --allow-missing-env, no variable needs to be set)
+  diff    Compare with the route deployed on the gateway (exit 1 when they differ)
+  push    Create the route, or add a version and deploy it (a dry run unless --apply)`,
+  options: routesOptions,
+} as const satisfies CommandHelp;
+
+const routesFlags = { ...routesOptions, ...commonOptions };
+
+type RoutesFlags = OptionValues<typeof routesFlags>;
 
 /** The action, the alias and the flags; throws {@link RoutesUsageError} for a usage mistake. */
 function parseRoutesArgs(args: readonly string[]): {
@@ -187,9 +222,9 @@ function parseRoutesArgs(args: readonly string[]): {
   aliasName: string;
   values: RoutesFlags;
 } {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
+  const { values, positionals } = parseCommandLine({
+    command: 'routes',
+    args,
     options: routesFlags,
   });
   const [action, aliasName, ...extra] = positionals;
@@ -247,14 +282,16 @@ type RoutesApiTargetOptions = {
   readonly context: RouteActionContext;
   readonly action: 'diff' | 'push';
   readonly values: RoutesFlags;
+  /** Where the token is read: the environment over `--env-file`. */
+  readonly env: CliIO['env'];
 };
 
 /** Where the routes API is and the token for it; undefined (reported) when no token is set. */
 function routesApiTarget(options: RoutesApiTargetOptions): RoutesApiTarget | undefined {
-  const { context, action, values } = options;
+  const { context, action, values, env } = options;
   const { io, compiled } = context;
   const tokenEnv = values['token-env'] ?? 'CLOUDFLARE_API_TOKEN';
-  const token = io.env[tokenEnv];
+  const token = env[tokenEnv];
   if (token === undefined || token === '') {
     io.stderr.write(
       `error: set ${tokenEnv} to a Cloudflare API token with AI Gateway ${action === 'push' ? 'Edit' : 'Read'} (or name another variable with --token-env)\n`,

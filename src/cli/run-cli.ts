@@ -1,32 +1,37 @@
 /**
- * The `switchyard` command line: validate, plan, chat, emulate, schema. Flags are parsed with
- * `node:util` `parseArgs`; output and environment are injectable so tests can run it in-process,
- * and the built `dist/cli.js` runs it as a process.
+ * The `switchyard` command line: validate, plan, chat, emulate, serve, routes, schema, types.
+ * Every command parses its flags with `parseCommandLine` (`command-line.ts`); output and
+ * environment are injectable so tests can run it in-process, and the built `dist/cli.js` runs
+ * it as a process.
  *
  * Exit codes: 0 success; 1 the config is invalid or the call failed; 2 bad usage.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { RouteTable } from '../config/route-table.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
+import { didYouMeanHint } from '../internal/did-you-mean.ts';
 import { createRouter } from '../router/create-router.ts';
 import type { RouteInfo } from '../router/types.ts';
 import { renderAliasTypes } from './alias-types.ts';
-import {
-  allowMissingFlag,
-  configFlags,
-  formatMissing,
-  loadFrom,
-  UsageError,
-} from './command-context.ts';
-import { findConfigWarnings as findResponsesWarnings } from './config-warnings.ts';
+import { formatMissing, loadFrom } from './command-context.ts';
+import { commonOptions, parseCommandLine, UsageError } from './command-line.ts';
 import { emulateCommand } from './emulate-command.ts';
+import { formatAttempts } from './format-attempts.ts';
 import { findPlanWarnings, formatPlan } from './format-plan.ts';
-import { help, usage } from './help-text.ts';
+import {
+  chatHelp,
+  commandHelp,
+  help,
+  planHelp,
+  schemaHelp,
+  typesHelp,
+  usage,
+  validateHelp,
+} from './help-text.ts';
 import { type CliIO, paintFor } from './output.ts';
-import { RoutesUsageError, routesCommand } from './routes-command.ts';
-import { ServeUsageError, serveCommand } from './serve-command.ts';
+import { routesCommand } from './routes-command.ts';
+import { serveCommand } from './serve-command.ts';
+import { findValidateWarnings } from './validate-warnings.ts';
 
 /** Exit code: the config is invalid or the call failed. */
 export const exitFailure = 1;
@@ -42,7 +47,7 @@ export async function runCli(options: {
   const { argv, io } = options;
   const [command, ...rest] = argv;
   try {
-    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    if (command === undefined || command === '-h' || command === '--help') {
       io.stdout.write(usage);
       return command === undefined ? exitUsage : 0;
     }
@@ -50,8 +55,11 @@ export async function runCli(options: {
       io.stdout.write(`${readVersion()}\n`);
       return 0;
     }
-    if (!Object.hasOwn(help, command)) throw new UsageError(`unknown command "${command}"`);
-    if (rest.includes('-h') || rest.includes('--help')) {
+    if (command === 'help') return helpCommand(rest, io);
+    if (!Object.hasOwn(help, command)) throw unknownCommand(command);
+    // Before `--`, where emulate's own command line starts.
+    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (own.includes('-h') || own.includes('--help')) {
       io.stdout.write(help[command] ?? usage);
       return 0;
     }
@@ -72,10 +80,14 @@ export async function runCli(options: {
         return await routesCommand({
           args: rest,
           io,
-          load: ({ config, maxSize }) =>
-            loadFrom({ config, envFiles: undefined, maxSize, io }).table,
+          load: (values) => {
+            const loaded = loadFrom({ values, io });
+            io.stderr.write(formatMissing(loaded, paintFor({ stream: io.stderr, env: io.env })));
+            return loaded;
+          },
         });
       default:
+        parseCommandLine({ command, args: rest, options: schemaHelp.options, positionals: false });
         io.stdout.write(`${JSON.stringify(configSchema, null, 2)}\n`);
         return 0;
     }
@@ -84,27 +96,40 @@ export async function runCli(options: {
   }
 }
 
+/** `switchyard help [command]`: the same text as `<command> --help`. */
+function helpCommand(args: readonly string[], io: CliIO): number {
+  const [command, ...extra] = args;
+  if (extra.length > 0) throw new UsageError('help takes one command, e.g. switchyard help serve');
+  if (command === undefined) {
+    io.stdout.write(usage);
+    return 0;
+  }
+  if (!Object.hasOwn(help, command)) throw unknownCommand(command);
+  io.stdout.write(help[command] ?? usage);
+  return 0;
+}
+
+function unknownCommand(command: string): UsageError {
+  return new UsageError(
+    `unknown command "${command}"${didYouMeanHint(command, Object.keys(commandHelp))}; run "switchyard --help" for the commands`,
+  );
+}
+
 /** How a command's failure is shown, and the exit code it ends with. */
 function reportError(options: { error: unknown; command: string | undefined; io: CliIO }): number {
   const { error, command, io } = options;
   const err = paintFor({ stream: io.stderr, env: io.env });
-  if (
-    error instanceof UsageError ||
-    error instanceof ServeUsageError ||
-    error instanceof RoutesUsageError ||
-    (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-  ) {
-    io.stderr.write(
-      `${err.red('error:')} ${error.message}\n\n${command !== undefined && Object.hasOwn(help, command) ? help[command] : usage}`,
-    );
+  if (error instanceof UsageError) {
+    const pointer =
+      command !== undefined && Object.hasOwn(help, command) && !error.message.includes('--help')
+        ? `; see "switchyard ${command} --help"`
+        : '';
+    io.stderr.write(`${err.red('error:')} ${error.message}${pointer}\n`);
     return exitUsage;
   }
   if (error instanceof ConfigError) {
     io.stderr.write(`${err.red('error:')} ${error.message}\n`);
-    if (
-      (command === 'validate' || command === 'plan' || command === 'emulate') &&
-      error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING')
-    )
+    if (command !== 'types' && error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING'))
       io.stderr.write(
         `${err.dim('hint: pass the variables with --env-file <file>, or check everything else with --allow-missing-env')}\n`,
       );
@@ -121,24 +146,18 @@ function reportError(options: { error: unknown; command: string | undefined; io:
 }
 
 function validateCommand(args: readonly string[], io: CliIO): number {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, ...configFlags, ...allowMissingFlag },
+  const { values, positionals } = parseCommandLine({
+    command: 'validate',
+    args,
+    options: { ...validateHelp.options, ...commonOptions },
   });
   if (positionals.length > 1) throw new UsageError('validate takes at most one file');
   const file = positionals[0] ?? values.config;
   const paint = paintFor({ stream: io.stdout, env: io.env });
   try {
-    const loaded = loadFrom({
-      config: file,
-      envFiles: values['env-file'],
-      maxSize: values['max-size'],
-      allowMissingEnv: values['allow-missing-env'],
-      io,
-    });
+    const loaded = loadFrom({ values, config: file, io });
     const { table } = loaded;
-    const warnings = [...findConfigWarnings(table), ...findResponsesWarnings(table)];
+    const warnings = findValidateWarnings(table);
     if (values.json === true) {
       io.stdout.write(
         `${JSON.stringify({ ok: true, file: table.source, issues: [], warnings, missingEnv: loaded.missing })}\n`,
@@ -168,28 +187,14 @@ function validateCommand(args: readonly string[], io: CliIO): number {
   }
 }
 
-/** Plan warnings of every alias (targets the deadline can never reach). */
-function findConfigWarnings(
-  table: RouteTable,
-): { alias: string; target: number; message: string }[] {
-  const router = createRouter(table, { env: {}, health: false });
-  return Object.keys(table.aliases).flatMap((alias) =>
-    findPlanWarnings(router.resolve(alias)).map((warning) => ({ alias, ...warning })),
-  );
-}
-
 function typesCommand(args: readonly string[], io: CliIO): number {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { ...configFlags, out: { type: 'string', short: 'o' } },
+  const { values } = parseCommandLine({
+    command: 'types',
+    args,
+    options: { ...typesHelp.options, ...commonOptions },
+    positionals: false,
   });
-  const { table } = loadFrom({
-    config: values.config,
-    envFiles: values['env-file'],
-    maxSize: values['max-size'],
-    allowMissingEnv: true,
-    io,
-  });
+  const { table } = loadFrom({ values, allowMissingEnv: true, io });
   const text = renderAliasTypes(table);
   const out = values.out ?? 'switchyard-aliases.d.ts';
   if (out === '-') {
@@ -203,21 +208,15 @@ function typesCommand(args: readonly string[], io: CliIO): number {
 }
 
 function planCommand(args: readonly string[], io: CliIO): number {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, ...configFlags, ...allowMissingFlag },
+  const { values, positionals } = parseCommandLine({
+    command: 'plan',
+    args,
+    options: { ...planHelp.options, ...commonOptions },
   });
   const [model, ...extra] = positionals;
   if (model === undefined) throw new UsageError('plan needs an alias, e.g. switchyard plan fast');
   if (extra.length > 0) throw new UsageError(`plan takes one alias, got ${positionals.length}`);
-  const loaded = loadFrom({
-    config: values.config,
-    envFiles: values['env-file'],
-    maxSize: values['max-size'],
-    allowMissingEnv: values['allow-missing-env'],
-    io,
-  });
+  const loaded = loadFrom({ values, io });
   io.stderr.write(formatMissing(loaded, paintFor({ stream: io.stderr, env: io.env })));
   const router = createRouter(loaded.table, { env: {}, health: false });
   const plan = router.resolve(model);
@@ -230,15 +229,10 @@ function planCommand(args: readonly string[], io: CliIO): number {
 }
 
 async function chatCommand(args: readonly string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      ...configFlags,
-      'no-stream': { type: 'boolean' },
-      system: { type: 'string' },
-      'max-tokens': { type: 'string' },
-    },
+  const { values, positionals } = parseCommandLine({
+    command: 'chat',
+    args,
+    options: { ...chatHelp.options, ...commonOptions },
   });
   const [model, ...words] = positionals;
   if (model === undefined || words.length === 0)
@@ -246,12 +240,9 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
   const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
     throw new UsageError('--max-tokens must be a whole number above 0');
-  const { table, env } = loadFrom({
-    config: values.config,
-    envFiles: values['env-file'],
-    maxSize: values['max-size'],
-    io,
-  });
+  const loaded = loadFrom({ values, io });
+  io.stderr.write(formatMissing(loaded, paintFor({ stream: io.stderr, env: io.env })));
+  const { table, env } = loaded;
   const router = createRouter(table, { env });
   const messages = [
     ...(values.system === undefined ? [] : [{ role: 'system' as const, content: values.system }]),
@@ -281,6 +272,13 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
       ),
     );
     return 0;
+  } catch (error) {
+    // Every target failed (or the deadline passed): the attempt log says what each one did.
+    const attempts = isRouterError(error) ? error.attempts : undefined;
+    if (attempts === undefined || attempts.length === 0) throw error;
+    io.stderr.write(`${paint.red('error:')} ${(error as Error).message}\n`);
+    io.stderr.write(formatAttempts({ attempts, paint }));
+    return exitFailure;
   } finally {
     await router.close();
   }

@@ -5,9 +5,7 @@
  * SIGINT/SIGTERM (the `signal`): stops accepting, lets calls in flight finish up to the grace
  * period, then closes the router.
  */
-import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.ts';
-import { loadConfig } from '../config/load-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
 import { type ConfigWatcher, watchConfig } from '../config/watch-config.ts';
 import { createRouter } from '../router/create-router.ts';
@@ -18,39 +16,66 @@ import {
   type ServeRequestLog,
 } from '../serve/create-handler.ts';
 import { startNodeServer } from '../serve/node-server.ts';
-import { parseMaxSize } from './command-context.ts';
+import { type CommonValues, loadFrom, parseMaxSize } from './command-context.ts';
+import {
+  type CommandHelp,
+  commonOptions,
+  type OptionDefinitions,
+  parseCommandLine,
+  UsageError,
+} from './command-line.ts';
 import { type CliIO, paintFor } from './output.ts';
 
 /** The environment variable holding client keys, comma-separated. */
 export const serveKeysVariable = 'SWITCHYARD_SERVE_KEYS';
 
-/** Help text of `switchyard serve`. */
-export const serveHelp = `Usage: switchyard serve [--config file] [--port n] [--host address] [--watch]
+/** The options of `switchyard serve` (besides the common ones), one line each. */
+export const serveOptions = {
+  port: {
+    type: 'string',
+    short: 'p',
+    value: '<n>',
+    help: 'Port (default 4000; 0 picks a free one)',
+  },
+  host: {
+    type: 'string',
+    value: '<address>',
+    help: `Address to bind (default 127.0.0.1). Any other address needs\nclient keys (serve.keys in the config, or $${serveKeysVariable})`,
+  },
+  watch: {
+    type: 'boolean',
+    help: 'Reload the config when the file changes (a broken file is\nreported and the old config keeps serving)',
+  },
+  'max-body': {
+    type: 'string',
+    value: '<bytes>',
+    help: `Largest request body (default ${defaultMaxBodyBytes})`,
+  },
+  'shutdown-timeout': {
+    type: 'string',
+    value: '<time>',
+    help: 'How long calls in flight may finish at shutdown (default 10s)',
+  },
+  quiet: { type: 'boolean', help: 'Do not print a line per request' },
+} as const satisfies OptionDefinitions;
 
-Serves the config's aliases as an OpenAI-compatible API, for any language's OpenAI client:
+/** Help of `switchyard serve`. */
+export const serveCommandHelp = {
+  usage: 'serve [options]',
+  description: `Serves the config's aliases as an OpenAI-compatible API, for any language's OpenAI client:
   POST /v1/chat/completions   POST /v1/embeddings   POST /v1/responses
   GET  /v1/models (the aliases)   GET /healthz
 "model" is an alias or <gateway>:<model>. Responses carry x-switchyard-upstream and
-x-switchyard-attempts headers. Stops gracefully on Ctrl-C or SIGTERM.
-
-Options:
-  -p, --port <n>             Port (default 4000; 0 picks a free one)
-  --host <address>           Address to bind (default 127.0.0.1). Any other address needs
-                             client keys (serve.keys in the config, or $${serveKeysVariable})
-  --watch                    Reload the config when the file changes (a broken file is
-                             reported and the old config keeps serving)
-  --max-body <bytes>         Largest request body (default ${defaultMaxBodyBytes})
-  --max-size <characters>    Largest config accepted, at start and on reload (default 32768)
-  --shutdown-timeout <time>  How long calls in flight may finish at shutdown (default 10s)
-  --quiet                    Do not print a line per request
-
-Environment:
+x-switchyard-attempts headers. Stops gracefully on Ctrl-C or SIGTERM. --max-size also
+applies on reload; --env-file variables are used at start and on reload.`,
+  options: serveOptions,
+  footer: `Environment:
   ${serveKeysVariable}       Client keys, comma-separated, added to serve.keys in the config:
-                             every /v1 request must send Authorization: Bearer <key>
-`;
+                             every /v1 request must send Authorization: Bearer <key>`,
+} as const satisfies CommandHelp;
 
-/** Raised for bad flags; the CLI prints it with the help text and exits 2. */
-export class ServeUsageError extends Error {
+/** Raised for bad flags; the CLI prints it as one line and exits 2. */
+export class ServeUsageError extends UsageError {
   override readonly name = 'ServeUsageError';
 }
 
@@ -80,9 +105,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
   const { io, signal } = options;
   const flags = parseServeFlags({ args: options.args, env: io.env });
   const { host, port } = flags;
-  const limits = flags.maxSize === undefined ? {} : { limits: { maxSize: flags.maxSize } };
-  const table = loadConfig(flags.config, { env: io.env, ...limits });
-  const router = createRouter(table, { env: io.env });
+  const { table, env } = loadFrom({ values: flags.common, io });
+  const router = createRouter(table, { env });
   const keys = createKeySource({ router, envKeys: flags.envKeys, host, io });
   if (!loopbackHosts.has(host) && keys().length === 0) {
     await router.close();
@@ -97,7 +121,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${formatRequestLine(log)}\n`) }),
   });
   const watcher = flags.watch
-    ? watchForReloads({ file: flags.config, maxSize: flags.maxSize, router, io })
+    ? watchForReloads({
+        file: flags.config,
+        maxSize: flags.maxSize,
+        allowMissingEnv: flags.common['allow-missing-env'] === true,
+        env,
+        router,
+        io,
+      })
     : undefined;
   let server: Awaited<ReturnType<typeof startNodeServer>>;
   try {
@@ -151,6 +182,8 @@ export type ServeFlags = {
   readonly quiet: boolean;
   /** The client keys in `$SWITCHYARD_SERVE_KEYS`. @default [] */
   readonly envKeys: readonly string[];
+  /** The common options as given (`--env-file`, `--allow-missing-env` and the above). */
+  readonly common: CommonValues;
 };
 
 /** Options of {@link parseServeFlags}. */
@@ -163,18 +196,11 @@ export type ParseServeFlagsOptions = {
 
 /** Parses and checks the flags; throws {@link ServeUsageError} naming the bad one. */
 export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
-  const { values } = parseArgs({
-    args: [...options.args],
-    options: {
-      config: { type: 'string', short: 'c' },
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      watch: { type: 'boolean' },
-      'max-body': { type: 'string' },
-      'max-size': { type: 'string' },
-      'shutdown-timeout': { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
+  const { values } = parseCommandLine({
+    command: 'serve',
+    args: options.args,
+    options: { ...serveOptions, ...commonOptions },
+    positionals: false,
   });
   const port = values.port === undefined ? 4000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -204,6 +230,12 @@ export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
     graceMs,
     quiet: values.quiet === true,
     envKeys,
+    common: {
+      config: values.config,
+      'env-file': values['env-file'],
+      'allow-missing-env': values['allow-missing-env'],
+      'max-size': values['max-size'],
+    },
   };
 }
 
@@ -257,22 +289,26 @@ type WatchForReloadsOptions = {
   readonly file: string | undefined;
   /** `--max-size`. */
   readonly maxSize: number | undefined;
+  /** `--allow-missing-env`: a reload fills unset variables with placeholders, as at start. */
+  readonly allowMissingEnv: boolean;
+  /** The environment the config was loaded with (`--env-file` under the process's). */
+  readonly env: CliIO['env'];
   readonly router: Router;
   readonly io: CliIO;
 };
 
 /** `--watch`: reloads the router on change, printing each reload and each rejected file. */
-function watchForReloads({ file, maxSize, router, io }: WatchForReloadsOptions): ConfigWatcher {
+function watchForReloads(options: WatchForReloadsOptions): ConfigWatcher {
+  const { file, maxSize, allowMissingEnv, env, router, io } = options;
   const out = paintFor({ stream: io.stdout, env: io.env });
   const err = paintFor({ stream: io.stderr, env: io.env });
   return watchConfig(file, {
     router,
-    env: io.env,
+    env,
     ...(maxSize === undefined ? {} : { limits: { maxSize } }),
+    ...(allowMissingEnv ? { onMissingEnv: () => {} } : {}),
     onReload: (state) =>
-      io.stdout.write(
-        `${out.green('✓')} reloaded ${state.file}: ${Object.keys(state.table.aliases).length} aliases\n`,
-      ),
+      io.stdout.write(`${out.green('✓')} reloaded ${state.file}: ${countAliases(state.table)}\n`),
     onError: (state) =>
       io.stderr.write(
         `${err.red('error:')} ${state.error.message}\n${err.yellow('kept the previous config')}\n`,
@@ -303,6 +339,12 @@ function printListening({ io, url, table, router, flags }: PrintListeningOptions
     `  client keys: ${describeKeys({ fromEnv: flags.envKeys.length, fromConfig: table.serve?.keys.length ?? 0 })}${flags.watch ? '; watching the config' : ''}\n`,
   );
   io.stdout.write(out.dim('Ctrl-C to stop.\n'));
+}
+
+/** `1 alias`, `3 aliases`. */
+function countAliases(table: RouteTable): string {
+  const count = Object.keys(table.aliases).length;
+  return `${count} ${count === 1 ? 'alias' : 'aliases'}`;
 }
 
 function describeKeys(counts: { fromEnv: number; fromConfig: number }): string {

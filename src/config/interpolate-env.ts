@@ -56,8 +56,9 @@ const durationKeys = new Set([
 ]);
 
 /**
- * A stand-in for a missing variable that passes the checks on its field: a URL, a duration, or
- * a plain token (valid as an id, a name or a credential) — used by `--allow-missing-env`.
+ * A stand-in for a missing variable that passes the checks on its field: a URL (`redis://` for
+ * `health.url`), a duration, `memory` for `health.store`, or a plain token (valid as an id, a
+ * name or a credential) — used by `--allow-missing-env`.
  */
 function placeholderFor(options: {
   name: string;
@@ -67,6 +68,9 @@ function placeholderFor(options: {
   const token = `missing-env-${options.name.toLowerCase().replace(/_/g, '-')}`;
   if (!options.whole) return token;
   const key = String(options.path.at(-1) ?? '');
+  // health.url is a Redis URL; every other *url/*URL field is an http(s) URL.
+  if (options.path[0] === 'health' && key === 'url') return `redis://${token}.invalid:6379`;
+  if (options.path[0] === 'health' && key === 'store') return 'memory';
   if (/url$/i.test(key)) return `http://${token}.invalid`;
   if (key === 'cacheTtl') return '60s';
   if (durationKeys.has(key)) return '1s';

@@ -194,6 +194,15 @@ function yamlErrorToIssue(options: {
       message = `${message}; inside { } or [ ], quote variables: "\${VAR}"`;
     } else if (error.code === 'TAB_AS_INDENT') {
       message = `${message}: indent with spaces`;
+    } else if (/^Flow (sequence|map|mapping) .*end with a [\]}]/.test(message)) {
+      // An unclosed [ or { runs to the end of the file; yaml points past it, at an empty line.
+      const opener = findUnclosedBracket(text);
+      if (opener !== undefined) {
+        const at = lineCounter.linePos(opener.offset);
+        line = at.line;
+        column = at.col;
+        message = `"${opener.bracket}" is never closed: end the ${opener.bracket === '[' ? 'list' : 'map'} with "${opener.bracket === '[' ? ']' : '}'}" (on this line, or indented deeper than its key on the lines after)`;
+      }
     } else if (error.code === 'BAD_INDENT') {
       // yaml points at column 1; the mis-aligned key is the cause.
       column = indentOf(lineText) + 1;
@@ -213,6 +222,34 @@ function yamlErrorToIssue(options: {
     }
   }
   return { code, path: [], message, line, column };
+}
+
+/**
+ * The first `[` or `{` of a flow collection that is never closed, outside quotes and comments;
+ * undefined when every one is closed.
+ */
+function findUnclosedBracket(text: string): { bracket: '[' | '{'; offset: number } | undefined {
+  const open: { bracket: '[' | '{'; offset: number }[] = [];
+  let quote: string | undefined;
+  for (let offset = 0; offset < text.length; offset += 1) {
+    const char = text[offset];
+    if (quote !== undefined) {
+      if (char === '\\' && quote === '"') offset += 1;
+      else if (char === quote) quote = undefined;
+      continue;
+    }
+    if (char === '#' && (offset === 0 || /\s/.test(text[offset - 1] ?? ''))) {
+      const end = text.indexOf('\n', offset);
+      offset = end === -1 ? text.length : end;
+    } else if ((char === '"' || char === "'") && /[\s[{,:]/.test(text[offset - 1] ?? ' ')) {
+      quote = char;
+    } else if (char === '[' || char === '{') {
+      open.push({ bracket: char, offset });
+    } else if (char === ']' || char === '}') {
+      open.pop();
+    }
+  }
+  return open[0];
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

@@ -95,10 +95,21 @@ function resolvePlan(state: ResolverState, model: string): ResolvedPlan {
   if (plan === undefined) {
     state.aliasIndex ??= createNameIndex(state.aliasNames);
     const suggestion = state.aliasIndex.suggest(model);
+    const upstream = Object.hasOwn(table.upstreams, model) ? table.upstreams[model] : undefined;
     throw new UnknownAliasError({
       model,
       available: state.aliasNames,
       ...(suggestion === undefined ? {} : { suggestion }),
+      ...(upstream === undefined
+        ? {}
+        : {
+            upstream: {
+              usedBy: Object.values(table.aliases)
+                .filter((alias) => alias.targets.includes(model))
+                .map((alias) => alias.name),
+              direct: `${upstream.gateway}:${upstream.model}`,
+            },
+          }),
     });
   }
   if (state.dynamicPlans.size >= maxDynamicEntries) {

@@ -205,6 +205,15 @@ describe('chat', () => {
       expect(result.stderr).toContain(
         'fast: all targets failed after 4 request(s) to 2 upstream(s)',
       );
+      // The attempt log, as the demo prints it: a header, then one row per request.
+      expect(result.stderr).toMatch(
+        /#\s+upstream\s+gateway\s+status\s+class\s+decision\s+wait\s+time/,
+      );
+      const rows = result.stderr
+        .split('\n')
+        .filter((line) => /^\s+\d+\s+\S+\s+\S+\s+503\s/.test(line));
+      expect(rows).toHaveLength(4);
+      expect(rows.at(-1)).toMatch(/backup\s+local\s+503\s+server\s+fail/);
       expect(result.stdout).toBe('');
     } finally {
       rule.remove();

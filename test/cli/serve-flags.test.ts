@@ -18,6 +18,13 @@ describe('parseServeFlags', () => {
       graceMs: 10_000,
       quiet: false,
       envKeys: [],
+      maxSize: undefined,
+      common: {
+        config: undefined,
+        'env-file': undefined,
+        'allow-missing-env': undefined,
+        'max-size': undefined,
+      },
     });
   });
 

@@ -17,6 +17,14 @@ const pages = [
 ];
 const userFacing = [...pages, 'config.example.yaml', 'schema/config.schema.json'];
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
+const manifest = JSON.parse(read('package.json')) as { files: string[] };
+/** Whether a repository path is in the published package (package.json "files"). */
+const shipped = (target: string) =>
+  manifest.files.some((pattern) =>
+    pattern.includes('*')
+      ? new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*/g, '[^/]*')}$`).test(target)
+      : target === pattern || target.startsWith(`${pattern}/`),
+  );
 
 /** Words that belong to the project's planning, not to its users. */
 const planningWords: readonly [string, RegExp][] = [
@@ -64,14 +72,33 @@ describe('user documentation', () => {
     expect(long).toEqual([]);
   });
 
+  it.each(pages.filter((path) => path !== 'docs/architecture.md'))(
+    '%s cites no test file as evidence',
+    (path) => {
+      const found = read(path)
+        .split('\n')
+        .map((line, index) => ({ line, index }))
+        .filter(({ line }) => /\btest\/[\w/.-]+\.test\.ts\b/.test(line))
+        .map(({ line, index }) => `${path}:${index + 1}: ${line.trim().slice(0, 80)}`);
+      expect(found).toEqual([]);
+    },
+  );
+
+  it.each(pages.filter((path) => path.startsWith('docs/')))(
+    '%s links only to files the package ships',
+    (path) => {
+      const links = [...read(path).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+        .map((match) => match[1] as string)
+        .filter((target) => !/^[a-z]+:/.test(target))
+        .map((target) => join('docs', target).replace(/\\/g, '/'));
+      for (const target of links) {
+        expect(existsSync(join(root, target)), `${path} → ${target} exists`).toBe(true);
+        expect(shipped(target), `${path} → ${target} is in package.json "files"`).toBe(true);
+      }
+    },
+  );
+
   it('README links only to files the package ships', () => {
-    const manifest = JSON.parse(read('package.json')) as { files: string[] };
-    const shipped = (target: string) =>
-      manifest.files.some((pattern) =>
-        pattern.includes('*')
-          ? new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*/g, '[^/]*')}$`).test(target)
-          : target === pattern || target.startsWith(`${pattern}/`),
-      );
     const links = [...read('README.md').matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
       .map((match) => match[1] as string)
       .filter((target) => !/^[a-z]+:/.test(target));

@@ -141,7 +141,19 @@ describe('the packed package', () => {
     }
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     expect(manifest.name).toBe('switchyard-ai');
-    expect(manifest.bin).toEqual({ switchyard: './dist/cli.js' });
+    expect(manifest.bin).toEqual({
+      switchyard: './dist/cli.js',
+      'switchyard-ai': './dist/cli.js',
+    });
+  }, 180_000);
+
+  it("npx switchyard-ai --version runs the package's own bin, and prints its version", async () => {
+    const version = await npx(['switchyard-ai', '--version']);
+    expect(version.stderr).toBe('');
+    expect(version.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(version.stdout).toBe(`${manifest.version}\n`);
+    expect(existsSync(join(app, 'node_modules', '.bin', 'switchyard-ai'))).toBe(true);
   }, 180_000);
 
   it('npx switchyard-ai validate checks the config, with the variables or without them', async () => {
