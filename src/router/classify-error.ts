@@ -80,6 +80,8 @@ const cloudflareCodes: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorCl
   [10000, 'auth'],
   [2016, 'content_filter'],
   [2017, 'content_filter'],
+  // DLP: 2029 blocked the request, 2030 the response (AI Gateway docs, "Set up DLP", error codes).
+  [2029, 'content_filter'],
   [2030, 'content_filter'],
   [2021, 'payment'],
   [2041, 'payment'],
