@@ -17,6 +17,12 @@ import type { CallRegistry, Registered } from './call-registry.ts';
 /** The `fetchOptions` key under which a request carries its call's signal to the router's fetch. */
 export const callSignalKey: unique symbol = Symbol('switchyard.signal');
 
+/**
+ * The `fetchOptions` key under which a request carries its call, so the router's fetch can mark
+ * the attempt as sent ({@link CallSignal.sent}).
+ */
+export const callKey: unique symbol = Symbol('switchyard.call');
+
 /** What a {@link CallSignal} is made from: its constructor's arguments, in this order. */
 export type CallSignalOptions = {
   /** The model asked for, for messages. */
@@ -50,6 +56,12 @@ export class CallSignal implements Registered {
   list: Registered['list'] = undefined;
   #caller: AbortSignal | undefined;
   #registry: CallRegistry | undefined;
+  /**
+   * Whether the current attempt's request reached `fetch`. The router's fetch sets it; each
+   * attempt starts with it false. An attempt that failed with it still false never left the
+   * process (the SDK refused the body, a parameter was refused locally): the caller's error.
+   */
+  sent = false;
   /** Set once the call has been stopped (deadline, caller, close): no renewal after that. */
   #stopped: RouterError | undefined;
 

@@ -47,6 +47,7 @@ export type PendingFailure = { readonly error: unknown; readonly started: number
  */
 export function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
   const timer = startAttemptTimer(call, target);
+  call.signal.sent = false;
   let sent: Promise<Sent<T>>;
   try {
     sent = call.send(call, target, call.signal.controller);
@@ -169,6 +170,8 @@ function settleFailure<T>(options: Failed<T>): { decision: Decision; cause: unkn
   const cause = redactorFor(target.setup.secrets).inPlace(
     limit instanceof Error && !(limit instanceof RouterError) ? limit : failure.error,
   );
+  // Nothing reached the wire: the request itself cannot be sent, on this target or any other.
+  if (!signal.sent) throw logNotSent({ ...options, cause, durationMs });
   signal.renew();
   const errorClass = classifyError(cause);
   const decision = decide({
@@ -206,6 +209,32 @@ function logStop<T>(
     stopped,
   );
   return stopped;
+}
+
+/**
+ * Logs an attempt that failed before its request left the process (the SDK could not serialise
+ * the body, a parameter was refused locally) and returns the call's error: `INVALID_REQUEST`,
+ * with no retry, no other target and no health record, since the request is the caller's.
+ */
+function logNotSent<T>(options: Failed<T> & { cause: unknown; durationMs: number }): RouterError {
+  const { call, log, target, cause } = options;
+  if (options.probe) call.runtime.health?.releaseProbe(target.upstream.name);
+  const reason = describeFailure(cause);
+  log.add(
+    {
+      ...describeTarget(target, options.targetIndex, options.attempt),
+      errorClass: 'bad_request',
+      decision: 'fail',
+      waitMs: 0,
+      durationMs: options.durationMs,
+      message: `never sent: ${reason}`,
+    },
+    cause,
+  );
+  return new RouterError(
+    `${call.plan.model}: the request never left the process (${reason}); nothing was sent to any upstream. Fix the request: a body JSON cannot encode (nested too deep, a BigInt, a cycle) or a parameter the client refuses`,
+    { code: 'INVALID_REQUEST', cause },
+  );
 }
 
 /** Writes a failed attempt to the log (and `onAttempt`), and shows a retry to `onRetry`. */

@@ -40,7 +40,8 @@ const go: HealthTicket = Object.freeze({ available: true, probe: false });
 
 /**
  * Walks the plan to its first success. Throws an `AllTargetsFailedError` with the whole log, or
- * the call's stop (`DEADLINE_EXCEEDED`, `ABORTED`, `ROUTER_CLOSED`) with the attempts made.
+ * the call's stop (`DEADLINE_EXCEEDED`, `ABORTED`, `ROUTER_CLOSED`, or `INVALID_REQUEST` for a
+ * request that never left the process) with the attempts made.
  */
 export async function walkTargets<T>(options: WalkTargetsOptions<T>): Promise<Served<T>> {
   const { call } = options;
@@ -216,6 +217,8 @@ function isStop(error: RouterError): boolean {
     !(error instanceof AllTargetsFailedError) &&
     (error.code === 'ABORTED' ||
       error.code === 'DEADLINE_EXCEEDED' ||
+      // A request that never left the process (see `retry-target.ts`).
+      error.code === 'INVALID_REQUEST' ||
       error.code === 'ROUTER_CLOSED')
   );
 }
