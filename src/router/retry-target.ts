@@ -42,11 +42,15 @@ const healthClasses = new Set<ErrorClass>([
 export type PendingFailure = { readonly error: unknown; readonly started: number };
 
 /**
- * Sends one attempt on the call's current controller. Only an attempt limit shorter than what
- * is left of the deadline needs a timer of its own; otherwise the deadline covers the attempt.
+ * Sends one attempt on the call's current controller, `targetsLeft` being the targets not yet
+ * tried, this one included (see {@link startAttemptTimer}).
  */
-export function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
-  const timer = startAttemptTimer(call, target);
+export function sendAttempt<T>(
+  call: Call<T>,
+  target: ResolvedTarget,
+  targetsLeft: number,
+): Promise<Sent<T>> {
+  const timer = startAttemptTimer(call, target, targetsLeft);
   call.signal.sent = false;
   let sent: Promise<Sent<T>>;
   try {
@@ -59,27 +63,48 @@ export function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<S
 }
 
 /**
- * The attempt's own time limit, when it is shorter than what is left of the deadline (otherwise
- * the deadline covers the attempt, and no timer is needed). Clear it once the attempt is over.
+ * The attempt's own time limit, when it ends before the deadline (otherwise the deadline covers
+ * the attempt, and no timer is needed). Clear it once the attempt is over.
+ *
+ * - With `timeout.attempt` set (or a target's own limit), that limit.
+ * - Without (`timeouts.handOver`), nothing cuts the last target short of the deadline; a target
+ *   with later ones gets its share of what is left, `remaining ÷ targetsLeft`, computed now, so
+ *   a target after a quick failure gets more time, and every target is reached even when each
+ *   one before it hangs. When the share passes, the target hands over (no retry on it).
+ *
+ * `targetsLeft` is positional, not an options object: one object fewer on every call.
  */
 export function startAttemptTimer<T>(
   call: Call<T>,
   target: ResolvedTarget,
+  targetsLeft: number,
 ): ReturnType<typeof setTimeout> | undefined {
-  const attemptMs = target.attemptMs ?? call.plan.timeouts.attemptMs;
-  // The usual case, known without reading the clock: the attempt may take the whole call.
-  if (attemptMs >= call.signal.totalMs) return undefined;
+  const { timeouts } = call.plan;
   const controller = call.signal.controller;
+  const setMs = target.attemptMs ?? (timeouts.handOver === true ? undefined : timeouts.attemptMs);
+  if (setMs === undefined) {
+    if (targetsLeft < 2) return undefined;
+    const shareMs = Math.max(1, Math.floor(call.signal.remainingMs() / targetsLeft));
+    return setTimeout(abortAttempt, shareMs, controller, shareMs, true);
+  }
+  // The usual case, known without reading the clock: the attempt may take the whole call.
+  if (setMs >= call.signal.totalMs) return undefined;
   const remaining = call.signal.remainingMs();
-  const limitMs = Math.max(
-    1,
-    Math.min(target.attemptMs ?? call.plan.timeouts.attemptMs, remaining),
-  );
-  return limitMs >= remaining ? undefined : setTimeout(abortAttempt, limitMs, controller, limitMs);
+  const limitMs = Math.max(1, Math.min(setMs, remaining));
+  return limitMs >= remaining
+    ? undefined
+    : setTimeout(abortAttempt, limitMs, controller, limitMs, false);
 }
 
-function abortAttempt(controller: AbortController, limitMs: number): void {
-  controller.abort(new AttemptTimeoutError(`no response within ${Math.round(limitMs)} ms`));
+function abortAttempt(controller: AbortController, limitMs: number, handOver: boolean): void {
+  controller.abort(
+    new AttemptTimeoutError(
+      handOver
+        ? `no answer within ${Math.round(limitMs)} ms, this target's share of the time left; handing over to the next target`
+        : `no response within ${Math.round(limitMs)} ms`,
+      { handOver },
+    ),
+  );
 }
 
 /** Options of {@link succeed}. */
@@ -118,6 +143,8 @@ export type RetryTargetOptions<T> = {
   targetIndex: number;
   /** Whether no later target could be tried. */
   isLast: boolean;
+  /** Targets not yet tried, this one included (its share of the deadline: `startAttemptTimer`). */
+  targetsLeft: number;
   /** Whether this call is the upstream's half-open health probe. */
   probe: boolean;
   /** The first attempt, when it was already sent (and failed) on the success path. */
@@ -135,7 +162,7 @@ export async function retryTarget<T>(options: RetryTargetOptions<T>): Promise<Ta
     if (pending === undefined) {
       const started = performance.now();
       try {
-        const sent = await sendAttempt(call, target);
+        const sent = await sendAttempt(call, target, options.targetsLeft);
         return { ok: true, served: succeed({ ...options, attempt, ...sent, started }) };
       } catch (error) {
         pending = { error, started };

@@ -111,6 +111,7 @@ async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Pr
       target,
       targetIndex: index,
       isLast: position === count - 1,
+      targetsLeft: count - position,
       probe: ticket.probe,
       ...(position === 0 && options.first?.failure !== undefined
         ? { pending: options.first.failure }
@@ -174,6 +175,7 @@ async function tryCoolest<T>(options: {
       target: soonest.target,
       targetIndex: soonest.index,
       isLast: true,
+      targetsLeft: 1,
       probe: false,
     });
     if (outcome.ok) return outcome.served;
