@@ -62,6 +62,11 @@ export class CallSignal implements Registered {
    * process (the SDK refused the body, a parameter was refused locally): the caller's error.
    */
   sent = false;
+  /**
+   * The current attempt's hand-over timer (its share of the deadline; see `startAttemptTimer`),
+   * while one runs: a stream's response headers end it, since the upstream is then alive.
+   */
+  handOverTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Set once the call has been stopped (deadline, caller, close): no renewal after that. */
   #stopped: RouterError | undefined;
 
@@ -129,6 +134,13 @@ export class CallSignal implements Registered {
     if (this.#stopped !== undefined) return false;
     if (this.controller.signal.aborted) this.controller = new AbortController();
     return true;
+  }
+
+  /** The upstream answered (a stream's response headers): the hand-over timer is not needed. */
+  clearHandOver(): void {
+    if (this.handOverTimer === undefined) return;
+    clearTimeout(this.handOverTimer);
+    this.handOverTimer = undefined;
   }
 
   /** The caller's signal fired. */

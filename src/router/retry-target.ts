@@ -70,7 +70,8 @@ export function sendAttempt<T>(
  * - Without (`timeouts.handOver`), nothing cuts the last target short of the deadline; a target
  *   with later ones gets its share of what is left, `remaining ÷ targetsLeft`, computed now, so
  *   a target after a quick failure gets more time, and every target is reached even when each
- *   one before it hangs. When the share passes, the target hands over (no retry on it).
+ *   one before it hangs. When the share passes before the answer (a stream: before its response
+ *   headers), the target hands over (no retry on it).
  *
  * `targetsLeft` is positional, not an options object: one object fewer on every call.
  */
@@ -85,7 +86,10 @@ export function startAttemptTimer<T>(
   if (setMs === undefined) {
     if (targetsLeft < 2) return undefined;
     const shareMs = Math.max(1, Math.floor(call.signal.remainingMs() / targetsLeft));
-    return setTimeout(abortAttempt, shareMs, controller, shareMs, true);
+    const timer = setTimeout(abortAttempt, shareMs, controller, shareMs, true);
+    // A stream's response headers end it (`openToCommit`): the upstream is alive.
+    call.signal.handOverTimer = timer;
+    return timer;
   }
   // The usual case, known without reading the clock: the attempt may take the whole call.
   if (setMs >= call.signal.totalMs) return undefined;

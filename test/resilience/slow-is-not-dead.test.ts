@@ -3,7 +3,8 @@
  *
  * - the README quick start's alias (`timeout: 2m`, two targets, `retry.attempts: 2`) serves
  *   answers that take 6 s and 45 s with exactly one request, and a first target that never
- *   answers still leaves the second one served before the deadline. These run with every
+ *   answers still leaves the second one served before the deadline, and a stream whose headers
+ *   came at once may take longer than its share to its first content. These run with every
  *   duration of the config and of the emulator's delays scaled down by 50 (2m → 2.4 s,
  *   6 s → 120 ms, 45 s → 900 ms): the router's limits are proportions of the deadline, so the
  *   scaled run takes the same decisions; the unscaled config's limits are checked without I/O;
@@ -54,6 +55,21 @@ describe("the quick start's timeouts", () => {
       expect(scenario.requestsFor(fallback)).toHaveLength(0);
     });
   }
+
+  it('let a stream that has answered take longer than its share to its first content (scaled)', async () => {
+    scenario = await setup({ kind: 'openai-compatible', alias: scaledAlias });
+    const { emulator, router, primary, fallback } = scenario;
+    // Headers at once, then only keep-alive comments for 1.5 s (75 s unscaled, a reasoning
+    // model thinking): past its 1.2 s share, within the 2.4 s deadline.
+    emulator.inject({ match: { model: primary }, fault: { type: 'keep-alive', ms: 1500 } });
+    const { data, route } = await router.chat.completions.create(askStream()).withRoute();
+    expect(await readAll(data)).not.toBe('');
+    expect(route.attempts.map((attempt) => [attempt.upstream, attempt.decision])).toEqual([
+      ['primary', 'success'],
+    ]);
+    expect(scenario.requestsFor(primary)).toHaveLength(1);
+    expect(scenario.requestsFor(fallback)).toHaveLength(0);
+  });
 
   it('hand a first target that never answers over to the second before the deadline (scaled)', async () => {
     scenario = await setup({ kind: 'cloudflare', alias: scaledAlias });
