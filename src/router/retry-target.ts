@@ -263,7 +263,7 @@ function logNotSent<T>(options: Failed<T> & { cause: unknown; durationMs: number
     cause,
   );
   return new RouterError(
-    `${call.plan.model}: the request never left the process (${reason}); nothing was sent to any upstream. Fix the request: a body JSON cannot encode (nested too deep, a BigInt, a cycle) or a parameter the client refuses`,
+    `${call.plan.model}: the request never left the process (${reason}); nothing was sent to any upstream. Fix the request: a body JSON cannot encode (nested too deep, a BigInt, a cycle), a header value the client refuses (a line break), or a parameter it refuses`,
     { code: 'INVALID_REQUEST', cause },
   );
 }

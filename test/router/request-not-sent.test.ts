@@ -64,6 +64,19 @@ describe('a request that never left the process', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('a header value the client refuses (a TypeError before sending) is the same', async () => {
+    const server = await startScriptedServer();
+    server.script('primary-model', answer);
+    server.script('fallback-model', answer);
+    const router = routerFromYaml(chainYaml(server), { configEnv: {} });
+    const failure = await router.chat.completions
+      .create({ model: 'chain', messages: user('hi') }, { headers: { 'x-trace': 'a\nb' } })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect((failure as Error).message).toContain('never left the process');
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('leaves no health record: the primary keeps serving after many such requests', async () => {
     const server = await startScriptedServer();
     server.script('primary-model', answer);
