@@ -163,9 +163,9 @@ function aliasTimeouts(options: CompileAliasOptions & { path: ConfigPath }): Tim
     path: [...path, 'timeout'],
     report,
   });
-  // Without an explicit attempt limit, no attempt is cut for being slow while the deadline has
-  // time: a target that has not answered within its share of what is left hands over (the
-  // router computes the share as the call goes; see `startAttemptTimer`).
+  // Without an explicit attempt limit, no fixed limit per request: the last target may use all
+  // that is left of the deadline, and a target that has not answered within its share of what
+  // is left hands over (the router computes the share as the call goes: `startAttemptTimer`).
   const attemptSet = [input.alias.timeout, config.defaults?.timeout].some(
     (timeout) => typeof timeout === 'object' && timeout.attempt !== undefined,
   );
