@@ -47,7 +47,8 @@ export class RouterError extends Error {
   readonly code: RouterErrorCode;
   /**
    * Every attempt made before the call ended, in order. Set on `ABORTED`, `DEADLINE_EXCEEDED`
-   * and `ROUTER_CLOSED` errors a call ends with (empty when nothing was sent), and always on
+   * and `ROUTER_CLOSED` errors a call ends with (empty when nothing was sent), on an
+   * `INVALID_REQUEST` for a request that never left the process, and always on
    * {@link AllTargetsFailedError} and {@link StreamInterruptedError}; undefined otherwise.
    */
   declare readonly attempts?: readonly AttemptRecord[];

@@ -1,9 +1,10 @@
 /**
- * `switchyard plan`: a plan as readable text, with the worst case (requests and time) and
- * warnings about targets the deadline can never reach.
+ * `switchyard plan`: a plan as readable text, with which failure leads where ("reach"), the
+ * worst case (requests and time) and warnings about targets the deadline can never reach.
  */
 import { maxBackoffMs } from '../config/attempt-share.ts';
 import { formatDuration } from '../config/duration.ts';
+import type { ErrorAction } from '../config/route-table.ts';
 import type { Plan } from '../router/types.ts';
 import type { Paint } from './output.ts';
 
@@ -11,12 +12,32 @@ import type { Paint } from './output.ts';
 export type PlanWarning = { readonly target: number; readonly message: string };
 
 /**
- * Targets that cannot be reached within the deadline when every earlier target times out on
- * every attempt (the worst case the chain exists for).
+ * The shortest share of the deadline (ms) below which `validate` and `plan` warn: a non-streamed
+ * answer arrives whole, after the model has written it (30 to 60 s is common for long answers),
+ * so a target handed over sooner cuts such answers off.
+ */
+export const shortShareMs = 30_000;
+
+/**
+ * Warnings about a plan: targets that cannot be reached within the deadline when every earlier
+ * target times out on every attempt (the worst case the chain exists for), with a set
+ * `timeout.attempt`; without one, a share of the deadline so short that a long non-streamed
+ * answer is cut off before the next target takes over.
  */
 export function findPlanWarnings(plan: Plan): PlanWarning[] {
   const warnings: PlanWarning[] = [];
   const { retry, timeouts } = plan;
+  const count = plan.targets.length;
+  if (timeouts.handOver === true) {
+    const shareMs = Math.floor(timeouts.totalMs / count);
+    const first = plan.targets[0];
+    if (count > 1 && first !== undefined && first.attemptMs === undefined && shareMs < shortShareMs)
+      warnings.push({
+        target: 0,
+        message: `target 1 (${first.upstream}) hands over after ${formatDuration(shareMs)} without an answer (its share of the ${formatDuration(timeouts.totalMs)} deadline over ${count} targets): a non-streamed answer that takes longer is cut off and asked again of the next target. Raise timeout.total (${formatDuration(count * shortShareMs)} gives each target ${formatDuration(shortShareMs)}).`,
+      });
+    return warnings;
+  }
   let before = 0;
   plan.targets.forEach((target, index) => {
     if (index > 0 && before >= timeouts.totalMs) {
@@ -28,6 +49,48 @@ export function findPlanWarnings(plan: Plan): PlanWarning[] {
     before += retry.attempts * (target.attemptMs ?? timeouts.attemptMs) + maxBackoffMs(retry);
   });
   return warnings;
+}
+
+/** Error classes by what the plan's policy does with them. */
+function classesBy(plan: Plan, action: ErrorAction): string[] {
+  return Object.entries(plan.policy)
+    .filter(([, each]) => each === action)
+    .map(([errorClass]) => errorClass);
+}
+
+/**
+ * Which failure of a target leads where: the lines `plan` prints under "reach". Each line names
+ * a failure before the answer and what follows it.
+ */
+export function describeReach(plan: Plan): string[] {
+  const { retry, timeouts } = plan;
+  const count = plan.targets.length;
+  const next = count > 1 ? 'the next target' : 'the call fails';
+  const lines: string[] = [];
+  if (count > 1) lines.push(`refused, DNS or TLS failure → ${next} at once`);
+  if (timeouts.handOver === true) {
+    if (count > 1)
+      lines.push(
+        `no answer within its share of the time left (${formatDuration(Math.floor(timeouts.totalMs / count))} when each earlier target hangs; the last target may use all that is left) → ${next} at once, no retry`,
+      );
+  } else {
+    lines.push(
+      `no response within ${formatDuration(timeouts.attemptMs)} (timeout.attempt) → as the policy says for timeout (${plan.policy.timeout})`,
+    );
+  }
+  const retried = classesBy(plan, 'retry');
+  if (retried.length > 0)
+    lines.push(
+      retry.attempts > 1
+        ? `${retried.join(', ')} → the same target again (up to ${retry.attempts} attempts), then ${next}`
+        : `${retried.join(', ')} → ${next} (retry.attempts is 1)`,
+    );
+  const passed = classesBy(plan, 'fallback');
+  if (passed.length > 0) lines.push(`${passed.join(', ')} → ${next} at once`);
+  const stopped = classesBy(plan, 'fail');
+  if (stopped.length > 0) lines.push(`${stopped.join(', ')} → the call stops: no later target`);
+  lines.push('a request that never left the process → the call stops (INVALID_REQUEST)');
+  return lines;
 }
 
 /** The plan as text. */
@@ -98,7 +161,9 @@ function formatPolicy(plan: Plan): string[] {
       ? `, backoff ${formatDuration(retry.initialDelayMs)} ×${retry.factor} up to ${formatDuration(retry.maxDelayMs)}${retry.jitter ? ' with jitter' : ''}`
       : '';
   const extra = [
-    `attempt ${formatDuration(timeouts.attemptMs)}`,
+    timeouts.handOver === true
+      ? 'each target but the last hands over after its share of the time left'
+      : `attempt ${formatDuration(timeouts.attemptMs)}`,
     ...(timeouts.firstTokenMs === undefined
       ? []
       : [`first token ${formatDuration(timeouts.firstTokenMs)}`]),
@@ -111,6 +176,9 @@ function formatPolicy(plan: Plan): string[] {
     `  retry     ${retry.attempts} attempt${retry.attempts === 1 ? '' : 's'} per target${backoff}`,
     `  timeout   ${formatDuration(timeouts.totalMs)} for the call (${extra.join(', ')})`,
     `  policy    ${policy}`,
+    ...describeReach(plan).map(
+      (line, index) => `  ${index === 0 ? 'reach    ' : '         '} ${line}`,
+    ),
     `  worst case ${plan.worstCase.requests} request${plan.worstCase.requests === 1 ? '' : 's'}, ${formatDuration(plan.worstCase.timeMs)}`,
   ];
 }

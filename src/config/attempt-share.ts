@@ -1,6 +1,7 @@
 /**
- * The default limit of one attempt in a fallback chain: an equal share of the call's deadline,
- * so every target is reached even when every try before it hangs.
+ * Shares of a call's deadline: the longest backoff a target's retries can wait, and the equal
+ * share per try that a dynamic route's `model` elements get when no attempt limit is set (the
+ * router's own hand-over computes its shares as the call goes: see `startAttemptTimer`).
  */
 import type { RetryPolicy } from './route-table.ts';
 

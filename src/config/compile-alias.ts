@@ -1,6 +1,6 @@
 /**
- * One alias compiled over its resolved chain: options, retry policy, time limits (each try's
- * share of the deadline when no attempt limit is set), error policy, params, weights, and the
+ * One alias compiled over its resolved chain: options, retry policy, time limits (hand-over
+ * between targets when no attempt limit is set), error policy, params, weights, and the
  * one kind of model its targets serve.
  */
 import { metadataOverflow } from '../gateways/cloudflare-config.ts';
@@ -80,7 +80,7 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     path: [...path, 'retry'],
     report,
   });
-  const timeouts = aliasTimeouts({ ...options, path, retry });
+  const timeouts = aliasTimeouts({ ...options, path });
   const policy =
     input.alias.policy === undefined
       ? defaults.policy
@@ -144,34 +144,47 @@ function aliasRoute(
     upstreams: options.upstreams,
     gateways: options.gateways,
     retry: options.retry,
-    timeouts: options.timeouts,
+    timeouts: routeTimeouts({
+      timeouts: options.timeouts,
+      retry: options.retry,
+      targets: options.chain.length,
+    }),
     path: [...path, 'dynamicRoute'],
     report,
   });
 }
 
 /** The alias's limits over the defaults'. */
-function aliasTimeouts(
-  options: CompileAliasOptions & { path: ConfigPath; retry: RetryPolicy },
-): Timeouts {
-  const { input, config, chain, retry, path, report } = options;
+function aliasTimeouts(options: CompileAliasOptions & { path: ConfigPath }): Timeouts {
+  const { input, config, path, report } = options;
   const cascaded = cascadeTimeouts({
     base: options.defaults.timeouts,
     input: input.alias.timeout,
     path: [...path, 'timeout'],
     report,
   });
-  // Without an explicit attempt limit, each try gets its share of the deadline, so every
-  // target of the chain is reached even when each try before it hangs.
+  // Without an explicit attempt limit, no fixed limit per request: the last target may use all
+  // that is left of the deadline, and a target that has not answered within its share of what
+  // is left hands over (the router computes the share as the call goes: `startAttemptTimer`).
   const attemptSet = [input.alias.timeout, config.defaults?.timeout].some(
     (timeout) => typeof timeout === 'object' && timeout.attempt !== undefined,
   );
   return attemptSet
     ? cascaded
-    : Object.freeze({
-        ...cascaded,
-        attemptMs: shareAttemptMs({ totalMs: cascaded.totalMs, retry, targets: chain.length }),
-      });
+    : Object.freeze({ ...cascaded, attemptMs: cascaded.totalMs, handOver: true });
+}
+
+/**
+ * The limits a dynamic route's `model` elements get: with hand-over, an equal share of the
+ * deadline per try (Cloudflare runs the elements, and needs a number for each).
+ */
+function routeTimeouts(options: { timeouts: Timeouts; retry: RetryPolicy; targets: number }) {
+  const { timeouts, retry, targets } = options;
+  if (timeouts.handOver !== true) return timeouts;
+  return Object.freeze({
+    ...timeouts,
+    attemptMs: shareAttemptMs({ totalMs: timeouts.totalMs, retry, targets }),
+  });
 }
 
 /** Each target's metadata (gateway, upstream and alias merged) within what Cloudflare keeps. */

@@ -150,8 +150,19 @@ export type RetryPolicy = {
 export type Timeouts = {
   /** Whole call, retries and fallbacks included (streams: until the first content chunk), ms. @default 60000 */
   readonly totalMs: number;
-  /** One request to one target, ms. @default totalMs */
+  /**
+   * One request to one target, ms, when `timeout.attempt` is set. Without it, `totalMs`, and
+   * {@link Timeouts.handOver} is true. @default totalMs
+   */
   readonly attemptMs: number;
+  /**
+   * True when no `timeout.attempt` is set (the default): an attempt on a target that has a
+   * later one is limited to its share of what is left of the deadline (what is left ÷ the
+   * targets not yet tried, this one included), and when that share passes without an answer the
+   * target hands over to the next one at once, without a retry. The last target may use all that
+   * is left. @default false when `timeout.attempt` is set
+   */
+  readonly handOver?: boolean;
   /** Streams: wait for the first content chunk, ms; undefined = no separate limit. */
   readonly firstTokenMs?: number;
   /** Streams: longest gap between chunks, ms. @default 30000 */

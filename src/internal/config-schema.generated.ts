@@ -888,7 +888,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
               "$ref": "#/definitions/duration"
             },
             "attempt": {
-              "description": "Limit for one request to one target. Default: an equal share of the total that reaches every target (the whole total with one target).",
+              "description": "A fixed limit for every request to every target, retried as the policy says for timeout. Default: none; a target with later ones hands over to the next after its share of the time left (what is left of the total divided by the targets not yet tried; for a stream, until its response headers), and the last target may use all that is left.",
               "$ref": "#/definitions/duration"
             },
             "firstToken": {

@@ -5,6 +5,7 @@
  * reports.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { AttemptRecord } from '../errors.ts';
 import type { TraceAttempt, TraceCallEnd, TraceCallStart } from '../router/tracing.ts';
 
 /** Request fields recorded as `gen_ai.request.*`. */
@@ -101,7 +102,60 @@ export function errorType(error: unknown): string {
   return error instanceof Error ? error.name : '_OTHER';
 }
 
-/** The error's message, for the span status. */
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * The call span's status message. With `captureContent` it is the error's message; without,
+ * it holds no upstream text (an upstream's message may quote the prompt or the answer): the
+ * error's code, and the class, status and gateway code of the attempt that failed last.
+ */
+export function errorMessage(error: unknown, captureContent: boolean): string {
+  if (captureContent) return error instanceof Error ? error.message : String(error);
+  const attempts = (error as { attempts?: readonly AttemptRecord[] } | undefined)?.attempts;
+  const last = attempts?.findLast((record) => record.errorClass !== undefined);
+  const lastError = (error as { lastError?: unknown } | undefined)?.lastError;
+  return last === undefined
+    ? errorType(error)
+    : `${errorType(error)}: last attempt ${failureSummary({ record: last, error: lastError })}`;
+}
+
+/**
+ * An attempt span's status message. With `captureContent`, the attempt log's message; without,
+ * only the class, the status and the gateway's own code (`server 503`, `content_filter 424
+ * code 2029`), never the upstream's text.
+ */
+export function attemptMessage(attempt: TraceAttempt, captureContent: boolean): string | undefined {
+  if (captureContent) return attempt.record.message;
+  return failureSummary({ record: attempt.record, error: attempt.error });
+}
+
+/** `class status code`, from the record and the error's machine-readable code. */
+function failureSummary(options: { record: AttemptRecord; error: unknown }): string {
+  const { record } = options;
+  const code = gatewayCodeOf(options.error);
+  return [
+    record.errorClass ?? record.decision,
+    ...(record.status === undefined ? [] : [String(record.status)]),
+    ...(code === undefined ? [] : [`code ${code}`]),
+  ].join(' ');
+}
+
+/**
+ * The gateway's machine-readable code of a failure: Cloudflare's numeric `code` (its `error`
+ * array, `internalCode`), or an OpenAI-style `code`/`type` string that looks like an identifier
+ * (never free text).
+ */
+export function gatewayCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const body = (error as { error?: unknown }).error;
+  const first = Array.isArray(body) ? (body[0] as { code?: unknown } | undefined) : undefined;
+  const record = Array.isArray(body) ? undefined : (body as Record<string, unknown> | undefined);
+  for (const value of [
+    first?.code,
+    record?.['internalCode'],
+    (error as { code?: unknown }).code,
+    typeof record === 'object' && record !== null ? record['code'] : undefined,
+  ]) {
+    if (typeof value === 'number' && Number.isInteger(value)) return String(value);
+    if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
+  }
+  return undefined;
 }

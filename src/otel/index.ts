@@ -5,7 +5,9 @@
  * with `gen_ai.*` attributes and the router's own under `switchyard.*`.
  *
  * Needs the optional peer dependency `@opentelemetry/api`; the core entry point never imports
- * it. Prompts and answers are recorded only with `captureContent: true`; credentials never are.
+ * it. Prompts and answers are recorded only with `captureContent: true`, and so is any text an
+ * upstream sent (error messages, excerpts of a body that is not an answer): without it, a failed
+ * span's status says the error's class, status and code only. Credentials are never recorded.
  * With no tracer provider registered, a call costs one check (the span does not record).
  */
 import {
@@ -25,6 +27,7 @@ import type {
 } from '../router/tracing.ts';
 import {
   attemptAttributes,
+  attemptMessage,
   callAttributes,
   errorMessage,
   errorType,
@@ -37,7 +40,9 @@ export type OpenTelemetryTracingOptions = {
   tracer?: Tracer;
   /**
    * Record prompts (`gen_ai.input.messages`) and answers (`gen_ai.output.messages`) on the call
-   * span. They may hold personal data. @default false
+   * span, and upstream error text in span status messages. They may hold personal data. Off,
+   * a failed span's status carries only the error's class, HTTP status and gateway code.
+   * @default false
    */
   captureContent?: boolean;
 };
@@ -98,6 +103,7 @@ function recordAttempt(state: CallState, attempt: TraceAttempt): void {
   state.attempts += 1;
   const child = startAttemptSpan({
     tracer: state.settings.tracer,
+    captureContent: state.settings.captureContent,
     parent: state.parent,
     operation: state.operation,
     attempt,
@@ -128,7 +134,10 @@ function endCall(state: CallState, end: TraceCallEnd): void {
   }
   if (end.error !== undefined) {
     span.setAttribute('error.type', errorType(end.error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(end.error) });
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: errorMessage(end.error, state.settings.captureContent),
+    });
   }
   span.end(finished);
 }
@@ -136,6 +145,7 @@ function endCall(state: CallState, end: TraceCallEnd): void {
 /** An attempt's span, back-dated to when the attempt started. */
 function startAttemptSpan(options: {
   tracer: Tracer;
+  captureContent: boolean;
   parent: ReturnType<typeof trace.setSpan>;
   operation: string;
   attempt: TraceAttempt;
@@ -154,9 +164,10 @@ function startAttemptSpan(options: {
     options.parent,
   );
   if (record.decision !== 'success' && record.decision !== 'skipped') {
+    const message = attemptMessage(attempt, options.captureContent);
     span.setStatus({
       code: SpanStatusCode.ERROR,
-      ...(record.message === undefined ? {} : { message: record.message }),
+      ...(message === undefined ? {} : { message }),
     });
   }
   if (record.decision === 'skipped') span.end(now);

@@ -16,9 +16,19 @@ export class PreCommitStreamError extends Error {
   }
 }
 
-/** Raised when one attempt's own time limit passes. */
+/**
+ * Raised when one attempt's own time limit passes: the `timeout.attempt` set in the config, or
+ * (`handOver`) the attempt's share of what was left of the deadline, after which the target
+ * hands over to the next one without a retry.
+ */
 export class AttemptTimeoutError extends Error {
   override readonly name = 'AttemptTimeoutError';
+  /** True when the limit was the target's share of the deadline (no `timeout.attempt` set). */
+  readonly handOver: boolean;
+  constructor(message: string, options: { handOver: boolean }) {
+    super(message);
+    this.handOver = options.handOver;
+  }
 }
 
 /**

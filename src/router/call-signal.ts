@@ -17,6 +17,12 @@ import type { CallRegistry, Registered } from './call-registry.ts';
 /** The `fetchOptions` key under which a request carries its call's signal to the router's fetch. */
 export const callSignalKey: unique symbol = Symbol('switchyard.signal');
 
+/**
+ * The `fetchOptions` key under which a request carries its call, so the router's fetch can mark
+ * the attempt as sent ({@link CallSignal.sent}).
+ */
+export const callKey: unique symbol = Symbol('switchyard.call');
+
 /** What a {@link CallSignal} is made from: its constructor's arguments, in this order. */
 export type CallSignalOptions = {
   /** The model asked for, for messages. */
@@ -50,6 +56,17 @@ export class CallSignal implements Registered {
   list: Registered['list'] = undefined;
   #caller: AbortSignal | undefined;
   #registry: CallRegistry | undefined;
+  /**
+   * Whether the current attempt's request reached `fetch`. The router's fetch sets it; each
+   * attempt starts with it false. An attempt that failed with it still false never left the
+   * process (the SDK refused the body, a parameter was refused locally): the caller's error.
+   */
+  sent = false;
+  /**
+   * The current attempt's hand-over timer (its share of the deadline; see `startAttemptTimer`),
+   * while one runs: a stream's response headers end it, since the upstream is then alive.
+   */
+  handOverTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Set once the call has been stopped (deadline, caller, close): no renewal after that. */
   #stopped: RouterError | undefined;
 
@@ -117,6 +134,13 @@ export class CallSignal implements Registered {
     if (this.#stopped !== undefined) return false;
     if (this.controller.signal.aborted) this.controller = new AbortController();
     return true;
+  }
+
+  /** The upstream answered (a stream's response headers): the hand-over timer is not needed. */
+  clearHandOver(): void {
+    if (this.handOverTimer === undefined) return;
+    clearTimeout(this.handOverTimer);
+    this.handOverTimer = undefined;
   }
 
   /** The caller's signal fired. */

@@ -80,6 +80,8 @@ const cloudflareCodes: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorCl
   [10000, 'auth'],
   [2016, 'content_filter'],
   [2017, 'content_filter'],
+  // DLP: 2029 blocked the request, 2030 the response (AI Gateway docs, "Set up DLP", error codes).
+  [2029, 'content_filter'],
   [2030, 'content_filter'],
   [2021, 'payment'],
   [2041, 'payment'],
@@ -280,6 +282,46 @@ function classifyString(value: string): ErrorClass | undefined {
 
 function numeric(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}
+
+/** System error codes of a connection that could not be made: refused, no route, DNS. */
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * True when the request never got a connection to answer it: refused, DNS, no route, the
+ * connect timeout, or a TLS handshake that failed (certificate or protocol). Nothing can answer
+ * on such a target now, so the router moves to the next one at once rather than wait to retry.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof APIConnectionError) || error instanceof APIConnectionTimeoutError)
+    return false;
+  let current: unknown = error.cause;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (unreachableCodes.has(code) || isTlsFailure(code))) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/** Node's codes of a failed TLS handshake: certificate checks, and OpenSSL's `ERR_SSL_*`. */
+function isTlsFailure(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    code.includes('CERT') ||
+    code === 'EPROTO'
+  );
 }
 
 /** Status codes that are never retried on the same target, whatever the policy says. */

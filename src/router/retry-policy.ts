@@ -5,7 +5,8 @@
  * random source are arguments, so every decision can be tested without waiting.
  */
 import type { ErrorAction, ErrorClass, RetryPolicy } from '../config/route-table.ts';
-import { isRetryForbidden, serverRetryAdvice } from './classify-error.ts';
+import { AttemptTimeoutError } from './attempt-errors.ts';
+import { isRetryForbidden, isUnreachable, serverRetryAdvice } from './classify-error.ts';
 import { retryAfterMs } from './retry-after.ts';
 
 /** What follows a failed attempt. */
@@ -48,13 +49,21 @@ const fail: Decision = Object.freeze({ action: 'fail', waitMs: 0, stopsCall: fal
  * Decides what follows a failed attempt. A retry happens when the policy retries the error's
  * class (or the server says `x-should-retry: true` for a status that may be retried), tries are
  * left on this target, and the wait (Retry-After, else backoff) is within `retry.maxDelayMs` and
- * ends before the deadline; otherwise the call moves to the next target.
+ * ends before the deadline; otherwise the call moves to the next target. Whatever the policy's
+ * `retry`, two failures move on at once: a target that used its share of the deadline without
+ * an answer (hand-over), and, when a later target exists, a connection that could not be made
+ * (refused, DNS, TLS).
  */
 export function decide(options: DecideOptions): Decision {
   const { error, attemptNumber, retry } = options;
   const action = options.policy[options.errorClass];
   if (action === 'fail') return stop;
   const moveOn = options.isLast ? fail : fallback;
+  // A target that used its share of the deadline without an answer hands over: another try
+  // would take the next target's time.
+  if (error instanceof AttemptTimeoutError && error.handOver) return moveOn;
+  // Nothing can answer on a connection that could not be made: the next target, at once.
+  if (!options.isLast && isUnreachable(error)) return fallback;
   const advice = serverRetryAdvice(error);
   const forbidden = isRetryForbidden(error);
   const wantsRetry = action === 'retry' || (advice === true && !forbidden);

@@ -42,11 +42,16 @@ const healthClasses = new Set<ErrorClass>([
 export type PendingFailure = { readonly error: unknown; readonly started: number };
 
 /**
- * Sends one attempt on the call's current controller. Only an attempt limit shorter than what
- * is left of the deadline needs a timer of its own; otherwise the deadline covers the attempt.
+ * Sends one attempt on the call's current controller, `targetsLeft` being the targets not yet
+ * tried, this one included (see {@link startAttemptTimer}).
  */
-export function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<Sent<T>> {
-  const timer = startAttemptTimer(call, target);
+export function sendAttempt<T>(
+  call: Call<T>,
+  target: ResolvedTarget,
+  targetsLeft: number,
+): Promise<Sent<T>> {
+  const timer = startAttemptTimer(call, target, targetsLeft);
+  call.signal.sent = false;
   let sent: Promise<Sent<T>>;
   try {
     sent = call.send(call, target, call.signal.controller);
@@ -58,27 +63,52 @@ export function sendAttempt<T>(call: Call<T>, target: ResolvedTarget): Promise<S
 }
 
 /**
- * The attempt's own time limit, when it is shorter than what is left of the deadline (otherwise
- * the deadline covers the attempt, and no timer is needed). Clear it once the attempt is over.
+ * The attempt's own time limit, when it ends before the deadline (otherwise the deadline covers
+ * the attempt, and no timer is needed). Clear it once the attempt is over.
+ *
+ * - With `timeout.attempt` set (or a target's own limit), that limit.
+ * - Without (`timeouts.handOver`), nothing cuts the last target short of the deadline; a target
+ *   with later ones gets its share of what is left, `remaining ÷ targetsLeft`, computed now, so
+ *   a target after a quick failure gets more time, and every target is reached even when each
+ *   one before it hangs. When the share passes before the answer (a stream: before its response
+ *   headers), the target hands over (no retry on it).
+ *
+ * `targetsLeft` is positional, not an options object: one object fewer on every call.
  */
 export function startAttemptTimer<T>(
   call: Call<T>,
   target: ResolvedTarget,
+  targetsLeft: number,
 ): ReturnType<typeof setTimeout> | undefined {
-  const attemptMs = target.attemptMs ?? call.plan.timeouts.attemptMs;
-  // The usual case, known without reading the clock: the attempt may take the whole call.
-  if (attemptMs >= call.signal.totalMs) return undefined;
+  const { timeouts } = call.plan;
   const controller = call.signal.controller;
+  const setMs = target.attemptMs ?? (timeouts.handOver === true ? undefined : timeouts.attemptMs);
+  if (setMs === undefined) {
+    if (targetsLeft < 2) return undefined;
+    const shareMs = Math.max(1, Math.floor(call.signal.remainingMs() / targetsLeft));
+    const timer = setTimeout(abortAttempt, shareMs, controller, shareMs, true);
+    // A stream's response headers end it (`openToCommit`): the upstream is alive.
+    call.signal.handOverTimer = timer;
+    return timer;
+  }
+  // The usual case, known without reading the clock: the attempt may take the whole call.
+  if (setMs >= call.signal.totalMs) return undefined;
   const remaining = call.signal.remainingMs();
-  const limitMs = Math.max(
-    1,
-    Math.min(target.attemptMs ?? call.plan.timeouts.attemptMs, remaining),
-  );
-  return limitMs >= remaining ? undefined : setTimeout(abortAttempt, limitMs, controller, limitMs);
+  const limitMs = Math.max(1, Math.min(setMs, remaining));
+  return limitMs >= remaining
+    ? undefined
+    : setTimeout(abortAttempt, limitMs, controller, limitMs, false);
 }
 
-function abortAttempt(controller: AbortController, limitMs: number): void {
-  controller.abort(new AttemptTimeoutError(`no response within ${Math.round(limitMs)} ms`));
+function abortAttempt(controller: AbortController, limitMs: number, handOver: boolean): void {
+  controller.abort(
+    new AttemptTimeoutError(
+      handOver
+        ? `no answer within ${Math.round(limitMs)} ms, this target's share of the time left; handing over to the next target`
+        : `no response within ${Math.round(limitMs)} ms`,
+      { handOver },
+    ),
+  );
 }
 
 /** Options of {@link succeed}. */
@@ -117,6 +147,8 @@ export type RetryTargetOptions<T> = {
   targetIndex: number;
   /** Whether no later target could be tried. */
   isLast: boolean;
+  /** Targets not yet tried, this one included (its share of the deadline: `startAttemptTimer`). */
+  targetsLeft: number;
   /** Whether this call is the upstream's half-open health probe. */
   probe: boolean;
   /** The first attempt, when it was already sent (and failed) on the success path. */
@@ -134,7 +166,7 @@ export async function retryTarget<T>(options: RetryTargetOptions<T>): Promise<Ta
     if (pending === undefined) {
       const started = performance.now();
       try {
-        const sent = await sendAttempt(call, target);
+        const sent = await sendAttempt(call, target, options.targetsLeft);
         return { ok: true, served: succeed({ ...options, attempt, ...sent, started }) };
       } catch (error) {
         pending = { error, started };
@@ -169,6 +201,8 @@ function settleFailure<T>(options: Failed<T>): { decision: Decision; cause: unkn
   const cause = redactorFor(target.setup.secrets).inPlace(
     limit instanceof Error && !(limit instanceof RouterError) ? limit : failure.error,
   );
+  // Nothing reached the wire: the request itself cannot be sent, on this target or any other.
+  if (!signal.sent) throw logNotSent({ ...options, cause, durationMs });
   signal.renew();
   const errorClass = classifyError(cause);
   const decision = decide({
@@ -206,6 +240,32 @@ function logStop<T>(
     stopped,
   );
   return stopped;
+}
+
+/**
+ * Logs an attempt that failed before its request left the process (the SDK could not serialise
+ * the body, a parameter was refused locally) and returns the call's error: `INVALID_REQUEST`,
+ * with no retry, no other target and no health record, since the request is the caller's.
+ */
+function logNotSent<T>(options: Failed<T> & { cause: unknown; durationMs: number }): RouterError {
+  const { call, log, target, cause } = options;
+  if (options.probe) call.runtime.health?.releaseProbe(target.upstream.name);
+  const reason = describeFailure(cause);
+  log.add(
+    {
+      ...describeTarget(target, options.targetIndex, options.attempt),
+      errorClass: 'bad_request',
+      decision: 'fail',
+      waitMs: 0,
+      durationMs: options.durationMs,
+      message: `never sent: ${reason}`,
+    },
+    cause,
+  );
+  return new RouterError(
+    `${call.plan.model}: the request never left the process (${reason}); nothing was sent to any upstream. Fix the request: a body JSON cannot encode (nested too deep, a BigInt, a cycle), a header value the client refuses (a line break), or a parameter it refuses`,
+    { code: 'INVALID_REQUEST', cause },
+  );
 }
 
 /** Writes a failed attempt to the log (and `onAttempt`), and shows a retry to `onRetry`. */

@@ -51,7 +51,7 @@ export async function runStream<C extends CommittedAttempt, S>(
       served = await walkTargets({ call, first: { ticket } });
     } else {
       const started = call.signal.startedAt;
-      const timer = startAttemptTimer(call, target);
+      const timer = startAttemptTimer(call, target, call.plan.targets.length);
       let failure: PendingFailure | undefined;
       let committed: C | undefined;
       try {

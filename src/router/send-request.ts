@@ -7,7 +7,7 @@
  */
 import type OpenAI from 'openai';
 import type { AnswerField, Call, PlainOperation, SdkRequest, Send, Sent } from './call.ts';
-import { callSignalKey } from './call-signal.ts';
+import { callKey, callSignalKey } from './call-signal.ts';
 import { checkAnswer } from './check-answer.ts';
 import type { ClientPool } from './client-pool.ts';
 import { readByRouter } from './json-body.ts';
@@ -144,7 +144,10 @@ export function requestOptionsFor<T>(
   target: ResolvedTarget,
   controller: AbortController,
 ) {
-  const fetchOptions = { [callSignalKey]: controller.signal } as Record<string, never>;
+  const fetchOptions = {
+    [callSignalKey]: controller.signal,
+    [callKey]: call.signal,
+  } as Record<string, never>;
   const headers = mergeHeaders(
     call.context === undefined || target.withContext === undefined
       ? target.headers

@@ -125,7 +125,7 @@ export async function runPlain<T extends object>(options: PlainRunOptions<T>): P
     } else {
       // The call started a few microseconds ago: its clock reading serves the attempt too.
       const started = call.signal.startedAt;
-      const timer = startAttemptTimer(call, target);
+      const timer = startAttemptTimer(call, target, call.plan.targets.length);
       let failure: PendingFailure | undefined;
       let value: T | undefined;
       let request: SdkRequest<T> | undefined;

@@ -46,6 +46,8 @@ export type CommitRule<T> = {
  * first content (as `rule` tells). Any failure before that point throws, so the attempt can be
  * retried or passed to the next target. The first-token limit covers the wait for headers too
  * (a slow first byte is a slow first token), and so does the idle limit before the first item.
+ * The response headers end the attempt's hand-over share (see `startAttemptTimer`): a stream
+ * that has answered is alive, however long its first content takes.
  */
 export async function openToCommit<T>(
   call: Call<Committed<T>>,
@@ -67,7 +69,10 @@ export async function openToCommit<T>(
     const request = start(call, target, controller);
     // The response, not the SDK's `Stream`: the router reads the body itself, and every piece
     // it reads (SSE comment lines included) keeps the idle watch alive.
-    iterator = sseEvents<T>(await request.asResponse(), controller, idle.touch);
+    const response = await request.asResponse();
+    // Headers: the upstream is alive; from here the first-token and idle limits judge it.
+    call.signal.clearHandOver();
+    iterator = sseEvents<T>(response, controller, idle.touch);
     const buffered: T[] = [];
     for (;;) {
       idle.begin();

@@ -40,7 +40,8 @@ const go: HealthTicket = Object.freeze({ available: true, probe: false });
 
 /**
  * Walks the plan to its first success. Throws an `AllTargetsFailedError` with the whole log, or
- * the call's stop (`DEADLINE_EXCEEDED`, `ABORTED`, `ROUTER_CLOSED`) with the attempts made.
+ * the call's stop (`DEADLINE_EXCEEDED`, `ABORTED`, `ROUTER_CLOSED`, or `INVALID_REQUEST` for a
+ * request that never left the process) with the attempts made.
  */
 export async function walkTargets<T>(options: WalkTargetsOptions<T>): Promise<Served<T>> {
   const { call } = options;
@@ -110,6 +111,7 @@ async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Pr
       target,
       targetIndex: index,
       isLast: position === count - 1,
+      targetsLeft: count - position,
       probe: ticket.probe,
       ...(position === 0 && options.first?.failure !== undefined
         ? { pending: options.first.failure }
@@ -173,6 +175,7 @@ async function tryCoolest<T>(options: {
       target: soonest.target,
       targetIndex: soonest.index,
       isLast: true,
+      targetsLeft: 1,
       probe: false,
     });
     if (outcome.ok) return outcome.served;
@@ -216,6 +219,8 @@ function isStop(error: RouterError): boolean {
     !(error instanceof AllTargetsFailedError) &&
     (error.code === 'ABORTED' ||
       error.code === 'DEADLINE_EXCEEDED' ||
+      // A request that never left the process (see `retry-target.ts`).
+      error.code === 'INVALID_REQUEST' ||
       error.code === 'ROUTER_CLOSED')
   );
 }

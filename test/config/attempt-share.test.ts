@@ -1,7 +1,8 @@
 /**
- * Without an explicit `timeout.attempt`, every target of a chain is reachable: each try gets an
- * equal share of the deadline. `validate` (not only `plan`) warns when a set limit makes a target
- * unreachable.
+ * Without an explicit `timeout.attempt`, every target of a chain is reachable and no answer is
+ * cut short by a per-try share: a target hands over after its share of what is left.
+ * `validate` (not only `plan`) warns when a set limit makes a target unreachable, or a share is
+ * too short for a long non-streamed answer.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,12 +35,13 @@ function planOf(text: string, alias = 'fast') {
 }
 
 describe('the default attempt limit', () => {
-  it('reaches every target of the quick start when each try hangs', () => {
+  it('hands over between targets rather than split the deadline per try', () => {
     const plan = planOf(
-      quickStart('{ targets: [llama, mini], retry: { attempts: 2 }, timeout: 20s }'),
+      quickStart('{ targets: [llama, mini], retry: { attempts: 2 }, timeout: 2m }'),
     );
-    // 20 s over 2 targets, less one 250 ms backoff wait, over 2 attempts.
-    expect(plan.timeouts).toMatchObject({ totalMs: 20_000, attemptMs: 4875 });
+    // No attempt is cut short of the deadline by a fixed share; the router hands a target over
+    // after its share of what is left (a minute each here, when the first one hangs).
+    expect(plan.timeouts).toMatchObject({ totalMs: 120_000, attemptMs: 120_000, handOver: true });
     expect(findPlanWarnings(plan)).toEqual([]);
   });
 
@@ -49,20 +51,20 @@ describe('the default attempt limit', () => {
       quickStart('{ targets: [llama, mini], timeout: { total: 20s, attempt: 15s } }'),
     );
     expect(set.timeouts.attemptMs).toBe(15_000);
+    expect(set.timeouts.handOver).toBeUndefined();
     expect(findPlanWarnings(set).map((warning) => warning.target)).toEqual([1]);
   });
 
-  it('shares any deadline so that the last target still starts in time', () => {
+  it('still splits the deadline per try for the model elements of a dynamic route', () => {
     for (const targets of [2, 3, 5, 16])
       for (const attempts of [1, 2, 3, 5])
         for (const totalMs of [1000, 20_000, 60_000, 600_000]) {
           const retry = { ...defaultRetryPolicy, attempts };
           const attemptMs = shareAttemptMs({ totalMs, retry, targets });
-          const plan = { attemptMs, retry };
           let waits = 0;
           for (let index = 1; index < attempts; index += 1)
             waits += Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (index - 1));
-          const lastStarts = (targets - 1) * (attempts * plan.attemptMs + waits);
+          const lastStarts = (targets - 1) * (attempts * attemptMs + waits);
           if (attemptMs !== totalMs) expect(lastStarts).toBeLessThan(totalMs);
         }
   });
@@ -107,9 +109,19 @@ describe('switchyard validate', () => {
 
   it('says nothing more for the quick start', async () => {
     const result = await validate(
-      quickStart('{ targets: [llama, mini], retry: { attempts: 2 }, timeout: 20s }'),
+      quickStart('{ targets: [llama, mini], retry: { attempts: 2 }, timeout: 2m }'),
     );
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('warning');
+  });
+
+  it('warns when a share of the deadline would cut off a long non-streamed answer', async () => {
+    const result = await validate(
+      quickStart('{ targets: [llama, mini], retry: { attempts: 2 }, timeout: 20s }'),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'warning: alias "fast": target 1 (llama) hands over after 10s without an answer (its share of the 20s deadline over 2 targets)',
+    );
   });
 });

@@ -354,7 +354,8 @@ describe('defaults and durations', () => {
   it('applies the built-in defaults when nothing is set', () => {
     const table = compile('models:\n  fast: local:x\n');
     expect(table.aliases['fast']?.retry).toEqual(defaultRetryPolicy);
-    expect(table.aliases['fast']?.timeouts).toEqual(defaultTimeouts);
+    // No attempt limit set: the targets hand over (see the retries page).
+    expect(table.aliases['fast']?.timeouts).toEqual({ ...defaultTimeouts, handOver: true });
     expect({ ...table.aliases['fast']?.policy }).toEqual(defaultPolicy);
     expect(table.defaults.gateway).toBeUndefined();
   });
@@ -391,6 +392,7 @@ defaults:
       totalMs: 20_000,
       attemptMs: 20_000,
       idleMs: 5000,
+      handOver: true,
     });
     expect(table.aliases['tuned']?.timeouts).toEqual({
       totalMs: 20_000,

@@ -91,7 +91,7 @@ describe('config.example.yaml', () => {
       table.upstreams[fast[0] as string]?.model,
     );
     expect(table.aliases['fast']?.retry.attempts).toBe(3);
-    expect(table.aliases['fast']?.timeouts.totalMs).toBe(20_000);
+    expect(table.aliases['fast']?.timeouts.totalMs).toBe(120_000);
     // smart: the shorthand form.
     expect(table.aliases['smart']?.targets).toEqual(['claude']);
     // reliable: nested aliases spliced in.
@@ -107,7 +107,7 @@ describe('config.example.yaml', () => {
       'local:llama3.2',
     ]);
     expect(table.aliases['support']?.timeouts).toEqual({
-      totalMs: 45_000,
+      totalMs: 90_000,
       attemptMs: 15_000,
       firstTokenMs: 5000,
       idleMs: 10_000,

@@ -64,7 +64,7 @@ upstreams:
   mini: { gateway: openrouter, model: openai/gpt-4o-mini }
   small-embed: { gateway: edge, model: openai/text-embedding-3-small }
 models:
-  fast: { targets: [llama, mini], retry: { attempts: 2 }, timeout: 20s }
+  fast: { targets: [llama, mini], retry: { attempts: 2 }, timeout: 2m }
   embed: small-embed
 `;
 

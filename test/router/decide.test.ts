@@ -5,6 +5,7 @@
 import { APIConnectionError, APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { ErrorAction, ErrorClass, RetryPolicy } from '../../src/config/route-table.ts';
+import { AttemptTimeoutError } from '../../src/router/attempt-errors.ts';
 import { backoffMs, type DecideOptions, decide } from '../../src/router/retry-policy.ts';
 
 const retry: RetryPolicy = {
@@ -139,5 +140,44 @@ describe('backoffMs', () => {
     const jittered = { ...retry, jitter: true };
     expect(backoffMs({ retry: jittered, attemptNumber: 2, random: () => 0 })).toBe(250);
     expect(backoffMs({ retry: jittered, attemptNumber: 2, random: () => 0.999999 })).toBe(500);
+  });
+});
+
+describe('decide: slow is not dead', () => {
+  /** undici's shape of a connection that could not be made, as the SDK wraps it. */
+  function unreachable(code: string): APIConnectionError {
+    const system = Object.assign(new Error(`connect ${code} 127.0.0.1:9`), { code });
+    return new APIConnectionError({ cause: new TypeError('fetch failed', { cause: system }) });
+  }
+
+  it('moves to the next target at once after a refused connection, DNS or TLS failure', () => {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'EPROTO'])
+      expect(decide(options({ error: unreachable(code), errorClass: 'network' })), code).toEqual({
+        action: 'fallback',
+        waitMs: 0,
+        stopsCall: false,
+      });
+  });
+
+  it('still retries them on the last target, and retries a reset (a retry can fix it)', () => {
+    expect(
+      decide(options({ error: unreachable('ECONNREFUSED'), errorClass: 'network', isLast: true }))
+        .action,
+    ).toBe('retry');
+    expect(
+      decide(options({ error: unreachable('ECONNRESET'), errorClass: 'network' })).action,
+    ).toBe('retry');
+  });
+
+  it('hands over, without a retry, when a target used its share of the deadline', () => {
+    const handOver = new AttemptTimeoutError('no answer', { handOver: true });
+    expect(decide(options({ error: handOver, errorClass: 'timeout' }))).toEqual({
+      action: 'fallback',
+      waitMs: 0,
+      stopsCall: false,
+    });
+    // A `timeout.attempt` set in the config is the policy's to retry.
+    const set = new AttemptTimeoutError('no response', { handOver: false });
+    expect(decide(options({ error: set, errorClass: 'timeout' })).action).toBe('retry');
   });
 });
