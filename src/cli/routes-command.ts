@@ -18,6 +18,7 @@ import {
   createRoute,
   findRoute,
   type RemoteRoute,
+  RoutesApiError,
   type RoutesApiTarget,
   versionAndDeploy,
 } from './routes-api.ts';
@@ -126,7 +127,14 @@ export type RoutesCommandOptions = {
   io: CliIO;
   /** Loads the config (`--config`, else the default file). */
   load: (flags: { config: string | undefined; maxSize: string | undefined }) => RouteTable;
+  /** How the routes API is called (timeout, retries, page size, `fetch`); its defaults otherwise. */
+  api?: RoutesApiSettings;
 };
+
+/** The routes API client's settings a caller may change (tests shorten the timeout). */
+export type RoutesApiSettings = Partial<
+  Pick<RoutesApiTarget, 'fetch' | 'retry' | 'timeoutMs' | 'perPage'>
+>;
 
 /** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
 export async function routesCommand(options: RoutesCommandOptions): Promise<number> {
@@ -160,13 +168,23 @@ export async function routesCommand(options: RoutesCommandOptions): Promise<numb
   };
   if (action === 'plan') return printPlan(context);
 
-  const target = routesApiTarget({ context, action, values });
-  if (target === undefined) return 1;
-  const remote = await findRoute(target, compiled.route.name);
-  const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
-  const deployed = { remote, differences };
-  if (action === 'diff') return printDiff(context, deployed);
-  return await pushRoute({ context, target, deployed, apply: values.apply === true });
+  const found = routesApiTarget({ context, action, values });
+  if (found === undefined) return 1;
+  const target: RoutesApiTarget = { ...found, ...options.api };
+  try {
+    const remote = await findRoute(target, compiled.route.name);
+    const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
+    const deployed = { remote, differences };
+    if (action === 'diff') return printDiff(context, deployed);
+    return await pushRoute({ context, target, deployed, apply: values.apply === true });
+  } catch (error) {
+    if (!(error instanceof RoutesApiError)) throw error;
+    // The message is already safe to print: the token blanked, control characters stripped.
+    io.stderr.write(
+      `${paintFor({ stream: io.stderr, env: io.env }).red('error:')} ${error.message}\n`,
+    );
+    return 1;
+  }
 }
 
 const routesFlags = {
@@ -323,6 +341,8 @@ async function pushRoute({ context, target, deployed, apply }: PushRouteOptions)
     const versionId = await versionAndDeploy(target, {
       id: remote.id,
       elements: compiled.route.elements,
+      deployedVersionId: remote.deploymentVersionId,
+      pushCommand: `switchyard routes push ${compiled.alias} --apply`,
     });
     io.stdout.write(
       `${paint.green('✓')} route "${compiled.route.name}" (${remote.id}): version ${versionId} created and deployed\n`,
