@@ -49,7 +49,7 @@ const stamp = '2026-01-01T00:00:00.000Z';
 const validate = publishedResponseValidator();
 
 /** A server keeping routes the published way; `seen` lists every request as `METHOD url`. */
-function publishedServer(options: { routes: Route[] }) {
+function publishedServer(options: { routes: Route[]; failDeployments?: boolean }) {
   const seen: string[] = [];
   let counter = 100;
   const { routes } = options;
@@ -143,6 +143,18 @@ function publishedServer(options: { routes: Route[] }) {
       });
       return result('createVersion', { ...summary(route), elements });
     }
+    if (options.failDeployments === true) {
+      return {
+        status: 503,
+        operation: 'error',
+        body: {
+          success: false,
+          errors: [{ code: 10000, message: 'try later' }],
+          messages: [],
+          result: null,
+        },
+      };
+    }
     const { version_id } = JSON.parse(body) as { version_id: string };
     route.deployed = version_id;
     return result('createDeployment', summary(route));
@@ -231,6 +243,27 @@ describe('routes against the published API', () => {
     const diff = await routes(['diff', 'support', '--api-url', url]);
     expect(diff.stdout).toContain('is up to date (version v-101)');
     expect(diff.code).toBe(0);
+  });
+
+  it('a push that created a version but could not deploy it says what exists and what to run', async () => {
+    const support: Route = {
+      id: 'r-support',
+      name: 'support',
+      created_at: stamp,
+      versions: [{ version_id: 's-0', created_at: stamp, data: '[]' }],
+      deployed: 's-0',
+    };
+    const { server } = publishedServer({ routes: [support], failDeployments: true });
+    const url = await listen(server);
+    const pushed = await routes(['push', 'support', '--api-url', url, '--apply']);
+    expect(pushed.code).toBe(1);
+    expect(pushed.stdout).not.toContain('✓');
+    expect(pushed.stderr).toContain(
+      'version v-101 of route r-support was created but deploying it failed',
+    );
+    expect(pushed.stderr).toContain('the gateway still serves version s-0');
+    expect(pushed.stderr).toContain('`switchyard routes push support --apply`');
+    expect(support.deployed).toBe('s-0');
   });
 
   it('a non-JSON 200 (a proxy page) exits non-zero, saying what came back', async () => {
