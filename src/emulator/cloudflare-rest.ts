@@ -13,7 +13,7 @@ import {
   type EmulatorCredential,
   resolveCloudflareUpstream,
 } from './cloudflare-auth.ts';
-import { createOpenAIErrorBody } from './error-bodies.ts';
+import { createNoWholesaleBody, createOpenAIErrorBody } from './error-bodies.ts';
 
 /**
  * The Cloudflare API's own error envelope (`errors`, plural), which `api.cloudflare.com` returns
@@ -119,9 +119,8 @@ export function resolveRestCredential(options: {
   return {
     ok: false,
     status: 400,
-    body: createOpenAIErrorBody({
+    body: createNoWholesaleBody({
       message: `No provider credentials for "${provider}": the gateway has no stored key for it, and ${noWholesale ? 'cf-aig-no-wholesale forbids' : 'the gateway does not allow'} Unified Billing.`,
-      code: 'missing_provider_credentials',
     }),
   };
 }

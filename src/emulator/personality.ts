@@ -111,6 +111,13 @@ export function personalityErrorBody(options: {
   }
 }
 
+/**
+ * Messages for the AI Gateway codes a fault may name. Sources, as for the fixtures in
+ * test/fixtures/gateway-errors: 2003 (rate limiting page), 2009 (changelog 2026-10-05), 2016
+ * (guardrails page) are documented; 2005 and 2008 were observed in a bug report
+ * (https://github.com/devoxx/DevoxxGenieIDEAPlugin/issues/1254); 2001, 2021 and 2041 are
+ * inferred (no public page states them; see the fixtures in `inferred/` for the reasoning).
+ */
 const cloudflareMessages: ReadonlyMap<number, string> = new Map([
   [2001, 'Please configure AI Gateway in the Cloudflare dashboard'],
   [2003, 'Rate limited'],
