@@ -13,7 +13,7 @@ import {
   type EmulatorCredential,
   resolveCloudflareUpstream,
 } from './cloudflare-auth.ts';
-import { createNoWholesaleBody, createOpenAIErrorBody } from './error-bodies.ts';
+import { createNoWholesaleBody } from './error-bodies.ts';
 
 /**
  * The Cloudflare API's own error envelope (`errors`, plural), which `api.cloudflare.com` returns
