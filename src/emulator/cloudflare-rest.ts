@@ -42,7 +42,8 @@ export function createCloudflareApiErrorBody(options: {
 /**
  * The REST API's authentication: `Authorization: Bearer <Cloudflare API token>`, one of
  * `apiTokens` (any non-empty token when the list is undefined). A missing or unknown token gets
- * 401 with code 10000, as the REST page documents for a token without the Workers AI permission.
+ * 401 with code 10000 ("Authentication error", the Cloudflare API envelope,
+ * https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/).
  */
 export function checkApiToken(options: {
   apiTokens: readonly string[] | undefined;

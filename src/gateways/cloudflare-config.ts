@@ -195,7 +195,7 @@ function compileRestAuth(options: {
     report(
       'MISSING_CREDENTIAL',
       path,
-      'the REST endpoint needs a Cloudflare API token (Workers AI Read permission): add token: ${CLOUDFLARE_API_TOKEN}',
+      'the REST endpoint needs a Cloudflare API token (AI Gateway Read and Edit; Workers AI Read for Workers AI models): add token: ${CLOUDFLARE_API_TOKEN}',
     );
   }
   if (keys !== 'stored') {

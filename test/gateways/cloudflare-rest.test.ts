@@ -293,7 +293,7 @@ describe('Cloudflare REST API: config errors', () => {
   it('the REST endpoint needs the API token', () => {
     expect(compileError(restYaml({ url: 'http://127.0.0.1:9', auth: '{ keys: stored }' }))).toEqual(
       [
-        'MISSING_CREDENTIAL: the REST endpoint needs a Cloudflare API token (Workers AI Read permission): add token: ${CLOUDFLARE_API_TOKEN}',
+        'MISSING_CREDENTIAL: the REST endpoint needs a Cloudflare API token (AI Gateway Read and Edit; Workers AI Read for Workers AI models): add token: ${CLOUDFLARE_API_TOKEN}',
       ],
     );
   });
