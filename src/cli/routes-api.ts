@@ -18,6 +18,7 @@
  * token blanked in messages, lists read page by page) is in routes-api-request.ts.
  */
 import type { DynamicRouteDefinition, RouteElement } from '../config/dynamic-route.ts';
+import { redactorFor } from '../internal/redact.ts';
 import {
   asRecord,
   type CallOptions,
@@ -69,7 +70,8 @@ function toRemote(target: RoutesApiTarget, value: Record<string, unknown>): Remo
   return {
     id: text(value['id']) ?? '',
     name: text(value['name']) ?? '',
-    elements,
+    // Printed by `routes diff` (as JSON, which escapes control characters): the token blanked.
+    elements: redactorFor([target.token]).copy(elements) as unknown[],
     versionId: text(version?.['version_id']),
     deploymentVersionId: text(deployment?.['version_id']),
   };

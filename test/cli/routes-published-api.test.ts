@@ -266,6 +266,22 @@ describe('routes against the published API', () => {
     expect(support.deployed).toBe('s-0');
   });
 
+  it('diff prints what the gateway holds with the token blanked', async () => {
+    const echoed = [{ id: 'start', type: 'start', outputs: { next: { elementId: token } } }];
+    const support: Route = {
+      id: 'r-support',
+      name: 'support',
+      created_at: stamp,
+      versions: [{ version_id: 's-0', created_at: stamp, data: JSON.stringify(echoed) }],
+      deployed: 's-0',
+    };
+    const url = await listen(publishedServer({ routes: [support] }).server);
+    const diff = await routes(['diff', 'support', '--api-url', url]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain('- {"id":"start","outputs":{"next":{"elementId":"[redacted]"}}');
+    expect(diff.stdout).not.toContain(token);
+  });
+
   it('a non-JSON 200 (a proxy page) exits non-zero, saying what came back', async () => {
     const server = createServer((request, response) => {
       request.resume();
