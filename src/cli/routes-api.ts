@@ -1,197 +1,103 @@
 /**
  * A small client for Cloudflare's dynamic routes API
  * (`/client/v4/accounts/{account_id}/ai-gateway/gateways/{gateway_id}/routes`, `/versions`,
- * `/deployments`; https://developers.cloudflare.com/api/resources/ai_gateway/subresources/dynamic_routing/).
- * Writes need a token with AI Gateway Edit. Single results come as `{success, result}`; lists as
- * `{success, data: {...}}` in the API reference (some clients see them under `result`), so both
- * are read.
+ * `/deployments`), written to the published schema: `src/resources/ai-gateway/dynamic-routing.ts`
+ * in https://github.com/cloudflare/cloudflare-typescript (generated from Cloudflare's OpenAPI
+ * spec; transcribed in `test/fixtures/published-api/`). What that schema says, and this client
+ * relies on:
  *
- * Reads (GET) are retried with p-retry on a network failure or a 5xx: they change nothing, so a
- * second try is safe. Writes are sent once: a POST that failed with a 5xx or a cut connection may
- * have been applied, so the error says to look (`routes diff`) before pushing again. A 429 is not
- * retried either: Cloudflare blocks every API call for five minutes once its rate limit is
- * exceeded (https://developers.cloudflare.com/fundamentals/api/reference/limits/), longer than
- * any retry worth making.
+ * - single results come as `{result: …}` (create, get, create version, create deployment);
+ *   lists as `{success, data: {routes | versions | deployments, page, per_page, order_by,
+ *   order_by_direction}}`, with `page` and `per_page` query parameters and no total, so every
+ *   list is read page by page until a page comes back short;
+ * - a created version's answer (`DynamicRoutingCreateVersionResponse`) is the route (`id`,
+ *   `name`, `elements`, `gateway_id`, times) and holds no version id: the new version is found
+ *   by listing the route's versions before and after, and deployed by `version_id`.
+ *
+ * How each request is made (timeout, retries of reads only, JSON and `success` checked, the
+ * token blanked in messages, lists read page by page) is in routes-api-request.ts.
  */
-import pRetry, { AbortError } from 'p-retry';
 import type { DynamicRouteDefinition, RouteElement } from '../config/dynamic-route.ts';
+import { redactorFor } from '../internal/redact.ts';
+import {
+  asRecord,
+  type CallOptions,
+  call,
+  fail,
+  listAll,
+  RoutesApiError,
+  type RoutesApiTarget,
+  resultOf,
+  safe,
+} from './routes-api-request.ts';
 
-/** Where the routes of one gateway live, and the token to reach them. */
-export type RoutesApiTarget = {
-  /** API origin, e.g. `https://api.cloudflare.com`. */
-  readonly apiUrl: string;
-  readonly accountId: string;
-  readonly gatewayId: string;
-  readonly token: string;
-  /** @default globalThis.fetch */
-  readonly fetch?: typeof fetch;
-  /** How reads are retried. */
-  readonly retry?: RoutesApiRetry;
-};
-
-/** How reads (GET) are retried after a network failure or a 5xx. */
-export type RoutesApiRetry = {
-  /** Retries after the first try. @default 2 */
-  readonly retries?: number;
-  /** Wait before the first retry, in ms; doubled for each next one, randomised up to 2×. @default 500 */
-  readonly minDelayMs?: number;
-};
+export {
+  RoutesApiError,
+  type RoutesApiRetry,
+  type RoutesApiTarget,
+} from './routes-api-request.ts';
 
 /** A route as the API reports it. */
 export type RemoteRoute = {
   readonly id: string;
   readonly name: string;
-  /** The deployed version's elements (or the latest version's when none is deployed). */
+  /** The route's `elements` (or, when absent, those in its `version.data`). */
   readonly elements: readonly unknown[];
   readonly versionId: string | undefined;
   readonly deploymentVersionId: string | undefined;
 };
 
-/** A failed call, with Cloudflare's error messages (never the token). */
-export class RoutesApiError extends Error {
-  override readonly name = 'RoutesApiError';
-  /** The HTTP status, or 0 when no answer came. */
-  readonly status: number;
-  constructor(message: string, status: number, options?: ErrorOptions) {
-    super(message, options);
-    this.status = status;
-  }
-}
-
-async function call(
-  target: RoutesApiTarget,
-  options: { method: string; path: string; body?: unknown },
-): Promise<Record<string, unknown>> {
-  if (options.method !== 'GET') return callOnce(target, options);
-  const retries = target.retry?.retries ?? 2;
+/** Elements from a version's `data` string (a JSON array, or an object holding `elements`). */
+function elementsOfData(data: unknown): unknown[] | undefined {
+  if (typeof data !== 'string') return undefined;
   try {
-    return await pRetry(
-      async () => {
-        try {
-          return await callOnce(target, options);
-        } catch (error) {
-          // Only a server-side failure is worth another read; a 4xx says the same again.
-          if (error instanceof RoutesApiError && error.status < 500) throw new AbortError(error);
-          throw error;
-        }
-      },
-      {
-        retries,
-        minTimeout: target.retry?.minDelayMs ?? 500,
-        factor: 2,
-        randomize: true,
-      },
-    );
-  } catch (error) {
-    if (error instanceof RoutesApiError && error.status < 500) throw error;
-    const what = error instanceof Error ? error.message : String(error);
-    const code = (error as { cause?: { code?: unknown } }).cause?.code;
-    throw new RoutesApiError(
-      `GET .../routes${options.path} failed ${retries + 1} times (${what}${typeof code === 'string' ? `, ${code}` : ''}); is ${new URL(target.apiUrl).host} reachable?`,
-      error instanceof RoutesApiError ? error.status : 0,
-      { cause: error },
-    );
-  }
-}
-
-async function callOnce(
-  target: RoutesApiTarget,
-  options: { method: string; path: string; body?: unknown },
-): Promise<Record<string, unknown>> {
-  const base = `${target.apiUrl.replace(/\/+$/, '')}/client/v4/accounts/${encodeURIComponent(target.accountId)}/ai-gateway/gateways/${encodeURIComponent(target.gatewayId)}/routes`;
-  let response: Response;
-  try {
-    response = await (target.fetch ?? globalThis.fetch)(`${base}${options.path}`, {
-      method: options.method,
-      headers: {
-        authorization: `Bearer ${target.token}`,
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      redirect: 'manual',
-    });
-  } catch (error) {
-    if (options.method === 'GET') throw error; // a network TypeError: p-retry tries again
-    throw new RoutesApiError(
-      `${options.method} .../routes${options.path} failed before an answer (${error instanceof Error ? error.message : String(error)}); it may or may not have been applied: run \`switchyard routes diff\` before pushing again`,
-      0,
-      { cause: error },
-    );
-  }
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
+    const parsed = JSON.parse(data) as unknown;
+    if (Array.isArray(parsed)) return parsed;
+    const elements = asRecord(parsed)?.['elements'];
+    return Array.isArray(elements) ? elements : undefined;
   } catch {
-    body = undefined;
+    return undefined;
   }
-  const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (!response.ok || record['success'] === false) {
-    const errors = [record['errors'], record['error']]
-      .filter(Array.isArray)
-      .flat()
-      .map((error) => {
-        const item = error as { code?: unknown; message?: unknown };
-        return `${String(item.message ?? 'error')}${item.code === undefined ? '' : ` (code ${String(item.code)})`}`;
-      });
-    throw new RoutesApiError(
-      `${options.method} .../routes${options.path} → ${response.status}${errors.length > 0 ? `: ${errors.join('; ')}` : ''}${adviceFor(options.method, response.status)}`,
-      response.status,
-    );
-  }
-  return record;
 }
 
-/** What to do about a failed call, when there is more to say than the status. */
-function adviceFor(method: string, status: number): string {
-  if (status === 429) {
-    return " (Cloudflare's API rate limit: calls are blocked for five minutes; try again then)";
-  }
-  if (status >= 500 && method !== 'GET') {
-    return '; it may or may not have been applied: run `switchyard routes diff` before pushing again';
-  }
-  return '';
-}
-
-function unwrap(record: Record<string, unknown>): Record<string, unknown> {
-  const result = record['result'] ?? record['data'] ?? record;
-  return (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
-}
-
-function toRemote(value: Record<string, unknown>): RemoteRoute {
-  const version = value['version'] as { version_id?: string; data?: unknown } | null | undefined;
-  const deployment = value['deployment'] as { version_id?: string } | null | undefined;
-  let elements = Array.isArray(value['elements']) ? (value['elements'] as unknown[]) : undefined;
-  if (elements === undefined && typeof version?.data === 'string') {
-    try {
-      const data = JSON.parse(version.data) as unknown;
-      elements = Array.isArray(data)
-        ? data
-        : ((data as { elements?: unknown[] } | null)?.elements ?? []);
-    } catch {
-      elements = [];
-    }
-  }
+function toRemote(target: RoutesApiTarget, value: Record<string, unknown>): RemoteRoute {
+  const version = asRecord(value['version']);
+  const deployment = asRecord(value['deployment']);
+  const elements = Array.isArray(value['elements'])
+    ? (value['elements'] as unknown[])
+    : (elementsOfData(version?.['data']) ?? []);
+  const text = (item: unknown) => (typeof item === 'string' ? safe(target, item) : undefined);
   return {
-    id: String(value['id']),
-    name: String(value['name']),
-    elements: elements ?? [],
-    versionId: version?.version_id,
-    deploymentVersionId: deployment?.version_id,
+    id: text(value['id']) ?? '',
+    name: text(value['name']) ?? '',
+    // Printed by `routes diff` (as JSON, which escapes control characters): the token blanked.
+    elements: redactorFor([target.token]).copy(elements) as unknown[],
+    versionId: text(version?.['version_id']),
+    deploymentVersionId: text(deployment?.['version_id']),
   };
 }
 
-/** The route named `name` on the gateway, or undefined. */
+/** The route named `name` on the gateway (every page of the list is read), or undefined. */
 export async function findRoute(
   target: RoutesApiTarget,
   name: string,
 ): Promise<RemoteRoute | undefined> {
-  const list = unwrap(await call(target, { method: 'GET', path: '?per_page=50' }));
-  const routes = (Array.isArray(list['routes']) ? list['routes'] : []) as Record<string, unknown>[];
-  const found = routes.find((route) => route['name'] === name);
-  if (found === undefined) return undefined;
-  const route = unwrap(await call(target, { method: 'GET', path: `/${String(found['id'])}` }));
-  return toRemote(route);
+  const routes = await listAll(target, { path: '', key: 'routes', idKey: 'id' });
+  const found = routes.filter((route) => route['name'] === name);
+  if (found.length > 1) {
+    throw fail(
+      target,
+      `the gateway has ${found.length} routes named "${name}" (${found.map((route) => String(route['id'])).join(', ')}); delete all but one in the dashboard, then run this again`,
+      409,
+    );
+  }
+  const [route] = found;
+  if (route === undefined) return undefined;
+  const request: CallOptions = {
+    method: 'GET',
+    path: `/${encodeURIComponent(String(route['id']))}`,
+  };
+  return toRemote(target, resultOf(target, { record: await call(target, request), call: request }));
 }
 
 /** Creates a route (Cloudflare deploys its first version). */
@@ -199,29 +105,101 @@ export async function createRoute(
   target: RoutesApiTarget,
   route: DynamicRouteDefinition,
 ): Promise<RemoteRoute> {
-  return toRemote(unwrap(await call(target, { method: 'POST', path: '', body: route })));
+  const request: CallOptions = { method: 'POST', path: '', body: route };
+  return toRemote(target, resultOf(target, { record: await call(target, request), call: request }));
 }
 
-/** Adds a version with new elements, then deploys it. Returns the deployed version's id. */
+/** A push that stopped half way: what exists on the gateway now, and what to run next. */
+export class PartialPushError extends RoutesApiError {
+  override readonly name = 'PartialPushError';
+  /** The version created, when its id is known. */
+  readonly createdVersionId: string | undefined;
+  constructor(message: string, options: ErrorOptions & { createdVersionId: string | undefined }) {
+    super(message, 0, options);
+    this.createdVersionId = options.createdVersionId;
+  }
+}
+
+/** Options of {@link versionAndDeploy}. */
+export type VersionAndDeployOptions = {
+  /** The route's id. */
+  readonly id: string;
+  readonly elements: readonly RouteElement[];
+  /** The version deployed now (said in a half-done push's message). */
+  readonly deployedVersionId: string | undefined;
+  /** The command that pushes again, said in a half-done push's message. */
+  readonly pushCommand: string;
+};
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'object' && item !== null && !Array.isArray(item)
+      ? Object.fromEntries(
+          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : item,
+  );
+}
+
+/**
+ * Adds a version with new elements, finds it by listing the route's versions (the create answer
+ * has no version id), then deploys it. Returns the deployed version's id. A failure after the
+ * version was created is a {@link PartialPushError} saying what exists and what to run.
+ */
 export async function versionAndDeploy(
   target: RoutesApiTarget,
-  options: { id: string; elements: readonly RouteElement[] },
+  options: VersionAndDeployOptions,
 ): Promise<string> {
-  const created = unwrap(
+  const path = `/${encodeURIComponent(options.id)}`;
+  const versions = { path: `${path}/versions`, key: 'versions', idKey: 'version_id' };
+  const before = new Set(
+    (await listAll(target, versions)).map((version) => String(version['version_id'])),
+  );
+  await call(target, { method: 'POST', path: versions.path, body: { elements: options.elements } });
+  const serving = `the gateway still serves ${options.deployedVersionId === undefined ? 'its current version' : `version ${options.deployedVersionId}`}`;
+  const partial = (message: string, createdVersionId: string | undefined, cause?: unknown) =>
+    new PartialPushError(safe(target, message), {
+      createdVersionId,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  let created: Record<string, unknown>[];
+  try {
+    created = (await listAll(target, versions)).filter(
+      (version) => !before.has(String(version['version_id'])),
+    );
+  } catch (error) {
+    throw partial(
+      `a new version of route ${options.id} was created, but the route's versions could not be listed to find its id (${error instanceof Error ? error.message : String(error)}); nothing was deployed and ${serving}. Run \`${options.pushCommand}\` again: it adds another version with the same elements and deploys it`,
+      undefined,
+      error,
+    );
+  }
+  const wanted = canonical(options.elements);
+  const matching = created.filter((version) => {
+    const elements = elementsOfData(version['data']);
+    return elements === undefined ? created.length === 1 : canonical(elements) === wanted;
+  });
+  const [version] = matching;
+  if (version === undefined || matching.length > 1) {
+    const ids = created.map((item) => String(item['version_id'])).join(', ') || 'none';
+    throw partial(
+      `a new version of route ${options.id} was created, but it cannot be told apart from the versions listed (new since the push: ${ids}; someone else may be pushing); nothing was deployed and ${serving}. Check the route in the dashboard, then run \`${options.pushCommand}\` again`,
+      undefined,
+    );
+  }
+  const versionId = String(version['version_id']);
+  try {
     await call(target, {
       method: 'POST',
-      path: `/${options.id}/versions`,
-      body: { elements: options.elements },
-    }),
-  );
-  const versionId = (created['version'] as { version_id?: string } | undefined)?.version_id;
-  if (versionId === undefined) {
-    throw new RoutesApiError('the new version has no version_id in the answer', 200);
+      path: `${path}/deployments`,
+      body: { version_id: versionId },
+    });
+  } catch (error) {
+    throw partial(
+      `version ${versionId} of route ${options.id} was created but deploying it failed (${error instanceof Error ? error.message : String(error)}); ${serving} unless the deployment went through. Run \`switchyard routes diff\` to see which version is live; \`${options.pushCommand}\` deploys a new copy`,
+      versionId,
+      error,
+    );
   }
-  await call(target, {
-    method: 'POST',
-    path: `/${options.id}/deployments`,
-    body: { version_id: versionId },
-  });
-  return versionId;
+  return safe(target, versionId);
 }

@@ -26,6 +26,7 @@ import {
   createRoute,
   findRoute,
   type RemoteRoute,
+  RoutesApiError,
   type RoutesApiTarget,
   versionAndDeploy,
 } from './routes-api.ts';
@@ -134,7 +135,14 @@ export type RoutesCommandOptions = {
   io: CliIO;
   /** Loads the config the common options name, with the environment it was read with. */
   load: (values: CommonValues) => Pick<Loaded, 'table' | 'env'>;
+  /** How the routes API is called (timeout, retries, page size, `fetch`); its defaults otherwise. */
+  api?: RoutesApiSettings;
 };
+
+/** The routes API client's settings a caller may change (tests shorten the timeout). */
+export type RoutesApiSettings = Partial<
+  Pick<RoutesApiTarget, 'fetch' | 'retry' | 'timeoutMs' | 'perPage'>
+>;
 
 /** Runs `routes <plan|diff|push> <alias>`; resolves with the exit code. */
 export async function routesCommand(options: RoutesCommandOptions): Promise<number> {
@@ -168,13 +176,23 @@ export async function routesCommand(options: RoutesCommandOptions): Promise<numb
   };
   if (action === 'plan') return printPlan(context);
 
-  const target = routesApiTarget({ context, action, values, env });
-  if (target === undefined) return 1;
-  const remote = await findRoute(target, compiled.route.name);
-  const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
-  const deployed = { remote, differences };
-  if (action === 'diff') return printDiff(context, deployed);
-  return await pushRoute({ context, target, deployed, apply: values.apply === true });
+  const found = routesApiTarget({ context, action, values, env });
+  if (found === undefined) return 1;
+  const target: RoutesApiTarget = { ...found, ...options.api };
+  try {
+    const remote = await findRoute(target, compiled.route.name);
+    const differences = remote === undefined ? undefined : diffElements(remote, compiled.route);
+    const deployed = { remote, differences };
+    if (action === 'diff') return printDiff(context, deployed);
+    return await pushRoute({ context, target, deployed, apply: values.apply === true });
+  } catch (error) {
+    if (!(error instanceof RoutesApiError)) throw error;
+    // The message is already safe to print: the token blanked, control characters stripped.
+    io.stderr.write(
+      `${paintFor({ stream: io.stderr, env: io.env }).red('error:')} ${error.message}\n`,
+    );
+    return 1;
+  }
 }
 
 /** The options of `switchyard routes` (besides the common ones), one line each. */
@@ -360,6 +378,8 @@ async function pushRoute({ context, target, deployed, apply }: PushRouteOptions)
     const versionId = await versionAndDeploy(target, {
       id: remote.id,
       elements: compiled.route.elements,
+      deployedVersionId: remote.deploymentVersionId,
+      pushCommand: `switchyard routes push ${compiled.alias} --apply`,
     });
     io.stdout.write(
       `${paint.green('✓')} route "${compiled.route.name}" (${remote.id}): version ${versionId} created and deployed\n`,

@@ -4,6 +4,7 @@
  * durations converted, header-borne values checked, user data frozen; `params` kept clear of
  * the fields each request sets.
  */
+import { byokAliasProblem } from '../gateways/cloudflare-config.ts';
 import { type ConfigPath, checkHeaderValue, type ReportIssue } from '../gateways/config-issues.ts';
 import { gatewayAdapters } from '../gateways/index.ts';
 import { routingKeys, sortFits, sortValues } from '../gateways/routing.ts';
@@ -87,6 +88,8 @@ function checkHeaderBorne(options: {
   const { key, value, path, report } = options;
   if (key === 'cacheKey' || key === 'eventId' || key === 'byokAlias') {
     checkHeaderValue({ value, path, what: `"${key}"`, report });
+    const problem = key === 'byokAlias' ? byokAliasProblem(value) : undefined;
+    if (problem !== undefined) report('OPTION_NOT_APPLICABLE', path, problem);
   } else if (key === 'metadata' && typeof value === 'object' && value !== null) {
     for (const [entry, item] of Object.entries(value)) {
       // Sent JSON-encoded (control characters escaped): only non-Latin-1 text is refused.

@@ -214,7 +214,7 @@ options?: CloudflareOptions
  */
 export interface CloudflareAuth {
 /**
- * Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).
+ * Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (AI Gateway Read and Edit permissions; Workers AI Read for Workers AI models), sent as `Authorization: Bearer <token>` (required).
  */
 token?: string
 /**

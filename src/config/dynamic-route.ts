@@ -117,6 +117,8 @@ export function splitForRoute(options: {
     if (upstream.model.startsWith('dynamic/')) {
       problems.push(`target "${name}" is itself a dynamic route ("${upstream.model}")`);
     }
+    const routeModel = routeModelOf({ gateway, model: upstream.model });
+    if (routeModel.problem !== undefined) problems.push(`target "${name}": ${routeModel.problem}`);
     const own = [
       ...Object.keys(upstream.params).map((key) => `params.${key}`),
       ...Object.keys(upstream.options).map((key) => `options.${key}`),
@@ -133,15 +135,48 @@ export function splitForRoute(options: {
     : { ok: true, split: { gateway, edge, clientSide } };
 }
 
-/** The route provider and model of a Cloudflare model string. */
-export function routeModelOf(options: { gateway: GatewayRoute; model: string }): {
-  provider: string;
+/**
+ * Author names the REST API writes (`author/model`) that are not the provider slugs a route's
+ * `model` element takes: xAI's gateway slug is `grok`
+ * (https://developers.cloudflare.com/ai-gateway/usage/providers/grok/).
+ */
+const routeProviderSlugs: ReadonlyMap<string, string> = new Map([['xai', 'grok']]);
+
+/**
+ * Author names that stand for more than one provider slug, so a route cannot be written for them
+ * without a guess: Google is `google-ai-studio` or `google-vertex-ai`
+ * (https://developers.cloudflare.com/ai-gateway/usage/providers/google-ai-studio/,
+ * https://developers.cloudflare.com/ai-gateway/usage/providers/vertex/).
+ */
+const ambiguousProviders: ReadonlyMap<string, string> = new Map([
+  ['google', 'google-ai-studio or google-vertex-ai'],
+]);
+
+/** The route provider and model of a Cloudflare model string, or why it has none. */
+export function routeModelOf(options: {
+  gateway: GatewayRoute;
   model: string;
-} {
+}): { provider: string; model: string; problem?: undefined } | { problem: string } {
   const { model } = options;
   if (model.startsWith('@cf/')) return { provider: 'workers-ai', model };
   const slash = model.indexOf('/');
-  return { provider: model.slice(0, slash), model: model.slice(slash + 1) };
+  const author = model.slice(0, slash);
+  const ambiguous = ambiguousProviders.get(author);
+  if (ambiguous !== undefined) {
+    return {
+      problem: `model "${model}" names "${author}", which a route's model element cannot name: Cloudflare's provider slug is ${ambiguous}; use an upstream whose model starts with the slug`,
+    };
+  }
+  return { provider: routeProviderSlugs.get(author) ?? author, model: model.slice(slash + 1) };
+}
+
+/** The `provider` and `model` of an element (splitForRoute has refused any model without them). */
+function routeModelFields(routeModel: ReturnType<typeof routeModelOf>): {
+  provider: string;
+  model: string;
+} {
+  if (routeModel.problem !== undefined) throw new Error(routeModel.problem);
+  return { provider: routeModel.provider, model: routeModel.model };
 }
 
 /**
@@ -173,7 +208,7 @@ export function buildRoute(options: {
         id: ids[index] ?? `model-${index + 1}`,
         type: 'model',
         properties: {
-          ...routeModelOf({ gateway: split.gateway, model: upstream.model }),
+          ...routeModelFields(routeModelOf({ gateway: split.gateway, model: upstream.model })),
           retries,
           timeout: options.timeouts.attemptMs,
         },

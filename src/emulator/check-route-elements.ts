@@ -31,11 +31,19 @@ const modelFields = [
   ['timeout', 'number'],
 ] as const;
 
-/** The routes API's validation failure, code 7001, pointing at the offending field. */
+/**
+ * The routes API's validation failure, pointing at the offending field the way the published
+ * error type does: `ResponseInfo` (`code`, `message`, `documentation_url`, `source.pointer`) in
+ * `src/resources/shared.ts` of https://github.com/cloudflare/cloudflare-typescript. The code,
+ * 7001, is the emulator's own: no public source gives the code Cloudflare uses here.
+ */
 export function createValidationErrorBody(options: { path: ElementPath; message: string }) {
+  const pointer = options.path
+    .map((part) => `/${String(part).replaceAll('~', '~0').replaceAll('/', '~1')}`)
+    .join('');
   return {
     success: false,
-    errors: [{ code: 7001, message: options.message, path: options.path }],
+    errors: [{ code: 7001, message: options.message, source: { pointer } }],
     messages: [],
     result: null,
   };

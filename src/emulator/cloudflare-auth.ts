@@ -9,6 +9,7 @@ import type { CloudflareApiErrorBody } from './cloudflare-rest.ts';
 import {
   type CloudflareErrorBody,
   createCloudflareErrorBody,
+  createNoWholesaleBody,
   createOpenAIErrorBody,
   type OpenAIErrorBody,
 } from './error-bodies.ts';
@@ -82,7 +83,11 @@ export const defaultDynamicRouteTarget = 'openai/gpt-4o-mini';
 export type AuthRefusal = {
   ok: false;
   status: number;
-  body: OpenAIErrorBody | CloudflareErrorBody | CloudflareApiErrorBody;
+  body:
+    | OpenAIErrorBody
+    | CloudflareErrorBody
+    | CloudflareApiErrorBody
+    | ReturnType<typeof createNoWholesaleBody>;
   /** The credential the request presented, when it got that far. */
   credential?: EmulatorCredential;
 };
@@ -170,9 +175,8 @@ export function resolveCloudflareCredential(
     return {
       ok: false,
       status: 400,
-      body: createOpenAIErrorBody({
+      body: createNoWholesaleBody({
         message: `No provider credentials for "${provider}": the request has no Authorization header, the gateway has no stored key for it, and cf-aig-no-wholesale forbids Unified Billing.`,
-        code: 'missing_provider_credentials',
       }),
     };
   }

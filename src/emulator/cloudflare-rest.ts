@@ -13,7 +13,7 @@ import {
   type EmulatorCredential,
   resolveCloudflareUpstream,
 } from './cloudflare-auth.ts';
-import { createOpenAIErrorBody } from './error-bodies.ts';
+import { createNoWholesaleBody } from './error-bodies.ts';
 
 /**
  * The Cloudflare API's own error envelope (`errors`, plural), which `api.cloudflare.com` returns
@@ -42,7 +42,8 @@ export function createCloudflareApiErrorBody(options: {
 /**
  * The REST API's authentication: `Authorization: Bearer <Cloudflare API token>`, one of
  * `apiTokens` (any non-empty token when the list is undefined). A missing or unknown token gets
- * 401 with code 10000, as the REST page documents for a token without the Workers AI permission.
+ * 401 with code 10000 ("Authentication error", the Cloudflare API envelope,
+ * https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/).
  */
 export function checkApiToken(options: {
   apiTokens: readonly string[] | undefined;
@@ -119,9 +120,8 @@ export function resolveRestCredential(options: {
   return {
     ok: false,
     status: 400,
-    body: createOpenAIErrorBody({
+    body: createNoWholesaleBody({
       message: `No provider credentials for "${provider}": the gateway has no stored key for it, and ${noWholesale ? 'cf-aig-no-wholesale forbids' : 'the gateway does not allow'} Unified Billing.`,
-      code: 'missing_provider_credentials',
     }),
   };
 }

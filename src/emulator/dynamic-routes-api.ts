@@ -17,11 +17,13 @@ import {
 import { checkApiToken, createCloudflareApiErrorBody } from './cloudflare-rest.ts';
 import {
   type DynamicRouteStore,
+  listRoute,
   nextId,
   routesOf,
   type StoredRoute,
   type StoredVersion,
   stamp,
+  summarizeRoute,
   viewRoute,
   viewVersion,
 } from './dynamic-routes.ts';
@@ -38,6 +40,8 @@ export type HandleRoutesApiRequestOptions = {
   response: ServerResponse;
   /** URL path. */
   pathname: string;
+  /** The query (`page`, `per_page` for the lists). */
+  searchParams: URLSearchParams;
   /** Lower-cased request headers. */
   headers: Readonly<Record<string, string>>;
   /** Cloudflare API tokens accepted (any non-empty token when undefined). */
@@ -52,11 +56,15 @@ const routesPattern =
 /** One routes API request, once authenticated and its body read. */
 type RoutesApiCall = {
   store: DynamicRouteStore;
+  /** The page a list asks for. */
+  page: ListPage;
   method: string;
   /** The parsed JSON body of a POST or PATCH; `undefined` otherwise. */
   body: unknown;
   /** The gateway's routes. */
   routes: Map<string, StoredRoute>;
+  /** The account id, decoded. */
+  accountId: string;
   /** The gateway id, decoded. */
   gatewayId: string;
 };
@@ -98,8 +106,17 @@ async function answerRoutesApi(
   if (body === invalidJson)
     return refused({ status: 400, code: 7001, message: 'the body must be JSON' });
   const gatewayId = decodeURIComponent(gateway);
-  const routes = routesOf({ store, accountId: decodeURIComponent(account), gatewayId });
-  const call: RoutesApiCall = { store, method, body, routes, gatewayId };
+  const accountId = decodeURIComponent(account);
+  const routes = routesOf({ store, accountId, gatewayId });
+  const page = listPage(options.searchParams);
+  if (page === undefined) {
+    return refused({
+      status: 400,
+      code: 7001,
+      message: 'page and per_page must be positive integers',
+    });
+  }
+  const call: RoutesApiCall = { store, method, body, routes, accountId, gatewayId, page };
   if (routeId === undefined) return answerCollection(call);
   const route = routes.get(decodeURIComponent(routeId));
   if (route === undefined) {
@@ -139,15 +156,37 @@ function succeeded(result: unknown): ApiAnswer {
   return { status: 200, body: { success: true, errors: [], messages: [], result } };
 }
 
-function listed(options: { name: string; items: unknown[] }): ApiAnswer {
-  const { items } = options;
-  const page = {
-    page: 1,
-    per_page: items.length,
+/** A page of a list: 1-based `page`, `per_page` items. */
+type ListPage = { page: number; perPage: number };
+
+/**
+ * Items per page when the request names none. The published schema lists `per_page` with no
+ * default; 20 is this emulator's choice, small enough that tests see more than one page.
+ */
+const defaultPerPage = 20;
+
+function listPage(searchParams: URLSearchParams): ListPage | undefined {
+  const read = (name: string, fallback: number) => {
+    const text = searchParams.get(name);
+    if (text === null) return fallback;
+    return /^[1-9]\d{0,5}$/.test(text) ? Number(text) : undefined;
+  };
+  const page = read('page', 1);
+  const perPage = read('per_page', defaultPerPage);
+  return page === undefined || perPage === undefined ? undefined : { page, perPage };
+}
+
+function listed(options: { name: string; items: unknown[]; page: ListPage }): ApiAnswer {
+  const { page, perPage } = options.page;
+  const items = options.items.slice((page - 1) * perPage, page * perPage);
+  const data = {
+    [options.name]: items,
+    page,
+    per_page: perPage,
     order_by: 'created_at',
     order_by_direction: 'asc',
   };
-  return { status: 200, body: { success: true, data: { [options.name]: items, ...page } } };
+  return { status: 200, body: { success: true, data } };
 }
 
 function notAllowed(call: RoutesApiCall): ApiAnswer {
@@ -158,7 +197,11 @@ function notAllowed(call: RoutesApiCall): ApiAnswer {
 function answerCollection(call: RoutesApiCall): ApiAnswer {
   const { routes, body } = call;
   if (call.method === 'GET')
-    return listed({ name: 'routes', items: [...routes.values()].map(viewRoute) });
+    return listed({
+      name: 'routes',
+      items: [...routes.values()].map(listRoute),
+      page: call.page,
+    });
   if (call.method !== 'POST') return notAllowed(call);
   const name = isRecord(body) ? body['name'] : undefined;
   const elements = checkRouteElements(isRecord(body) ? body['elements'] : undefined);
@@ -173,6 +216,7 @@ function answerCollection(call: RoutesApiCall): ApiAnswer {
   const route: StoredRoute = {
     id: nextId({ store: call.store, prefix: 'route_' }),
     name,
+    accountId: call.accountId,
     gatewayId: call.gatewayId,
     created_at: version.created_at,
     modified_at: version.created_at,
@@ -195,7 +239,7 @@ function answerRoute(call: RouteCall): ApiAnswer {
   if (call.method === 'GET') return succeeded(viewRoute(route));
   if (call.method !== 'DELETE') return notAllowed(call);
   call.routes.delete(route.id);
-  return succeeded(viewRoute(route));
+  return succeeded(summarizeRoute(route));
 }
 
 /** `GET .../versions` lists the versions; any other method adds one, not yet deployed. */
@@ -206,20 +250,23 @@ function answerVersions(call: RouteCall): ApiAnswer {
     const items = route.versions.map((version) =>
       viewVersion({ version, active: version.version_id === live }),
     );
-    return listed({ name: 'versions', items });
+    return listed({ name: 'versions', items, page: call.page });
   }
   const elements = checkRouteElements(isRecord(body) ? body['elements'] : undefined);
   if (!elements.ok) return invalid(elements);
   const version = createVersion({ call, elements: elements.value });
   route.versions.push(version);
   route.modified_at = version.created_at;
-  return succeeded({ ...viewRoute(route), version: viewVersion({ version, active: false }) });
+  // The published answer is the route with the new elements, and no version id.
+  return succeeded({ ...summarizeRoute(route), elements: version.elements });
 }
 
 /** `GET .../deployments` lists the deployments; any other method deploys a version. */
 function answerDeployments(call: RouteCall): ApiAnswer {
   const { route, body } = call;
-  if (call.method === 'GET') return listed({ name: 'deployments', items: route.deployments });
+  if (call.method === 'GET') {
+    return listed({ name: 'deployments', items: route.deployments, page: call.page });
+  }
   const versionId = isRecord(body) ? body['version_id'] : undefined;
   const known = route.versions.some((version) => version.version_id === versionId);
   if (typeof versionId !== 'string' || !known) {
@@ -231,7 +278,7 @@ function answerDeployments(call: RouteCall): ApiAnswer {
     created_at: stamp(call.store),
   });
   route.modified_at = stamp(call.store);
-  return succeeded(viewRoute(route));
+  return succeeded(summarizeRoute(route));
 }
 
 function createVersion(options: {

@@ -29,6 +29,8 @@ export type StoredDeployment = { deployment_id: string; version_id: string; crea
 export type StoredRoute = {
   id: string;
   name: string;
+  /** The account the route belongs to (the list's `account_tag`). */
+  accountId: string;
   gatewayId: string;
   created_at: string;
   modified_at: string;
@@ -94,6 +96,33 @@ export function viewVersion(options: { version: StoredVersion; active: boolean }
     created_at: version.created_at,
     data: JSON.stringify(version.elements),
   };
+}
+
+/** The live version of a route, else its latest. */
+function shownVersion(route: StoredRoute): StoredVersion | undefined {
+  const deployment = route.deployments.at(-1);
+  const live = route.versions.find((version) => version.version_id === deployment?.version_id);
+  return live ?? route.versions.at(-1);
+}
+
+/**
+ * A route without its version or deployment, as the answers to create version, create
+ * deployment and delete show it (`DynamicRoutingCreateVersionResponse` and its siblings).
+ */
+export function summarizeRoute(route: StoredRoute) {
+  return {
+    id: route.id,
+    name: route.name,
+    gateway_id: route.gatewayId,
+    created_at: route.created_at,
+    modified_at: route.modified_at,
+    elements: shownVersion(route)?.elements ?? [],
+  };
+}
+
+/** A route as the list shows it: the full view and `account_tag` (the account id). */
+export function listRoute(route: StoredRoute) {
+  return { ...viewRoute(route), account_tag: route.accountId };
 }
 
 /** A route as the API shows it: the live version's elements, else the latest version's. */

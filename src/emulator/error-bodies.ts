@@ -72,6 +72,23 @@ export function createCloudflareErrorBody(
   };
 }
 
+/**
+ * The 400 for a request with no provider credentials when Unified Billing is ruled out
+ * (`cf-aig-no-wholesale: true`, or the gateway's "Require provider credentials" setting). The
+ * status is documented
+ * (https://developers.cloudflare.com/changelog/post/2026-09-14-require-provider-credentials/);
+ * the body is not, so this is an inference: AI Gateway's envelope with no code, the same as the
+ * inferred fixture `cloudflare-no-wholesale-400.json`.
+ */
+export function createNoWholesaleBody(options: { message: string }) {
+  return {
+    success: false as const,
+    result: [] as [],
+    messages: [] as [],
+    error: [{ message: options.message }],
+  };
+}
+
 /** Options for {@link createStatusErrorBody}. */
 export type CreateStatusErrorBodyOptions = {
   /** HTTP status the body goes with. */

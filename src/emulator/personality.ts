@@ -43,7 +43,9 @@ const vercelTypes: ReadonlyMap<number, string> = new Map([
   [400, 'invalid_request_error'],
   [401, 'authentication_error'],
   [402, 'insufficient_funds'],
-  [403, 'permission_error'],
+  // One of Vercel's own types for a 403 (its FAQ's free-tier refusal; fixture
+  // vercel-free-tier-model-403.json); `permission_error` is not one of Vercel's.
+  [403, 'no_providers_available'],
   [404, 'model_not_found'],
   [429, 'rate_limit_exceeded'],
 ]);
@@ -111,6 +113,13 @@ export function personalityErrorBody(options: {
   }
 }
 
+/**
+ * Messages for the AI Gateway codes a fault may name. Sources, as for the fixtures in
+ * test/fixtures/gateway-errors: 2003 (rate limiting page), 2009 (changelog 2026-10-05), 2016
+ * (guardrails page) are documented; 2005 and 2008 were observed in a bug report
+ * (https://github.com/devoxx/DevoxxGenieIDEAPlugin/issues/1254); 2001, 2021 and 2041 are
+ * inferred (no public page states them; see the fixtures in `inferred/` for the reasoning).
+ */
 const cloudflareMessages: ReadonlyMap<number, string> = new Map([
   [2001, 'Please configure AI Gateway in the Cloudflare dashboard'],
   [2003, 'Rate limited'],
@@ -137,10 +146,16 @@ export function personalityStreamError(options: {
   const { personality, base, message, code } = options;
   switch (personality) {
     case 'openrouter':
+      // The current shape: a numeric code and the kind in `metadata.error_type`
+      // (https://openrouter.ai/docs/api/reference/errors-and-debugging), not the older string code.
       return {
         ...base,
         provider: 'Emulated',
-        error: { code, message },
+        error: {
+          code: openRouterStreamCodes.get(code) ?? 502,
+          message,
+          metadata: { error_type: code },
+        },
         choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
       };
     case 'vercel':
@@ -159,6 +174,13 @@ export function personalityStreamError(options: {
       return { error: { message, type: 'server_error', param: null, code } };
   }
 }
+
+/** OpenRouter's numeric code for a mid-stream error kind; anything else is 502 (the model failed). */
+const openRouterStreamCodes: ReadonlyMap<string, number> = new Map([
+  ['context_length_exceeded', 400],
+  ['rate_limit_exceeded', 429],
+  ['content_filter', 403],
+]);
 
 /** The SSE comment a gateway sends while the request is processing. */
 export function processingComment(personality: Personality): string {

@@ -113,6 +113,7 @@ async function answerOutOfBand(
     request,
     response,
     pathname: url.pathname,
+    searchParams: url.searchParams,
     headers: options.headers,
     apiTokens: reception.state.options.cloudflare?.apiTokens,
     maxBodyBytes: reception.maxBodyBytes,

@@ -52,6 +52,20 @@ export const cloudflareOptionKeys: ReadonlySet<string> = new Set([
   'zdr',
 ]);
 
+/**
+ * Why a `byokAlias` other than `default` is refused, or undefined when it is fine. Cloudflare
+ * consults a key stored under another alias only when `cf-aig-byok-alias` comes with a request
+ * to a provider-native endpoint; on the compat and REST endpoints (the only ones Switchyard
+ * calls) only the `default` key counts, and without one the call falls through to Unified
+ * Billing ("Credential precedence",
+ * https://developers.cloudflare.com/ai-gateway/features/unified-billing/#credential-precedence;
+ * cloudflare-docs pull requests 32399 and 32893).
+ */
+export function byokAliasProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === 'default') return undefined;
+  return `"byokAlias: ${value}" would do nothing: Cloudflare uses a key stored under an alias other than "default" only on provider-native endpoints, and Switchyard calls the compat and REST endpoints, where the call would use the "default" key or be billed to Unified Billing (https://developers.cloudflare.com/ai-gateway/features/unified-billing/#credential-precedence); store the key under the alias "default" and remove byokAlias`;
+}
+
 /** The default origin for a Cloudflare gateway as written: the REST API's or the compat one's. */
 export function cloudflareDefaultBaseURL(input: Gateway): string {
   return (input as CloudflareGateway).endpoint === 'rest' ? cloudflareRestOrigin : cloudflareOrigin;
@@ -181,7 +195,7 @@ function compileRestAuth(options: {
     report(
       'MISSING_CREDENTIAL',
       path,
-      'the REST endpoint needs a Cloudflare API token (Workers AI Read permission): add token: ${CLOUDFLARE_API_TOKEN}',
+      'the REST endpoint needs a Cloudflare API token (AI Gateway Read and Edit; Workers AI Read for Workers AI models): add token: ${CLOUDFLARE_API_TOKEN}',
     );
   }
   if (keys !== 'stored') {

@@ -244,7 +244,7 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       ],
       "properties": {
         "token": {
-          "description": "Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (Workers AI Read permission), sent as `Authorization: Bearer <token>` (required).",
+          "description": "Compat endpoint: the gateway token of an authenticated gateway, sent as `cf-aig-authorization: Bearer <token>` (required with `keys: stored`). REST endpoint: the Cloudflare API token (AI Gateway Read and Edit permissions; Workers AI Read for Workers AI models), sent as `Authorization: Bearer <token>` (required).",
           "$ref": "#/definitions/secret"
         },
         "keys": {

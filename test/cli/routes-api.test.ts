@@ -87,7 +87,9 @@ describe('routes API client', () => {
     await expect(findRoute(target, 'support')).resolves.toBeUndefined();
     expect(seen).toHaveLength(3);
     expect(seen.every((request) => request.method === 'GET')).toBe(true);
-    expect(seen[0]?.url).toBe('/client/v4/accounts/acct/ai-gateway/gateways/gw/routes?per_page=50');
+    expect(seen[0]?.url).toBe(
+      '/client/v4/accounts/acct/ai-gateway/gateways/gw/routes?page=1&per_page=50',
+    );
     expect(seen[0]?.authorization).toBe(`Bearer ${token}`);
   });
 

@@ -372,6 +372,45 @@ describe('aliases compiled into Cloudflare dynamic routes', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('a percentage element takes up to five outputs plus else', () => {
+    const end = { elementId: 'end' };
+    const route = (outputs: Record<string, { elementId: string }>) =>
+      checkRouteShape({
+        name: 'x',
+        elements: [
+          { id: 'start', type: 'start', outputs: { next: { elementId: 'split' } } },
+          { id: 'split', type: 'percentage', outputs },
+          { id: 'end', type: 'end', outputs: {} },
+        ] as never,
+      });
+    const five = { '10': end, '20': end, '30': end, '35': end, '5': end };
+    expect(route({ ...five, else: end })).toEqual([]);
+    expect(route({ ...five, '1': end })).not.toEqual([]);
+  });
+
+  it('a REST author name that is not a route provider slug is mapped (xai → grok) or refused (google)', () => {
+    const text = configYaml('http://127.0.0.1:9')
+      .replace(
+        'claude: { gateway: edge, model: anthropic/claude-sonnet-4-5 }',
+        'claude: { gateway: edge, model: xai/grok-4 }',
+      )
+      .replace(
+        'gpt: { gateway: edge, model: openai/gpt-4o-mini }',
+        'gpt: { gateway: edge, model: google/gemini-2.5-flash }',
+      );
+    // With dynamicRoute, the config itself is refused at load.
+    expect(() => compileYaml(text, env)).toThrow(
+      'alias "support" cannot be served by a dynamic route: target "gpt": model "google/gemini-2.5-flash" names "google"',
+    );
+    const table = compileYaml(text.replace('dynamicRoute: support', ''), env);
+    expect(compileAliasRoute({ table, alias: 'plain' }).route.elements[1]).toMatchObject({
+      properties: { provider: 'grok', model: 'grok-4' },
+    });
+    expect(() => compileAliasRoute({ table, alias: 'support' })).toThrow(
+      'target "gpt": model "google/gemini-2.5-flash" names "google", which a route\'s model element cannot name: Cloudflare\'s provider slug is google-ai-studio or google-vertex-ai',
+    );
+  });
+
   it('dynamicRoute on an alias that cannot be served by a route is a config error', () => {
     const text = configYaml('http://127.0.0.1:9').replace(
       'elsewhere: { targets: [or-gpt, claude] }',

@@ -193,7 +193,13 @@ describe('credential precedence', () => {
       .create({ model: 'openai/gpt-4o-mini', messages: userMessage('hi') })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(error).toMatchObject({ code: 'missing_provider_credentials' });
+    // The body the inferred fixture cloudflare-no-wholesale-400.json holds: no code, no OpenAI error.
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual([
+      {
+        message:
+          'No provider credentials for "openai": the request has no Authorization header, the gateway has no stored key for it, and cf-aig-no-wholesale forbids Unified Billing.',
+      },
+    ]);
     // Stored keys are not wholesale: they still serve.
     await expect(
       client.chat.completions.create({

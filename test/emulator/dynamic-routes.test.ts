@@ -70,7 +70,7 @@ const apiError = (code: number, message: string) => ({
 
 const validation = (path: (string | number)[], message: string) => ({
   success: false,
-  errors: [{ code: 7001, message, path }],
+  errors: [{ code: 7001, message, source: { pointer: path.map((part) => `/${part}`).join('') } }],
   messages: [],
   result: null,
 });
@@ -192,9 +192,9 @@ describe('routes API lifecycle', () => {
     expect(listed.body).toEqual({
       success: true,
       data: {
-        routes: [route],
+        routes: [{ ...route, account_tag: 'acct' }],
         page: 1,
-        per_page: 1,
+        per_page: 20,
         order_by: 'created_at',
         order_by_direction: 'asc',
       },
@@ -208,11 +208,16 @@ describe('routes API lifecycle', () => {
       body: { elements: elementsFor('gpt-4.1') },
     });
     expect(second.status).toBe(200);
-    const secondVersion = (second.body['result'] as { version: Record<string, unknown> }).version;
-    expect(secondVersion).toMatchObject({
-      active: 'false',
-      data: JSON.stringify(elementsFor('gpt-4.1')),
-    });
+    // As published: the route with the new elements, and no version id.
+    expect(Object.keys(second.body['result'] as object).sort()).toEqual([
+      'created_at',
+      'elements',
+      'gateway_id',
+      'id',
+      'modified_at',
+      'name',
+    ]);
+    expect(second.body['result']).toMatchObject({ id, elements: elementsFor('gpt-4.1') });
     // Not live until deployed: the route still shows and runs version 1.
     expect((await api({ path: `/${id}` })).body['result']).toMatchObject({
       elements: elementsFor('gpt-4o'),
@@ -231,10 +236,17 @@ describe('routes API lifecycle', () => {
     const versions = await api({ path: `/${id}/versions` });
     expect(versions.body).toMatchObject({
       success: true,
-      data: { page: 1, per_page: 2 },
+      data: { page: 1, per_page: 20 },
     });
     const versionList = (versions.body['data'] as { versions: Record<string, unknown>[] }).versions;
     expect(versionList.map((version) => version['active'])).toEqual(['true', 'false']);
+    const secondVersion = versionList[1] as Record<string, unknown>;
+    expect(secondVersion['data']).toBe(JSON.stringify(elementsFor('gpt-4.1')));
+    // One version a page: the second page holds the second version, the third is empty.
+    const paged = await api({ path: `/${id}/versions?per_page=1&page=2` });
+    expect(paged.body).toMatchObject({ data: { page: 2, per_page: 1, versions: [secondVersion] } });
+    const past = await api({ path: `/${id}/versions?per_page=1&page=3` });
+    expect(past.body).toMatchObject({ data: { page: 3, versions: [] } });
 
     expect(
       await api({ method: 'POST', path: `/${id}/deployments`, body: { version_id: 'ver_nope' } }),
@@ -247,8 +259,8 @@ describe('routes API lifecycle', () => {
       path: `/${id}/deployments`,
       body: { version_id: secondVersion['version_id'] },
     });
-    expect(deployed.body['result']).toMatchObject({
-      elements: elementsFor('gpt-4.1'),
+    expect(deployed.body['result']).toMatchObject({ id, elements: elementsFor('gpt-4.1') });
+    expect((await api({ path: `/${id}` })).body['result']).toMatchObject({
       deployment: { version_id: secondVersion['version_id'] },
       version: { version_id: secondVersion['version_id'], active: 'true' },
     });

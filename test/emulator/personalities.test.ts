@@ -147,7 +147,20 @@ describe('failures after the status line', () => {
       stream: true,
     });
     expect(text).toContain('"finish_reason":"error"');
-    expect(text).toContain('"error":{"code":"server_error"');
+    // The current shape: a numeric code, the kind in metadata.error_type
+    // (https://openrouter.ai/docs/api/reference/errors-and-debugging).
+    expect(text).toContain(
+      '"error":{"code":502,"message":"The server had an error while processing your request.","metadata":{"error_type":"server_error"}}',
+    );
+  });
+
+  it("OpenRouter's mid-stream error with error_type context_length_exceeded: context_length, fallback", async () => {
+    const { attempt } = await firstAttempt({
+      kind: 'openrouter',
+      fault: { type: 'stream-error', afterChunks: 0, code: 'context_length_exceeded' },
+      stream: true,
+    });
+    expect(attempt).toMatchObject({ errorClass: 'context_length', decision: 'fallback' });
   });
 
   it("Vercel's stream error carries the provider's error as a JSON string", async () => {

@@ -202,7 +202,7 @@ describe('Cloudflare REST API: endpoint × auth mode, exact URL and headers', ()
       backoff: linear
       eventId: ev-1
       customCost: { perTokenIn: 1, perTokenOut: 2 }
-      byokAlias: team
+      byokAlias: default
       zdr: false`,
       }),
       { configEnv: env },
@@ -223,7 +223,7 @@ describe('Cloudflare REST API: endpoint × auth mode, exact URL and headers', ()
       'cf-aig-backoff': 'linear',
       'cf-aig-event-id': 'ev-1',
       'cf-aig-custom-cost': '{"per_token_in":1,"per_token_out":2}',
-      'cf-aig-byok-alias': 'team',
+      'cf-aig-byok-alias': 'default',
       'cf-aig-zdr': 'false',
     });
   });
@@ -293,7 +293,7 @@ describe('Cloudflare REST API: config errors', () => {
   it('the REST endpoint needs the API token', () => {
     expect(compileError(restYaml({ url: 'http://127.0.0.1:9', auth: '{ keys: stored }' }))).toEqual(
       [
-        'MISSING_CREDENTIAL: the REST endpoint needs a Cloudflare API token (Workers AI Read permission): add token: ${CLOUDFLARE_API_TOKEN}',
+        'MISSING_CREDENTIAL: the REST endpoint needs a Cloudflare API token (AI Gateway Read and Edit; Workers AI Read for Workers AI models): add token: ${CLOUDFLARE_API_TOKEN}',
       ],
     );
   });

@@ -4,9 +4,10 @@
  * Billing's guard, embeddings and streaming.
  */
 import { describe, expect, it } from 'vitest';
-import { AllTargetsFailedError } from '../../src/errors.ts';
+import { AllTargetsFailedError, ConfigError } from '../../src/errors.ts';
 import {
   cloudflareGateways,
+  compileYaml,
   gatewayHeaders,
   onlyRequest,
   routerFromYaml,
@@ -259,7 +260,7 @@ upstreams:
       cacheKey: faq-v2
       eventId: evt-42
       customCost: { perTokenIn: 0.000001, perTokenOut: 0.000004 }
-      byokAlias: production
+      byokAlias: default
 models:
   faq:
     targets: [mini]
@@ -310,7 +311,7 @@ models:
       'cf-aig-backoff': 'exponential',
       'cf-aig-event-id': 'evt-42',
       'cf-aig-custom-cost': customCost,
-      'cf-aig-byok-alias': 'production',
+      'cf-aig-byok-alias': 'default',
       'cf-aig-zdr': 'true',
     });
     // The emulator accepted the metadata (at most 5 scalar entries) and echoed the event id.
@@ -446,4 +447,45 @@ models:
       expect(request.outcome).toBe('completed');
     });
   }
+});
+
+describe('byokAlias', () => {
+  // Cloudflare uses a key stored under another alias only on provider-native endpoints; on the
+  // compat and REST endpoints the call would use the "default" key or Unified Billing
+  // (https://developers.cloudflare.com/ai-gateway/features/unified-billing/#credential-precedence).
+  it.each(['compat', 'rest'])(
+    'an alias other than "default" is refused at load (%s)',
+    (endpoint) => {
+      const yaml = `
+version: 1
+gateways:
+  edge:
+    type: cloudflare
+    endpoint: ${endpoint}
+    accountId: acct
+    gatewayId: gw
+    auth: { token: tok, keys: stored }
+    options: { byokAlias: production }
+models:
+  mini: edge:openai/gpt-4o-mini
+`;
+      let failure: unknown;
+      try {
+        compileYaml(yaml, {});
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as ConfigError).issues).toEqual([
+        expect.objectContaining({
+          code: 'OPTION_NOT_APPLICABLE',
+          path: ['gateways', 'edge', 'options', 'byokAlias'],
+          message: expect.stringContaining(
+            'Switchyard calls the compat and REST endpoints, where the call would use the "default" key or be billed to Unified Billing',
+          ),
+        }),
+      ]);
+      expect(() => compileYaml(yaml.replace('production', 'default'), {})).not.toThrow();
+    },
+  );
 });

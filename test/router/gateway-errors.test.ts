@@ -1,6 +1,8 @@
 /**
  * The corpus of real gateway failures (`test/fixtures/gateway-errors/*.json`): one response
- * per file, each written from the public page or report its `source` names. Every one is played
+ * per file, each written from the public page or report its `source` names, and labelled with
+ * its `kind`: `documented` (the source states it), `observed` (a bug report shows it) or
+ * `inferred` (no public source states it: kept apart in `inferred/`, with the `reasoning`). Every one is played
  * byte for byte by a plain loopback server as the primary of a two-target chain, through the
  * real `openai` SDK, and the test pins the class, the decision after the first attempt and the
  * number of requests the primary received. A fixture whose decision is `fail` must stop the call;
@@ -19,6 +21,8 @@ type GatewayKind = 'cloudflare' | 'openrouter' | 'vercel' | 'openai-compatible';
 type Fixture = {
   about: string;
   source: string;
+  kind: 'documented' | 'observed' | 'inferred';
+  reasoning?: string;
   gateway: GatewayKind;
   stream: boolean;
   response: ScriptedResponse;
@@ -26,13 +30,16 @@ type Fixture = {
 };
 
 const directory = fileURLToPath(new URL('../fixtures/gateway-errors/', import.meta.url));
-const fixtures = readdirSync(directory)
-  .filter((name) => name.endsWith('.json'))
-  .sort()
-  .map((name) => ({
-    name: name.replace(/\.json$/, ''),
-    fixture: JSON.parse(readFileSync(`${directory}${name}`, 'utf8')) as Fixture,
-  }));
+const fixtures = ['', 'inferred/'].flatMap((folder) =>
+  readdirSync(`${directory}${folder}`)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => ({
+      name: `${folder}${name.replace(/\.json$/, '')}`,
+      folder,
+      fixture: JSON.parse(readFileSync(`${directory}${folder}${name}`, 'utf8')) as Fixture,
+    })),
+);
 
 function gatewayYaml(kind: GatewayKind, url: string): string {
   switch (kind) {
@@ -52,9 +59,13 @@ describe('the corpus of real gateway failures', () => {
     expect(fixtures.length).toBeGreaterThanOrEqual(40);
     const kinds = new Set(fixtures.map(({ fixture }) => fixture.gateway));
     expect([...kinds].sort()).toEqual(['cloudflare', 'openai-compatible', 'openrouter', 'vercel']);
-    for (const { name, fixture } of fixtures) {
+    for (const { name, folder, fixture } of fixtures) {
       expect(fixture.source, name).toMatch(/^https:\/\/\S+$/);
       expect(fixture.about, name).not.toBe('');
+      expect(['documented', 'observed', 'inferred'], name).toContain(fixture.kind);
+      // Inferred responses live apart, each with the reasoning behind it.
+      expect(fixture.kind === 'inferred', name).toBe(folder === 'inferred/');
+      if (fixture.kind === 'inferred') expect(fixture.reasoning?.length, name).toBeGreaterThan(40);
     }
   });
 
