@@ -21,7 +21,7 @@ gateways:
   local: { type: openai-compatible, baseURL: "http://127.0.0.1:9/v1", apiKey: "\${LOCAL_KEY}" }
 models:
   fast: local:m
-${`# ${'x'.repeat(100)}\n`.repeat(400)}`;
+${`# ${'x'.repeat(1000)}\n`.repeat(1050)}`;
   writeFileSync(file, config);
 
   it('a config over the default limit is refused, saying how to raise it', async () => {
