@@ -161,27 +161,37 @@ export function hostileConfigs(options: HostileConfigsOptions): Record<string, s
       return `version: 1\n${lines(n, (i) => `k${i}: ${nest}`)}\n`;
     }),
     'alias bomb within the limit': aliasBomb({ size, maxAliasCount }),
-    'aliases to a large map': grow(size, (n) => {
-      const uses = Math.max(1, Math.min(n, maxAliasCount));
-      return `version: 1\nbig: &b\n${lines(n, (i) => `  k${i}: v`)}\nuses: [${Array.from({ length: uses }, () => '*b').join(', ')}]\n`;
+    'as many aliases as the limit allows': padded(size, {
+      head: `version: 1\nv: &v x\nuses: [${Array.from({ length: maxAliasCount }, () => '*v').join(', ')}]\n`,
     }),
   };
 }
 
+/** `head`, then unknown keys up to `size` characters (their cost is per byte, as measured). */
+function padded(size: number, options: { head: string }): string {
+  return grow(size, (n) => `${options.head}${lines(n, (i) => `p${i}: v`)}\n`);
+}
+
 /**
- * Layers of lists each naming the layer below ten times, as deep as the alias limit allows,
- * then filled to `size` with unknown keys that use the top layer.
+ * Layers of lists each naming the layer below ten times (the billion laughs), as many as fit in
+ * the alias limit (counted as parseConfig counts: the nodes aliases add), the top layer then used
+ * as often as the limit allows, and the rest of `size` filled with unknown keys.
  */
 function aliasBomb(options: { size: number; maxAliasCount: number }): string {
   const { size, maxAliasCount } = options;
-  const layers = [`l0: &l0 [x, x, x, x, x, x, x, x, x, x]`];
-  // yaml counts a use of an anchor as the expansions inside it: 10, 100, 1,000, …
-  for (let level = 1; 10 ** (level + 1) <= maxAliasCount; level++) {
+  const layers = ['l0: &l0 [x, x, x, x, x, x, x, x, x, x]'];
+  let layerSize = 11;
+  let added = 0;
+  while (added + 10 * layerSize <= maxAliasCount / 2) {
+    const level = layers.length;
     layers.push(
       `l${level}: &l${level} [${Array.from({ length: 10 }, () => `*l${level - 1}`).join(', ')}]`,
     );
+    added += 10 * layerSize;
+    layerSize = 1 + 10 * layerSize;
   }
   const top = `l${layers.length - 1}`;
-  const head = `version: 1\n${layers.join('\n')}\n`;
-  return grow(size, (n) => `${head}${lines(n, (i) => `u${i}: *${top}`)}\n`);
+  const uses = Math.floor((maxAliasCount - added) / layerSize);
+  const head = `version: 1\n${layers.join('\n')}\nuses: [${Array.from({ length: uses }, () => `*${top}`).join(', ')}]\n`;
+  return padded(size, { head });
 }

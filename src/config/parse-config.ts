@@ -2,7 +2,17 @@
  * `parseConfig(text)`: YAML text → validated, compiled, frozen route table, or one
  * `ConfigError` listing every problem. Runtime-neutral: no `node:` imports on this path.
  */
-import { type Document, isAlias, isCollection, isMap, isNode, isPair, isScalar, visit } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  type Node,
+  visit,
+} from 'yaml';
 import { type ConfigError, type ConfigIssue, createConfigError } from '../errors.ts';
 import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
@@ -186,8 +196,14 @@ type ToPlainDataOptions = {
 function toPlainData({ failure, limits, issues }: ToPlainDataOptions): unknown {
   const { source } = failure;
   let cause: unknown;
-  if (aliasExpansion(source.document) <= limits.maxAliasCount) {
-    // yaml's own alias count is off: the check above counts every node an alias brings in.
+  const aliases = resolveAliases(source.document);
+  if (aliases.added <= limits.maxAliasCount) {
+    // Each alias replaced by the node it stands for: yaml's own resolution scans the document
+    // once per alias (quadratic in their number), and its count is off (the check above
+    // counts every node an alias brings in).
+    if (aliases.targets.size > 0) {
+      visit(source.document, { Alias: (_key, node) => aliases.targets.get(node) });
+    }
     try {
       return source.document.toJS({ maxAliasCount: -1 });
     } catch (error) {
@@ -205,24 +221,34 @@ function toPlainData({ failure, limits, issues }: ToPlainDataOptions): unknown {
   return fail(failure, { issues: [...issues, bomb], ...(cause === undefined ? {} : { cause }) });
 }
 
+/** What the aliases of a document stand for, and how many nodes they add. */
+type ResolvedAliases = {
+  /** Each alias node → the node it stands for (absent when its anchor is unknown). */
+  readonly targets: Map<unknown, Node>;
+  /**
+   * How many nodes the aliases add once expanded: each `*name` counts the nodes of what it
+   * stands for, aliases inside it expanded too (an alias inside what it stands for counts as
+   * endless). What validating and compiling the plain data costs beyond the text itself.
+   */
+  readonly added: number;
+};
+
 /**
- * How many nodes aliases add to the document once expanded: each `*name` counts the nodes of
- * what it stands for, aliases inside it expanded too (an alias that contains itself counts as
- * endless). Linear in the document: the expanded size of each anchored node is counted once.
- * This is what validating and compiling the plain data costs beyond the text itself.
+ * Resolves every alias in one pass over the document, and counts what they add; linear in the
+ * document (the expanded size of each anchored node is counted once).
  */
-function aliasExpansion(document: Document.Parsed): number {
+function resolveAliases(document: Document.Parsed): ResolvedAliases {
   // What each alias stands for: the last node with its anchor before it, in document order.
-  // (yaml's own `resolve` scans the document once per alias: quadratic in their number.)
-  const targets = new Map<unknown, unknown>();
-  const anchored = new Map<string, unknown>();
+  const targets = new Map<unknown, Node>();
+  const anchored = new Map<string, Node>();
   visit(document, {
     Node(_key, node) {
-      if (isAlias(node)) targets.set(node, anchored.get(node.source));
-      else if (node.anchor !== undefined) anchored.set(node.anchor, node);
+      const target = isAlias(node) ? anchored.get(node.source) : undefined;
+      if (target !== undefined) targets.set(node, target);
+      else if (!isAlias(node) && node.anchor !== undefined) anchored.set(node.anchor, node);
     },
   });
-  if (targets.size === 0) return 0;
+  if (targets.size === 0) return { targets, added: 0 };
   const sizes = new Map<unknown, number>();
   /** Nodes in `node` once every alias in it is expanded. */
   const expandedSize = (node: unknown): number => {
@@ -244,7 +270,7 @@ function aliasExpansion(document: Document.Parsed): number {
   };
   let added = 0;
   for (const alias of targets.keys()) added += expandedSize(alias);
-  return added;
+  return { targets, added };
 }
 
 type SchemaIssuesOptions = {
