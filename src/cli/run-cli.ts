@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import type { RouteTable } from '../config/route-table.ts';
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
+import { printableText } from '../internal/printable-text.ts';
 import { createRouter } from '../router/create-router.ts';
 import type { RouteInfo } from '../router/types.ts';
 import { renderAliasTypes } from './alias-types.ts';
@@ -99,8 +100,9 @@ function reportError(options: { error: unknown; command: string | undefined; io:
     );
     return exitUsage;
   }
+  // Messages quote outside text (config excerpts, upstream errors): no escapes reach the terminal.
   if (error instanceof ConfigError) {
-    io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+    io.stderr.write(`${err.red('error:')} ${printableText(error.message)}\n`);
     if (
       (command === 'validate' || command === 'plan' || command === 'emulate') &&
       error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING')
@@ -111,11 +113,11 @@ function reportError(options: { error: unknown; command: string | undefined; io:
     return exitFailure;
   }
   if (isRouterError(error)) {
-    io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+    io.stderr.write(`${err.red('error:')} ${printableText(error.message)}\n`);
     return exitFailure;
   }
   io.stderr.write(
-    `${err.red('error:')} ${error instanceof Error ? error.message : String(error)}\n`,
+    `${err.red('error:')} ${printableText(error instanceof Error ? error.message : String(error))}\n`,
   );
   return exitFailure;
 }
@@ -264,12 +266,12 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
     let route: RouteInfo;
     if (values['no-stream'] === true) {
       const result = await router.chat.completions.create({ ...params, stream: false }).withRoute();
-      io.stdout.write(`${result.data.choices[0]?.message.content ?? ''}\n`);
+      io.stdout.write(`${printableText(result.data.choices[0]?.message.content ?? '')}\n`);
       route = result.route;
     } else {
       const result = await router.chat.completions.create({ ...params, stream: true }).withRoute();
       for await (const chunk of result.data)
-        io.stdout.write(chunk.choices[0]?.delta?.content ?? '');
+        io.stdout.write(printableText(chunk.choices[0]?.delta?.content ?? ''));
       io.stdout.write('\n');
       route = result.route;
     }
