@@ -162,7 +162,8 @@ export function hostileConfigs(options: HostileConfigsOptions): Record<string, s
     }),
     'alias bomb within the limit': aliasBomb({ size, maxAliasCount }),
     'as many aliases as the limit allows': padded(size, {
-      head: `version: 1\nv: &v x\nuses: [${Array.from({ length: maxAliasCount }, () => '*v').join(', ')}]\n`,
+      // Each use is 4 characters: as many as the limit allows, or as fit.
+      head: `version: 1\nv: &v x\nuses: [${Array.from({ length: Math.min(maxAliasCount, Math.floor((size - 64) / 4)) }, () => '*v').join(', ')}]\n`,
     }),
   };
 }
