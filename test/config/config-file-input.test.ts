@@ -83,6 +83,16 @@ describe('only a regular file is read', () => {
     expect(error.issues.map((issue) => issue.code)).toEqual(['CONFIG_TOO_LARGE']);
   });
 
+  it('a file longer than its size said (one that grows while read) is cut one byte past the limit', () => {
+    // A /proc file is a regular file whose size reads as 0, yet it holds more: the same case as a
+    // file that grows between the size check and the read.
+    const error = catchConfigError(() =>
+      loadConfig('/proc/self/status', { env: {}, limits: { maxSize: 100 } }),
+    );
+    expect(error.issues.map((issue) => issue.code)).toEqual(['CONFIG_TOO_LARGE']);
+    expect(error.issues[0]?.message).toContain('the file is more than 100 bytes');
+  });
+
   it('a directory is CONFIG_NOT_A_FILE', () => {
     const error = catchConfigError(() => loadConfig(directory, { env: {} }));
     expect(error.code).toBe('CONFIG_NOT_FOUND');
