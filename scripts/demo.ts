@@ -23,6 +23,7 @@ import { createRoute } from '../src/cli/routes-api.ts';
 import { compileAliasRoute } from '../src/cli/routes-command.ts';
 import { type Emulator, startEmulator } from '../src/emulator/index.ts';
 import { type AttemptRecord, createRouter, loadConfig } from '../src/index.ts';
+import { printableText, singleLineText } from '../src/internal/printable-text.ts';
 
 // Shown relative to where the demo runs, as a person would type it.
 const configPath = relative(
@@ -105,7 +106,7 @@ try {
     .withRoute();
   process.stdout.write('  ');
   for await (const chunk of streamed.data)
-    process.stdout.write(chunk.choices[0]?.delta?.content ?? '');
+    process.stdout.write(printableText(chunk.choices[0]?.delta?.content ?? ''));
   process.stdout.write('\n');
   console.log(
     dim(
@@ -121,7 +122,7 @@ try {
   const fallback = await router.chat.completions
     .create({ model: alias, messages: [{ role: 'user', content: 'Are you still there?' }] })
     .withRoute();
-  console.log(`  ${fallback.data.choices[0]?.message.content ?? ''}`);
+  console.log(`  ${printableText(fallback.data.choices[0]?.message.content ?? '')}`);
   console.log(
     dim(`  served by ${fallback.route.upstream} via ${fallback.route.gateway}; attempt log:`),
   );
@@ -168,10 +169,10 @@ async function demoDynamicRoute(name: string): Promise<number> {
   const served = await router.chat.completions
     .create({ model: name, messages: [{ role: 'user', content: 'Served at the edge?' }] })
     .withRoute();
-  console.log(`  ${served.data.choices[0]?.message.content ?? ''}`);
+  console.log(`  ${printableText(served.data.choices[0]?.message.content ?? '')}`);
   console.log(
     dim(
-      `  one request, model dynamic/${routeName}; cf-aig-model ${served.route.gatewayIds['cf-aig-model'] ?? '—'}`,
+      `  one request, model dynamic/${routeName}; cf-aig-model ${singleLineText(served.route.gatewayIds['cf-aig-model'] ?? '—')}`,
     ),
   );
 
@@ -189,10 +190,10 @@ async function demoDynamicRoute(name: string): Promise<number> {
         messages: [{ role: 'user', content: 'And if your first model fails?' }],
       })
       .withRoute();
-    console.log(`  ${edge.data.choices[0]?.message.content ?? ''}`);
+    console.log(`  ${printableText(edge.data.choices[0]?.message.content ?? '')}`);
     console.log(
       dim(
-        `  ${label} failed inside the gateway; the route fell back at the edge (cf-aig-model ${edge.route.gatewayIds['cf-aig-model'] ?? '—'}), still ${edge.route.attempts.length} request`,
+        `  ${label} failed inside the gateway; the route fell back at the edge (cf-aig-model ${singleLineText(edge.route.gatewayIds['cf-aig-model'] ?? '—')}), still ${edge.route.attempts.length} request`,
       ),
     );
   }
@@ -204,7 +205,7 @@ async function demoDynamicRoute(name: string): Promise<number> {
   const client = await router.chat.completions
     .create({ model: name, messages: [{ role: 'user', content: 'And if the gateway fails?' }] })
     .withRoute();
-  console.log(`  ${client.data.choices[0]?.message.content ?? ''}`);
+  console.log(`  ${printableText(client.data.choices[0]?.message.content ?? '')}`);
   console.log(dim(`  the gateway failed; the router fell back client-side. Attempt log:`));
   printAttempts(client.route.attempts);
   emulator.clearFaults();

@@ -75,6 +75,7 @@ export function isRouterError(value: unknown): value is RouterError {
 /** The kind of a config problem. Documented in `docs/errors.md`. */
 export type ConfigIssueCode =
   | 'CONFIG_NOT_FOUND'
+  | 'CONFIG_NOT_A_FILE'
   | 'CONFIG_TOO_LARGE'
   | 'YAML_SYNTAX'
   | 'YAML_DUPLICATE_KEY'

@@ -12,13 +12,13 @@ import type { RouteTable } from '../config/route-table.ts';
 import { type commonOptions, type OptionValues, UsageError } from './command-line.ts';
 import type { CliIO, paintFor } from './output.ts';
 
-/** `--max-size <characters>`: the config's size limit (`limits.maxSize`); undefined keeps the default. */
+/** `--max-size <bytes>`: the config's size limit (`limits.maxSize`); undefined keeps the default. */
 export function parseMaxSize(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const size = Number(value);
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(size) || size < 1) {
     throw new UsageError(
-      `--max-size must be a whole number of characters above 0 (e.g. 262144), not "${value}"`,
+      `--max-size must be a whole number of bytes above 0 (e.g. 2097152 for 2 MiB), not "${value}"`,
     );
   }
   return size;

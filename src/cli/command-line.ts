@@ -62,8 +62,8 @@ export const commonOptions = {
   },
   'max-size': {
     type: 'string',
-    value: '<characters>',
-    help: 'Largest config accepted (default 32768); raise it for a larger file',
+    value: '<bytes>',
+    help: 'Largest config accepted, in bytes (default 1048576, 1 MiB)',
   },
 } as const satisfies OptionDefinitions;
 

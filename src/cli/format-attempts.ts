@@ -5,7 +5,7 @@
  * it after a fallback.
  */
 import type { AttemptRecord } from '../errors.ts';
-import { printableText } from '../internal/printable-text.ts';
+import { singleLineText } from '../internal/printable-text.ts';
 import type { Paint } from './output.ts';
 
 /** Options of {@link formatAttempts}. */
@@ -23,8 +23,8 @@ export function formatAttempts(options: FormatAttemptsOptions): string {
   const header = ['#', 'upstream', 'gateway', 'status', 'class', 'decision', 'wait', 'time'];
   const rows = attempts.map((attempt, index) => [
     String(index + 1),
-    printableText(attempt.upstream),
-    printableText(attempt.gateway),
+    singleLineText(attempt.upstream),
+    singleLineText(attempt.gateway),
     String(attempt.status ?? '—'),
     attempt.errorClass ?? '',
     attempt.decision,

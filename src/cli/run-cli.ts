@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, isRouterError } from '../errors.ts';
 import { configSchema } from '../internal/config-schema.generated.ts';
 import { didYouMeanHint } from '../internal/did-you-mean.ts';
+import { printableText } from '../internal/printable-text.ts';
 import { createRouter } from '../router/create-router.ts';
 import type { RouteInfo } from '../router/types.ts';
 import { renderAliasTypes } from './alias-types.ts';
@@ -124,11 +125,12 @@ function reportError(options: { error: unknown; command: string | undefined; io:
       command !== undefined && Object.hasOwn(help, command) && !error.message.includes('--help')
         ? `; see "switchyard ${command} --help"`
         : '';
-    io.stderr.write(`${err.red('error:')} ${error.message}${pointer}\n`);
+    io.stderr.write(`${err.red('error:')} ${printableText(error.message)}${pointer}\n`);
     return exitUsage;
   }
+  // Messages quote outside text (config excerpts, upstream errors): no escapes reach the terminal.
   if (error instanceof ConfigError) {
-    io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+    io.stderr.write(`${err.red('error:')} ${printableText(error.message)}\n`);
     if (command !== 'types' && error.issues.some((issue) => issue.code === 'ENV_VAR_MISSING'))
       io.stderr.write(
         `${err.dim('hint: pass the variables with --env-file <file>, or check everything else with --allow-missing-env')}\n`,
@@ -136,11 +138,11 @@ function reportError(options: { error: unknown; command: string | undefined; io:
     return exitFailure;
   }
   if (isRouterError(error)) {
-    io.stderr.write(`${err.red('error:')} ${error.message}\n`);
+    io.stderr.write(`${err.red('error:')} ${printableText(error.message)}\n`);
     return exitFailure;
   }
   io.stderr.write(
-    `${err.red('error:')} ${error instanceof Error ? error.message : String(error)}\n`,
+    `${err.red('error:')} ${printableText(error instanceof Error ? error.message : String(error))}\n`,
   );
   return exitFailure;
 }
@@ -255,12 +257,12 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
     let route: RouteInfo;
     if (values['no-stream'] === true) {
       const result = await router.chat.completions.create({ ...params, stream: false }).withRoute();
-      io.stdout.write(`${result.data.choices[0]?.message.content ?? ''}\n`);
+      io.stdout.write(`${printableText(result.data.choices[0]?.message.content ?? '')}\n`);
       route = result.route;
     } else {
       const result = await router.chat.completions.create({ ...params, stream: true }).withRoute();
       for await (const chunk of result.data)
-        io.stdout.write(chunk.choices[0]?.delta?.content ?? '');
+        io.stdout.write(printableText(chunk.choices[0]?.delta?.content ?? ''));
       io.stdout.write('\n');
       route = result.route;
     }
@@ -276,7 +278,7 @@ async function chatCommand(args: readonly string[], io: CliIO): Promise<number> 
     // Every target failed (or the deadline passed): the attempt log says what each one did.
     const attempts = isRouterError(error) ? error.attempts : undefined;
     if (attempts === undefined || attempts.length === 0) throw error;
-    io.stderr.write(`${paint.red('error:')} ${(error as Error).message}\n`);
+    io.stderr.write(`${paint.red('error:')} ${printableText((error as Error).message)}\n`);
     io.stderr.write(formatAttempts({ attempts, paint }));
     return exitFailure;
   } finally {

@@ -2,7 +2,17 @@
  * `parseConfig(text)`: YAML text → validated, compiled, frozen route table, or one
  * `ConfigError` listing every problem. Runtime-neutral: no `node:` imports on this path.
  */
-import { type Document, isMap, isNode, isScalar, visit } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  type Node,
+  visit,
+} from 'yaml';
 import { type ConfigError, type ConfigIssue, createConfigError } from '../errors.ts';
 import { type CompileIssue, compileConfig } from './compile-config.ts';
 import type { SwitchyardConfig } from './config.generated.ts';
@@ -32,7 +42,7 @@ export type ParseConfigOptions = {
   /**
    * Parser limits (size in characters, nesting depth, alias expansions); each one left out keeps
    * its default.
-   * @default { maxSize: 32_768, maxDepth: 64, maxAliasCount: 100 }
+   * @default { maxSize: 1_048_576, maxDepth: 64, maxAliasCount: 10_000 }
    */
   limits?: Partial<YamlLimits>;
   /**
@@ -185,19 +195,82 @@ type ToPlainDataOptions = {
 /** The document as plain data; throws when its aliases expand past the limit. */
 function toPlainData({ failure, limits, issues }: ToPlainDataOptions): unknown {
   const { source } = failure;
-  try {
-    return source.document.toJS({ maxAliasCount: limits.maxAliasCount });
-  } catch (error) {
-    const position = source.lineCounter.linePos(firstAliasOffset(source));
-    const bomb: ConfigIssue = {
-      code: 'YAML_ALIAS_LIMIT',
-      path: [],
-      message: `aliases (*name) expand to more than ${limits.maxAliasCount} nodes, which looks like an alias bomb; write the values out or use fewer aliases`,
-      line: position.line,
-      column: position.col,
-    };
-    return fail(failure, { issues: [...issues, bomb], cause: error });
+  let cause: unknown;
+  const aliases = resolveAliases(source.document);
+  if (aliases.added <= limits.maxAliasCount) {
+    // Each alias replaced by the node it stands for: yaml's own resolution scans the document
+    // once per alias (quadratic in their number), and its count is off (the check above
+    // counts every node an alias brings in).
+    if (aliases.targets.size > 0) {
+      visit(source.document, { Alias: (_key, node) => aliases.targets.get(node) });
+    }
+    try {
+      return source.document.toJS({ maxAliasCount: -1 });
+    } catch (error) {
+      cause = error;
+    }
   }
+  const position = source.lineCounter.linePos(firstAliasOffset(source));
+  const bomb: ConfigIssue = {
+    code: 'YAML_ALIAS_LIMIT',
+    path: [],
+    message: `aliases (*name) expand to more than ${limits.maxAliasCount} nodes, which looks like an alias bomb; write the values out or use fewer aliases`,
+    line: position.line,
+    column: position.col,
+  };
+  return fail(failure, { issues: [...issues, bomb], ...(cause === undefined ? {} : { cause }) });
+}
+
+/** What the aliases of a document stand for, and how many nodes they add. */
+type ResolvedAliases = {
+  /** Each alias node → the node it stands for (absent when its anchor is unknown). */
+  readonly targets: Map<unknown, Node>;
+  /**
+   * How many nodes the aliases add once expanded: each `*name` counts the nodes of what it
+   * stands for, aliases inside it expanded too (an alias inside what it stands for counts as
+   * endless). What validating and compiling the plain data costs beyond the text itself.
+   */
+  readonly added: number;
+};
+
+/**
+ * Resolves every alias in one pass over the document, and counts what they add; linear in the
+ * document (the expanded size of each anchored node is counted once).
+ */
+function resolveAliases(document: Document.Parsed): ResolvedAliases {
+  // What each alias stands for: the last node with its anchor before it, in document order.
+  const targets = new Map<unknown, Node>();
+  const anchored = new Map<string, Node>();
+  visit(document, {
+    Node(_key, node) {
+      const target = isAlias(node) ? anchored.get(node.source) : undefined;
+      if (target !== undefined) targets.set(node, target);
+      else if (!isAlias(node) && node.anchor !== undefined) anchored.set(node.anchor, node);
+    },
+  });
+  if (targets.size === 0) return { targets, added: 0 };
+  const sizes = new Map<unknown, number>();
+  /** Nodes in `node` once every alias in it is expanded. */
+  const expandedSize = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      return target === undefined ? 1 : expandedSize(target);
+    }
+    if (!isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    // Marked while counted: an alias back into it is a cycle.
+    sizes.set(node, Number.POSITIVE_INFINITY);
+    let size = 1;
+    for (const item of node.items) {
+      size += isPair(item) ? expandedSize(item.key) + expandedSize(item.value) : expandedSize(item);
+    }
+    sizes.set(node, size);
+    return size;
+  };
+  let added = 0;
+  for (const alias of targets.keys()) added += expandedSize(alias);
+  return { targets, added };
 }
 
 type SchemaIssuesOptions = {

@@ -5,12 +5,13 @@
  * the new config in atomically. A file with any problem leaves the old config serving and is
  * reported. Node only, like `loadConfig`.
  */
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, isRouterError } from '../errors.ts';
-import { type LoadConfigOptions, loadConfig } from './load-config.ts';
+import { type LoadConfigOptions, loadConfig, readConfigFile } from './load-config.ts';
 import { parseConfig } from './parse-config.ts';
 import type { RouteTable } from './route-table.ts';
+import { defaultYamlLimits } from './yaml-source.ts';
 
 /** State passed to `onReload`: a new config is now serving. */
 export type ConfigReloadState = {
@@ -163,7 +164,7 @@ function createWatchState(path: string | undefined, options: WatchConfigOptions)
   const env = loadOptions.env ?? process.env;
   const file = path ?? env['SWITCHYARD_CONFIG'] ?? 'config.yaml';
   const absolute = resolve(file);
-  const appliedText = readText(absolute);
+  const appliedText = readText(absolute, loadOptions);
   const state: WatchState = {
     file,
     absolute,
@@ -256,7 +257,7 @@ function guardedLook(state: WatchState, options: LookOptions): ConfigCheckResult
  */
 function lookAtFile(state: WatchState, { confirm }: LookOptions): ConfigCheckResult {
   if (state.closed) return 'closed';
-  const text = readText(state.absolute);
+  const text = readText(state.absolute, state.loadOptions);
   if (text === undefined) return lookAtMissingFile(state);
   if (text === state.seenText || text === state.appliedText) {
     state.pending = undefined;
@@ -355,9 +356,16 @@ function toConfigError(file: string, error: unknown): ConfigError {
 /** Stands for "the file could not be read" among texts. */
 const missing = Symbol('missing');
 
-function readText(absolute: string): string | undefined {
+/**
+ * The file's text, or undefined when it cannot be read as a config (missing, not a regular
+ * file, too large): never blocks on a FIFO, never reads past the size limit.
+ */
+function readText(absolute: string, options: LoadConfigOptions): string | undefined {
   try {
-    return readFileSync(absolute, 'utf8');
+    return readConfigFile({
+      file: absolute,
+      maxSize: options.limits?.maxSize ?? defaultYamlLimits.maxSize,
+    });
   } catch {
     return undefined;
   }

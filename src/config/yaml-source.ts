@@ -22,23 +22,27 @@ import { findExcessiveNesting } from './yaml-nesting.ts';
 /** Limits applied while parsing. */
 export type YamlLimits = {
   /**
-   * Largest accepted text, in characters. At this size the costliest input (thousands of
-   * problems) is parsed and reported within 200 ms of CPU even on a loaded machine (about 70 ms
-   * measured); at twice the size it took up to 280 ms, so raise it for a larger config knowing
-   * that a hostile file then blocks for longer. @default 32_768 (32 KiB)
+   * Largest accepted text, in characters (`loadConfig` counts the file's bytes, before reading
+   * it). Room for a config of over 1,000 aliases; the cost of loading grows linearly with the
+   * size, hostile input included (docs/configuration.md gives the measured cost per KiB).
+   * @default 1_048_576 (1 MiB)
    */
   maxSize: number;
   /** Deepest accepted nesting of maps and lists. @default 64 */
   maxDepth: number;
-  /** Most alias (`*name`) expansions, counted as yaml does. @default 100 */
+  /**
+   * Most nodes that aliases (`*name`) may add to the document once expanded (an alias of a map
+   * of three keys adds seven: the map, three keys, three values); `0` forbids aliases.
+   * @default 10_000
+   */
   maxAliasCount: number;
 };
 
 /** Default {@link YamlLimits}. */
 export const defaultYamlLimits: YamlLimits = Object.freeze({
-  maxSize: 32_768,
+  maxSize: 1_048_576,
   maxDepth: 64,
-  maxAliasCount: 100,
+  maxAliasCount: 10_000,
 });
 
 /** A parsed YAML document with what is needed to point back into it. */

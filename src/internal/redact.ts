@@ -8,6 +8,10 @@
  *
  * Secrets are replaced longest first, so a secret that contains another is blanked whole
  * (`abcd` and `abcdefgh` in `key=abcdefgh` give `key=[redacted]`, not `key=[redacted]efgh`).
+ *
+ * An upstream may echo a secret URL-encoded (a key with `+`, `/` or `=` in a query string or a
+ * redirect `location`): each secret's encoded forms are searched for too, computed once per list
+ * (a key of letters, digits, `-` and `_` has none, so the usual list costs nothing more).
  */
 
 /** What a secret is replaced with. */
@@ -78,11 +82,38 @@ export function createRedactor(secrets: Iterable<string>): Redactor {
   });
 }
 
-/** The secrets worth searching for, longest first, each once. */
+/** The secrets worth searching for, and their URL-encoded forms, longest first, each once. */
 export function secretList(secrets: Iterable<string>): readonly string[] {
-  return [...new Set(secrets)]
-    .filter((secret) => typeof secret === 'string' && secret.length >= minimumSecretLength)
-    .sort((a, b) => b.length - a.length);
+  const list = new Set<string>();
+  for (const secret of secrets) {
+    if (typeof secret !== 'string' || secret.length < minimumSecretLength) continue;
+    list.add(secret);
+    for (const form of encodedForms(secret)) list.add(form);
+  }
+  return [...list].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * How a secret reads once URL-encoded: `encodeURIComponent`'s form (and with lower-case hex
+ * digits, which some encoders write), the form encoding of query strings and bodies
+ * (`URLSearchParams`: a space as `+`, more characters escaped), and a `+` read back as a space
+ * by a form decoder. Empty for a secret that encoding leaves as it is.
+ */
+function encodedForms(secret: string): string[] {
+  let component: string;
+  try {
+    component = encodeURIComponent(secret);
+  } catch {
+    return []; // a lone surrogate: no encoder would send it
+  }
+  const form = new URLSearchParams([['', secret]]).toString().slice(1);
+  const forms = [
+    component,
+    component.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    form,
+    secret.replaceAll('+', ' '),
+  ];
+  return forms.filter((encoded) => encoded !== secret);
 }
 
 /** `value` with each secret of `list` (longest first) replaced by `[redacted]`. */

@@ -1,9 +1,10 @@
 /**
  * The Redis connection behind the shared health store: a client you pass in, or one opened from
- * a URL with the optional peer `@redis/client` (imported only then); every command within a time
- * budget; and the switch to local memory while Redis is slow or down (logged once, without the
- * URL's password), with a background check until it answers again. Nothing here throws into a
- * call.
+ * a URL with the optional peer `@redis/client` (imported only then, the first call waiting for
+ * it within its budget); every command within a time budget; and the switch to local memory
+ * while Redis is slow, down or refuses the store's scripts (logged once per outage, without the
+ * URL's password), with a background check, backing off while the same error repeats, until
+ * Redis runs a script again. Nothing here throws into a call.
  */
 import { redactText } from '../internal/redact.ts';
 
@@ -21,11 +22,39 @@ export type RedisConnectionSettings = {
   readonly client: RedisCommandClient | undefined;
   /** Time budget of one command, in ms. */
   readonly budgetMs: number;
-  /** How often to check whether an unreachable Redis answers again, in ms. */
+  /** First wait before checking whether an unreachable Redis answers again, in ms. */
   readonly recheckMs: number;
+  /** Longest wait between two checks (each failed check doubles the wait), in ms. */
+  readonly maxRecheckMs: number;
   /** Where the once-per-outage messages go. */
   readonly log: (message: string) => void;
+  /** Timers and time of the background checks. */
+  readonly clock: RedisStoreClock;
 };
+
+/** The timers and time the background checks use (injectable in tests). */
+export type RedisStoreClock = {
+  /** The time now, in ms. */
+  now(): number;
+  /** Runs `callback` after `ms`; the handle goes to `clearTimeout`. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer from `setTimeout`. */
+  clearTimeout(handle: unknown): void;
+};
+
+/** The real clock; its timers do not keep a process alive. */
+export const systemClock: RedisStoreClock = {
+  now: () => performance.now(),
+  setTimeout(callback, ms) {
+    const timer = setTimeout(callback, ms);
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** Checks that Redis answers and lets this user run scripts, as the store's own steps need. */
+const recheckCommand = ['EVAL', 'return 1', '0'];
 
 const timedOut = Symbol('timed out');
 
@@ -45,7 +74,16 @@ export type RedisConnection = RedisConnectionSettings & {
   /** Whether the store opens (and so closes) the connection itself. */
   readonly owned: boolean;
   mode: 'redis' | 'memory';
-  recheck: ReturnType<typeof setTimeout> | undefined;
+  recheck: unknown;
+  /** Failed checks in the current outage: the next wait is `recheckMs × 2^failedChecks`. */
+  failedChecks: number;
+  /** Why the store last went to memory (without secrets), and when it last came back. */
+  lastReason: string | undefined;
+  backAt: number | undefined;
+  /** Whether an "unavailable" line is standing, to be followed by one "shared again". */
+  announced: boolean;
+  /** Whether Redis has answered a command on this connection yet. */
+  answered: boolean;
   closed: boolean;
   client: RedisCommandClient | undefined;
   connecting: Promise<void> | undefined;
@@ -61,6 +99,11 @@ export function createRedisConnection(settings: RedisConnectionSettings): RedisC
     owned: settings.client === undefined && settings.url !== undefined,
     mode: 'redis',
     recheck: undefined,
+    failedChecks: 0,
+    lastReason: undefined,
+    backAt: undefined,
+    announced: false,
+    answered: false,
     closed: false,
     connecting: undefined,
     ownedClient: undefined,
@@ -72,34 +115,67 @@ export function isOffline(connection: RedisConnection): boolean {
   return connection.mode === 'memory' || connection.closed;
 }
 
-/** Switches to local memory, logs once (without secrets), and starts checking for Redis. */
+/**
+ * Switches to local memory, logs once per outage (without secrets), and starts checking for
+ * Redis. The same error soon after Redis came back continues the outage: no new line, and the
+ * checks keep backing off (a Redis that answers a check but fails the next step must not flap).
+ */
 function goDown(connection: RedisConnection, reason: unknown): void {
   if (isOffline(connection)) return;
   connection.mode = 'memory';
   const message = reason instanceof Error ? reason.message : String(reason);
   const detail = redactText(message, connection.secrets);
-  connection.log(
-    `switchyard: the Redis health store is unavailable (${detail}); using this process's memory until it answers again`,
-  );
+  const { backAt } = connection;
+  const relapse =
+    detail === connection.lastReason &&
+    backAt !== undefined &&
+    connection.clock.now() - backAt < connection.maxRecheckMs;
+  connection.lastReason = detail;
+  if (relapse) {
+    connection.failedChecks += 1;
+  } else {
+    connection.failedChecks = 0;
+    connection.announced = true;
+    connection.log(outageMessage(detail));
+  }
   scheduleRecheck(connection);
+}
+
+/** The line logged when the store goes to memory: a refused permission is named as such. */
+function outageMessage(detail: string): string {
+  const denied = /NOPERM[^']*'([a-z|]+)'/i.exec(detail);
+  if (denied !== null) {
+    const command = (denied[1] ?? '').toUpperCase();
+    const grant = /^EVAL/.test(command) ? '+@scripting (or +eval)' : `+${command.toLowerCase()}`;
+    return `switchyard: the Redis health store cannot share health: Redis refuses the ${command} command to this user (${detail}); grant it with ACL SETUSER <user> ${grant}, or use health.store: memory. Using this process's memory meanwhile`;
+  }
+  return `switchyard: the Redis health store is unavailable (${detail}); using this process's memory until it answers again`;
 }
 
 function scheduleRecheck(connection: RedisConnection): void {
   if (connection.closed || connection.recheck !== undefined) return;
-  connection.recheck = setTimeout(() => void recheck(connection), connection.recheckMs);
-  (connection.recheck as { unref?: () => void }).unref?.();
+  const { recheckMs, maxRecheckMs, failedChecks } = connection;
+  const waitMs = Math.min(maxRecheckMs, recheckMs * 2 ** Math.min(failedChecks, 30));
+  connection.recheck = connection.clock.setTimeout(() => void recheck(connection), waitMs);
 }
 
-/** One background check: back to Redis when it answers a PING, else check again later. */
+/**
+ * One background check (a one-line script: Redis answers, and lets this user run scripts):
+ * back to Redis when it passes, else check again after twice the wait.
+ */
 async function recheck(connection: RedisConnection): Promise<void> {
   connection.recheck = undefined;
-  const reply = await send(connection, ['PING']).catch(() => timedOut);
+  const reply = await send(connection, recheckCommand).catch(() => timedOut);
+  if (connection.closed || connection.mode === 'redis') return;
   if (reply === timedOut) {
+    connection.failedChecks += 1;
     scheduleRecheck(connection);
     return;
   }
-  if (connection.closed || connection.mode === 'redis') return;
   connection.mode = 'redis';
+  connection.backAt = connection.clock.now();
+  if (!connection.announced) return;
+  connection.announced = false;
   connection.log('switchyard: the Redis health store answers again; health is shared again');
 }
 
@@ -120,7 +196,16 @@ async function importRedisClient(): Promise<{ createClient: (options: object) =>
 
 /** Opens the store's own connection from `url`, once; later calls share the first attempt. */
 function connectOwned(connection: RedisConnection): Promise<void> {
-  connection.connecting ??= openOwnedClient(connection);
+  connection.connecting ??= openOwnedClient(connection).catch((error: unknown) => {
+    // A refused connection (a wrong password, say) is tried afresh by the next check.
+    connection.connecting = undefined;
+    try {
+      connection.ownedClient?.destroy?.();
+    } catch {
+      // Already closed.
+    }
+    throw error;
+  });
   return connection.connecting;
 }
 
@@ -160,14 +245,11 @@ async function send(
   args: string[],
   onLate?: (reply: unknown) => void,
 ): Promise<unknown> {
-  const { client, budgetMs } = connection;
-  if (client === undefined) {
-    if (!connection.owned) throw new Error('no Redis client or url');
-    // Connecting runs in the background; this call does not wait for it.
-    connectOwned(connection).catch((error: unknown) => goDown(connection, error));
-    throw new Error('connecting');
-  }
+  // Waiting for the connection has its own budget: a command must not inherit the little
+  // time a slow connect left.
+  const client = connection.client ?? (await clientWithin(connection));
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const { budgetMs } = connection;
   const budget = new Promise<typeof timedOut>((resolve) => {
     timer = setTimeout(() => resolve(timedOut), budgetMs);
   });
@@ -176,9 +258,52 @@ async function send(
     const reply = await Promise.race([pending, budget]);
     if (reply === timedOut) {
       pending.then(onLate, () => undefined);
+      // The first commands on a new connection pay for its warm-up (in the client and on a
+      // loaded machine): too late is not an outage until one reply has come back.
+      if (!connection.answered) {
+        pending.then(
+          () => {
+            connection.answered = true;
+          },
+          () => undefined,
+        );
+        throw new Error('connecting');
+      }
       throw new Error(`no answer within ${budgetMs} ms`);
     }
+    connection.answered = true;
     return reply;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts opening the store's own connection in the background (a store made from a URL), so the
+ * first call finds it open or nearly so. Failures go to memory mode, logged once.
+ */
+export function startConnecting(connection: RedisConnection): void {
+  if (!connection.owned || connection.client !== undefined || connection.closed) return;
+  connectOwned(connection).catch((error: unknown) => goDown(connection, error));
+}
+
+/**
+ * The store's client: the first commands of a process wait for the connection within their
+ * budget (so a cold start already sees shared health); past it, the connection goes on in the
+ * background and the command throws `connecting` (the call uses local memory, nothing logged).
+ */
+async function clientWithin(connection: RedisConnection): Promise<RedisCommandClient> {
+  if (!connection.owned) throw new Error('no Redis client or url');
+  const connecting = connectOwned(connection);
+  connecting.catch((error: unknown) => goDown(connection, error));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const budget = new Promise<typeof timedOut>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), connection.budgetMs);
+  });
+  try {
+    const outcome = await Promise.race([connecting.then(() => connection.client), budget]);
+    if (outcome === timedOut || outcome === undefined) throw new Error('connecting');
+    return outcome;
   } finally {
     clearTimeout(timer);
   }
@@ -241,7 +366,7 @@ export async function connectNow(connection: RedisConnection): Promise<boolean> 
 /** Stops the background check and ends a connection the store opened (not the caller's client). */
 export async function closeConnection(connection: RedisConnection): Promise<void> {
   connection.closed = true;
-  clearTimeout(connection.recheck);
+  if (connection.recheck !== undefined) connection.clock.clearTimeout(connection.recheck);
   connection.recheck = undefined;
   if (!connection.owned) return;
   try {

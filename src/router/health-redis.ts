@@ -8,9 +8,11 @@
  * - `tripped`: the last cool-down's length; while present, the upstream must pass a probe;
  * - `probe`: claimed with SET NX PX by the one call, in any process, that probes.
  *
- * Each step is one Lua script (atomic on the server). Every operation has a small time budget;
- * when Redis is slow or down the store answers from this process's own memory (which it keeps
- * up to date all along), logs once, and checks in the background until Redis answers again.
+ * Each step is one Lua script (atomic on the server). Every operation has a small time budget
+ * (the first calls of a process wait within it for the connection, so a cold start sees shared
+ * health); when Redis is slow, down or refuses scripts to its user, the store answers from this
+ * process's own memory (which it keeps up to date all along), logs once per outage, and checks
+ * in the background, less often while the same error repeats, until Redis runs a script again.
  * No operation ever throws into a call.
  *
  * The client is `@redis/client` (node-redis, maintained by Redis), an optional peer dependency
@@ -34,6 +36,9 @@ import {
   isOffline,
   type RedisCommandClient,
   type RedisConnection,
+  type RedisStoreClock,
+  startConnecting,
+  systemClock,
 } from './health-redis-connection.ts';
 import {
   acquireScript,
@@ -42,7 +47,7 @@ import {
   upstreamKeys,
 } from './health-redis-scripts.ts';
 
-export type { RedisCommandClient } from './health-redis-connection.ts';
+export type { RedisCommandClient, RedisStoreClock } from './health-redis-connection.ts';
 
 /** Options of {@link createRedisHealth}. */
 export type RedisHealthOptions = HealthMemoryOptions & {
@@ -60,15 +65,31 @@ export type RedisHealthOptions = HealthMemoryOptions & {
   client?: RedisCommandClient;
   /** Prefix of every key, so several routers or apps can share one Redis. @default 'switchyard' */
   prefix?: string;
-  /** Time budget of one Redis operation, in ms; past it the call goes on with local memory. @default 50 */
+  /**
+   * Time budget of one Redis operation, in ms; past it the call goes on with local memory. The
+   * first calls of a process wait within it for the connection to open.
+   * @default 50
+   */
   timeoutMs?: number;
-  /** How often to check whether an unreachable Redis answers again, in ms. @default 1000 */
+  /**
+   * First wait before checking whether Redis answers again, in ms; each failed check doubles
+   * the wait, up to `maxRecheckMs`.
+   * @default 1000
+   */
   recheckMs?: number;
+  /** Longest wait between two checks of an unavailable Redis, in ms. @default 30000 */
+  maxRecheckMs?: number;
+  /** Timers and time of the background checks (for tests). @default the system clock */
+  clock?: RedisStoreClock;
   /** Failures are counted within this window (it restarts at each failure), in ms. @default 60000 */
   failureWindowMs?: number;
   /** How long a probe's claim lasts if its process dies before it reports, in ms. @default 60000 */
   probeTtlMs?: number;
-  /** Where the once-per-outage messages go. @default console.warn */
+  /**
+   * Where the once-per-outage messages go: one when the store goes to memory (naming the
+   * missing permission when Redis refuses the store's scripts to its user), one when health is
+   * shared again. @default console.warn
+   */
   log?: (message: string) => void;
 };
 
@@ -76,7 +97,7 @@ export type RedisHealthOptions = HealthMemoryOptions & {
 export type RedisHealthStore = HealthStore & {
   /**
    * `redis` while Redis answers; `memory` while the store works from local memory (before the
-   * first connection, and while Redis is slow or down).
+   * first connection, and while Redis is slow, down or refuses the store's scripts).
    */
   readonly mode: 'redis' | 'memory';
   /**
@@ -110,7 +131,9 @@ function createState(options: RedisHealthOptions): RedisState {
       client: options.client,
       budgetMs: options.timeoutMs ?? 50,
       recheckMs: options.recheckMs ?? 1000,
+      maxRecheckMs: Math.max(options.recheckMs ?? 1000, options.maxRecheckMs ?? 30_000),
       log: options.log ?? ((message: string) => console.warn(message)),
+      clock: options.clock ?? systemClock,
     }),
     prefix: options.prefix ?? 'switchyard',
     windowMs: options.failureWindowMs ?? 60_000,
@@ -197,12 +220,14 @@ function forget(state: RedisState, upstream: string): void {
 }
 
 /**
- * Creates a Redis-backed {@link HealthStore}. No I/O happens before the first call needs it;
- * until Redis answers, the store works from local memory.
+ * Creates a Redis-backed {@link HealthStore}. A store made from `url` starts connecting at once,
+ * in the background (the connection does not keep the process alive); the first calls wait for
+ * it within `timeoutMs`, and past it work from local memory until Redis answers.
  */
 export function createRedisHealth(options: RedisHealthOptions): RedisHealthStore {
   const state = createState(options);
   const { connection } = state;
+  startConnecting(connection);
   return {
     get mode() {
       return connection.client !== undefined && !isOffline(connection) ? 'redis' : 'memory';

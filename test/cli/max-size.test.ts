@@ -21,7 +21,7 @@ gateways:
   local: { type: openai-compatible, baseURL: "http://127.0.0.1:9/v1", apiKey: "\${LOCAL_KEY}" }
 models:
   fast: local:m
-${`# ${'x'.repeat(100)}\n`.repeat(400)}`;
+${`# ${'x'.repeat(1000)}\n`.repeat(1050)}`;
   writeFileSync(file, config);
 
   it('a config over the default limit is refused, saying how to raise it', async () => {
@@ -47,6 +47,6 @@ ${`# ${'x'.repeat(100)}\n`.repeat(400)}`;
   it.each(['0', '-5', '12kb', '1e6', ''])('refuses --max-size %j (exit 2)', async (value) => {
     const { io, out } = capture();
     expect(await runCli({ argv: ['validate', file, `--max-size=${value}`], io })).toBe(2);
-    expect(out.stderr).toContain('--max-size must be a whole number of characters');
+    expect(out.stderr).toContain('--max-size must be a whole number of bytes');
   });
 });

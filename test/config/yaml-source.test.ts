@@ -167,16 +167,16 @@ describe('hostile YAML is rejected quickly, with a typed issue', () => {
     expect(parseConfig(single, { env: {} }).aliases['fast']?.targets).toEqual(['local:x']);
   });
 
-  it('an oversized file, before any parsing; the default limit is 32 KiB', () => {
-    expect(defaultYamlLimits.maxSize).toBe(32_768);
-    const padding = `# ${'x'.repeat(1024)}\n`.repeat(33);
+  it('an oversized file, before any parsing; the default limit is 1 MiB', () => {
+    expect(defaultYamlLimits.maxSize).toBe(1_048_576);
+    const padding = `# ${'x'.repeat(1024)}\n`.repeat(1025);
     const text = `${head}${padding}`;
-    expect(text.length).toBeGreaterThan(32_768);
+    expect(text.length).toBeGreaterThan(1_048_576);
     const { error, ms } = timeConfigError(() => parseConfig(text, { env: {} }));
     expect(ms).toBeLessThan(fastMs);
     expect(error.issues).toHaveLength(1);
     expect(error.issues[0]?.code).toBe('CONFIG_TOO_LARGE');
-    expect(error.issues[0]?.message).toContain('the limit is 32768');
+    expect(error.issues[0]?.message).toContain('the limit is 1048576');
     expect(error.issues[0]?.message).toContain('--max-size');
     expect(error.message).not.toContain('xxxx'); // no excerpt of a megabyte
   });

@@ -16,6 +16,19 @@ describe('secretList', () => {
     ]);
     expect(secretList([])).toEqual([]);
   });
+
+  it('adds the URL-encoded forms of a secret that encoding changes, once per list', () => {
+    expect(secretList(['sk-a+b/c=d'])).toEqual([
+      'sk-a%2Bb%2Fc%3Dd',
+      'sk-a%2bb%2fc%3dd',
+      'sk-a+b/c=d',
+      'sk-a b/c=d',
+    ]);
+    // The usual key (letters, digits, - and _) has no other form: nothing more to search for.
+    expect(secretList(['sk-proj_AbC-123'])).toEqual(['sk-proj_AbC-123']);
+    // Form encoding escapes more than encodeURIComponent, and writes a space as +.
+    expect(secretList(["pass word~!'()"])).toContain('pass+word%7E%21%27%28%29');
+  });
 });
 
 describe('redactText', () => {
@@ -23,6 +36,14 @@ describe('redactText', () => {
     expect(redactText('key=abcdefgh', ['abcd', 'abcdefgh'])).toBe('key=[redacted]');
     expect(redactText('key=abcdefgh', ['abcdefgh', 'abcd'])).toBe('key=[redacted]');
     expect(redactText('a abcd b', ['abcd', 'abcdefgh'])).toBe('a [redacted] b');
+  });
+
+  it('blanks a secret echoed URL-encoded, in every form', () => {
+    const secret = 'k3y+with/slash=';
+    const echoed = `a=${encodeURIComponent(secret)} b=${encodeURIComponent(secret).toLowerCase()} c=${new URLSearchParams({ c: secret }).toString().slice(2)} d=${secret.replaceAll('+', ' ')}`;
+    expect(redactText(echoed, [secret])).toBe(
+      'a=[redacted] b=[redacted] c=[redacted] d=[redacted]',
+    );
   });
 
   it('leaves very short values alone (they would garble ordinary text)', () => {

@@ -1,8 +1,10 @@
 /**
  * The Redis health store against a real redis-server: two router processes (forked, each with
- * its own connection) share one cool-down and send one probe between them; Redis killed in the
- * middle of a run and restarted costs no call; an unreachable Redis is a logged fallback to
- * local memory that never leaks the URL's password.
+ * its own connection) share one cool-down and send one probe between them; a new process's
+ * first call already sees shared health; Redis killed in the middle of a run and restarted costs
+ * no call; a Redis user without script permission (an ACL without +@scripting) gets one clear
+ * line and local memory, without flapping, and checks back off; an unreachable Redis is a logged
+ * fallback to local memory that never leaks the URL's password.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { createRouter } from '../../src/router/create-router.ts';
-import { createRedisHealth } from '../../src/router/health-redis.ts';
+import { createRedisHealth, type RedisStoreClock } from '../../src/router/health-redis.ts';
 import {
   findRedisServer,
   type RedisServer,
@@ -111,6 +113,47 @@ async function until(check: () => Promise<boolean> | boolean, what: string): Pro
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * A clock the test moves: `waits` lists every wait the store asked for, `fire()` runs the
+ * pending one (and waits until the store has acted on it).
+ */
+function manualClock(): RedisStoreClock & {
+  waits: number[];
+  fire(): Promise<void>;
+  advance(ms: number): void;
+} {
+  let now = 0;
+  let pending: { callback: () => void; handle: object } | undefined;
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => now,
+    setTimeout(callback, ms) {
+      waits.push(ms);
+      const handle = {};
+      pending = { callback, handle };
+      return handle;
+    },
+    clearTimeout(handle) {
+      if (pending?.handle === handle) pending = undefined;
+    },
+    async fire() {
+      const due = pending;
+      if (due === undefined) throw new Error('no check is pending');
+      pending = undefined;
+      const before = waits.length;
+      now += waits.at(-1) ?? 0;
+      due.callback();
+      // The check is done when it scheduled the next one, or when no next one is due.
+      await until(() => waits.length > before || pending === undefined, 'the check');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    advance(ms) {
+      now += ms;
+    },
+  };
 }
 
 describe.skipIf(binary === undefined)('Redis health store (real redis-server)', () => {
@@ -237,6 +280,159 @@ describe.skipIf(binary === undefined)('Redis health store (real redis-server)', 
       await until(async () => (await clients()) === before - 2, 'the routers to disconnect');
     } finally {
       await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it("a new process's first call already sees a cool-down another process set", async () => {
+    const prefix = 'cold-start';
+    // Another process cooled the primary down a moment ago.
+    await inspector.set(`${prefix}:health:{primary}:cool`, '1', { PX: 60_000 });
+    await inspector.set(`${prefix}:health:{primary}:tripped`, '5000', { PX: 120_000 });
+    const env = { REDIS_URL: redis.url, GATEWAY_URL: emulator.url, PREFIX: prefix };
+    // A cold start: the router is created from the config and called at once. The budget is
+    // generous because this machine may be loaded (loading the client alone took 0.8 s).
+    const router = createRouter(parseConfig(configYaml, { env }), {
+      env: {},
+      health: { timeoutMs: 5000 },
+    });
+    try {
+      const { route } = await router.chat.completions
+        .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })
+        .withRoute();
+      expect(route.attempts.map((attempt) => `${attempt.upstream}:${attempt.decision}`)).toEqual([
+        'primary:skipped',
+        'backup:success',
+      ]);
+      expect(primaryRequests()).toBe(0);
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('a Redis user without script permission: one line naming it, local memory, no flapping', async () => {
+    await inspector.sendCommand([
+      'ACL',
+      'SETUSER',
+      'noscript',
+      'reset',
+      'on',
+      '>noscript-pa55',
+      '~*',
+      '+@all',
+      '-@scripting',
+    ]);
+    const logs: string[] = [];
+    const store = createRedisHealth({
+      url: `redis://noscript:noscript-pa55@127.0.0.1:${redis.port}`,
+      prefix: 'no-scripts',
+      failureThreshold: 1,
+      timeoutMs: 2000,
+      // Checks every 20 ms at first: the old store flapped at each check that PING passed.
+      recheckMs: 20,
+      maxRecheckMs: 200,
+      log: (line) => logs.push(line),
+    });
+    const table = parseConfig(configYaml.replace(/health:[\s\S]*$/, ''), {
+      env: { GATEWAY_URL: emulator.url },
+    });
+    const router = createRouter(table, { env: {}, health: store });
+    try {
+      emulator.inject({
+        match: { model: 'primary-model' },
+        times: 1,
+        fault: { type: 'status', status: 500 },
+      });
+      const upstreams: string[] = [];
+      for (let index = 0; index < 25; index++) {
+        const { route } = await router.chat.completions
+          .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })
+          .withRoute();
+        upstreams.push(route.upstream);
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      // Local memory keeps the cool-down the first call's failure started.
+      expect(upstreams.every((upstream) => upstream === 'backup')).toBe(true);
+      expect(primaryRequests()).toBe(1);
+      expect(store.mode).toBe('memory');
+      expect(logs, logs.join('\n')).toHaveLength(1);
+      expect(logs[0]).toContain('Redis refuses the EVAL command to this user');
+      expect(logs[0]).toContain('ACL SETUSER <user> +@scripting');
+      expect(logs.join('\n')).not.toContain('noscript-pa55');
+
+      // Granted: the next check finds scripts allowed, and health is shared again, once.
+      await inspector.sendCommand(['ACL', 'SETUSER', 'noscript', '+@scripting']);
+      await until(() => store.mode === 'redis', 'the store to use Redis again');
+      expect(logs.slice(1)).toEqual([
+        'switchyard: the Redis health store answers again; health is shared again',
+      ]);
+    } finally {
+      await router.close();
+      await store.close();
+    }
+  });
+
+  it('checks of a Redis that keeps refusing back off, and a relapse soon after is not logged again', async () => {
+    await inspector.sendCommand([
+      'ACL',
+      'SETUSER',
+      'backoff',
+      'reset',
+      'on',
+      '>backoff-pa55',
+      '~*',
+      '+@all',
+      '-@scripting',
+    ]);
+    const clock = manualClock();
+    const logs: string[] = [];
+    const store = createRedisHealth({
+      url: `redis://backoff:backoff-pa55@127.0.0.1:${redis.port}`,
+      prefix: 'backoff',
+      timeoutMs: 2000,
+      recheckMs: 100,
+      maxRecheckMs: 1000,
+      clock,
+      log: (line) => logs.push(line),
+    });
+    const acquire = () => store.acquire('primary', 0);
+    try {
+      // The first step is refused: memory, one line, a check in 100 ms.
+      expect(await acquire()).toEqual({ available: true, probe: false });
+      expect(store.mode).toBe('memory');
+      expect(clock.waits).toEqual([100]);
+      // Each check refused again doubles the wait, up to maxRecheckMs; nothing more is logged.
+      for (const expected of [200, 400, 800, 1000, 1000]) {
+        await clock.fire();
+        expect(clock.waits.at(-1)).toBe(expected);
+      }
+      expect(logs).toHaveLength(1);
+
+      // Granted: back to Redis at the next check, logged once.
+      await inspector.sendCommand(['ACL', 'SETUSER', 'backoff', '+@scripting']);
+      await clock.fire();
+      expect(store.mode).toBe('redis');
+      expect(logs).toHaveLength(2);
+
+      // Refused again soon after: the same outage goes on (no line, the wait keeps growing).
+      await inspector.sendCommand(['ACL', 'SETUSER', 'backoff', '-@scripting']);
+      clock.advance(500);
+      await acquire();
+      expect(store.mode).toBe('memory');
+      expect(logs).toHaveLength(2);
+      expect(clock.waits.at(-1)).toBe(1000);
+
+      // Back, then refused long after: a new outage, logged, its checks starting short again.
+      await inspector.sendCommand(['ACL', 'SETUSER', 'backoff', '+@scripting']);
+      await clock.fire();
+      expect(store.mode).toBe('redis');
+      await inspector.sendCommand(['ACL', 'SETUSER', 'backoff', '-@scripting']);
+      clock.advance(5000);
+      await acquire();
+      expect(store.mode).toBe('memory');
+      expect(clock.waits.at(-1)).toBe(100);
+      expect(logs.filter((line) => line.includes('refuses the EVAL command'))).toHaveLength(2);
+    } finally {
+      await store.close();
     }
   });
 
