@@ -7,7 +7,7 @@
  * its request's signal and cancels the response stream, and a graceful close.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
 /** Options of {@link startNodeServer}. */
@@ -24,7 +24,40 @@ export type StartNodeServerOptions = {
    * @default 0
    */
   port?: number;
+  /**
+   * How long a client has to send a request's headers, in milliseconds: counted from the
+   * connection (or, on a kept-alive connection, from the end of the previous response plus
+   * `keepAliveTimeoutMs`). A connection that has not sent them whole by then is closed, so
+   * silent or trickling clients cannot hold sockets.
+   * @default 15_000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * How long a request's body may take to arrive once its headers are in, in milliseconds;
+   * then the request gets 408 and its connection is closed. It does not limit the response: a
+   * stream may run as long as its upstream does.
+   * @default 60_000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long an idle kept-alive connection stays open, in milliseconds.
+   * @default 5_000
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Most connections open at once; further ones are closed as soon as they are accepted.
+   * @default 1024
+   */
+  maxConnections?: number;
 };
+
+/** The defaults of {@link StartNodeServerOptions}, in milliseconds and connections. */
+export const nodeServerDefaults: Readonly<Limits> = Object.freeze({
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+});
 
 /** Options of `close()`. */
 export type CloseNodeServerOptions = {
@@ -34,6 +67,13 @@ export type CloseNodeServerOptions = {
    * @default 10_000
    */
   graceMs?: number;
+  /**
+   * Called when `graceMs` has passed with requests still running, before they are cut off: a
+   * chance to end them in their own way (`router.close()` ends each open stream with an error
+   * event). What is still running a second later is cut off.
+   * @default undefined (cut off at once)
+   */
+  beforeCutOff?: () => Promise<void> | void;
 };
 
 /** A running server. */
@@ -44,6 +84,8 @@ export type NodeServer = {
   readonly port: number;
   /** Requests being answered now (a stream counts until its last byte). */
   readonly inFlight: number;
+  /** Connections open now. */
+  readonly connections: number;
   /**
    * Stops accepting connections, lets requests in flight finish for up to `graceMs`, then cuts
    * off the rest. Resolves with how many were cut off. Calling it again returns the same promise.
@@ -51,20 +93,44 @@ export type NodeServer = {
   close(options?: CloseNodeServerOptions): Promise<{ cutOff: number }>;
 };
 
+/** How long requests may take to end themselves after `beforeCutOff`, in milliseconds. */
+const cutOffWaitMs = 1_000;
+
 /** Starts listening; resolves once the port is bound. */
 export async function startNodeServer(options: StartNodeServerOptions): Promise<NodeServer> {
   const host = options.host ?? '127.0.0.1';
+  const limits = { ...nodeServerDefaults, ...definedOnly(options) };
+  checkLimits(limits);
   const active = new Set<AbortController>();
+  const sockets = new Set<Socket>();
   let idle: (() => void) | undefined;
-  const server: Server = createServer({ requestTimeout: 0 }, (incoming, outgoing) => {
-    const controller = new AbortController();
-    active.add(controller);
-    handle({ incoming, outgoing, controller, handler: options.handler }).finally(() => {
-      active.delete(controller);
-      if (active.size === 0) idle?.();
+  const server: Server = createServer(
+    {
+      // Node's own checks back ours up; ours also cover a connection that never sends a byte.
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    (incoming, outgoing) => {
+      const controller = new AbortController();
+      active.add(controller);
+      watchRequest({ incoming, outgoing, limits });
+      handle({ incoming, outgoing, controller, handler: options.handler }).finally(() => {
+        active.delete(controller);
+        if (active.size === 0) idle?.();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      clearTimeout(headerTimers.get(socket));
     });
+    armHeaderTimer(socket, limits.headersTimeoutMs);
   });
-  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // A deep accept queue: a burst of connections (a thousand clients at once) waits to be
@@ -77,6 +143,14 @@ export async function startNodeServer(options: StartNodeServerOptions): Promise<
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<{ cutOff: number }> | undefined;
+  const drained = (ms: number) => {
+    if (active.size === 0) return Promise.resolve(true);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return new Promise<boolean>((resolve) => {
+      idle = () => resolve(true);
+      timer = setTimeout(() => resolve(false), ms);
+    }).finally(() => clearTimeout(timer));
+  };
 
   return {
     url,
@@ -85,24 +159,26 @@ export async function startNodeServer(options: StartNodeServerOptions): Promise<
     get inFlight() {
       return active.size;
     },
+    get connections() {
+      return sockets.size;
+    },
     close(closeOptions = {}) {
       closing ??= (async () => {
         const graceMs = closeOptions.graceMs ?? 10_000;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         let cutOff = 0;
-        if (active.size > 0) {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const drained = new Promise<boolean>((resolve) => {
-            idle = () => resolve(true);
-            timer = setTimeout(() => resolve(false), graceMs);
-          });
-          const clean = await drained;
-          clearTimeout(timer);
-          if (!clean) {
-            cutOff = active.size;
-            for (const controller of active) controller.abort(new Error('server shutting down'));
+        if (!(await drained(graceMs))) {
+          cutOff = active.size;
+          if (closeOptions.beforeCutOff !== undefined) {
+            try {
+              await closeOptions.beforeCutOff();
+            } catch {
+              // Cutting off follows whatever the hook did.
+            }
+            await drained(cutOffWaitMs);
           }
+          for (const controller of active) controller.abort(new Error('server shutting down'));
         }
         server.closeAllConnections();
         await closed;
@@ -111,6 +187,88 @@ export async function startNodeServer(options: StartNodeServerOptions): Promise<
       return closing;
     },
   };
+}
+
+type Limits = {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+};
+
+function definedOnly(options: StartNodeServerOptions): Partial<Limits> {
+  const picked: Partial<Limits> = {};
+  for (const name of Object.keys(nodeServerDefaults) as (keyof Limits)[]) {
+    const value = options[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}
+
+function checkLimits(limits: Limits): void {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`startNodeServer: ${name} must be a whole number above 0, not ${value}`);
+    }
+  }
+}
+
+// One timer per connection waiting for a request's headers, and its requests being answered.
+const headerTimers = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+const requestsOnSocket = new WeakMap<Socket, number>();
+
+/** Closes the connection unless a request's headers arrive within `ms`. */
+function armHeaderTimer(socket: Socket, ms: number): void {
+  clearTimeout(headerTimers.get(socket));
+  const timer = setTimeout(() => socket.destroy(), ms);
+  timer.unref();
+  headerTimers.set(socket, timer);
+}
+
+type WatchRequestOptions = {
+  readonly incoming: IncomingMessage;
+  readonly outgoing: ServerResponse;
+  readonly limits: Limits;
+};
+
+/**
+ * A request's headers are in: its connection's header timer stops, its body gets
+ * `requestTimeoutMs` to arrive, and once the response is sent a kept-alive connection has
+ * `keepAliveTimeoutMs + headersTimeoutMs` for the next request's headers.
+ */
+function watchRequest({ incoming, outgoing, limits }: WatchRequestOptions): void {
+  const socket = incoming.socket;
+  clearTimeout(headerTimers.get(socket));
+  // Pipelined requests overlap: the header timer waits for the last one's response.
+  requestsOnSocket.set(socket, (requestsOnSocket.get(socket) ?? 0) + 1);
+  if (!incoming.complete) {
+    const timer = setTimeout(() => {
+      if (incoming.complete) return;
+      if (!outgoing.headersSent) {
+        writeError({
+          outgoing,
+          status: 408,
+          headers: { connection: 'close' },
+          error: {
+            message: `The request body did not arrive within ${limits.requestTimeoutMs} ms.`,
+            type: 'invalid_request_error',
+            code: 'request_timeout',
+          },
+        });
+      }
+      socket.destroySoon();
+    }, limits.requestTimeoutMs);
+    timer.unref();
+    incoming.once('end', () => clearTimeout(timer));
+    incoming.once('close', () => clearTimeout(timer));
+  }
+  outgoing.once('close', () => {
+    const left = (requestsOnSocket.get(socket) ?? 1) - 1;
+    requestsOnSocket.set(socket, left);
+    if (left === 0 && !socket.destroyed) {
+      armHeaderTimer(socket, limits.keepAliveTimeoutMs + limits.headersTimeoutMs);
+    }
+  });
 }
 
 type HandleOptions = {
@@ -128,27 +286,50 @@ async function handle(options: HandleOptions): Promise<void> {
   };
   outgoing.once('close', onClose);
   try {
+    if (unservedMethods.has(incoming.method ?? '')) {
+      writeError({
+        outgoing,
+        status: 405,
+        headers: { allow: 'GET, HEAD, POST, OPTIONS' },
+        error: {
+          message: `${incoming.method} is not served; use GET or POST.`,
+          type: 'invalid_request_error',
+          code: 'method_not_allowed',
+        },
+      });
+      return;
+    }
     const response = await options.handler(toRequest(incoming, controller.signal));
     await writeResponse({ response, outgoing, signal: controller.signal });
   } catch {
     if (!outgoing.headersSent) {
-      outgoing.writeHead(500, { 'content-type': 'application/json' });
-      outgoing.end(
-        JSON.stringify({
-          error: {
-            message: 'internal error in switchyard serve',
-            type: 'server_error',
-            param: null,
-            code: null,
-          },
-        }),
-      );
+      writeError({
+        outgoing,
+        status: 500,
+        error: { message: 'internal error in switchyard serve', type: 'server_error', code: null },
+      });
     } else {
       outgoing.destroy();
     }
   } finally {
     outgoing.off('close', onClose);
   }
+}
+
+// Methods a web `Request` cannot carry (and no route takes): answered here, with 405.
+const unservedMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+type WriteErrorOptions = {
+  readonly outgoing: ServerResponse;
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly error: { message: string; type: string; code: string | null };
+};
+
+/** An OpenAI-shaped JSON error, for the answers this adapter gives itself. */
+function writeError({ outgoing, status, headers, error }: WriteErrorOptions): void {
+  outgoing.writeHead(status, { 'content-type': 'application/json', ...headers });
+  outgoing.end(JSON.stringify({ error: { ...error, param: null } }));
 }
 
 function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
@@ -160,7 +341,9 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
     headers.append(name, incoming.rawHeaders[index + 1] as string);
   }
   const method = incoming.method ?? 'GET';
-  const url = `http://${incoming.headers.host ?? 'localhost'}${incoming.url ?? '/'}`;
+  // The route comes from the request target's path only, never from the Host header: a Host
+  // such as "x/v1/chat/completions?" must not turn POST /healthz into a chat call.
+  const url = `http://localhost${pathOf(incoming.url ?? '/')}`;
   const hasBody = method !== 'GET' && method !== 'HEAD';
   return new Request(safeURL(url), {
     method,
@@ -172,7 +355,18 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
   } as RequestInit);
 }
 
-// A Host header the URL parser refuses must not crash the request.
+/** The path and query of a request target (origin form `/p?q`, or absolute form `http://h/p?q`). */
+function pathOf(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const parsed = new URL(target);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return '/';
+  }
+}
+
+// A request target the URL parser refuses must not crash the request.
 function safeURL(url: string): string {
   try {
     return new URL(url).href;
@@ -187,6 +381,11 @@ async function writeResponse(options: {
   signal: AbortSignal;
 }): Promise<void> {
   const { response, outgoing, signal } = options;
+  // Answered already (the body timed out with 408) or the client is gone.
+  if (outgoing.headersSent || outgoing.destroyed) {
+    await response.body?.cancel().catch(() => undefined);
+    return;
+  }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
