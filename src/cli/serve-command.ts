@@ -121,7 +121,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     `stopping: ${server.inFlight} request${server.inFlight === 1 ? '' : 's'} in flight\n`,
   );
   watcher?.close();
-  const { cutOff } = await server.close({ graceMs: flags.graceMs });
+  // Closing the router ends each stream still open with an error event, not a cut connection.
+  const { cutOff } = await server.close({
+    graceMs: flags.graceMs,
+    beforeCutOff: () => router.close(),
+  });
   await router.close();
   io.stdout.write(
     cutOff === 0

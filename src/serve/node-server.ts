@@ -101,36 +101,8 @@ export async function startNodeServer(options: StartNodeServerOptions): Promise<
   const host = options.host ?? '127.0.0.1';
   const limits = { ...nodeServerDefaults, ...definedOnly(options) };
   checkLimits(limits);
-  const active = new Set<AbortController>();
-  const sockets = new Set<Socket>();
-  let idle: (() => void) | undefined;
-  const server: Server = createServer(
-    {
-      // Node's own checks back ours up; ours also cover a connection that never sends a byte.
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-    },
-    (incoming, outgoing) => {
-      const controller = new AbortController();
-      active.add(controller);
-      watchRequest({ incoming, outgoing, limits });
-      handle({ incoming, outgoing, controller, handler: options.handler }).finally(() => {
-        active.delete(controller);
-        if (active.size === 0) idle?.();
-      });
-    },
-  );
-  server.maxConnections = limits.maxConnections;
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      clearTimeout(headerTimers.get(socket));
-    });
-    armHeaderTimer(socket, limits.headersTimeoutMs);
-  });
+  const state: ServerState = { active: new Set(), sockets: new Set(), idle: undefined };
+  const server = createLimitedServer({ handler: options.handler, limits, state });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // A deep accept queue: a burst of connections (a thousand clients at once) waits to be
@@ -143,50 +115,103 @@ export async function startNodeServer(options: StartNodeServerOptions): Promise<
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<{ cutOff: number }> | undefined;
-  const drained = (ms: number) => {
-    if (active.size === 0) return Promise.resolve(true);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return new Promise<boolean>((resolve) => {
-      idle = () => resolve(true);
-      timer = setTimeout(() => resolve(false), ms);
-    }).finally(() => clearTimeout(timer));
-  };
-
   return {
     url,
     host,
     port,
     get inFlight() {
-      return active.size;
+      return state.active.size;
     },
     get connections() {
-      return sockets.size;
+      return state.sockets.size;
     },
     close(closeOptions = {}) {
-      closing ??= (async () => {
-        const graceMs = closeOptions.graceMs ?? 10_000;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        let cutOff = 0;
-        if (!(await drained(graceMs))) {
-          cutOff = active.size;
-          if (closeOptions.beforeCutOff !== undefined) {
-            try {
-              await closeOptions.beforeCutOff();
-            } catch {
-              // Cutting off follows whatever the hook did.
-            }
-            await drained(cutOffWaitMs);
-          }
-          for (const controller of active) controller.abort(new Error('server shutting down'));
-        }
-        server.closeAllConnections();
-        await closed;
-        return { cutOff };
-      })();
+      closing ??= closeServer({ server, state, options: closeOptions });
       return closing;
     },
   };
+}
+
+/** Requests and connections of one server. */
+type ServerState = {
+  readonly active: Set<AbortController>;
+  readonly sockets: Set<Socket>;
+  /** Called when the last request in flight ends. */
+  idle: (() => void) | undefined;
+};
+
+type CreateLimitedServerOptions = {
+  readonly handler: StartNodeServerOptions['handler'];
+  readonly limits: Limits;
+  readonly state: ServerState;
+};
+
+/** The `node:http` server with its limits and the per-connection header timer. */
+function createLimitedServer({ handler, limits, state }: CreateLimitedServerOptions): Server {
+  const server = createServer(
+    {
+      // Node's own checks back ours up; ours also cover a connection that never sends a byte.
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    (incoming, outgoing) => {
+      const controller = new AbortController();
+      state.active.add(controller);
+      watchRequest({ incoming, outgoing, limits });
+      handle({ incoming, outgoing, controller, handler }).finally(() => {
+        state.active.delete(controller);
+        if (state.active.size === 0) state.idle?.();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on('connection', (socket: Socket) => {
+    state.sockets.add(socket);
+    socket.once('close', () => {
+      state.sockets.delete(socket);
+      clearTimeout(headerTimers.get(socket));
+    });
+    armHeaderTimer(socket, limits.headersTimeoutMs);
+  });
+  return server;
+}
+
+type CloseServerOptions = {
+  readonly server: Server;
+  readonly state: ServerState;
+  readonly options: CloseNodeServerOptions;
+};
+
+/** The graceful close: stop accepting, wait for the grace, let `beforeCutOff` act, cut off. */
+async function closeServer({ server, state, options }: CloseServerOptions) {
+  const drained = (ms: number) => {
+    if (state.active.size === 0) return Promise.resolve(true);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return new Promise<boolean>((resolve) => {
+      state.idle = () => resolve(true);
+      timer = setTimeout(() => resolve(false), ms);
+    }).finally(() => clearTimeout(timer));
+  };
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let cutOff = 0;
+  if (!(await drained(options.graceMs ?? 10_000))) {
+    cutOff = state.active.size;
+    if (options.beforeCutOff !== undefined) {
+      try {
+        await options.beforeCutOff();
+      } catch {
+        // Cutting off follows whatever the hook did.
+      }
+      await drained(cutOffWaitMs);
+    }
+    for (const controller of state.active) controller.abort(new Error('server shutting down'));
+  }
+  server.closeAllConnections();
+  await closed;
+  return { cutOff };
 }
 
 type Limits = {
