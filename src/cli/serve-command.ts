@@ -10,14 +10,17 @@ import { parseDuration } from '../config/duration.ts';
 import { loadConfig } from '../config/load-config.ts';
 import type { RouteTable } from '../config/route-table.ts';
 import { type ConfigWatcher, watchConfig } from '../config/watch-config.ts';
+import { singleLineText } from '../internal/printable-text.ts';
 import { createRouter } from '../router/create-router.ts';
 import type { Router } from '../router/types.ts';
+import type { ClientKey } from '../serve/client-keys.ts';
 import {
   createServeHandler,
   defaultMaxBodyBytes,
+  defaultMaxBodyBytesInFlight,
   type ServeRequestLog,
 } from '../serve/create-handler.ts';
-import { startNodeServer } from '../serve/node-server.ts';
+import { nodeServerDefaults, startNodeServer } from '../serve/node-server.ts';
 import { parseMaxSize } from './command-context.ts';
 import { type CliIO, paintFor } from './output.ts';
 
@@ -29,9 +32,10 @@ export const serveHelp = `Usage: switchyard serve [--config file] [--port n] [--
 
 Serves the config's aliases as an OpenAI-compatible API, for any language's OpenAI client:
   POST /v1/chat/completions   POST /v1/embeddings   POST /v1/responses
-  GET  /v1/models (the aliases)   GET /healthz
-"model" is an alias or <gateway>:<model>. Responses carry x-switchyard-upstream and
-x-switchyard-attempts headers. Stops gracefully on Ctrl-C or SIGTERM.
+  GET  /v1/models (the aliases), /v1/models/{id}   GET /metrics (Prometheus)   GET /healthz
+"model" is an alias (or <gateway>:<model> without client keys, or with serve.directModels).
+Responses carry x-switchyard-upstream and x-switchyard-attempts headers. Stops gracefully on
+Ctrl-C or SIGTERM.
 
 Options:
   -p, --port <n>             Port (default 4000; 0 picks a free one)
@@ -40,6 +44,16 @@ Options:
   --watch                    Reload the config when the file changes (a broken file is
                              reported and the old config keeps serving)
   --max-body <bytes>         Largest request body (default ${defaultMaxBodyBytes})
+  --max-body-in-flight <bytes>
+                             Most request body bytes held at once, all requests together;
+                             past it a request gets 503 (default ${defaultMaxBodyBytesInFlight})
+  --max-connections <n>      Most connections open at once (default ${nodeServerDefaults.maxConnections})
+  --headers-timeout <time>   Time a client has to send a request's headers (default ${nodeServerDefaults.headersTimeoutMs / 1000}s)
+  --request-timeout <time>   Time a request body has to arrive; never limits a response
+                             (default ${nodeServerDefaults.requestTimeoutMs / 1000}s)
+  --keep-alive-timeout <time>
+                             How long an idle connection stays open (default ${nodeServerDefaults.keepAliveTimeoutMs / 1000}s)
+  --log-format <text|json>   Request log lines: text, or one JSON object a line (default text)
   --max-size <characters>    Largest config accepted, at start and on reload (default 32768)
   --shutdown-timeout <time>  How long calls in flight may finish at shutdown (default 10s)
   --quiet                    Do not print a line per request
@@ -90,18 +104,20 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in serve.keys in the config or in ${serveKeysVariable} (comma-separated); clients send "Authorization: Bearer <key>". Or bind 127.0.0.1.`,
     );
   }
+  const format = flags.logFormat === 'json' ? formatRequestJson : formatRequestLine;
   const handler = createServeHandler({
     router,
     keys,
     maxBodyBytes: flags.maxBodyBytes,
-    ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${formatRequestLine(log)}\n`) }),
+    maxBodyBytesInFlight: flags.maxBodyBytesInFlight,
+    ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${format(log, new Date())}\n`) }),
   });
   const watcher = flags.watch
     ? watchForReloads({ file: flags.config, maxSize: flags.maxSize, router, io })
     : undefined;
   let server: Awaited<ReturnType<typeof startNodeServer>>;
   try {
-    server = await startNodeServer({ handler, host, port });
+    server = await startNodeServer({ handler, host, port, ...flags.connections });
   } catch (error) {
     watcher?.close();
     await router.close();
@@ -155,6 +171,17 @@ export type ServeFlags = {
   readonly quiet: boolean;
   /** The client keys in `$SWITCHYARD_SERVE_KEYS`. @default [] */
   readonly envKeys: readonly string[];
+  /** `--max-body-in-flight`, in bytes. @default defaultMaxBodyBytesInFlight */
+  readonly maxBodyBytesInFlight: number;
+  /** `--max-connections` and the timeouts, in ms; unset ones keep the server's defaults. */
+  readonly connections: {
+    readonly maxConnections?: number;
+    readonly headersTimeoutMs?: number;
+    readonly requestTimeoutMs?: number;
+    readonly keepAliveTimeoutMs?: number;
+  };
+  /** `--log-format`. @default 'text' */
+  readonly logFormat: 'text' | 'json';
 };
 
 /** Options of {@link parseServeFlags}. */
@@ -178,6 +205,12 @@ export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
       'max-size': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
       quiet: { type: 'boolean' },
+      'max-body-in-flight': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'keep-alive-timeout': { type: 'string' },
+      'log-format': { type: 'string' },
     },
   });
   const port = values.port === undefined ? 4000 : Number(values.port);
@@ -187,13 +220,19 @@ export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
     values['max-body'] === undefined ? defaultMaxBodyBytes : Number(values['max-body']);
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)
     throw new ServeUsageError('--max-body must be a whole number of bytes above 0');
-  let graceMs = 10_000;
-  if (values['shutdown-timeout'] !== undefined) {
-    const parsed = parseDurationFlag(values['shutdown-timeout']);
-    if (parsed === undefined)
-      throw new ServeUsageError('--shutdown-timeout must be a duration such as 10s or 500ms');
-    graceMs = parsed;
-  }
+  const graceMs = durationFlag('shutdown-timeout', values['shutdown-timeout'], 0) ?? 10_000;
+  const logFormat = values['log-format'] ?? 'text';
+  if (logFormat !== 'text' && logFormat !== 'json')
+    throw new ServeUsageError('--log-format must be text or json');
+  const connections = {
+    ...optional('maxConnections', countFlag('max-connections', values['max-connections'])),
+    ...optional('headersTimeoutMs', durationFlag('headers-timeout', values['headers-timeout'], 1)),
+    ...optional('requestTimeoutMs', durationFlag('request-timeout', values['request-timeout'], 1)),
+    ...optional(
+      'keepAliveTimeoutMs',
+      durationFlag('keep-alive-timeout', values['keep-alive-timeout'], 1),
+    ),
+  };
   const envKeys = (options.env[serveKeysVariable] ?? '')
     .split(',')
     .map((key) => key.trim())
@@ -208,7 +247,40 @@ export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
     graceMs,
     quiet: values.quiet === true,
     envKeys,
+    maxBodyBytesInFlight:
+      countFlag('max-body-in-flight', values['max-body-in-flight']) ?? defaultMaxBodyBytesInFlight,
+    connections,
+    logFormat,
   };
+}
+
+function optional<K extends string>(
+  name: K,
+  value: number | undefined,
+): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [name]: value } as Record<K, number>);
+}
+
+/** A whole number above 0, or undefined when the flag is absent. */
+function countFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1)
+    throw new ServeUsageError(`--${name} must be a whole number above 0, not "${text}"`);
+  return value;
+}
+
+/** A duration of at least `minimumMs`, or undefined when the flag is absent. */
+function durationFlag(
+  name: string,
+  text: string | undefined,
+  minimumMs: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseDurationFlag(text);
+  if (parsed === undefined || parsed < minimumMs)
+    throw new ServeUsageError(`--${name} must be a duration such as 10s or 500ms, not "${text}"`);
+  return parsed;
 }
 
 type KeySourceOptions = {
@@ -220,16 +292,21 @@ type KeySourceOptions = {
 };
 
 /** The client keys now: `$SWITCHYARD_SERVE_KEYS` and the serving config's `serve.keys`. */
-function createKeySource(options: KeySourceOptions): () => readonly string[] {
+function createKeySource(options: KeySourceOptions): () => readonly ClientKey[] {
   const { router, envKeys, host, io } = options;
   // The config's serve.keys, read again when --watch swaps in a new config.
   let keysFrom: RouteTable | undefined;
-  let keys: readonly string[] = [];
+  let keys: readonly ClientKey[] = [];
   return () => {
     const serving = router.config();
     if (serving !== keysFrom) {
       keysFrom = serving;
-      const next = [...envKeys, ...(serving.serve?.keys ?? []).map((key) => key.reveal())];
+      const next: ClientKey[] = [
+        ...envKeys,
+        ...(serving.serve?.keys ?? []).map(({ key, models }) =>
+          models === undefined ? key.reveal() : { key: key.reveal(), models },
+        ),
+      ];
       // A reloaded config never opens a server bound beyond loopback: it keeps its old keys.
       if (next.length === 0 && keys.length > 0 && !loopbackHosts.has(host)) {
         io.stderr.write(
@@ -245,16 +322,28 @@ function createKeySource(options: KeySourceOptions): () => readonly string[] {
 
 /**
  * One request as the line printed for it:
- * `POST /v1/chat/completions fast → 200 via cf-mini (1 attempt) 12 ms`.
+ * `2026-01-02T03:04:05.678Z POST /v1/chat/completions fast → 200 via cf-mini (1 attempt) 12 ms`.
+ * What the client sent (the model, the path) is shown on one line without control characters,
+ * so it can neither start a forged line nor colour the terminal.
  */
-export function formatRequestLine(log: ServeRequestLog): string {
+export function formatRequestLine(log: ServeRequestLog, time?: Date): string {
   const route =
     log.upstream === undefined
       ? ''
       : ` via ${log.upstream} (${log.attempts} attempt${log.attempts === 1 ? '' : 's'})`;
-  const model = log.model === undefined ? '' : ` ${log.model}`;
-  const code = log.errorCode === undefined ? '' : ` ${log.errorCode}`;
-  return `${log.method} ${log.path}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms`;
+  const model = log.model === undefined ? '' : ` ${singleLineText(log.model)}`;
+  const code = log.errorCode === undefined ? '' : ` ${singleLineText(log.errorCode)}`;
+  const stamp = time === undefined ? '' : `${time.toISOString()} `;
+  return `${stamp}${log.method} ${singleLineText(log.path)}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms`;
+}
+
+/** One request as a JSON line (`--log-format json`): `{"time": ..., "method": ..., ...}`. */
+export function formatRequestJson(log: ServeRequestLog, time: Date): string {
+  return JSON.stringify({
+    time: time.toISOString(),
+    ...log,
+    durationMs: Math.round(log.durationMs),
+  });
 }
 
 type WatchForReloadsOptions = {
