@@ -14,13 +14,14 @@ import { singleLineText } from '../internal/printable-text.ts';
 import { createRouter } from '../router/create-router.ts';
 import type { Router } from '../router/types.ts';
 import type { ClientKey } from '../serve/client-keys.ts';
+import { nodeServerDefaults } from '../serve/connection-limits.ts';
 import {
   createServeHandler,
   defaultMaxBodyBytes,
   defaultMaxBodyBytesInFlight,
   type ServeRequestLog,
 } from '../serve/create-handler.ts';
-import { nodeServerDefaults, startNodeServer } from '../serve/node-server.ts';
+import { startNodeServer } from '../serve/node-server.ts';
 import { parseMaxSize } from './command-context.ts';
 import { type CliIO, paintFor } from './output.ts';
 

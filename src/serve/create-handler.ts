@@ -7,43 +7,24 @@
  * router has `responses`), `GET /v1/models`, `GET /v1/models/{id}`, `GET /metrics`,
  * `GET /healthz`; `OPTIONS` on each. Routes are chosen from the URL path only.
  */
-import type { AttemptRecord } from '../errors.ts';
-import type { RouteInfo, Router } from '../router/types.ts';
-import { checkAccess } from './access-policy.ts';
-import {
-  attemptHeaders,
-  callChat,
-  callEmbeddings,
-  callResponses,
-  type RouteHeaders,
-  sentAttempts,
-} from './call-router.ts';
+import type { Router } from '../router/types.ts';
+import { type CallKind, handleCall } from './call-endpoint.ts';
 import { type ClientKey, createClientKeys, type KeyGrant, presentedKey } from './client-keys.ts';
 import { corsHeaders, preflightHeaders } from './cors.ts';
-import { errorFromRouter, errorResponse, type ServeError, serveError } from './openai-error.ts';
+import { serveError } from './openai-error.ts';
 import { prometheusContentType } from './prometheus-text.ts';
-import { type BodyBudget, createBodyBudget, readJsonBody } from './read-body.ts';
-import { createServeMetrics, type ServeMetrics } from './serve-metrics.ts';
+import { createBodyBudget } from './read-body.ts';
+import {
+  type ClientKeys,
+  fail,
+  finish,
+  type HandlerState,
+  type RequestRecord,
+  type ServeRequestLog,
+} from './request-record.ts';
+import { createServeMetrics } from './serve-metrics.ts';
 
-/** One request, as `onRequest` reports it. Holds no header, body or key. */
-export type ServeRequestLog = {
-  readonly method: string;
-  /** The URL path, without the query. */
-  readonly path: string;
-  readonly status: number;
-  /** The `model` asked for, when the body had one (client text: clean it before printing). */
-  readonly model?: string;
-  /** The upstream that served it. */
-  readonly upstream?: string;
-  /** Requests sent upstream (retries and fallbacks included). */
-  readonly attempts?: number;
-  /** Whether the answer is a stream. */
-  readonly stream: boolean;
-  /** Time until the response headers, in milliseconds. */
-  readonly durationMs: number;
-  /** The error code, for an error answer. */
-  readonly errorCode?: string;
-};
+export type { ServeRequestLog } from './request-record.ts';
 
 /** Options of {@link createServeHandler}. */
 export type ServeHandlerOptions = {
@@ -119,19 +100,6 @@ export function createServeHandler(options: ServeHandlerOptions): ServeHandler {
   return (request) => handleRequest(state, request);
 }
 
-/** What every request of one handler shares. */
-type HandlerState = {
-  readonly routerOf: () => Router;
-  readonly currentKeys: () => ClientKeys;
-  readonly maxBodyBytes: number;
-  readonly budget: BodyBudget;
-  readonly metrics: ServeMetrics | undefined;
-  readonly now: () => number;
-  readonly onRequest: ServeHandlerOptions['onRequest'];
-};
-
-type ClientKeys = ReturnType<typeof createClientKeys>;
-
 /** The key checker for the current keys, rebuilt only when the keys option gives a new array. */
 function createKeyCache(keysOption: NonNullable<ServeHandlerOptions['keys']>): () => ClientKeys {
   let keySource: readonly ClientKey[] | undefined;
@@ -146,19 +114,6 @@ function createKeyCache(keysOption: NonNullable<ServeHandlerOptions['keys']>): (
   };
 }
 
-/** One request as it is handled: what `onRequest` and the metrics will report. */
-type RequestRecord = {
-  readonly state: HandlerState;
-  readonly request: Request;
-  readonly path: string;
-  readonly started: number;
-  /** Known once the body is read. */
-  model: string | undefined;
-  stream: boolean;
-  /** The router serving the request, once asked. */
-  router: Router | undefined;
-};
-
 /** Routes one request, then adds the CORS headers its origin gets. */
 async function handleRequest(state: HandlerState, request: Request): Promise<Response> {
   const record: RequestRecord = {
@@ -169,6 +124,7 @@ async function handleRequest(state: HandlerState, request: Request): Promise<Res
     model: undefined,
     stream: false,
     router: undefined,
+    routeLabel: '(other)',
   };
   state.metrics?.inFlight(1);
   let response: Response;
@@ -195,6 +151,8 @@ function isEventStream(response: Response): boolean {
 
 /** A route: which methods it takes and what answers it. */
 type Route = {
+  /** The route as the metrics label it. */
+  readonly label: string;
   readonly methods: readonly string[];
   /** Whether a client key is needed (when keys are set). */
   readonly keyed: boolean;
@@ -216,6 +174,7 @@ async function routeRequest(record: RequestRecord): Promise<Response> {
     });
     return fail(record, { error });
   }
+  record.routeLabel = route.label;
   const allow = [...route.methods, 'OPTIONS'].join(', ');
   if (request.method === 'OPTIONS') return preflight(record, allow);
   let grant: KeyGrant | undefined;
@@ -272,7 +231,8 @@ function preflight(record: RequestRecord, allow: string): Response {
   return finish(record, { response: new Response(null, { status: 204, headers }) });
 }
 
-const callRoute = (kind: CallKind): Route => ({
+const callRoute = (kind: CallKind, label: string): Route => ({
+  label,
   methods: ['POST'],
   keyed: true,
   answer: (record, grant) => handleCall({ record, kind, grant }),
@@ -280,12 +240,14 @@ const callRoute = (kind: CallKind): Route => ({
 
 const routes: Readonly<Record<string, Route>> = Object.assign(Object.create(null), {
   '/healthz': {
+    label: '/healthz',
     methods: ['GET', 'HEAD'],
     keyed: false,
     answer: (record: RequestRecord) =>
       finish(record, { response: Response.json({ status: 'ok' }) }),
   },
   '/metrics': {
+    label: '/metrics',
     methods: ['GET', 'HEAD'],
     keyed: true,
     answer: (record: RequestRecord) =>
@@ -296,6 +258,7 @@ const routes: Readonly<Record<string, Route>> = Object.assign(Object.create(null
       }),
   },
   '/v1/models': {
+    label: '/v1/models',
     methods: ['GET', 'HEAD'],
     keyed: true,
     answer: (record: RequestRecord, grant: KeyGrant | undefined) =>
@@ -306,13 +269,14 @@ const routes: Readonly<Record<string, Route>> = Object.assign(Object.create(null
         }),
       }),
   },
-  '/v1/chat/completions': callRoute('chat'),
-  '/v1/embeddings': callRoute('embeddings'),
-  '/v1/responses': callRoute('responses'),
+  '/v1/chat/completions': callRoute('chat', '/v1/chat/completions'),
+  '/v1/embeddings': callRoute('embeddings', '/v1/embeddings'),
+  '/v1/responses': callRoute('responses', '/v1/responses'),
 });
 
 /** `GET /v1/models/{id}`: one alias, as OpenAI's model object (what `models.retrieve` reads). */
 const modelRoute: Route = {
+  label: '/v1/models/{id}',
   methods: ['GET', 'HEAD'],
   keyed: true,
   answer: (record, grant) => {
@@ -345,152 +309,4 @@ function visibleModels(record: RequestRecord, grant: KeyGrant | undefined): read
 
 function modelObject(id: string) {
   return { id, object: 'model', created: 0, owned_by: 'switchyard' };
-}
-
-type CallKind = 'chat' | 'embeddings' | 'responses';
-
-type HandleCallOptions = {
-  readonly record: RequestRecord;
-  readonly kind: CallKind;
-  readonly grant: KeyGrant | undefined;
-};
-
-/** A `POST` endpoint: reads the body, checks access, makes the call, answers. */
-async function handleCall(options: HandleCallOptions): Promise<Response> {
-  const { record, kind, grant } = options;
-  const { state } = record;
-  const body = await readJsonBody({
-    request: record.request,
-    maxBodyBytes: state.maxBodyBytes,
-    budget: state.budget,
-  });
-  if (!body.ok) {
-    const headers: Record<string, string> = body.error.status === 503 ? { 'retry-after': '1' } : {};
-    return fail(record, { error: body.error, headers });
-  }
-  try {
-    return await makeCall({ record, kind, grant, params: body.value });
-  } finally {
-    state.budget.give(body.takenBytes);
-  }
-}
-
-type MakeCallOptions = HandleCallOptions & { readonly params: Record<string, unknown> };
-
-async function makeCall(options: MakeCallOptions): Promise<Response> {
-  const { record, kind, grant, params } = options;
-  const { state } = record;
-  if (typeof params['model'] !== 'string' || params['model'] === '') {
-    const error = serveError({
-      status: 400,
-      message: 'The request body needs "model": an alias from the config, or <gateway>:<model>.',
-      param: 'model',
-      code: 'missing_model',
-    });
-    return fail(record, { error });
-  }
-  record.model = params['model'];
-  const router = state.routerOf();
-  record.router = router;
-  const keysRequired = state.currentKeys().required;
-  const refused = checkAccess({ router, model: record.model, params, keysRequired, grant });
-  if (refused !== undefined) return fail(record, { error: refused });
-  record.stream = params['stream'] === true;
-  const call = {
-    router,
-    params,
-    stream: record.stream,
-    signal: record.request.signal,
-    ...(state.metrics === undefined ? {} : { onStreamEnd: () => state.metrics?.inFlight(-1) }),
-  };
-  try {
-    const answer =
-      kind === 'chat'
-        ? await callChat(call)
-        : kind === 'embeddings'
-          ? await callEmbeddings(call)
-          : await callResponses(call);
-    if (answer === undefined) {
-      const error = serveError({
-        status: 404,
-        message: 'This version of switchyard has no Responses API support.',
-        code: 'unknown_route',
-      });
-      return fail(record, { error });
-    }
-    return finish(record, answer);
-  } catch (error) {
-    record.stream = false;
-    return fail(record, {
-      error: errorFromRouter(error),
-      headers: attemptHeaders(error),
-      attempts: (error as { attempts?: readonly AttemptRecord[] }).attempts,
-    });
-  }
-}
-
-type FinishOptions = {
-  readonly response: Response;
-  /** The route of a call that succeeded. */
-  readonly route?: RouteInfo;
-  /** The attempts of a call that failed. */
-  readonly attempts?: readonly AttemptRecord[] | undefined;
-  /** The error code of an error answer. */
-  readonly errorCode?: string;
-};
-
-/** Reports the request to `onRequest` and the metrics, and returns its response. */
-function finish(record: RequestRecord, options: FinishOptions): Response {
-  const { state } = record;
-  const { response, route, errorCode } = options;
-  const durationMs = state.now() - record.started;
-  state.metrics?.record(
-    {
-      route:
-        routes[record.path] === undefined
-          ? record.path.startsWith('/v1/models/')
-            ? '/v1/models/{id}'
-            : '(other)'
-          : record.path,
-      status: response.status,
-      model: record.model,
-      attempts: route?.attempts ?? options.attempts,
-      durationMs,
-    },
-    record.router?.config(),
-  );
-  if (state.onRequest !== undefined) {
-    try {
-      state.onRequest({
-        method: record.request.method,
-        path: record.path,
-        status: response.status,
-        stream: record.stream,
-        durationMs,
-        ...(record.model === undefined ? {} : { model: record.model }),
-        ...(route === undefined ? {} : { upstream: route.upstream, attempts: sentAttempts(route) }),
-        ...(errorCode === undefined ? {} : { errorCode }),
-      });
-    } catch {
-      // A logging hook must not break a response.
-    }
-  }
-  return response;
-}
-
-type FailOptions = {
-  readonly error: ServeError;
-  readonly headers?: RouteHeaders;
-  readonly attempts?: readonly AttemptRecord[] | undefined;
-};
-
-/** Answers with an OpenAI-shaped error. */
-function fail(record: RequestRecord, options: FailOptions): Response {
-  const { error, headers } = options;
-  const errorCode = error.body.error.code ?? undefined;
-  return finish(record, {
-    response: errorResponse(error, headers),
-    attempts: options.attempts,
-    ...(errorCode === undefined ? {} : { errorCode }),
-  });
 }

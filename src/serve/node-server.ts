@@ -9,6 +9,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import {
+  armHeaderTimer,
+  checkLimits,
+  definedOnly,
+  headerTimers,
+  type Limits,
+  nodeServerDefaults,
+  watchRequest,
+  writeError,
+} from './connection-limits.ts';
 
 /** Options of {@link startNodeServer}. */
 export type StartNodeServerOptions = {
@@ -50,14 +60,6 @@ export type StartNodeServerOptions = {
    */
   maxConnections?: number;
 };
-
-/** The defaults of {@link StartNodeServerOptions}, in milliseconds and connections. */
-export const nodeServerDefaults: Readonly<Limits> = Object.freeze({
-  headersTimeoutMs: 15_000,
-  requestTimeoutMs: 60_000,
-  keepAliveTimeoutMs: 5_000,
-  maxConnections: 1024,
-});
 
 /** Options of `close()`. */
 export type CloseNodeServerOptions = {
@@ -214,88 +216,6 @@ async function closeServer({ server, state, options }: CloseServerOptions) {
   return { cutOff };
 }
 
-type Limits = {
-  headersTimeoutMs: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxConnections: number;
-};
-
-function definedOnly(options: StartNodeServerOptions): Partial<Limits> {
-  const picked: Partial<Limits> = {};
-  for (const name of Object.keys(nodeServerDefaults) as (keyof Limits)[]) {
-    const value = options[name];
-    if (value !== undefined) picked[name] = value;
-  }
-  return picked;
-}
-
-function checkLimits(limits: Limits): void {
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`startNodeServer: ${name} must be a whole number above 0, not ${value}`);
-    }
-  }
-}
-
-// One timer per connection waiting for a request's headers, and its requests being answered.
-const headerTimers = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
-const requestsOnSocket = new WeakMap<Socket, number>();
-
-/** Closes the connection unless a request's headers arrive within `ms`. */
-function armHeaderTimer(socket: Socket, ms: number): void {
-  clearTimeout(headerTimers.get(socket));
-  const timer = setTimeout(() => socket.destroy(), ms);
-  timer.unref();
-  headerTimers.set(socket, timer);
-}
-
-type WatchRequestOptions = {
-  readonly incoming: IncomingMessage;
-  readonly outgoing: ServerResponse;
-  readonly limits: Limits;
-};
-
-/**
- * A request's headers are in: its connection's header timer stops, its body gets
- * `requestTimeoutMs` to arrive, and once the response is sent a kept-alive connection has
- * `keepAliveTimeoutMs + headersTimeoutMs` for the next request's headers.
- */
-function watchRequest({ incoming, outgoing, limits }: WatchRequestOptions): void {
-  const socket = incoming.socket;
-  clearTimeout(headerTimers.get(socket));
-  // Pipelined requests overlap: the header timer waits for the last one's response.
-  requestsOnSocket.set(socket, (requestsOnSocket.get(socket) ?? 0) + 1);
-  if (!incoming.complete) {
-    const timer = setTimeout(() => {
-      if (incoming.complete) return;
-      if (!outgoing.headersSent) {
-        writeError({
-          outgoing,
-          status: 408,
-          headers: { connection: 'close' },
-          error: {
-            message: `The request body did not arrive within ${limits.requestTimeoutMs} ms.`,
-            type: 'invalid_request_error',
-            code: 'request_timeout',
-          },
-        });
-      }
-      socket.destroySoon();
-    }, limits.requestTimeoutMs);
-    timer.unref();
-    incoming.once('end', () => clearTimeout(timer));
-    incoming.once('close', () => clearTimeout(timer));
-  }
-  outgoing.once('close', () => {
-    const left = (requestsOnSocket.get(socket) ?? 1) - 1;
-    requestsOnSocket.set(socket, left);
-    if (left === 0 && !socket.destroyed) {
-      armHeaderTimer(socket, limits.keepAliveTimeoutMs + limits.headersTimeoutMs);
-    }
-  });
-}
-
 type HandleOptions = {
   incoming: IncomingMessage;
   outgoing: ServerResponse;
@@ -343,19 +263,6 @@ async function handle(options: HandleOptions): Promise<void> {
 
 // Methods a web `Request` cannot carry (and no route takes): answered here, with 405.
 const unservedMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
-
-type WriteErrorOptions = {
-  readonly outgoing: ServerResponse;
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly error: { message: string; type: string; code: string | null };
-};
-
-/** An OpenAI-shaped JSON error, for the answers this adapter gives itself. */
-function writeError({ outgoing, status, headers, error }: WriteErrorOptions): void {
-  outgoing.writeHead(status, { 'content-type': 'application/json', ...headers });
-  outgoing.end(JSON.stringify({ error: { ...error, param: null } }));
-}
 
 function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
   const headers = new Headers();
