@@ -154,7 +154,8 @@ function createLimitedServer({ handler, limits, state }: CreateLimitedServerOpti
     {
       // Node's own checks back ours up; ours also cover a connection that never sends a byte.
       headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      // Node counts from the request's first byte; ours (with its JSON 408) fires first.
+      requestTimeout: limits.requestTimeoutMs + limits.headersTimeoutMs + 1_000,
       connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
       keepAliveTimeout: limits.keepAliveTimeoutMs,
     },
