@@ -10,8 +10,10 @@ import { errorFromRouter, serveError } from './openai-error.ts';
 import { readJsonBody } from './read-body.ts';
 import { fail, finish, type RequestRecord } from './request-record.ts';
 
+/** Which router method an endpoint calls. */
 export type CallKind = 'chat' | 'embeddings' | 'responses';
 
+/** Options of {@link handleCall}. */
 export type HandleCallOptions = {
   readonly record: RequestRecord;
   readonly kind: CallKind;
@@ -40,6 +42,7 @@ export async function handleCall(options: HandleCallOptions): Promise<Response> 
 
 type MakeCallOptions = HandleCallOptions & { readonly params: Record<string, unknown> };
 
+/** The body is in: its model, the access policy, then the call and its answer or error. */
 async function makeCall(options: MakeCallOptions): Promise<Response> {
   const { record, kind, grant, params } = options;
   const { state } = record;

@@ -15,7 +15,7 @@ export type Limits = {
   maxConnections: number;
 };
 
-/** The defaults of {@link StartNodeServerOptions}, in milliseconds and connections. */
+/** The defaults of `startNodeServer`'s limits, in milliseconds and connections. */
 export const nodeServerDefaults: Readonly<Limits> = Object.freeze({
   headersTimeoutMs: 15_000,
   requestTimeoutMs: 60_000,
@@ -54,6 +54,7 @@ export function armHeaderTimer(socket: Socket, ms: number): void {
   headerTimers.set(socket, timer);
 }
 
+/** Options of {@link watchRequest}. */
 export type WatchRequestOptions = {
   readonly incoming: IncomingMessage;
   readonly outgoing: ServerResponse;
@@ -100,6 +101,7 @@ export function watchRequest({ incoming, outgoing, limits }: WatchRequestOptions
   });
 }
 
+/** Options of {@link writeError}. */
 export type WriteErrorOptions = {
   readonly outgoing: ServerResponse;
   readonly status: number;

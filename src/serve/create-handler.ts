@@ -130,9 +130,13 @@ async function handleRequest(state: HandlerState, request: Request): Promise<Res
   let response: Response;
   try {
     response = await routeRequest(record);
-    const origins = record.router?.config().serve?.corsOrigins ?? [];
-    const cors = corsHeaders(request.headers.get('origin'), origins);
-    for (const [name, value] of Object.entries(cors ?? {})) response.headers.set(name, value);
+    // Error answers (a 401 too) carry them, so a browser app can read why it was refused.
+    const origin = request.headers.get('origin');
+    if (origin !== null) {
+      const origins = (record.router ?? state.routerOf()).config().serve?.corsOrigins ?? [];
+      const cors = corsHeaders(origin, origins);
+      for (const [name, value] of Object.entries(cors ?? {})) response.headers.set(name, value);
+    }
   } catch {
     const error = serveError({ status: 500, message: 'internal error in switchyard serve' });
     response = fail(record, { error });

@@ -42,6 +42,7 @@ export type HandlerState = {
   readonly onRequest: ((log: ServeRequestLog) => void) | undefined;
 };
 
+/** The key checker of the current client keys. */
 export type ClientKeys = ReturnType<typeof createClientKeys>;
 
 /** One request as it is handled: what `onRequest` and the metrics will report. */
@@ -59,6 +60,7 @@ export type RequestRecord = {
   routeLabel: string;
 };
 
+/** Options of {@link finish}. */
 export type FinishOptions = {
   readonly response: Response;
   /** The route of a call that succeeded. */
@@ -103,6 +105,7 @@ export function finish(record: RequestRecord, options: FinishOptions): Response 
   return response;
 }
 
+/** Options of {@link fail}. */
 export type FailOptions = {
   readonly error: ServeError;
   readonly headers?: RouteHeaders;

@@ -125,6 +125,11 @@ serve:
     });
     expect(call.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     expect(call.headers.get('access-control-expose-headers')).toContain('x-switchyard-upstream');
+    const refused = await fetch(`${stack.baseURL}/models`, {
+      headers: { origin: 'https://app.example.com' },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     const stranger = await fetch(`${stack.baseURL}/chat/completions`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
