@@ -13,7 +13,7 @@ import {
 } from './command-line.ts';
 import { emulateHelp } from './emulate-command.ts';
 import { routesHelp } from './routes-command.ts';
-import { serveCommandHelp } from './serve-command.ts';
+import { serveCommandHelp } from './serve-flags.ts';
 
 /** `switchyard validate`. */
 export const validateHelp = {

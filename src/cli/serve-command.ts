@@ -5,88 +5,22 @@
  * SIGINT/SIGTERM (the `signal`): stops accepting, lets calls in flight finish up to the grace
  * period, then closes the router.
  */
-import { parseDuration } from '../config/duration.ts';
 import type { RouteTable } from '../config/route-table.ts';
 import { type ConfigWatcher, watchConfig } from '../config/watch-config.ts';
+import { singleLineText } from '../internal/printable-text.ts';
 import { createRouter } from '../router/create-router.ts';
 import type { Router } from '../router/types.ts';
-import {
-  createServeHandler,
-  defaultMaxBodyBytes,
-  type ServeRequestLog,
-} from '../serve/create-handler.ts';
+import type { ClientKey } from '../serve/client-keys.ts';
+import { createServeHandler, type ServeRequestLog } from '../serve/create-handler.ts';
 import { startNodeServer } from '../serve/node-server.ts';
-import { type CommonValues, loadFrom, parseMaxSize } from './command-context.ts';
-import {
-  type CommandHelp,
-  commonOptions,
-  type OptionDefinitions,
-  parseCommandLine,
-  UsageError,
-} from './command-line.ts';
+import { loadFrom } from './command-context.ts';
 import { type CliIO, paintFor } from './output.ts';
-
-/** The environment variable holding client keys, comma-separated. */
-export const serveKeysVariable = 'SWITCHYARD_SERVE_KEYS';
-
-/** The options of `switchyard serve` (besides the common ones), one line each. */
-export const serveOptions = {
-  port: {
-    type: 'string',
-    short: 'p',
-    value: '<n>',
-    help: 'Port (default 4000; 0 picks a free one)',
-  },
-  host: {
-    type: 'string',
-    value: '<address>',
-    help: `Address to bind (default 127.0.0.1). Any other address needs\nclient keys (serve.keys in the config, or $${serveKeysVariable})`,
-  },
-  watch: {
-    type: 'boolean',
-    help: 'Reload the config when the file changes (a broken file is\nreported and the old config keeps serving)',
-  },
-  'max-body': {
-    type: 'string',
-    value: '<bytes>',
-    help: `Largest request body (default ${defaultMaxBodyBytes})`,
-  },
-  'shutdown-timeout': {
-    type: 'string',
-    value: '<time>',
-    help: 'How long calls in flight may finish at shutdown (default 10s)',
-  },
-  quiet: { type: 'boolean', help: 'Do not print a line per request' },
-} as const satisfies OptionDefinitions;
-
-/** Help of `switchyard serve`. */
-export const serveCommandHelp = {
-  usage: 'serve [options]',
-  description: `Serves the config's aliases as an OpenAI-compatible API, for any language's OpenAI client:
-  POST /v1/chat/completions   POST /v1/embeddings   POST /v1/responses
-  GET  /v1/models (the aliases)   GET /healthz
-"model" is an alias or <gateway>:<model>. Responses carry x-switchyard-upstream and
-x-switchyard-attempts headers. Stops gracefully on Ctrl-C or SIGTERM. --max-size also
-applies on reload; --env-file variables are used at start and on reload.`,
-  options: serveOptions,
-  footer: `Environment:
-  ${serveKeysVariable}       Client keys, comma-separated, added to serve.keys in the config:
-                             every /v1 request must send Authorization: Bearer <key>`,
-} as const satisfies CommandHelp;
-
-/** Raised for bad flags; the CLI prints it as one line and exits 2. */
-export class ServeUsageError extends UsageError {
-  override readonly name = 'ServeUsageError';
-}
-
-/** `--max-size`, checked as every command checks it. */
-function parseServeMaxSize(value: string | undefined): number | undefined {
-  try {
-    return parseMaxSize(value);
-  } catch (error) {
-    throw new ServeUsageError((error as Error).message);
-  }
-}
+import {
+  parseServeFlags,
+  type ServeFlags,
+  ServeUsageError,
+  serveKeysVariable,
+} from './serve-flags.ts';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -114,11 +48,13 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       `binding ${host} would let anyone who can reach it spend your gateway credentials. Set client keys in serve.keys in the config or in ${serveKeysVariable} (comma-separated); clients send "Authorization: Bearer <key>". Or bind 127.0.0.1.`,
     );
   }
+  const format = flags.logFormat === 'json' ? formatRequestJson : formatRequestLine;
   const handler = createServeHandler({
     router,
     keys,
     maxBodyBytes: flags.maxBodyBytes,
-    ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${formatRequestLine(log)}\n`) }),
+    maxBodyBytesInFlight: flags.maxBodyBytesInFlight,
+    ...(flags.quiet ? {} : { onRequest: (log) => io.stdout.write(`${format(log, new Date())}\n`) }),
   });
   const watcher = flags.watch
     ? watchForReloads({
@@ -132,7 +68,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     : undefined;
   let server: Awaited<ReturnType<typeof startNodeServer>>;
   try {
-    server = await startNodeServer({ handler, host, port });
+    server = await startNodeServer({ handler, host, port, ...flags.connections });
   } catch (error) {
     watcher?.close();
     await router.close();
@@ -152,7 +88,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
     `stopping: ${server.inFlight} request${server.inFlight === 1 ? '' : 's'} in flight\n`,
   );
   watcher?.close();
-  const { cutOff } = await server.close({ graceMs: flags.graceMs });
+  // Closing the router ends each stream still open with an error event, not a cut connection.
+  const { cutOff } = await server.close({
+    graceMs: flags.graceMs,
+    beforeCutOff: () => router.close(),
+  });
   await router.close();
   io.stdout.write(
     cutOff === 0
@@ -160,83 +100,6 @@ export async function serveCommand(options: ServeCommandOptions): Promise<number
       : `stopped; ${cutOff} request(s) cut off after ${flags.graceMs} ms\n`,
   );
   return 0;
-}
-
-/** The flags of `switchyard serve`, checked, with their defaults applied. */
-export type ServeFlags = {
-  /** `--config`. @default undefined (`$SWITCHYARD_CONFIG`, else `./config.yaml`) */
-  readonly config: string | undefined;
-  /** `--port`. @default 4000 */
-  readonly port: number;
-  /** `--host`. @default '127.0.0.1' */
-  readonly host: string;
-  /** `--watch`. @default false */
-  readonly watch: boolean;
-  /** `--max-size`, in characters. @default undefined (the library's default limit) */
-  readonly maxSize: number | undefined;
-  /** `--max-body`, in bytes. @default defaultMaxBodyBytes */
-  readonly maxBodyBytes: number;
-  /** `--shutdown-timeout`, in ms. @default 10_000 */
-  readonly graceMs: number;
-  /** `--quiet`. @default false */
-  readonly quiet: boolean;
-  /** The client keys in `$SWITCHYARD_SERVE_KEYS`. @default [] */
-  readonly envKeys: readonly string[];
-  /** The common options as given (`--env-file`, `--allow-missing-env` and the above). */
-  readonly common: CommonValues;
-};
-
-/** Options of {@link parseServeFlags}. */
-export type ParseServeFlagsOptions = {
-  /** The arguments after `serve`. */
-  readonly args: readonly string[];
-  /** Where `$SWITCHYARD_SERVE_KEYS` is read. */
-  readonly env: CliIO['env'];
-};
-
-/** Parses and checks the flags; throws {@link ServeUsageError} naming the bad one. */
-export function parseServeFlags(options: ParseServeFlagsOptions): ServeFlags {
-  const { values } = parseCommandLine({
-    command: 'serve',
-    args: options.args,
-    options: { ...serveOptions, ...commonOptions },
-    positionals: false,
-  });
-  const port = values.port === undefined ? 4000 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ServeUsageError('--port must be a port number (0 to 65535)');
-  const maxBodyBytes =
-    values['max-body'] === undefined ? defaultMaxBodyBytes : Number(values['max-body']);
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1)
-    throw new ServeUsageError('--max-body must be a whole number of bytes above 0');
-  let graceMs = 10_000;
-  if (values['shutdown-timeout'] !== undefined) {
-    const parsed = parseDurationFlag(values['shutdown-timeout']);
-    if (parsed === undefined)
-      throw new ServeUsageError('--shutdown-timeout must be a duration such as 10s or 500ms');
-    graceMs = parsed;
-  }
-  const envKeys = (options.env[serveKeysVariable] ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
-  return {
-    config: values.config,
-    port,
-    host: values.host ?? '127.0.0.1',
-    watch: values.watch === true,
-    maxBodyBytes,
-    maxSize: parseServeMaxSize(values['max-size']),
-    graceMs,
-    quiet: values.quiet === true,
-    envKeys,
-    common: {
-      config: values.config,
-      'env-file': values['env-file'],
-      'allow-missing-env': values['allow-missing-env'],
-      'max-size': values['max-size'],
-    },
-  };
 }
 
 type KeySourceOptions = {
@@ -248,16 +111,21 @@ type KeySourceOptions = {
 };
 
 /** The client keys now: `$SWITCHYARD_SERVE_KEYS` and the serving config's `serve.keys`. */
-function createKeySource(options: KeySourceOptions): () => readonly string[] {
+function createKeySource(options: KeySourceOptions): () => readonly ClientKey[] {
   const { router, envKeys, host, io } = options;
   // The config's serve.keys, read again when --watch swaps in a new config.
   let keysFrom: RouteTable | undefined;
-  let keys: readonly string[] = [];
+  let keys: readonly ClientKey[] = [];
   return () => {
     const serving = router.config();
     if (serving !== keysFrom) {
       keysFrom = serving;
-      const next = [...envKeys, ...(serving.serve?.keys ?? []).map((key) => key.reveal())];
+      const next: ClientKey[] = [
+        ...envKeys,
+        ...(serving.serve?.keys ?? []).map(({ key, models }) =>
+          models === undefined ? key.reveal() : { key: key.reveal(), models },
+        ),
+      ];
       // A reloaded config never opens a server bound beyond loopback: it keeps its old keys.
       if (next.length === 0 && keys.length > 0 && !loopbackHosts.has(host)) {
         io.stderr.write(
@@ -273,16 +141,28 @@ function createKeySource(options: KeySourceOptions): () => readonly string[] {
 
 /**
  * One request as the line printed for it:
- * `POST /v1/chat/completions fast → 200 via cf-mini (1 attempt) 12 ms`.
+ * `2026-01-02T03:04:05.678Z POST /v1/chat/completions fast → 200 via cf-mini (1 attempt) 12 ms`.
+ * What the client sent (the model, the path) is shown on one line without control characters,
+ * so it can neither start a forged line nor colour the terminal.
  */
-export function formatRequestLine(log: ServeRequestLog): string {
+export function formatRequestLine(log: ServeRequestLog, time?: Date): string {
   const route =
     log.upstream === undefined
       ? ''
       : ` via ${log.upstream} (${log.attempts} attempt${log.attempts === 1 ? '' : 's'})`;
-  const model = log.model === undefined ? '' : ` ${log.model}`;
-  const code = log.errorCode === undefined ? '' : ` ${log.errorCode}`;
-  return `${log.method} ${log.path}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms`;
+  const model = log.model === undefined ? '' : ` ${singleLineText(log.model)}`;
+  const code = log.errorCode === undefined ? '' : ` ${singleLineText(log.errorCode)}`;
+  const stamp = time === undefined ? '' : `${time.toISOString()} `;
+  return `${stamp}${log.method} ${singleLineText(log.path)}${model} → ${log.status}${code}${route}${log.stream ? ' stream' : ''} ${Math.round(log.durationMs)} ms`;
+}
+
+/** One request as a JSON line (`--log-format json`): `{"time": ..., "method": ..., ...}`. */
+export function formatRequestJson(log: ServeRequestLog, time: Date): string {
+  return JSON.stringify({
+    time: time.toISOString(),
+    ...log,
+    durationMs: Math.round(log.durationMs),
+  });
 }
 
 type WatchForReloadsOptions = {
@@ -353,9 +233,4 @@ function describeKeys(counts: { fromEnv: number; fromConfig: number }): string {
     ...(counts.fromEnv > 0 ? [`${counts.fromEnv} from ${serveKeysVariable}`] : []),
   ];
   return parts.length === 0 ? 'none (loopback only)' : parts.join(', ');
-}
-
-function parseDurationFlag(text: string): number | undefined {
-  const parsed = parseDuration(/^\d+$/.test(text) ? Number(text) : text);
-  return parsed !== undefined && Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
 }

@@ -68,6 +68,10 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     report,
   });
 
+  const serve =
+    config.serve === undefined
+      ? undefined
+      : compileServe({ input: config.serve, aliases: [...aliasInputs.keys()], report });
   if (issues.length > 0) return { ok: false, issues };
   const table: RouteTable = {
     version: 1,
@@ -77,7 +81,7 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
     aliases: freezeRecord(Object.fromEntries(aliases)),
     defaults,
     ...(health === undefined ? {} : { health }),
-    ...(config.serve === undefined ? {} : { serve: compileServe(config.serve) }),
+    ...(serve === undefined ? {} : { serve }),
   };
   // Every part was frozen as it was built (user data inside params and routing deeply).
   return { ok: true, table: Object.freeze(table) };

@@ -146,6 +146,14 @@ export type Duration = (string | number)
  * retry: try the same target again (then fall back); fallback: move to the next target; fail: stop and report.
  */
 export type Action = ("retry" | "fallback" | "fail")
+/**
+ * A client key of `switchyard serve`.
+ */
+export type ServeKey = string
+/**
+ * A gateway, upstream or alias name.
+ */
+export type Name = string
 
 /**
  * Routes OpenAI-shaped LLM calls through AI gateways: gateways (where calls go), upstreams (a model on a gateway) and models (the aliases your application uses, with fallback chains, retries and timeouts).
@@ -645,9 +653,38 @@ prefix?: string
  */
 export interface Serve {
 /**
- * Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.
+ * Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Each is a key, or {key, models} to limit that key to some aliases. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.
  * 
  * @maxItems 100
  */
-keys?: string[]
+keys?: (ServeKey | {
+key: ServeKey
+/**
+ * The aliases this key may call (and see in /v1/models). Default: every alias.
+ * 
+ * @minItems 1
+ * @maxItems 1000
+ */
+models?: [Name, ...(Name)[]]
+})[]
+/**
+ * Whether clients with a key may call models that are not aliases: `<gateway>:<model>`, and bare names sent to defaults.gateway. Default: false when client keys are set (only aliases are served); without keys (loopback only) every name is served.
+ */
+directModels?: boolean
+/**
+ * Request body fields the config sets for an upstream (params, and gateway options sent in the body such as OpenRouter's provider routing) that a client may set anyway, replacing the config's value: a list of field names, or true for every field. Default: none; a request that sets such a field gets 400.
+ */
+clientOverrides?: (boolean | string[])
+/**
+ * Cross-origin requests from browsers: which origins may call the server (answers carry Access-Control-Allow-Origin for them, and OPTIONS preflights are answered). Default: none.
+ */
+cors?: {
+/**
+ * Origins, written scheme://host[:port] (e.g. https://app.example.com), or "*" for any origin.
+ * 
+ * @minItems 1
+ * @maxItems 100
+ */
+origins: [string, ...(string)[]]
+}
 }

@@ -221,7 +221,26 @@ export type HealthConfig =
 /** Settings of `switchyard serve` (the config's `serve`); the router ignores them. */
 export type ServeConfig = {
   /** Client keys every `/v1` request must present (one of). @default [] */
-  readonly keys: readonly Secret[];
+  readonly keys: readonly ServeClientKey[];
+  /**
+   * Whether keyed clients may call names that are not aliases (`<gateway>:<model>`, bare
+   * names sent to `defaults.gateway`). @default false
+   */
+  readonly directModels: boolean;
+  /**
+   * Body fields the config sets for an upstream that a client may set anyway: their names, or
+   * `'all'`. @default [] (none: a request setting one gets 400)
+   */
+  readonly clientOverrides: readonly string[] | 'all';
+  /** Origins allowed to call from a browser (CORS); `*` for any. @default [] */
+  readonly corsOrigins: readonly string[];
+};
+
+/** One client key of `switchyard serve`. */
+export type ServeClientKey = {
+  readonly key: Secret;
+  /** The aliases this key may call. @default undefined (every alias) */
+  readonly models?: readonly string[];
 };
 
 /** The compiled config: what `parseConfig`/`loadConfig` return and `createRouter` takes. */

@@ -61,10 +61,60 @@ export const runtimeConfigSchema: Readonly<Record<string, unknown>> = {
         "keys": {
           "type": "array",
           "items": {
-            "type": "string"
+            "oneOf": [
+              {
+                "$ref": "#/definitions/serveKey"
+              },
+              {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "key": {
+                    "$ref": "#/definitions/serveKey"
+                  },
+                  "models": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/definitions/name"
+                    }
+                  }
+                }
+              }
+            ]
+          }
+        },
+        "directModels": {
+          "type": "boolean"
+        },
+        "clientOverrides": {
+          "oneOf": [
+            {
+              "type": "boolean"
+            },
+            {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
+          ]
+        },
+        "cors": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "origins": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            }
           }
         }
       }
+    },
+    "serveKey": {
+      "type": "string"
     },
     "name": {
       "type": "string",

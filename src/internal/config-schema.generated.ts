@@ -75,16 +75,87 @@ export const configSchema: Readonly<Record<string, unknown>> = {
       "additionalProperties": false,
       "properties": {
         "keys": {
-          "description": "Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.",
+          "description": "Client keys: every /v1 request to `switchyard serve` must send `Authorization: Bearer <key>` with one of them (compared in constant time). Needed to bind any address other than loopback. Each is a key, or {key, models} to limit that key to some aliases. Write them as ${VAR} references; they are treated as secrets. Added to the keys in $SWITCHYARD_SERVE_KEYS.",
           "type": "array",
           "maxItems": 100,
           "items": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 512
+            "oneOf": [
+              {
+                "$ref": "#/definitions/serveKey"
+              },
+              {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "key"
+                ],
+                "properties": {
+                  "key": {
+                    "$ref": "#/definitions/serveKey"
+                  },
+                  "models": {
+                    "description": "The aliases this key may call (and see in /v1/models). Default: every alias.",
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "items": {
+                      "$ref": "#/definitions/name"
+                    }
+                  }
+                }
+              }
+            ]
+          }
+        },
+        "directModels": {
+          "description": "Whether clients with a key may call models that are not aliases: `<gateway>:<model>`, and bare names sent to defaults.gateway. Default: false when client keys are set (only aliases are served); without keys (loopback only) every name is served.",
+          "type": "boolean"
+        },
+        "clientOverrides": {
+          "description": "Request body fields the config sets for an upstream (params, and gateway options sent in the body such as OpenRouter's provider routing) that a client may set anyway, replacing the config's value: a list of field names, or true for every field. Default: none; a request that sets such a field gets 400.",
+          "oneOf": [
+            {
+              "type": "boolean"
+            },
+            {
+              "type": "array",
+              "maxItems": 64,
+              "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 128
+              }
+            }
+          ]
+        },
+        "cors": {
+          "description": "Cross-origin requests from browsers: which origins may call the server (answers carry Access-Control-Allow-Origin for them, and OPTIONS preflights are answered). Default: none.",
+          "type": "object",
+          "additionalProperties": false,
+          "required": [
+            "origins"
+          ],
+          "properties": {
+            "origins": {
+              "description": "Origins, written scheme://host[:port] (e.g. https://app.example.com), or \"*\" for any origin.",
+              "type": "array",
+              "minItems": 1,
+              "maxItems": 100,
+              "items": {
+                "type": "string",
+                "maxLength": 256,
+                "pattern": "^(\\*|https?://[^/\\s]+)$"
+              }
+            }
           }
         }
       }
+    },
+    "serveKey": {
+      "description": "A client key of `switchyard serve`.",
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 512
     },
     "name": {
       "description": "A gateway, upstream or alias name.",

@@ -6,7 +6,7 @@ const runtimeHelper0 = { default: runtimeHelper0Module.default?.default ?? runti
 "use strict";
 export const validate = validate21;
 export default validate21;
-const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"type":"string","maxLength":2048},"version":{"const":1},"gateways":{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"type":"object","maxProperties":1000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"type":"string","minLength":1,"maxLength":512}}}},"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"gatewayName":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"secret":{"type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$"},"duration":{"oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},{"type":"integer","minimum":0,"maximum":86400000}]},"headers":{"type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]},"cloudflareGateway":{"type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"const":"cloudflare"},"accountId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"gatewayId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"endpoint":{"enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"$ref":"#/definitions/secret"},"keys":{"oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/secret"}}]},"unifiedBilling":{"type":"boolean"}}},"cloudflareOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/duration"},"skipCache":{"type":"boolean"},"cacheKey":{"type":"string","minLength":1,"maxLength":512},"metadata":{"type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"type":"boolean"},"collectLogPayload":{"type":"boolean"},"requestTimeout":{"$ref":"#/definitions/duration"},"maxAttempts":{"type":"integer","minimum":1,"maximum":5},"retryDelay":{"$ref":"#/definitions/duration"},"backoff":{"enum":["constant","linear","exponential"]},"eventId":{"type":"string","minLength":1,"maxLength":256},"customCost":{"type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"type":"number","minimum":0},"perTokenOut":{"type":"number","minimum":0}}},"byokAlias":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$"},"zdr":{"type":"boolean"}}},"attribution":{"type":"object","additionalProperties":false,"properties":{"url":{"$ref":"#/definitions/url"},"title":{"type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"enum":["cost","ttft","tps"]}}},"openrouterRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"sort":{"enum":["price","throughput","latency"]},"quantizations":{"$ref":"#/definitions/slugList"}}},"slugList":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"vercel"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"openrouter"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"const":"openai-compatible"},"baseURL":{"$ref":"#/definitions/url"},"apiKey":{"$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"quantizations":{"$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]},"targetRef":{"type":"string","minLength":1,"maxLength":330},"aliasTarget":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]},"alias":{"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}},"retry":{"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}},"timeout":{"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]},"policy":{"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"enum":["chat","embeddings"]},"action":{"enum":["retry","fallback","fail"]},"defaults":{"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}},"health":{"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}}}};
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"type":"string","maxLength":2048},"version":{"const":1},"gateways":{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"type":"object","maxProperties":1000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}},"serveKey":{"type":"string","minLength":1,"maxLength":512},"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"gatewayName":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"secret":{"type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$"},"duration":{"oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},{"type":"integer","minimum":0,"maximum":86400000}]},"headers":{"type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]},"cloudflareGateway":{"type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"const":"cloudflare"},"accountId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"gatewayId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"endpoint":{"enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"$ref":"#/definitions/secret"},"keys":{"oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/secret"}}]},"unifiedBilling":{"type":"boolean"}}},"cloudflareOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/duration"},"skipCache":{"type":"boolean"},"cacheKey":{"type":"string","minLength":1,"maxLength":512},"metadata":{"type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"type":"boolean"},"collectLogPayload":{"type":"boolean"},"requestTimeout":{"$ref":"#/definitions/duration"},"maxAttempts":{"type":"integer","minimum":1,"maximum":5},"retryDelay":{"$ref":"#/definitions/duration"},"backoff":{"enum":["constant","linear","exponential"]},"eventId":{"type":"string","minLength":1,"maxLength":256},"customCost":{"type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"type":"number","minimum":0},"perTokenOut":{"type":"number","minimum":0}}},"byokAlias":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$"},"zdr":{"type":"boolean"}}},"attribution":{"type":"object","additionalProperties":false,"properties":{"url":{"$ref":"#/definitions/url"},"title":{"type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"enum":["cost","ttft","tps"]}}},"openrouterRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"sort":{"enum":["price","throughput","latency"]},"quantizations":{"$ref":"#/definitions/slugList"}}},"slugList":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"vercel"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"openrouter"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"const":"openai-compatible"},"baseURL":{"$ref":"#/definitions/url"},"apiKey":{"$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"quantizations":{"$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]},"targetRef":{"type":"string","minLength":1,"maxLength":330},"aliasTarget":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]},"alias":{"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}},"retry":{"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}},"timeout":{"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]},"policy":{"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"enum":["chat","embeddings"]},"action":{"enum":["retry","fallback","fail"]},"defaults":{"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}},"health":{"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}}}};
 const func2 = runtimeHelper0.default;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const schema7 = {"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]};
@@ -4309,14 +4309,107 @@ validate165.errors = vErrors;
 return errors === 0;
 }
 
-const schema53 = {"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"type":"string","minLength":1,"maxLength":512}}}};
+const schema53 = {"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}};
+const schema54 = {"type":"string","minLength":1,"maxLength":512};
+
+function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 512){
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 512}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath,keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate168.errors = vErrors;
+return errors === 0;
+}
+
+const schema55 = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
+
+function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(func2(data) > 64){
+const err0 = {instancePath,keyword:"maxLength",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(func2(data) < 1){
+const err1 = {instancePath,keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(!pattern0.test(data)){
+const err2 = {instancePath,keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath,keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+validate171.errors = vErrors;
+return errors === 0;
+}
+
+const pattern20 = new RegExp("^(\\*|https?://[^/\\s]+)$", "u");
 
 function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(key0 === "keys")){
+if(!((((key0 === "keys") || (key0 === "directModels")) || (key0 === "clientOverrides")) || (key0 === "cors"))){
 const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
@@ -4343,9 +4436,23 @@ errors++;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
-if(typeof data1 === "string"){
-if(func2(data1) > 512){
-const err2 = {instancePath:instancePath+"/keys/" + i0,keyword:"maxLength",params:{limit: 512}};
+const _errs5 = errors;
+let valid3 = false;
+let passing0 = null;
+const _errs6 = errors;
+if(!(validate168(data1, {instancePath:instancePath+"/keys/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+if (vErrors === null) { vErrors = validate168.errors; } else { for (const childError of validate168.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+var _valid0 = _errs6 === errors;
+if(_valid0){
+valid3 = true;
+passing0 = 0;
+}
+const _errs7 = errors;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.key === undefined){
+const err2 = {instancePath:instancePath+"/keys/" + i0,keyword:"required",params:{missingProperty: "key"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4354,8 +4461,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(func2(data1) < 1){
-const err3 = {instancePath:instancePath+"/keys/" + i0,keyword:"minLength",params:{limit: 1}};
+for(const key1 in data1){
+if(!((key1 === "key") || (key1 === "models"))){
+const err3 = {instancePath:instancePath+"/keys/" + i0,keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4365,8 +4473,17 @@ vErrors.push(err3);
 errors++;
 }
 }
-else {
-const err4 = {instancePath:instancePath+"/keys/" + i0,keyword:"type",params:{type: "string"}};
+if(data1.key !== undefined){
+if(!(validate168(data1.key, {instancePath:instancePath+"/keys/" + i0+"/key",parentData:data1,parentDataProperty:"key",rootData}))){
+if (vErrors === null) { vErrors = validate168.errors; } else { for (const childError of validate168.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data1.models !== undefined){
+let data3 = data1.models;
+if(Array.isArray(data3)){
+if(data3.length > 1000){
+const err4 = {instancePath:instancePath+"/keys/" + i0+"/models",keyword:"maxItems",params:{limit: 1000}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4375,10 +4492,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/keys",keyword:"type",params:{type: "array"}};
+if(data3.length < 1){
+const err5 = {instancePath:instancePath+"/keys/" + i0+"/models",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4387,15 +4502,322 @@ vErrors.push(err5);
 }
 errors++;
 }
+const len1 = data3.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate171(data3[i1], {instancePath:instancePath+"/keys/" + i0+"/models/" + i1,parentData:data3,parentDataProperty:i1,rootData}))){
+if (vErrors === null) { vErrors = validate171.errors; } else { for (const childError of validate171.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
 }
 }
 else {
-const err6 = {instancePath,keyword:"type",params:{type: "object"}};
+const err6 = {instancePath:instancePath+"/keys/" + i0+"/models",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/keys/" + i0,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs7 === errors;
+if(_valid0 && valid3){
+valid3 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid3 = true;
+passing0 = 1;
+}
+}
+if(!valid3){
+const err8 = {instancePath:instancePath+"/keys/" + i0,keyword:"oneOf",params:{passingSchemas: passing0}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs5;
+if(vErrors !== null){
+if(_errs5){
+vErrors.length = _errs5;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/keys",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.directModels !== undefined){
+if(typeof data.directModels !== "boolean"){
+const err10 = {instancePath:instancePath+"/directModels",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.clientOverrides !== undefined){
+let data6 = data.clientOverrides;
+const _errs17 = errors;
+let valid7 = false;
+let passing1 = null;
+const _errs18 = errors;
+if(typeof data6 !== "boolean"){
+const err11 = {instancePath:instancePath+"/clientOverrides",keyword:"type",params:{type: "boolean"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid1 = _errs18 === errors;
+if(_valid1){
+valid7 = true;
+passing1 = 0;
+}
+const _errs20 = errors;
+if(Array.isArray(data6)){
+if(data6.length > 64){
+const err12 = {instancePath:instancePath+"/clientOverrides",keyword:"maxItems",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+const len2 = data6.length;
+for(let i2=0; i2<len2; i2++){
+let data7 = data6[i2];
+if(typeof data7 === "string"){
+if(func2(data7) > 128){
+const err13 = {instancePath:instancePath+"/clientOverrides/" + i2,keyword:"maxLength",params:{limit: 128}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(func2(data7) < 1){
+const err14 = {instancePath:instancePath+"/clientOverrides/" + i2,keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/clientOverrides/" + i2,keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/clientOverrides",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid1 = _errs20 === errors;
+if(_valid1 && valid7){
+valid7 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid7 = true;
+passing1 = 1;
+}
+}
+if(!valid7){
+const err17 = {instancePath:instancePath+"/clientOverrides",keyword:"oneOf",params:{passingSchemas: passing1}};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.cors !== undefined){
+let data8 = data.cors;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.origins === undefined){
+const err18 = {instancePath:instancePath+"/cors",keyword:"required",params:{missingProperty: "origins"}};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+for(const key2 in data8){
+if(!(key2 === "origins")){
+const err19 = {instancePath:instancePath+"/cors",keyword:"additionalProperties",params:{additionalProperty: key2}};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data8.origins !== undefined){
+let data9 = data8.origins;
+if(Array.isArray(data9)){
+if(data9.length > 100){
+const err20 = {instancePath:instancePath+"/cors/origins",keyword:"maxItems",params:{limit: 100}};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data9.length < 1){
+const err21 = {instancePath:instancePath+"/cors/origins",keyword:"minItems",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+const len3 = data9.length;
+for(let i3=0; i3<len3; i3++){
+let data10 = data9[i3];
+if(typeof data10 === "string"){
+if(func2(data10) > 256){
+const err22 = {instancePath:instancePath+"/cors/origins/" + i3,keyword:"maxLength",params:{limit: 256}};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!pattern20.test(data10)){
+const err23 = {instancePath:instancePath+"/cors/origins/" + i3,keyword:"pattern",params:{pattern: "^(\\*|https?://[^/\\s]+)$"}};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/cors/origins/" + i3,keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/cors/origins",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/cors",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
 }
 errors++;
 }

@@ -20,18 +20,26 @@ export type Call = {
   readonly params: Record<string, unknown>;
   readonly stream: boolean;
   readonly signal: AbortSignal;
+  /** Called once when a streamed answer's body has ended. @default undefined */
+  readonly onStreamEnd?: () => void;
 };
 
 /** A response, with the route that produced it. */
 export type Answer = { readonly response: Response; readonly route: RouteInfo };
 
 /** `POST /v1/chat/completions`, plain or streamed. */
-export async function callChat({ router, params, stream, signal }: Call): Promise<Answer> {
+export async function callChat(call: Call): Promise<Answer> {
+  const { router, params, stream, signal } = call;
   if (stream) {
     const { data, route } = await router.chat.completions
       .create(params as unknown as ChatCompletionCreateParamsStreaming, { signal })
       .withRoute();
-    return { response: sseResponse({ stream: data, headers: routeHeaders(route) }), route };
+    const response = sseResponse({
+      stream: data,
+      headers: routeHeaders(route),
+      ...onEnd(call),
+    });
+    return { response, route };
   }
   const { data, route } = await router.chat.completions
     .create(params as unknown as ChatCompletionCreateParamsNonStreaming, { signal })
@@ -48,12 +56,8 @@ export async function callEmbeddings({ router, params, signal }: Call): Promise<
 }
 
 /** `POST /v1/responses`; undefined when the router has no Responses API. */
-export async function callResponses({
-  router,
-  params,
-  stream,
-  signal,
-}: Call): Promise<Answer | undefined> {
+export async function callResponses(call: Call): Promise<Answer | undefined> {
+  const { router, params, stream, signal } = call;
   const responses = (router as { responses?: ResponsesSurface }).responses;
   if (responses === undefined) return undefined;
   const { data, route } = await responses.create(params, { signal }).withRoute();
@@ -62,10 +66,15 @@ export async function callResponses({
       stream: data as AsyncIterable<unknown>,
       headers: routeHeaders(route),
       namedEvents: true,
+      ...onEnd(call),
     });
     return { response, route };
   }
   return { response: Response.json(data, { headers: routeHeaders(route) }), route };
+}
+
+function onEnd(call: Call): { onEnd?: () => void } {
+  return call.onStreamEnd === undefined ? {} : { onEnd: call.onStreamEnd };
 }
 
 /** A failed call's attempt count, when the error carries its attempts. */

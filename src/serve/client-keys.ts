@@ -1,10 +1,20 @@
 /**
- * Client keys for `switchyard serve`: the bearer keys a client must present. Compared in
- * constant time (every byte of every configured key is looked at, whatever matches), so the
- * time an answer takes says nothing about how much of a guess was right.
+ * Client keys for `switchyard serve`: the bearer keys a client must present, each possibly
+ * limited to some aliases. Compared in constant time (every byte of every configured key is
+ * looked at, whatever matches), so the time an answer takes says nothing about how much of a
+ * guess was right.
  */
 
 const encoder = new TextEncoder();
+
+/** A client key: the key alone (every alias), or the key and the aliases it may call. */
+export type ClientKey = string | { readonly key: string; readonly models?: readonly string[] };
+
+/** What a presented key is allowed. */
+export type KeyGrant = {
+  /** The aliases it may call; undefined: every alias. */
+  readonly models: readonly string[] | undefined;
+};
 
 /** A checker over a fixed set of keys. */
 export type ClientKeys = {
@@ -12,20 +22,30 @@ export type ClientKeys = {
   readonly required: boolean;
   /** True when `presented` equals one of the keys. */
   accepts(presented: string | undefined): boolean;
+  /** The grant of the key `presented` equals, or undefined when it matches none. */
+  match(presented: string | undefined): KeyGrant | undefined;
 };
 
-/** Builds a checker; empty strings are ignored. */
-export function createClientKeys(keys: readonly string[]): ClientKeys {
-  const encoded = keys.filter((key) => key !== '').map((key) => encoder.encode(key));
+/** Builds a checker; empty keys are ignored. */
+export function createClientKeys(keys: readonly ClientKey[]): ClientKeys {
+  const entries = keys
+    .map((entry) => (typeof entry === 'string' ? { key: entry } : entry))
+    .filter((entry) => entry.key !== '')
+    .map((entry) => ({ bytes: encoder.encode(entry.key), grant: { models: entry.models } }));
+  const match = (presented: string | undefined): KeyGrant | undefined => {
+    if (presented === undefined) return undefined;
+    const candidate = encoder.encode(presented);
+    let found: KeyGrant | undefined;
+    for (const entry of entries) {
+      // Every key is compared whole; the first match is kept without leaving the loop early.
+      if (equalConstantTime(entry.bytes, candidate) === 1) found ??= entry.grant;
+    }
+    return found;
+  };
   return {
-    required: encoded.length > 0,
-    accepts(presented) {
-      if (presented === undefined) return false;
-      const candidate = encoder.encode(presented);
-      let matched = 0;
-      for (const key of encoded) matched |= equalConstantTime(key, candidate);
-      return matched === 1;
-    },
+    required: entries.length > 0,
+    accepts: (presented) => match(presented) !== undefined,
+    match,
   };
 }
 

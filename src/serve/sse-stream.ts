@@ -23,6 +23,8 @@ export type SseResponseOptions = {
    * and no `[DONE]`. @default false (chat completions style)
    */
   namedEvents?: boolean;
+  /** Called once when the stream has ended, failed or been cancelled. @default undefined */
+  onEnd?: () => void;
 };
 
 const encoder = new TextEncoder();
@@ -32,6 +34,12 @@ export function sseResponse(options: SseResponseOptions): Response {
   const iterator = options.stream[Symbol.asyncIterator]();
   const named = options.namedEvents === true;
   let finished = false;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    options.onEnd?.();
+  };
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -42,6 +50,7 @@ export function sseResponse(options: SseResponseOptions): Response {
             finished = true;
             if (!named) controller.enqueue(encoder.encode('data: [DONE]\n\n'));
             controller.close();
+            end();
             return;
           }
           controller.enqueue(encoder.encode(formatEvent(next.value, { named })));
@@ -49,10 +58,12 @@ export function sseResponse(options: SseResponseOptions): Response {
           finished = true;
           controller.enqueue(encoder.encode(errorEvent(error, { named })));
           controller.close();
+          end();
         }
       },
       async cancel() {
         finished = true;
+        end();
         await iterator.return?.();
       },
     },

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { formatRequestLine } from '../../src/cli/serve-command.ts';
+import { parseServeFlags, ServeUsageError, serveKeysVariable } from '../../src/cli/serve-flags.ts';
 import {
-  formatRequestLine,
-  parseServeFlags,
-  ServeUsageError,
-  serveKeysVariable,
-} from '../../src/cli/serve-command.ts';
-import { defaultMaxBodyBytes } from '../../src/serve/create-handler.ts';
+  defaultMaxBodyBytes,
+  defaultMaxBodyBytesInFlight,
+} from '../../src/serve/create-handler.ts';
 
 describe('parseServeFlags', () => {
   it('applies the defaults', () => {
@@ -25,6 +24,29 @@ describe('parseServeFlags', () => {
         'allow-missing-env': undefined,
         'max-size': undefined,
       },
+      maxBodyBytesInFlight: defaultMaxBodyBytesInFlight,
+      connections: {},
+      logFormat: 'text',
+    });
+  });
+
+  it('reads the connection limits and the log format', () => {
+    const flags = parseServeFlags({
+      args: [
+        ...['--max-connections', '50', '--headers-timeout', '5s', '--request-timeout', '30s'],
+        ...['--keep-alive-timeout', '2000', '--max-body-in-flight', '1000', '--log-format', 'json'],
+      ],
+      env: {},
+    });
+    expect(flags).toMatchObject({
+      connections: {
+        maxConnections: 50,
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 2_000,
+      },
+      maxBodyBytesInFlight: 1_000,
+      logFormat: 'json',
     });
   });
 
@@ -54,6 +76,9 @@ describe('parseServeFlags', () => {
     [['--port', 'http'], '--port must be a port number'],
     [['--max-body', '0'], '--max-body must be a whole number'],
     [['--shutdown-timeout', 'soon'], '--shutdown-timeout must be a duration'],
+    [['--headers-timeout', '0'], '--headers-timeout must be a duration'],
+    [['--max-connections', '1.5'], '--max-connections must be a whole number above 0'],
+    [['--log-format', 'xml'], '--log-format must be text or json'],
   ])('refuses %j', (args, message) => {
     expect(() => parseServeFlags({ args, env: {} })).toThrow(ServeUsageError);
     expect(() => parseServeFlags({ args, env: {} })).toThrow(message);

@@ -24,6 +24,7 @@ const required = [
   'GROQ_API_KEY',
   'OPENAI_API_KEY',
   'OPENROUTER_API_KEY',
+  'SERVE_CLIENT_KEY',
 ];
 const completeEnv = Object.fromEntries(
   required.map((name) => [name, `test-${name.toLowerCase()}`]),

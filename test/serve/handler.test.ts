@@ -215,7 +215,10 @@ describe('as a plain function', () => {
     const handler = createServeHandler({
       router: () => {
         built += 1;
-        return { aliases: () => ['a', 'b'] } as never;
+        return {
+          aliases: () => ['a', 'b'],
+          config: () => ({ aliases: {}, upstreams: {} }),
+        } as never;
       },
     });
     const response = await handler(new Request('http://x/v1/models'));
@@ -237,7 +240,7 @@ describe('serve.keys in the config', () => {
       'version: 1\ngateways:\n  g: { type: openai-compatible, baseURL: "http://127.0.0.1:1/v1", apiKey: k }\nmodels:\n  a: g:m\nserve:\n  keys: ["${A}", "${B}"]\n',
       { env: { A: 'first-secret-key', B: 'second-secret-key' } },
     );
-    expect(table.serve?.keys.map((key) => key.reveal())).toEqual([
+    expect(table.serve?.keys.map(({ key }) => key.reveal())).toEqual([
       'first-secret-key',
       'second-secret-key',
     ]);
@@ -247,7 +250,7 @@ describe('serve.keys in the config', () => {
   it('a key function is asked per request: new keys take effect', async () => {
     let keys: readonly string[] = ['old-key'];
     const handler = createServeHandler({
-      router: { aliases: () => [] } as never,
+      router: { aliases: () => [], config: () => ({ aliases: {}, upstreams: {} }) } as never,
       keys: () => keys,
     });
     const ask = (key: string) =>

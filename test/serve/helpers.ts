@@ -8,7 +8,11 @@ import { type Emulator, type EmulatorOptions, startEmulator } from '../../src/em
 import { createRouter } from '../../src/router/create-router.ts';
 import type { Router, RouterOptions } from '../../src/router/types.ts';
 import { createServeHandler, type ServeHandlerOptions } from '../../src/serve/create-handler.ts';
-import { type NodeServer, startNodeServer } from '../../src/serve/node-server.ts';
+import {
+  type NodeServer,
+  type StartNodeServerOptions,
+  startNodeServer,
+} from '../../src/serve/node-server.ts';
 
 /** The upstream key the config sends; a test proves it never reaches a serve client. */
 export const upstreamKey = 'sk-upstream-secret-Q9';
@@ -51,16 +55,20 @@ export async function startServeStack(
     emulator?: EmulatorOptions;
     router?: RouterOptions;
     handler?: Omit<ServeHandlerOptions, 'router'>;
+    server?: Omit<StartNodeServerOptions, 'handler'>;
+    /** The config; @default serveConfigYaml */
+    yaml?: (emulatorURL: string) => string;
   } = {},
 ): Promise<ServeStack> {
   const emulator = await startEmulator({ apiKeys: [upstreamKey], ...options.emulator });
-  const table = parseConfig(serveConfigYaml(emulator.url), {
+  const table = parseConfig((options.yaml ?? serveConfigYaml)(emulator.url), {
     file: 'config.yaml',
     env: { UPSTREAM_KEY: upstreamKey },
   });
   const router = createRouter(table, { env: {}, health: false, ...options.router });
   const server = await startNodeServer({
     handler: createServeHandler({ router, ...options.handler }),
+    ...options.server,
   });
   return {
     emulator,
