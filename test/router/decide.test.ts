@@ -112,9 +112,15 @@ describe('decide', () => {
     ).toBe(3000);
   });
 
-  it('moves on instead of sleeping when Retry-After exceeds maxDelay', () => {
+  it('moves on instead of sleeping when Retry-After exceeds maxDelay, and waits when it equals it', () => {
     const error = apiError(429, { 'retry-after': '9' });
     expect(decide(options({ error, errorClass: 'rate_limit' })).action).toBe('fallback');
+    // maxDelay is the longest wait allowed, so a Retry-After of exactly maxDelay is waited.
+    const atLimit = apiError(429, { 'retry-after': '8' });
+    expect(decide(options({ error: atLimit, errorClass: 'rate_limit' }))).toMatchObject({
+      action: 'retry',
+      waitMs: 8000,
+    });
   });
 
   it('moves on instead of sleeping past the deadline (time left injected)', () => {
