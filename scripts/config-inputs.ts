@@ -119,6 +119,8 @@ export type HostileConfigsOptions = {
   maxDepth: number;
   /** The alias limit: the alias bombs expand just within it. */
   maxAliasCount: number;
+  /** The collection limit: the deep inputs open just as many lists, the rest is unknown keys. */
+  maxCollections: number;
 };
 
 /**
@@ -127,7 +129,7 @@ export type HostileConfigsOptions = {
  * limit lets through), wide flows and long lines.
  */
 export function hostileConfigs(options: HostileConfigsOptions): Record<string, string> {
-  const { size, maxDepth, maxAliasCount } = options;
+  const { size, maxDepth, maxAliasCount, maxCollections } = options;
   return {
     'unknown keys': grow(size, (n) => `version: 1\n${lines(n, (i) => `k${i}: v`)}\n`),
     'unknown keys in one map': grow(
@@ -155,11 +157,14 @@ export function hostileConfigs(options: HostileConfigsOptions): Record<string, s
     ),
     'a long line': grow(size, (n) => `version: 1\nx: "${'x'.repeat(n)}"\n`),
     'wide flow sequences': grow(size, (n) => `version: 1\nx: [${lines(n, (i) => `${i},`)} 0]\n`),
-    'deep nesting, many times': grow(size, (n) => {
+    'deep nesting, many times': (() => {
       const depth = maxDepth - 2;
       const nest = `${'['.repeat(depth)}1${']'.repeat(depth)}`;
-      return `version: 1\n${lines(n, (i) => `k${i}: ${nest}`)}\n`;
-    }),
+      // As many nested lines as fit in the size and the collection limit, then unknown keys.
+      const fit = Math.floor((size - 16) / (nest.length + 10));
+      const count = Math.min(fit, Math.floor(maxCollections / depth));
+      return padded(size, { head: `version: 1\n${lines(count, (i) => `k${i}: ${nest}`)}\n` });
+    })(),
     'alias bomb within the limit': aliasBomb({ size, maxAliasCount }),
     'as many aliases as the limit allows': padded(size, {
       // Each use is 4 characters: as many as the limit allows, or as fit.

@@ -36,6 +36,7 @@ const { values } = parseArgs({
     size: { type: 'string' },
     depth: { type: 'string' },
     aliases: { type: 'string' },
+    collections: { type: 'string' },
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
     child: { type: 'string' },
@@ -46,6 +47,7 @@ const limits: YamlLimits = {
   maxSize: Number(values.size ?? defaultYamlLimits.maxSize),
   maxDepth: Number(values.depth ?? defaultYamlLimits.maxDepth),
   maxAliasCount: Number(values.aliases ?? defaultYamlLimits.maxAliasCount),
+  maxCollections: Number(values.collections ?? defaultYamlLimits.maxCollections),
 };
 
 /**

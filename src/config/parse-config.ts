@@ -42,7 +42,7 @@ export type ParseConfigOptions = {
   /**
    * Parser limits (size in characters, nesting depth, alias expansions); each one left out keeps
    * its default.
-   * @default { maxSize: 1_048_576, maxDepth: 64, maxAliasCount: 10_000 }
+   * @default { maxSize: 1_048_576, maxDepth: 64, maxAliasCount: 10_000, maxCollections: 25_000 }
    */
   limits?: Partial<YamlLimits>;
   /**

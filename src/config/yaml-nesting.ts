@@ -8,22 +8,36 @@
 export type FindExcessiveNestingOptions = {
   /** Deepest accepted nesting of maps and lists. */
   readonly maxDepth: number;
+  /**
+   * Most collections opened inline (`[`, `{`) or compactly (`- - x`), the file over: the shapes
+   * that cost the parser most per byte. @default Infinity
+   */
+  readonly maxCollections?: number;
+};
+
+/** Where the scan stopped, and which limit the text passed there. */
+export type ExcessiveNesting = {
+  /** Offset of the first level (or collection) too many. */
+  readonly offset: number;
+  readonly limit: 'depth' | 'collections';
 };
 
 /**
  * One linear pass over the text for hostile nesting: flow collections (`[[[…`, `{a: {a: …`),
  * compact block collections on one line (`- - - …`) and ever deeper indentation. Quotes and
  * comments are skipped. The count can only err high (a bracket inside a plain scalar,
- * indentation inside a block scalar), which matters only past `maxDepth` levels. Returns the
- * offset of the first level too many, or undefined.
+ * indentation inside a block scalar), which matters only past `maxDepth` levels. Returns where
+ * the first level (or collection) too many opens, or undefined.
  */
 export function findExcessiveNesting(
   text: string,
-  { maxDepth }: FindExcessiveNestingOptions,
-): number | undefined {
+  { maxDepth, maxCollections = Number.POSITIVE_INFINITY }: FindExcessiveNestingOptions,
+): ExcessiveNesting | undefined {
   const scan: NestingScan = {
     text,
     maxDepth,
+    maxCollections,
+    collections: 0,
     flow: 0,
     compact: 0,
     indents: [],
@@ -48,17 +62,39 @@ export function findExcessiveNesting(
       index = (end === -1 ? text.length : end) - 1;
       continue;
     }
-    if (indentTooDeep(scan, index, char)) return index;
-    if (structureTooDeep(scan, index)) return index;
+    if (indentTooDeep(scan, index, char)) return { offset: index, limit: 'depth' };
+    const opened = scan.collections;
+    if (structureTooDeep(scan, index)) return { offset: index, limit: 'depth' };
+    if (scan.collections > opened && scan.collections > maxCollections)
+      return { offset: index, limit: 'collections' };
     scan.previous = char;
   }
   return undefined;
+}
+
+/** The issue for text past a limit: its code and a message saying how to fix it. */
+export function describeExcessiveNesting(
+  nested: ExcessiveNesting,
+  limits: { readonly maxDepth: number; readonly maxCollections: number },
+): { code: 'YAML_TOO_DEEP' | 'YAML_TOO_MANY_COLLECTIONS'; message: string } {
+  if (nested.limit === 'depth')
+    return {
+      code: 'YAML_TOO_DEEP',
+      message: `nesting is deeper than ${limits.maxDepth} levels; flatten the config`,
+    };
+  return {
+    code: 'YAML_TOO_MANY_COLLECTIONS',
+    message: `more than ${limits.maxCollections} lists and maps are written inline ([ ], { }) or compactly (- - x); a real config needs far fewer. Remove the repeated data, or raise the limit (the limits.maxCollections option)`,
+  };
 }
 
 /** Where the scan is. */
 type NestingScan = {
   readonly text: string;
   readonly maxDepth: number;
+  readonly maxCollections: number;
+  /** Collections opened inline or compactly so far. */
+  collections: number;
   /** Open `[` and `{`. */
   flow: number;
   /** `- `, `? ` and `: ` opening collections on the current line. */
@@ -116,6 +152,7 @@ function structureTooDeep(scan: NestingScan, index: number): boolean {
     scan.lineStart = false;
   } else if (char === '[' || char === '{') {
     scan.flow += 1;
+    scan.collections += 1;
     scan.lineStart = false;
     if (scan.flow > scan.maxDepth) return true;
   } else if (char === ']' || char === '}') {
@@ -125,6 +162,7 @@ function structureTooDeep(scan: NestingScan, index: number): boolean {
     const next = text[index + 1];
     if (next === ' ' || next === '\t') {
       scan.compact += 1;
+      scan.collections += 1;
       if (scan.indents.length + scan.compact > scan.maxDepth) return true;
     } else scan.lineStart = false;
   } else if (char !== ' ' && char !== '\t' && char !== '\r') {

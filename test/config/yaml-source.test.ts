@@ -43,6 +43,23 @@ describe('hostile YAML is rejected quickly, with a typed issue', () => {
     expect(error.issues[0]?.code).toBe('YAML_ALIAS_LIMIT');
   });
 
+  it('lists written inline past maxCollections, at the one too many, before yaml parses them', () => {
+    // 200 KiB of `[1], ` in one list: within the size limit, far past what a config needs.
+    const items = Array.from({ length: 30_000 }, () => '[1]').join(', ');
+    const text = `version: 1\nx: [${items}]\n`;
+    const { error } = timeConfigError(() => parseConfig(text, { env: {} }));
+    // The list itself is the first collection; the 25,000th `[1]` opens the 25,001st.
+    expect(error.issues.map(where)).toEqual([
+      { code: 'YAML_TOO_MANY_COLLECTIONS', line: 2, column: 5 + 24_999 * 5 },
+    ]);
+    expect(error.issues[0]?.message).toContain('limits.maxCollections');
+    // Raised, the same text goes on to the schema (which does not know `x`).
+    const raised = timeConfigError(() =>
+      parseConfig(text, { env: {}, limits: { maxCollections: 40_000 } }),
+    );
+    expect(raised.error.issues[0]?.code).not.toBe('YAML_TOO_MANY_COLLECTIONS');
+  });
+
   it('aliases within the limit are fine, and maxAliasCount can forbid them', () => {
     const text = `${head}    baseURL: &url http://127.0.0.1:11434/v1\n  other:\n    type: openai-compatible\n    baseURL: *url\nmodels:\n  fast: local:llama3.2\n`;
     const table = parseConfig(text, { env: {} });
