@@ -131,7 +131,8 @@ export type VersionAndDeployOptions = {
   readonly pushCommand: string;
 };
 
-function canonical(value: unknown): string {
+/** JSON with keys sorted, so key order does not count as a difference. */
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
     typeof item === 'object' && item !== null && !Array.isArray(item)
       ? Object.fromEntries(

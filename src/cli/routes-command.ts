@@ -23,6 +23,7 @@ import {
 } from './command-line.ts';
 import { type CliIO, type Paint, paintFor } from './output.ts';
 import {
+  canonical,
   createRoute,
   findRoute,
   type RemoteRoute,
@@ -404,15 +405,4 @@ function diffElements(remote: RemoteRoute, route: DynamicRouteDefinition): strin
     if (wanted !== undefined) lines.push(`+ ${canonical(wanted)}`);
   }
   return lines;
-}
-
-/** JSON with keys sorted, so key order does not count as a difference. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) =>
-    typeof item === 'object' && item !== null && !Array.isArray(item)
-      ? Object.fromEntries(
-          Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
-        )
-      : item,
-  );
 }
