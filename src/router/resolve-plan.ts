@@ -9,13 +9,14 @@ import type {
   RouteTable,
   TargetOptions,
   UpstreamRoute,
+  WhenRoute,
 } from '../config/route-table.ts';
 import { RouterError, UnknownAliasError } from '../errors.ts';
 import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
 import type { ClientSetup, GatewayAdapter } from '../gateways/types.ts';
 import { createNameIndex, type NameIndex } from '../internal/did-you-mean.ts';
 import { redactedText, redactorFor } from '../internal/redact.ts';
-import type { Plan, PlanTarget } from './types.ts';
+import type { CallContext, Plan, PlanTarget } from './types.ts';
 
 /** A target ready to be called. */
 export type ResolvedTarget = {
@@ -39,6 +40,19 @@ export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase'> & {
   readonly targets: readonly ResolvedTarget[];
   /** Load balancing: each target's weight, by index (see `orderTargets`). */
   readonly weights?: readonly number[];
+  /**
+   * True when some target declares `contextWindow` or `maxOutputTokens`: only then does a call
+   * estimate its request's size (see `request-size.ts`).
+   */
+  readonly sized?: true;
+  /** The alias's `when` entries, each with its own plan; the first matching the context serves. */
+  readonly conditions?: readonly ResolvedCondition[];
+};
+
+/** One `when` entry of an alias, resolved. */
+export type ResolvedCondition = {
+  readonly match: WhenRoute['match'];
+  readonly plan: ResolvedPlan;
 };
 
 /** Most direct (`<gateway>:<model>`) and default-gateway names kept resolved; names come from callers. */
@@ -121,6 +135,57 @@ function resolvePlan(state: ResolverState, model: string): ResolvedPlan {
 }
 
 function resolveAlias(state: ResolverState, alias: AliasRoute): ResolvedPlan {
+  const plan = resolveChain(state, alias, alias.targets);
+  if (alias.when === undefined) return plan;
+  return {
+    ...plan,
+    conditions: alias.when.map((entry) => ({
+      match: entry.match,
+      plan: resolveChain(state, { ...alias, weights: undefined }, entry.targets),
+    })),
+  };
+}
+
+/**
+ * The plan a call runs: an alias's first `when` entry whose `match` the context satisfies, else
+ * the plan itself. A plan without conditions is returned as is.
+ */
+export function choosePlan(plan: ResolvedPlan, context: CallContext | undefined): ResolvedPlan {
+  const { conditions } = plan;
+  if (conditions === undefined || context === undefined) return plan;
+  for (const condition of conditions) {
+    if (matches(condition.match, context)) return condition.plan;
+  }
+  return plan;
+}
+
+/** Whether every field of `match` has one of its values in `context`. */
+function matches(match: WhenRoute['match'], context: CallContext): boolean {
+  for (const field in match) {
+    if (!Object.hasOwn(context, field)) return false;
+    if (!(match[field] as readonly unknown[]).includes(context[field])) return false;
+  }
+  return true;
+}
+
+/** An alias's plan over one chain of its (its `targets`, or a `when` entry's). */
+function resolveChain(
+  state: ResolverState,
+  alias: Omit<AliasRoute, 'weights'> & { readonly weights?: readonly number[] | undefined },
+  names: readonly string[],
+): ResolvedPlan {
+  const targets = names.map((name) => {
+    const upstream = state.table.upstreams[name];
+    if (upstream === undefined)
+      throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
+        code: 'INVALID_REQUEST',
+      });
+    const target = aliasTarget(state, alias, upstream);
+    const route = alias.dynamicRoute;
+    return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
+      ? { ...target, attemptMs: route.attemptMs }
+      : target;
+  });
   return {
     model: alias.name,
     kind: 'alias',
@@ -131,25 +196,19 @@ function resolveAlias(state: ResolverState, alias: AliasRoute): ResolvedPlan {
     ...(alias.weights === undefined
       ? {}
       : { strategy: 'weighted' as const, weights: alias.weights }),
-    targets: alias.targets.map((name) => {
-      const upstream = state.table.upstreams[name];
-      if (upstream === undefined)
-        throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
-          code: 'INVALID_REQUEST',
-        });
-      const target = aliasTarget(state, alias, upstream);
-      const route = alias.dynamicRoute;
-      return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
-        ? { ...target, attemptMs: route.attemptMs }
-        : target;
-    }),
+    ...(targets.some((target) => isSized(target.upstream)) ? { sized: true as const } : {}),
+    targets,
   };
+}
+
+function isSized(upstream: UpstreamRoute): boolean {
+  return upstream.contextWindow !== undefined || upstream.maxOutputTokens !== undefined;
 }
 
 /** An alias's target on an upstream: the upstream's shared one unless the alias adds its own. */
 function aliasTarget(
   state: ResolverState,
-  alias: AliasRoute,
+  alias: Pick<AliasRoute, 'options' | 'params'>,
   upstream: UpstreamRoute,
 ): ResolvedTarget {
   const shared = isEmpty(alias.options) && isEmpty(alias.params);
