@@ -44,6 +44,11 @@ export type CallContext = Readonly<Record<string, string | number | boolean>>;
 export type TokenUsage = {
   /** Prompt tokens (`usage.prompt_tokens`). */
   readonly inputTokens?: number;
+  /**
+   * Of the prompt tokens, those the provider served from its cache
+   * (`usage.prompt_tokens_details.cached_tokens`), when it reported any.
+   */
+  readonly cachedInputTokens?: number;
   /** Completion tokens (`usage.completion_tokens`). */
   readonly outputTokens?: number;
   /** `usage.total_tokens`. */
@@ -250,6 +255,13 @@ export type RouteInfo = {
    * streams when the stream ends (ask with `stream_options: { include_usage: true }`).
    */
   readonly usage?: TokenUsage;
+  /**
+   * What the call cost, in USD: the serving attempt's `usage` at its upstream's `price`
+   * (cached prompt tokens at `price.cachedInput`). Undefined when the upstream has no `price`
+   * or the gateway reported no usage; for streams, known when the stream ends (like `usage`).
+   * Failed attempts before it are not counted: gateways do not report their usage.
+   */
+  readonly cost?: number;
 };
 
 /** The promise a router call returns: the result, plus ways to see the route and the response. */
