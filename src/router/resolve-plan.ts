@@ -36,7 +36,7 @@ export type ResolvedTarget = {
 };
 
 /** A resolved plan (internal: holds revealed credentials inside `setup`). */
-export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase'> & {
+export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase' | 'conditions'> & {
   readonly targets: readonly ResolvedTarget[];
   /** Load balancing: each target's weight, by index (see `orderTargets`). */
   readonly weights?: readonly number[];
@@ -304,6 +304,12 @@ function resolveTarget(options: {
 
 /** The public, redacted view of a resolved plan. */
 export function toPublicPlan(plan: ResolvedPlan): Plan {
+  const conditions = plan.conditions?.map((condition) => ({
+    match: condition.match,
+    targets: publicTargets(condition.plan),
+  }));
+  const requestsOf = (each: ResolvedPlan) =>
+    each.targets.reduce((sum, target) => sum + each.retry.attempts * target.gatewayAttempts, 0);
   return {
     model: plan.model,
     kind: plan.kind,
@@ -313,44 +319,56 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
     policy: plan.policy,
     ...(plan.strategy === undefined ? {} : { strategy: plan.strategy }),
     worstCase: {
-      requests: plan.targets.reduce(
-        (sum, target) => sum + plan.retry.attempts * target.gatewayAttempts,
-        0,
+      requests: Math.max(
+        requestsOf(plan),
+        ...(plan.conditions ?? []).map((condition) => requestsOf(condition.plan)),
       ),
       timeMs: plan.timeouts.totalMs,
     },
-    targets: plan.targets.map((target, index): PlanTarget => {
-      const redactor = redactorFor(target.setup.secrets);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
-        if (value !== null)
-          headers[name] =
-            target.setup.secrets.includes(value) || /authorization/i.test(name)
-              ? redactedText
-              : redactor.text(value);
-      }
-      if (
-        target.setup.apiKey !== 'switchyard-no-key' &&
-        target.setup.defaultHeaders['authorization'] !== null
-      ) {
-        headers['authorization'] = redactedText;
-      }
-      Object.assign(headers, target.headers);
-      return {
-        upstream: target.upstream.name,
-        gateway: target.gateway.name,
-        gatewayType: target.gateway.type,
-        url: `${target.setup.baseURL}/${plan.serves === 'embeddings' ? 'embeddings' : 'chat/completions'}`,
-        model: target.upstream.model,
-        authMode: target.gateway.auth.mode,
-        headers,
-        body: target.body,
-        gatewayAttempts: target.gatewayAttempts,
-        ...(target.attemptMs === undefined ? {} : { attemptMs: target.attemptMs }),
-        ...weightOf(plan, index),
-      };
-    }),
+    targets: publicTargets(plan),
+    ...(conditions === undefined ? {} : { conditions }),
   };
+}
+
+/** A plan's targets, redacted. */
+function publicTargets(plan: ResolvedPlan): PlanTarget[] {
+  return plan.targets.map((target, index): PlanTarget => {
+    const redactor = redactorFor(target.setup.secrets);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
+      if (value !== null)
+        headers[name] =
+          target.setup.secrets.includes(value) || /authorization/i.test(name)
+            ? redactedText
+            : redactor.text(value);
+    }
+    if (
+      target.setup.apiKey !== 'switchyard-no-key' &&
+      target.setup.defaultHeaders['authorization'] !== null
+    ) {
+      headers['authorization'] = redactedText;
+    }
+    Object.assign(headers, target.headers);
+    const { upstream } = target;
+    return {
+      upstream: upstream.name,
+      gateway: target.gateway.name,
+      gatewayType: target.gateway.type,
+      url: `${target.setup.baseURL}/${plan.serves === 'embeddings' ? 'embeddings' : 'chat/completions'}`,
+      model: upstream.model,
+      authMode: target.gateway.auth.mode,
+      headers,
+      body: target.body,
+      gatewayAttempts: target.gatewayAttempts,
+      ...(target.attemptMs === undefined ? {} : { attemptMs: target.attemptMs }),
+      ...weightOf(plan, index),
+      ...(upstream.contextWindow === undefined ? {} : { contextWindow: upstream.contextWindow }),
+      ...(upstream.maxOutputTokens === undefined
+        ? {}
+        : { maxOutputTokens: upstream.maxOutputTokens }),
+      ...(upstream.price === undefined ? {} : { price: upstream.price }),
+    };
+  });
 }
 
 /** A weighted plan's target weight and share of first tries; nothing for an ordered plan. */

@@ -110,7 +110,9 @@ describe('skipping targets that cannot fit', () => {
     ]);
     const tooMuchOutput = await router.chat.completions
       .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8000 })
+      .then(() => undefined)
       .catch((caught: unknown) => caught as AllTargetsFailedError);
+    if (tooMuchOutput === undefined) throw new Error('the call should have failed');
     expect(tooMuchOutput.reason).toBe('context-length');
     expect(tooMuchOutput.attempts[1]?.message).toContain('writes at most 4000');
     expect(emulator.requests).toHaveLength(0);
