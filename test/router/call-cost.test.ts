@@ -136,6 +136,7 @@ describe('cost on the route', () => {
     });
     const { route } = await router.chat.completions.create({ model: 'chat', messages }).withRoute();
     const root = exporter.getFinishedSpans().find((span) => span.parentSpanContext === undefined);
+    expect(route.cost).toBeGreaterThan(0);
     expect(root?.attributes['switchyard.cost_usd']).toBe(route.cost);
     await router.close();
     await provider.shutdown();
