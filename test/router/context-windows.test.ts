@@ -5,6 +5,9 @@
  * through the `openai` SDK against the emulator.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { formatPlan } from '../../src/cli/format-plan.ts';
+import { paintFor } from '../../src/cli/output.ts';
+import { findValidateWarnings } from '../../src/cli/validate-warnings.ts';
 import { parseConfig } from '../../src/config/parse-config.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { AllTargetsFailedError } from '../../src/errors.ts';
@@ -166,5 +169,46 @@ describe('estimateRequestSize', () => {
       promptTokens: 0,
       outputTokens: undefined,
     });
+  });
+});
+
+describe('plan and validate', () => {
+  it('shows windows and prices in the plan, and warns where a chain shrinks', () => {
+    const yaml = `version: 1
+gateways:
+  local: { type: openai-compatible, baseURL: http://127.0.0.1:9/v1 }
+upstreams:
+  big: { gateway: local, model: big, contextWindow: 200000, price: { input: 3, output: 15 } }
+  small: { gateway: local, model: small, contextWindow: 8000, maxOutputTokens: 2000 }
+  other: { gateway: local, model: other, contextWindow: 200000 }
+models:
+  shrinks: { targets: [big, small] }
+  grows: { targets: [small, big, other] }
+`;
+    const table = parseConfig(yaml);
+    const router = createRouter(table, { env: {} });
+    const text = formatPlan({
+      plan: router.resolve('shrinks'),
+      paint: paintFor({ stream: { isTTY: false }, env: {} } as never),
+    });
+    expect(text).toContain('window   200000 tokens');
+    expect(text).toContain('window   8000 tokens, output at most 2000 tokens');
+    expect(text).toContain('price    $3 in, $15 out per million tokens');
+    expect(router.resolve('shrinks').targets[0]?.price).toEqual({
+      input: 3,
+      output: 15,
+      cachedInput: 3,
+    });
+    const warnings = findValidateWarnings(table).filter((each) =>
+      /context window/.test(each.message),
+    );
+    expect(warnings).toEqual([
+      {
+        alias: 'shrinks',
+        target: 1,
+        message:
+          'target 2 (small) has a smaller context window (8000 tokens) than target 1 (big, 200000): a request too long for target 1 skips it, so it backs target 1 up only for shorter ones. Put larger windows later in the chain if long requests should fall back.',
+      },
+    ]);
   });
 });
