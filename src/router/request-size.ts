@@ -12,7 +12,6 @@
  * is not turned away by the estimate; one the estimate lets through and the model refuses gets
  * a context-length error, after which only targets with a larger window are tried.
  */
-import type { UpstreamRoute } from '../config/route-table.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
 
 /** Characters per token the estimate divides by (see the module's note on its error bound). */
@@ -52,11 +51,6 @@ export function sizeMismatch(target: ResolvedTarget, size: RequestSize): string 
   const needed = size.promptTokens + (output ?? 0);
   if (needed <= contextWindow) return undefined;
   return `the request needs at least ${needed} tokens (prompt estimated at ${size.promptTokens}${output === undefined ? '' : ` + ${output} output`}); upstream "${target.upstream.name}" has a ${contextWindow}-token window (contextWindow)`;
-}
-
-/** Whether an upstream's window is known to be larger than `tokens`. */
-export function hasLargerWindow(upstream: UpstreamRoute, tokens: number): boolean {
-  return upstream.contextWindow !== undefined && upstream.contextWindow > tokens;
 }
 
 function outputOf(body: Readonly<Record<string, unknown>>): number | undefined {

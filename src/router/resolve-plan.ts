@@ -52,6 +52,8 @@ export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase' | 'conditions'> & 
 /** One `when` entry of an alias, resolved. */
 export type ResolvedCondition = {
   readonly match: WhenRoute['match'];
+  /** `match` as a list, read per call without walking an object's keys. */
+  readonly fields: readonly (readonly [string, readonly (string | number | boolean)[]])[];
   readonly plan: ResolvedPlan;
 };
 
@@ -141,6 +143,7 @@ function resolveAlias(state: ResolverState, alias: AliasRoute): ResolvedPlan {
     ...plan,
     conditions: alias.when.map((entry) => ({
       match: entry.match,
+      fields: Object.entries(entry.match),
       plan: resolveChain(state, { ...alias, weights: undefined }, entry.targets),
     })),
   };
@@ -154,16 +157,17 @@ export function choosePlan(plan: ResolvedPlan, context: CallContext | undefined)
   const { conditions } = plan;
   if (conditions === undefined || context === undefined) return plan;
   for (const condition of conditions) {
-    if (matches(condition.match, context)) return condition.plan;
+    if (matches(condition.fields, context)) return condition.plan;
   }
   return plan;
 }
 
-/** Whether every field of `match` has one of its values in `context`. */
-function matches(match: WhenRoute['match'], context: CallContext): boolean {
-  for (const field in match) {
-    if (!Object.hasOwn(context, field)) return false;
-    if (!(match[field] as readonly unknown[]).includes(context[field])) return false;
+/** Whether every field has one of its values in `context` (own fields only). */
+function matches(fields: ResolvedCondition['fields'], context: CallContext): boolean {
+  for (const [field, values] of fields) {
+    const value = context[field];
+    if (value === undefined || !values.includes(value) || !Object.hasOwn(context, field))
+      return false;
   }
   return true;
 }
