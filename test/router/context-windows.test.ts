@@ -4,6 +4,7 @@
  * error moves only to larger windows, and when no target fits the call fails at once. Real calls
  * through the `openai` SDK against the emulator.
  */
+import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatPlan } from '../../src/cli/format-plan.ts';
 import { paintFor } from '../../src/cli/output.ts';
@@ -13,6 +14,8 @@ import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { AllTargetsFailedError } from '../../src/errors.ts';
 import { createRouter } from '../../src/router/create-router.ts';
 import { charactersPerToken, estimateRequestSize } from '../../src/router/request-size.ts';
+import { createPlanResolver } from '../../src/router/resolve-plan.ts';
+import { startServeStack } from '../serve/helpers.ts';
 
 const configYaml = `
 version: 1
@@ -210,5 +213,48 @@ models:
           'target 2 (small) has a smaller context window (8000 tokens) than target 1 (big, 200000): a request too long for target 1 skips it, so it backs target 1 up only for shorter ones. Put larger windows later in the chain if long requests should fall back.',
       },
     ]);
+  });
+});
+
+describe('cost when nothing declares a window', () => {
+  it('only plans with a declared window or output limit are sized', () => {
+    const resolver = createPlanResolver(table());
+    expect(resolver.resolve('chat').sized).toBe(true);
+    const plain = parseConfig(`version: 1
+gateways:
+  local: { type: openai-compatible, baseURL: http://127.0.0.1:9/v1 }
+models:
+  chat: local:model-a
+`);
+    expect(createPlanResolver(plain).resolve('chat').sized).toBeUndefined();
+    expect(createPlanResolver(plain).resolve('local:model-b').sized).toBeUndefined();
+  });
+});
+
+describe('switchyard serve', () => {
+  it('answers a request no window fits with 400 context_length_exceeded, sending nothing', async () => {
+    const stack = await startServeStack({
+      yaml: (url) => `
+version: 1
+gateways:
+  local: { type: openai-compatible, baseURL: "${url}/v1", apiKey: "\${UPSTREAM_KEY}" }
+upstreams:
+  small: { gateway: local, model: model-small, contextWindow: 1000 }
+models:
+  chat: small
+`,
+    });
+    try {
+      const client = new OpenAI({ apiKey: 'none', baseURL: stack.baseURL, maxRetries: 0 });
+      const error = await client.chat.completions
+        .create({ model: 'chat', messages: [{ role: 'user', content: promptOf(5000) }] })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+      expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('context_length_exceeded');
+      expect(stack.emulator.requests).toHaveLength(0);
+    } finally {
+      await stack.close();
+    }
   });
 });
