@@ -103,7 +103,12 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     })),
     report,
   });
-  const kind = aliasKind({ ...options, path });
+  // Every chain of the alias (its targets and its `when` entries') serves the one kind.
+  const kind = aliasKind({
+    ...options,
+    chain: [...chain, ...(options.conditionChains ?? []).flatMap((each) => each ?? [])],
+    path,
+  });
   const routed = aliasRoute({ ...options, path, weighted: weights !== undefined, retry, timeouts });
   if (routed !== undefined) options.addUpstream(routed.upstream);
   const when = compileWhen({ ...options, path, weighted: weights !== undefined });

@@ -129,6 +129,8 @@ upstreams:
   a: { gateway: local, model: a }
   b: { gateway: local, model: b }
   c: { gateway: edge, model: openai/gpt-4o-mini }
+  vectors: { gateway: local, model: text-embedding-3-small }
+  chat: { gateway: local, model: chat-model, kind: chat }
 models:
 `;
     const error = catchConfigError(() =>
@@ -145,6 +147,9 @@ models:
     targets: [c]
     dynamicRoute: routed
     when: [{ match: { tier: free }, targets: [a] }]
+  mixed:
+    targets: [a]
+    when: [{ match: { tier: free }, targets: [chat] }, { match: { tier: paid }, targets: [vectors] }]
 `),
     );
     const issues = error.issues.map((issue) => [issue.path.join('.'), issue.message]);
@@ -161,6 +166,12 @@ models:
       [
         'models.routed.when',
         expect.stringContaining("Cloudflare's published dynamic-route schema"),
+      ],
+      [
+        'models.mixed.targets',
+        expect.stringContaining(
+          'alias "mixed" mixes chat upstreams (chat) and embeddings upstreams (vectors)',
+        ),
       ],
     ]);
   });
