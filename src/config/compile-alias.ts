@@ -92,7 +92,9 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
           ErrorAction
         >);
   const params = compileParams({ input: input.alias.params, path: [...path, 'params'], report });
-  checkAliasMetadata({ ...options, path, aliasOptions });
+  // Every chain of the alias (its targets and its `when` entries'): metadata within limits, one kind.
+  const everyTarget = [...chain, ...(options.conditionChains ?? []).flatMap((each) => each ?? [])];
+  checkAliasMetadata({ ...options, chain: everyTarget, path, aliasOptions });
   const weights = compileStrategy({
     name,
     strategy: input.alias.strategy,
@@ -103,12 +105,7 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     })),
     report,
   });
-  // Every chain of the alias (its targets and its `when` entries') serves the one kind.
-  const kind = aliasKind({
-    ...options,
-    chain: [...chain, ...(options.conditionChains ?? []).flatMap((each) => each ?? [])],
-    path,
-  });
+  const kind = aliasKind({ ...options, chain: everyTarget, path });
   const routed = aliasRoute({ ...options, path, weighted: weights !== undefined, retry, timeouts });
   if (routed !== undefined) options.addUpstream(routed.upstream);
   const when = compileWhen({ ...options, path, weighted: weights !== undefined });
