@@ -259,9 +259,10 @@ export function recordAttempts<T extends RouterError>(
 /**
  * Why an {@link AllTargetsFailedError} was thrown: every target was tried and failed
  * (`exhausted`), or the policy said `fail` for an error class and the router stopped before the
- * rest of the chain (`policy-stop`; `stoppedOn` names the class).
+ * rest of the chain (`policy-stop`; `stoppedOn` names the class), or no target's `contextWindow`
+ * (or `maxOutputTokens`) fits the request, so nothing was sent (`context-length`).
  */
-export type AllTargetsFailedReason = 'exhausted' | 'policy-stop';
+export type AllTargetsFailedReason = 'exhausted' | 'policy-stop' | 'context-length';
 
 /** Options of {@link AllTargetsFailedError}. */
 export type AllTargetsFailedErrorOptions = {
@@ -327,9 +328,11 @@ export class AllTargetsFailedError extends RouterError {
 }
 
 function describeReason(options: AllTargetsFailedErrorOptions): string {
-  return options.reason === 'policy-stop'
-    ? `stopped: the policy does not retry ${options.stoppedOn ?? 'these'} errors or pass them to another target`
-    : 'all targets failed';
+  if (options.reason === 'policy-stop')
+    return `stopped: the policy does not retry ${options.stoppedOn ?? 'these'} errors or pass them to another target`;
+  if (options.reason === 'context-length')
+    return 'no target has a context window that fits the request (shorten it, or add a target with a larger contextWindow)';
+  return 'all targets failed';
 }
 
 /** Options of {@link UnknownAliasError}. */

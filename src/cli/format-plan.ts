@@ -25,7 +25,7 @@ export const shortShareMs = 30_000;
  * answer is cut off before the next target takes over.
  */
 export function findPlanWarnings(plan: Plan): PlanWarning[] {
-  const warnings: PlanWarning[] = [];
+  const warnings: PlanWarning[] = shrinkingWindows(plan.targets);
   const { retry, timeouts } = plan;
   const count = plan.targets.length;
   if (timeouts.handOver === true) {
@@ -47,6 +47,28 @@ export function findPlanWarnings(plan: Plan): PlanWarning[] {
       });
     }
     before += retry.attempts * (target.attemptMs ?? timeouts.attemptMs) + maxBackoffMs(retry);
+  });
+  return warnings;
+}
+
+/**
+ * Targets whose declared context window is smaller than an earlier target's: a request too long
+ * for the earlier one is too long for them too, so they back it up only for shorter requests.
+ */
+function shrinkingWindows(targets: Plan['targets']): PlanWarning[] {
+  const warnings: PlanWarning[] = [];
+  let largest: { index: number; upstream: string; window: number } | undefined;
+  targets.forEach((target, index) => {
+    const window = target.contextWindow;
+    if (window === undefined) return;
+    if (largest !== undefined && window < largest.window) {
+      warnings.push({
+        target: index,
+        message: `target ${index + 1} (${target.upstream}) has a smaller context window (${window} tokens) than target ${largest.index + 1} (${largest.upstream}, ${largest.window}): a request too long for target ${largest.index + 1} skips it, so it backs target ${largest.index + 1} up only for shorter ones. Put larger windows later in the chain if long requests should fall back.`,
+      });
+    }
+    if (largest === undefined || window > largest.window)
+      largest = { index, upstream: target.upstream, window };
   });
   return warnings;
 }
@@ -109,6 +131,7 @@ export function formatPlan(options: { plan: Plan; paint: Paint }): string {
   plan.targets.forEach((target, index) => {
     lines.push('', ...formatTarget({ target, index, paint }));
   });
+  if (plan.conditions !== undefined) lines.push('', ...formatConditions(plan.conditions));
   lines.push('', ...formatPolicy(plan));
   for (const warning of findPlanWarnings(plan))
     lines.push('', `  ${paint.yellow('warning:')} ${warning.message}`);
@@ -150,7 +173,33 @@ function formatTarget({ target, index, paint }: FormatTargetOptions): string[] {
     lines.push(
       `     gateway  retries inside Cloudflare: up to ${target.gatewayAttempts} attempts per request`,
     );
+  if (target.contextWindow !== undefined || target.maxOutputTokens !== undefined)
+    lines.push(
+      `     window   ${[
+        ...(target.contextWindow === undefined ? [] : [`${target.contextWindow} tokens`]),
+        ...(target.maxOutputTokens === undefined
+          ? []
+          : [`output at most ${target.maxOutputTokens} tokens`]),
+      ].join(', ')}`,
+    );
+  if (target.price !== undefined) {
+    const { input, output, cachedInput } = target.price;
+    lines.push(
+      `     price    $${input} in, $${output} out${cachedInput === input ? '' : `, $${cachedInput} cached in`} per million tokens`,
+    );
+  }
   return lines;
+}
+
+/** The alias's `when` entries: what each matches, and the chain it runs instead. */
+function formatConditions(conditions: NonNullable<Plan['conditions']>): string[] {
+  return conditions.map((condition) => {
+    const match = Object.entries(condition.match)
+      .map(([field, values]) => `${field} = ${values.map(String).join(' | ')}`)
+      .join(', ');
+    const chain = condition.targets.map((target) => target.upstream).join(', ');
+    return `  when ${match} → ${chain}`;
+  });
 }
 
 /** The call's lines: retries, timeouts, the failure policy and the worst case. */

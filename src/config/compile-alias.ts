@@ -25,6 +25,7 @@ import type {
   TargetOptions,
   Timeouts,
   UpstreamRoute,
+  WhenRoute,
 } from './route-table.ts';
 
 /** An alias as written, in one shape whether it was the shorthand `alias: target` or a block. */
@@ -56,6 +57,8 @@ export type CompileAliasOptions = {
   /** The config's `defaults:` as written (whether it sets an attempt limit). */
   config: SwitchyardConfig;
   report: ReportIssue;
+  /** Its `when` entries' flat chains, in order (undefined where an entry had a problem, reported). */
+  conditionChains?: readonly (readonly ChainTarget[] | undefined)[];
   /** Adds an upstream the alias brings (its dynamic route's, `<gateway>:dynamic/<name>`). */
   addUpstream: (upstream: UpstreamRoute) => void;
 };
@@ -89,7 +92,9 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
           ErrorAction
         >);
   const params = compileParams({ input: input.alias.params, path: [...path, 'params'], report });
-  checkAliasMetadata({ ...options, path, aliasOptions });
+  // Every chain of the alias (its targets and its `when` entries'): metadata within limits, one kind.
+  const everyTarget = [...chain, ...(options.conditionChains ?? []).flatMap((each) => each ?? [])];
+  checkAliasMetadata({ ...options, chain: everyTarget, path, aliasOptions });
   const weights = compileStrategy({
     name,
     strategy: input.alias.strategy,
@@ -100,13 +105,15 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     })),
     report,
   });
-  const kind = aliasKind({ ...options, path });
+  const kind = aliasKind({ ...options, chain: everyTarget, path });
   const routed = aliasRoute({ ...options, path, weighted: weights !== undefined, retry, timeouts });
   if (routed !== undefined) options.addUpstream(routed.upstream);
+  const when = compileWhen({ ...options, path, weighted: weights !== undefined });
   return Object.freeze({
     name,
     ...(kind === undefined ? {} : { kind }),
     targets: routed?.targets ?? Object.freeze(chain.map((target) => target.name)),
+    ...(when === undefined ? {} : { when }),
     ...(weights === undefined ? {} : { strategy: 'weighted' as const, weights }),
     retry,
     timeouts,
@@ -115,6 +122,52 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     params,
     ...(routed === undefined ? {} : { dynamicRoute: routed.dynamicRoute }),
   });
+}
+
+/**
+ * `when`: each entry's match (every value as a list) and chain. Refused with `strategy:
+ * weighted` (an entry's chain is ordered) and with `dynamicRoute`: Cloudflare's published
+ * route schema leaves a conditional element's `conditions` untyped, so no condition compiled
+ * into a route could be checked against it.
+ */
+function compileWhen(
+  options: CompileAliasOptions & { path: ConfigPath; weighted: boolean },
+): readonly WhenRoute[] | undefined {
+  const { name, input, path, report } = options;
+  const entries = input.alias.when;
+  if (entries === undefined) return undefined;
+  if (options.weighted) {
+    report(
+      'INVALID_VALUE',
+      [...path, 'when'],
+      `alias "${name}" cannot combine when with strategy: weighted; a when entry's targets are tried in order (drop one of them, or make each when entry an alias of its own)`,
+    );
+  }
+  if (input.alias.dynamicRoute !== undefined) {
+    report(
+      'INVALID_VALUE',
+      [...path, 'when'],
+      `alias "${name}" cannot combine when with dynamicRoute: Cloudflare's published dynamic-route schema does not define the shape of a conditional element's conditions, so Switchyard cannot compile them into the route; keep the conditions client-side (drop dynamicRoute) or build the conditional route in Cloudflare's dashboard`,
+    );
+  }
+  const chains = options.conditionChains ?? [];
+  return Object.freeze(
+    entries.map((entry, index) =>
+      Object.freeze({
+        match: freezeRecord(
+          Object.fromEntries(
+            Object.entries(entry.match).map(([field, value]) => [
+              field,
+              Object.freeze(
+                (Array.isArray(value) ? [...value] : [value]) as (string | number | boolean)[],
+              ),
+            ]),
+          ),
+        ),
+        targets: Object.freeze((chains[index] ?? []).map((target) => target.name)),
+      }),
+    ),
+  );
 }
 
 /** `dynamicRoute`: the alias served by its compiled route, when it can be. */

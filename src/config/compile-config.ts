@@ -50,17 +50,27 @@ export function compileConfig(options: CompileConfigOptions): CompileResult {
   const aliasInputs = new Map(
     Object.entries(config.models).map(([name, input]) => [name, normalizeAlias(input)]),
   );
-  const chains = resolveChains({
+  const conditionInputs = new Map<string, readonly (readonly string[])[]>();
+  for (const [name, input] of aliasInputs) {
+    if (input.alias.when !== undefined)
+      conditionInputs.set(
+        name,
+        input.alias.when.map((entry) => entry.targets),
+      );
+  }
+  const { chains, conditions } = resolveChains({
     aliases: aliasInputs,
     upstreams: new Set(Object.keys(config.upstreams ?? {})),
     gateways,
     gatewayNames,
     report,
+    conditions: conditionInputs,
   });
 
   const aliases = compileAliases({
     aliasInputs,
     chains,
+    conditions,
     upstreams,
     gateways,
     defaults,
@@ -105,6 +115,8 @@ type CompileAliasesOptions = {
   aliasInputs: ReadonlyMap<string, NormalizedAlias>;
   /** The flat chain of each alias that resolved. */
   chains: ReadonlyMap<string, ChainTarget[]>;
+  /** Each alias's `when` entries' chains (undefined where an entry had a problem). */
+  conditions: ReadonlyMap<string, (ChainTarget[] | undefined)[]>;
   /** The declared upstreams; the inline ones the chains name are added to it. */
   upstreams: Map<string, UpstreamRoute>;
   gateways: ReadonlyMap<string, GatewayRoute>;
@@ -121,6 +133,10 @@ function compileAliases(options: CompileAliasesOptions): Map<string, AliasRoute>
     const chain = chains.get(name);
     if (chain === undefined) continue;
     compileInlineUpstreams({ chain, upstreams, gateways, report });
+    const conditionChains = options.conditions.get(name);
+    for (const each of conditionChains ?? []) {
+      if (each !== undefined) compileInlineUpstreams({ chain: each, upstreams, gateways, report });
+    }
     aliases.set(
       name,
       compileAlias({
@@ -132,6 +148,7 @@ function compileAliases(options: CompileAliasesOptions): Map<string, AliasRoute>
         defaults,
         config,
         report,
+        ...(conditionChains === undefined ? {} : { conditionChains }),
         addUpstream: (upstream) => upstreams.set(upstream.name, upstream),
       }),
     );

@@ -60,5 +60,16 @@ export function compileUpstream(options: CompileUpstreamOptions): UpstreamRoute 
     ...(checked.provider === undefined ? {} : { provider: checked.provider }),
     params: compileParams({ input: input.params, path: [...path, 'params'], report }),
     options: upstreamOptions,
+    ...(input.contextWindow === undefined ? {} : { contextWindow: input.contextWindow }),
+    ...(input.maxOutputTokens === undefined ? {} : { maxOutputTokens: input.maxOutputTokens }),
+    ...(input.price === undefined
+      ? {}
+      : {
+          price: Object.freeze({
+            input: input.price.input,
+            output: input.price.output,
+            cachedInput: input.price.cachedInput ?? input.price.input,
+          }),
+        }),
   });
 }

@@ -117,6 +117,7 @@ target: TargetRef
  */
 weight?: number
 })
+export type ContextValue = (string | number | boolean)
 /**
  * A duration (the deadline for the whole call, across retries and fallbacks) or an object with finer limits.
  */
@@ -458,6 +459,15 @@ kind?: ("chat" | "embeddings")
 model: string
 params?: Params
 options?: TargetOptions
+/**
+ * The model's context window in tokens (prompt and output together). With it, a request whose estimated size (messages, tools and requested output) cannot fit skips this upstream without a request, and after a context-length error only upstreams with a larger window are tried. Default: unknown (never skipped).
+ */
+contextWindow?: number
+/**
+ * The most tokens the model writes in one answer. A request asking for more (max_tokens or max_completion_tokens) skips this upstream without a request. Default: unknown (never skipped).
+ */
+maxOutputTokens?: number
+price?: Price
 }
 /**
  * Request body fields merged under each request's own (the request wins), e.g. {max_tokens: 1024, temperature: 0.2}.
@@ -552,6 +562,23 @@ quantizations?: SlugList11
 attribution?: Attribution
 }
 /**
+ * What the upstream costs, in USD per million tokens, for the route's `cost`. No prices are bundled (they change): copy them from the provider's price page.
+ */
+export interface Price {
+/**
+ * USD per million prompt tokens.
+ */
+input: number
+/**
+ * USD per million completion tokens.
+ */
+output: number
+/**
+ * USD per million prompt tokens served from the provider's cache (usage.prompt_tokens_details.cached_tokens). Default: the input price.
+ */
+cachedInput?: number
+}
+/**
  * A fallback chain: targets tried in order, each with its own retries, all within one deadline.
  */
 export interface Alias {
@@ -562,6 +589,13 @@ export interface Alias {
  * @maxItems 16
  */
 targets: [AliasTarget]|[AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget, AliasTarget]
+/**
+ * Conditional targets: the first entry whose `match` the call's context satisfies replaces `targets` for that call; with none matching, `targets` serve.
+ * 
+ * @minItems 1
+ * @maxItems 16
+ */
+when?: [WhenEntry]|[WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]
 /**
  * How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.
  */
@@ -575,6 +609,24 @@ params?: Params
  * Serve this alias through the Cloudflare dynamic route of this name, compiled from its chain by `switchyard routes push`: the leading targets on its first target's Cloudflare gateway run inside the gateway (model dynamic/<name>, one round trip); targets on other gateways stay client-side fallbacks behind it.
  */
 dynamicRoute?: string
+}
+/**
+ * One condition: every field of `match` must equal the call's context field (or be one of the listed values).
+ */
+export interface WhenEntry {
+/**
+ * Context field → the value it must have, or a list of values any of which matches.
+ */
+match: {
+[k: string]: ContextValue | [ContextValue, ...(ContextValue)[]] | undefined
+}
+/**
+ * The targets for matching calls, tried in order: upstream names, other aliases or `<gateway>:<model>`.
+ * 
+ * @minItems 1
+ * @maxItems 16
+ */
+targets: [TargetRef]|[TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]
 }
 /**
  * Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.

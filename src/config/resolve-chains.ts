@@ -41,6 +41,20 @@ export type ResolveChainsOptions = {
   /** Every declared gateway, including those that failed to compile. */
   gatewayNames: readonly string[];
   report: ReportIssue;
+  /**
+   * Each alias's `when` entries' target references, by alias name: resolved like `targets`
+   * (nested aliases spliced in, inline `<gateway>:<model>`, duplicates and lengths checked),
+   * after every alias. An entry may name its own alias: that splices in the alias's `targets`.
+   * @default none
+   */
+  conditions?: ReadonlyMap<string, readonly (readonly string[])[]>;
+};
+
+/** What {@link resolveChains} finds: each alias's chain, and each of its `when` entries' chains. */
+export type ResolvedChains = {
+  readonly chains: Map<string, ChainTarget[]>;
+  /** By alias name: each `when` entry's chain, or undefined where it had a problem (reported). */
+  readonly conditions: Map<string, (ChainTarget[] | undefined)[]>;
 };
 
 type Resolved = { readonly chain: readonly ChainTarget[]; readonly depth: number };
@@ -54,7 +68,7 @@ type Frame = { readonly alias: string; readonly targets: readonly string[]; next
  * once, by the alias where it is written; an alias that names a broken alias fails silently.
  * Aliases with a problem have no entry in the result.
  */
-export function resolveChains(options: ResolveChainsOptions): Map<string, ChainTarget[]> {
+export function resolveChains(options: ResolveChainsOptions): ResolvedChains {
   const state: ChainState = {
     options,
     resolved: new Map(),
@@ -70,7 +84,22 @@ export function resolveChains(options: ResolveChainsOptions): Map<string, ChainT
   for (const [alias, result] of state.resolved) {
     if (result !== 'failed') chains.set(alias, [...result.chain]);
   }
-  return chains;
+  const conditions = new Map<string, (ChainTarget[] | undefined)[]>();
+  for (const [alias, entries] of options.conditions ?? []) {
+    conditions.set(
+      alias,
+      entries.map((references, index) => {
+        const result = finishChain(state, {
+          alias,
+          label: `alias "${alias}" (when[${index}])`,
+          references,
+          path: (at) => ['models', alias, 'when', index, 'targets', at],
+        });
+        return result === 'failed' ? undefined : [...result.chain];
+      }),
+    );
+  }
+  return { chains, conditions };
 }
 
 /** The walk over every alias; the functions below read and update it. */
@@ -88,6 +117,8 @@ type ChainState = {
 /** The chain of one alias while its targets are added. */
 type ChainDraft = {
   readonly alias: string;
+  /** How messages name the chain: `alias "x"`, or `alias "x" (when[0])`. */
+  readonly label: string;
   readonly chain: ChainTarget[];
   /** Nesting depth so far, and the target that leads to it (where a too-deep nest is reported). */
   depth: number;
@@ -148,10 +179,29 @@ function nextAliasToVisit(state: ChainState, frame: Frame): string | undefined {
 function finishAlias(state: ChainState, alias: string): Resolved | 'failed' {
   const entry = state.options.aliases.get(alias);
   if (entry === undefined) return 'failed';
-  const draft: ChainDraft = { alias, chain: [], depth: 0, deepest: undefined, ok: true };
-  for (const [index, reference] of entry.alias.targets.entries()) {
-    const path = entry.shorthand === true ? ['models', alias] : ['models', alias, 'targets', index];
-    addTarget(state, draft, { reference, path });
+  return finishChain(state, {
+    alias,
+    label: `alias "${alias}"`,
+    references: entry.alias.targets,
+    path: (index) =>
+      entry.shorthand === true ? ['models', alias] : ['models', alias, 'targets', index],
+  });
+}
+
+/** Builds and checks one chain of target references (an alias's `targets` or a `when` entry's). */
+function finishChain(
+  state: ChainState,
+  options: {
+    alias: string;
+    label: string;
+    references: readonly string[];
+    path: (index: number) => (string | number)[];
+  },
+): Resolved | 'failed' {
+  const { alias, label } = options;
+  const draft: ChainDraft = { alias, label, chain: [], depth: 0, deepest: undefined, ok: true };
+  for (const [index, reference] of options.references.entries()) {
+    addTarget(state, draft, { reference, path: options.path(index) });
   }
   if (!draft.ok) return 'failed';
   return checkChain(state, draft);
@@ -186,7 +236,8 @@ function addTarget(state: ChainState, draft: ChainDraft, target: TargetReference
 function spliceAlias(state: ChainState, draft: ChainDraft, target: TargetReference): void {
   const { reference, path } = target;
   const at = state.onStack.get(reference);
-  if (reference === draft.alias || at !== undefined) {
+  // A `when` entry naming its own alias (label differs) splices in the alias's targets.
+  if ((reference === draft.alias && draft.label === `alias "${reference}"`) || at !== undefined) {
     const names = [...state.stack.slice(at ?? state.stack.length).map((item) => item.alias)];
     const { report } = state.options;
     report(
@@ -243,7 +294,7 @@ function checkChain(state: ChainState, draft: ChainDraft): Resolved | 'failed' {
     report(
       'INVALID_VALUE',
       deepest.path,
-      `alias "${alias}" nests aliases ${depth} deep through "${deepest.reference}"; the limit is ${maxAliasDepth}: name upstreams here instead of aliases that name aliases`,
+      `${draft.label} nests aliases ${depth} deep through "${deepest.reference}"; the limit is ${maxAliasDepth}: name upstreams here instead of aliases that name aliases`,
     );
     return 'failed';
   }
@@ -253,7 +304,7 @@ function checkChain(state: ChainState, draft: ChainDraft): Resolved | 'failed' {
     report(
       'INVALID_VALUE',
       ['models', alias],
-      `the chain of alias "${alias}" has ${unique.length} targets after splicing nested aliases; the limit is ${maxChainLength}`,
+      `the chain of ${draft.label} has ${unique.length} targets after splicing nested aliases; the limit is ${maxChainLength}`,
     );
     return 'failed';
   }
@@ -271,7 +322,7 @@ function withoutDuplicates(state: ChainState, draft: ChainDraft): ChainTarget[] 
       report(
         'DUPLICATE_TARGET',
         [...target.path],
-        `upstream "${target.name}" appears more than once in the chain of alias "${draft.alias}"; a target is tried once, with its retries`,
+        `upstream "${target.name}" appears more than once in the chain of ${draft.label}; a target is tried once, with its retries`,
       );
       ok = false;
       continue;

@@ -130,6 +130,30 @@ export type UpstreamRoute = {
   readonly params: Readonly<Record<string, unknown>>;
   /** Gateway options merged over the gateway's. */
   readonly options: TargetOptions;
+  /** The model's context window, in tokens (prompt and output); undefined = unknown. */
+  readonly contextWindow?: number;
+  /** The most tokens the model writes in one answer; undefined = unknown. */
+  readonly maxOutputTokens?: number;
+  /** What the upstream costs, for the route's `cost`; undefined = unknown. */
+  readonly price?: UpstreamPrice;
+};
+
+/** An upstream's price, in USD per million tokens. */
+export type UpstreamPrice = {
+  /** USD per million prompt tokens. */
+  readonly input: number;
+  /** USD per million completion tokens. */
+  readonly output: number;
+  /** USD per million cached prompt tokens. @default input */
+  readonly cachedInput: number;
+};
+
+/** One conditional entry of an alias (`when`): the context it matches, and its chain. */
+export type WhenRoute = {
+  /** Context field → the values that match it (a call matches when every field does). */
+  readonly match: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  /** Upstream names in fallback order (nested aliases spliced in). */
+  readonly targets: readonly string[];
 };
 
 /** Retry policy for one target. */
@@ -176,6 +200,11 @@ export type AliasRoute = {
   readonly kind?: ModelKind;
   /** Upstream names in fallback order (nested aliases spliced in). */
   readonly targets: readonly string[];
+  /**
+   * Conditional chains: the first entry whose `match` the call's context satisfies replaces
+   * `targets` for that call; undefined = `targets` always.
+   */
+  readonly when?: readonly WhenRoute[];
   /** `weighted`: each call draws the order of `targets` by `weights`; absent: as listed. */
   readonly strategy?: 'weighted';
   /** With `strategy: 'weighted'`: the weight of each target, by index (0: fallback only). */

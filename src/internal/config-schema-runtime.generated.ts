@@ -465,6 +465,15 @@ export const runtimeConfigSchema: Readonly<Record<string, unknown>> = {
         },
         "options": {
           "$ref": "#/definitions/targetOptions"
+        },
+        "contextWindow": {
+          "type": "integer"
+        },
+        "maxOutputTokens": {
+          "type": "integer"
+        },
+        "price": {
+          "$ref": "#/definitions/price"
         }
       }
     },
@@ -603,6 +612,12 @@ export const runtimeConfigSchema: Readonly<Record<string, unknown>> = {
           "type": "array",
           "items": {
             "$ref": "#/definitions/aliasTarget"
+          }
+        },
+        "when": {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/whenEntry"
           }
         },
         "strategy": {
@@ -758,6 +773,59 @@ export const runtimeConfigSchema: Readonly<Record<string, unknown>> = {
           "x-expected": "letters, digits, _ . : or -"
         }
       }
+    },
+    "price": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "input": {
+          "type": "number"
+        },
+        "output": {
+          "type": "number"
+        },
+        "cachedInput": {
+          "type": "number"
+        }
+      }
+    },
+    "whenEntry": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "match": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "oneOf": [
+              {
+                "$ref": "#/definitions/contextValue"
+              },
+              {
+                "type": "array",
+                "items": {
+                  "$ref": "#/definitions/contextValue"
+                }
+              }
+            ]
+          }
+        },
+        "targets": {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/targetRef"
+          }
+        }
+      }
+    },
+    "contextValue": {
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ]
     }
   }
 };

@@ -699,6 +699,21 @@ export const configSchema: Readonly<Record<string, unknown>> = {
         },
         "options": {
           "$ref": "#/definitions/targetOptions"
+        },
+        "contextWindow": {
+          "description": "The model's context window in tokens (prompt and output together). With it, a request whose estimated size (messages, tools and requested output) cannot fit skips this upstream without a request, and after a context-length error only upstreams with a larger window are tried. Default: unknown (never skipped).",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 100000000
+        },
+        "maxOutputTokens": {
+          "description": "The most tokens the model writes in one answer. A request asking for more (max_tokens or max_completion_tokens) skips this upstream without a request. Default: unknown (never skipped).",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 100000000
+        },
+        "price": {
+          "$ref": "#/definitions/price"
         }
       }
     },
@@ -878,6 +893,15 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "maxItems": 16,
           "items": {
             "$ref": "#/definitions/aliasTarget"
+          }
+        },
+        "when": {
+          "description": "Conditional targets: the first entry whose `match` the call's context satisfies replaces `targets` for that call; with none matching, `targets` serve.",
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 16,
+          "items": {
+            "$ref": "#/definitions/whenEntry"
           }
         },
         "strategy": {
@@ -1089,6 +1113,89 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "x-expected": "letters, digits, _ . : or -"
         }
       }
+    },
+    "price": {
+      "description": "What the upstream costs, in USD per million tokens, for the route's `cost`. No prices are bundled (they change): copy them from the provider's price page.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "input",
+        "output"
+      ],
+      "properties": {
+        "input": {
+          "description": "USD per million prompt tokens.",
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1000000
+        },
+        "output": {
+          "description": "USD per million completion tokens.",
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1000000
+        },
+        "cachedInput": {
+          "description": "USD per million prompt tokens served from the provider's cache (usage.prompt_tokens_details.cached_tokens). Default: the input price.",
+          "type": "number",
+          "minimum": 0,
+          "maximum": 1000000
+        }
+      }
+    },
+    "whenEntry": {
+      "description": "One condition: every field of `match` must equal the call's context field (or be one of the listed values).",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "match",
+        "targets"
+      ],
+      "properties": {
+        "match": {
+          "description": "Context field → the value it must have, or a list of values any of which matches.",
+          "type": "object",
+          "minProperties": 1,
+          "maxProperties": 8,
+          "propertyNames": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64
+          },
+          "additionalProperties": {
+            "oneOf": [
+              {
+                "$ref": "#/definitions/contextValue"
+              },
+              {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 64,
+                "items": {
+                  "$ref": "#/definitions/contextValue"
+                }
+              }
+            ]
+          }
+        },
+        "targets": {
+          "description": "The targets for matching calls, tried in order: upstream names, other aliases or `<gateway>:<model>`.",
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 16,
+          "items": {
+            "$ref": "#/definitions/targetRef"
+          }
+        }
+      }
+    },
+    "contextValue": {
+      "type": [
+        "string",
+        "number",
+        "boolean"
+      ],
+      "maxLength": 512
     }
   }
 };

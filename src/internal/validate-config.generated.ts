@@ -6,7 +6,7 @@ const runtimeHelper0 = { default: runtimeHelper0Module.default?.default ?? runti
 "use strict";
 export const validate = validate21;
 export default validate21;
-const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"type":"string","maxLength":2048},"version":{"const":1},"gateways":{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"type":"object","maxProperties":1000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}},"serveKey":{"type":"string","minLength":1,"maxLength":512},"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"gatewayName":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"secret":{"type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$"},"duration":{"oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},{"type":"integer","minimum":0,"maximum":86400000}]},"headers":{"type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]},"cloudflareGateway":{"type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"const":"cloudflare"},"accountId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"gatewayId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"endpoint":{"enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"$ref":"#/definitions/secret"},"keys":{"oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/secret"}}]},"unifiedBilling":{"type":"boolean"}}},"cloudflareOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/duration"},"skipCache":{"type":"boolean"},"cacheKey":{"type":"string","minLength":1,"maxLength":512},"metadata":{"type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"type":"boolean"},"collectLogPayload":{"type":"boolean"},"requestTimeout":{"$ref":"#/definitions/duration"},"maxAttempts":{"type":"integer","minimum":1,"maximum":5},"retryDelay":{"$ref":"#/definitions/duration"},"backoff":{"enum":["constant","linear","exponential"]},"eventId":{"type":"string","minLength":1,"maxLength":256},"customCost":{"type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"type":"number","minimum":0},"perTokenOut":{"type":"number","minimum":0}}},"byokAlias":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$"},"zdr":{"type":"boolean"}}},"attribution":{"type":"object","additionalProperties":false,"properties":{"url":{"$ref":"#/definitions/url"},"title":{"type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"enum":["cost","ttft","tps"]}}},"openrouterRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"sort":{"enum":["price","throughput","latency"]},"quantizations":{"$ref":"#/definitions/slugList"}}},"slugList":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"vercel"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"openrouter"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"const":"openai-compatible"},"baseURL":{"$ref":"#/definitions/url"},"apiKey":{"$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}},"params":{"type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"quantizations":{"$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]},"targetRef":{"type":"string","minLength":1,"maxLength":330},"aliasTarget":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]},"alias":{"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}},"retry":{"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}},"timeout":{"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]},"policy":{"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"enum":["chat","embeddings"]},"action":{"enum":["retry","fallback","fail"]},"defaults":{"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}},"health":{"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}}}};
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"type":"string","maxLength":2048},"version":{"const":1},"gateways":{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"type":"object","maxProperties":1000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}},"serveKey":{"type":"string","minLength":1,"maxLength":512},"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"gatewayName":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"secret":{"type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$"},"duration":{"oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},{"type":"integer","minimum":0,"maximum":86400000}]},"headers":{"type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]},"cloudflareGateway":{"type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"const":"cloudflare"},"accountId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"gatewayId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"endpoint":{"enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"$ref":"#/definitions/secret"},"keys":{"oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/secret"}}]},"unifiedBilling":{"type":"boolean"}}},"cloudflareOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/duration"},"skipCache":{"type":"boolean"},"cacheKey":{"type":"string","minLength":1,"maxLength":512},"metadata":{"type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"type":"boolean"},"collectLogPayload":{"type":"boolean"},"requestTimeout":{"$ref":"#/definitions/duration"},"maxAttempts":{"type":"integer","minimum":1,"maximum":5},"retryDelay":{"$ref":"#/definitions/duration"},"backoff":{"enum":["constant","linear","exponential"]},"eventId":{"type":"string","minLength":1,"maxLength":256},"customCost":{"type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"type":"number","minimum":0},"perTokenOut":{"type":"number","minimum":0}}},"byokAlias":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$"},"zdr":{"type":"boolean"}}},"attribution":{"type":"object","additionalProperties":false,"properties":{"url":{"$ref":"#/definitions/url"},"title":{"type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"enum":["cost","ttft","tps"]}}},"openrouterRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"sort":{"enum":["price","throughput","latency"]},"quantizations":{"$ref":"#/definitions/slugList"}}},"slugList":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"vercel"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"openrouter"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"const":"openai-compatible"},"baseURL":{"$ref":"#/definitions/url"},"apiKey":{"$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"},"contextWindow":{"type":"integer","minimum":1,"maximum":100000000},"maxOutputTokens":{"type":"integer","minimum":1,"maximum":100000000},"price":{"$ref":"#/definitions/price"}}},"params":{"type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"quantizations":{"$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]},"targetRef":{"type":"string","minLength":1,"maxLength":330},"aliasTarget":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]},"alias":{"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"when":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/whenEntry"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}},"retry":{"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}},"timeout":{"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]},"policy":{"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"enum":["chat","embeddings"]},"action":{"enum":["retry","fallback","fail"]},"defaults":{"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}},"health":{"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}},"price":{"type":"object","additionalProperties":false,"required":["input","output"],"properties":{"input":{"type":"number","minimum":0,"maximum":1000000},"output":{"type":"number","minimum":0,"maximum":1000000},"cachedInput":{"type":"number","minimum":0,"maximum":1000000}}},"whenEntry":{"type":"object","additionalProperties":false,"required":["match","targets"],"properties":{"match":{"type":"object","minProperties":1,"maxProperties":8,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"oneOf":[{"$ref":"#/definitions/contextValue"},{"type":"array","minItems":1,"maxItems":64,"items":{"$ref":"#/definitions/contextValue"}}]}},"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}}}},"contextValue":{"type":["string","number","boolean"],"maxLength":512}}};
 const func2 = runtimeHelper0.default;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const schema7 = {"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]};
@@ -1968,7 +1968,7 @@ validate22.errors = vErrors;
 return errors === 0;
 }
 
-const schema24 = {"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"}}};
+const schema24 = {"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"},"contextWindow":{"type":"integer","minimum":1,"maximum":100000000},"maxOutputTokens":{"type":"integer","minimum":1,"maximum":100000000},"price":{"$ref":"#/definitions/price"}}};
 const schema25 = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 
 function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -3196,6 +3196,164 @@ validate83.errors = vErrors;
 return errors === 0;
 }
 
+const schema43 = {"type":"object","additionalProperties":false,"required":["input","output"],"properties":{"input":{"type":"number","minimum":0,"maximum":1000000},"output":{"type":"number","minimum":0,"maximum":1000000},"cachedInput":{"type":"number","minimum":0,"maximum":1000000}}};
+
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.input === undefined){
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "input"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.output === undefined){
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "output"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(((key0 === "input") || (key0 === "output")) || (key0 === "cachedInput"))){
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.input !== undefined){
+let data0 = data.input;
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 1000000 || isNaN(data0)){
+const err3 = {instancePath:instancePath+"/input",keyword:"maximum",params:{comparison: "<=", limit: 1000000}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data0 < 0 || isNaN(data0)){
+const err4 = {instancePath:instancePath+"/input",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/input",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.output !== undefined){
+let data1 = data.output;
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 1000000 || isNaN(data1)){
+const err6 = {instancePath:instancePath+"/output",keyword:"maximum",params:{comparison: "<=", limit: 1000000}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err7 = {instancePath:instancePath+"/output",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/output",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.cachedInput !== undefined){
+let data2 = data.cachedInput;
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 1000000 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/cachedInput",keyword:"maximum",params:{comparison: "<=", limit: 1000000}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data2 < 0 || isNaN(data2)){
+const err10 = {instancePath:instancePath+"/cachedInput",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/cachedInput",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate119.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3222,7 +3380,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!(((((key0 === "gateway") || (key0 === "kind")) || (key0 === "model")) || (key0 === "params")) || (key0 === "options"))){
+if(!((((((((key0 === "gateway") || (key0 === "kind")) || (key0 === "model")) || (key0 === "params")) || (key0 === "options")) || (key0 === "contextWindow")) || (key0 === "maxOutputTokens")) || (key0 === "price"))){
 const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err2];
@@ -3292,9 +3450,10 @@ if (vErrors === null) { vErrors = validate83.errors; } else { for (const childEr
 errors = vErrors.length;
 }
 }
-}
-else {
-const err6 = {instancePath,keyword:"type",params:{type: "object"}};
+if(data.contextWindow !== undefined){
+let data5 = data.contextWindow;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err6 = {instancePath:instancePath+"/contextWindow",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3303,14 +3462,89 @@ vErrors.push(err6);
 }
 errors++;
 }
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 100000000 || isNaN(data5)){
+const err7 = {instancePath:instancePath+"/contextWindow",keyword:"maximum",params:{comparison: "<=", limit: 100000000}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data5 < 1 || isNaN(data5)){
+const err8 = {instancePath:instancePath+"/contextWindow",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+if(data.maxOutputTokens !== undefined){
+let data6 = data.maxOutputTokens;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err9 = {instancePath:instancePath+"/maxOutputTokens",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 100000000 || isNaN(data6)){
+const err10 = {instancePath:instancePath+"/maxOutputTokens",keyword:"maximum",params:{comparison: "<=", limit: 100000000}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(data6 < 1 || isNaN(data6)){
+const err11 = {instancePath:instancePath+"/maxOutputTokens",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.price !== undefined){
+if(!(validate119(data.price, {instancePath:instancePath+"/price",parentData:data,parentDataProperty:"price",rootData}))){
+if (vErrors === null) { vErrors = validate119.errors; } else { for (const childError of validate119.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err12 = {instancePath,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
 validate76.errors = vErrors;
 return errors === 0;
 }
 
-const schema43 = {"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]};
-const schema44 = {"type":"string","minLength":1,"maxLength":330};
+const schema44 = {"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]};
+const schema45 = {"type":"string","minLength":1,"maxLength":330};
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
@@ -3345,22 +3579,22 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate121.errors = vErrors;
+validate123.errors = vErrors;
 return errors === 0;
 }
 
-const schema45 = {"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}};
-const schema46 = {"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]};
+const schema46 = {"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"when":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/whenEntry"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}};
+const schema47 = {"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]};
 
-function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
 const _errs1 = errors;
-if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate121.errors; } else { for (const childError of validate121.errors) vErrors.push(childError); }
+if(!(validate123(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate123.errors; } else { for (const childError of validate123.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
@@ -3393,8 +3627,8 @@ errors++;
 }
 }
 if(data.target !== undefined){
-if(!(validate121(data.target, {instancePath:instancePath+"/target",parentData:data,parentDataProperty:"target",rootData}))){
-if (vErrors === null) { vErrors = validate121.errors; } else { for (const childError of validate121.errors) vErrors.push(childError); }
+if(!(validate123(data.target, {instancePath:instancePath+"/target",parentData:data,parentDataProperty:"target",rootData}))){
+if (vErrors === null) { vErrors = validate123.errors; } else { for (const childError of validate123.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -3476,13 +3710,308 @@ vErrors = null;
 }
 }
 }
-validate124.errors = vErrors;
+validate126.errors = vErrors;
 return errors === 0;
 }
 
-const schema47 = {"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}};
+const schema48 = {"type":"object","additionalProperties":false,"required":["match","targets"],"properties":{"match":{"type":"object","minProperties":1,"maxProperties":8,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"oneOf":[{"$ref":"#/definitions/contextValue"},{"type":"array","minItems":1,"maxItems":64,"items":{"$ref":"#/definitions/contextValue"}}]}},"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}}}};
+const schema49 = {"type":["string","number","boolean"],"maxLength":512};
 
-function validate128(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(((typeof data !== "string") && (!((typeof data == "number") && (isFinite(data))))) && (typeof data !== "boolean")){
+const err0 = {instancePath,keyword:"type",params:{type: schema49.type}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(typeof data === "string"){
+if(func2(data) > 512){
+const err1 = {instancePath,keyword:"maxLength",params:{limit: 512}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+validate131.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.match === undefined){
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "match"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.targets === undefined){
+const err1 = {instancePath,keyword:"required",params:{missingProperty: "targets"}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "match") || (key0 === "targets"))){
+const err2 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.match !== undefined){
+let data0 = data.match;
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if(Object.keys(data0).length > 8){
+const err3 = {instancePath:instancePath+"/match",keyword:"maxProperties",params:{limit: 8}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(Object.keys(data0).length < 1){
+const err4 = {instancePath:instancePath+"/match",keyword:"minProperties",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key1 in data0){
+const _errs4 = errors;
+if(typeof key1 === "string"){
+if(func2(key1) > 64){
+const err5 = {instancePath:instancePath+"/match",keyword:"maxLength",params:{limit: 64},propertyName:key1};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(func2(key1) < 1){
+const err6 = {instancePath:instancePath+"/match",keyword:"minLength",params:{limit: 1},propertyName:key1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/match",keyword:"type",params:{type: "string"},propertyName:key1};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid1 = _errs4 === errors;
+if(!valid1){
+const err8 = {instancePath:instancePath+"/match",keyword:"propertyNames",params:{propertyName: key1}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+for(const key2 in data0){
+let data1 = data0[key2];
+const _errs8 = errors;
+let valid3 = false;
+let passing0 = null;
+const _errs9 = errors;
+if(!(validate131(data1, {instancePath:instancePath+"/match/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data0,parentDataProperty:key2,rootData}))){
+if (vErrors === null) { vErrors = validate131.errors; } else { for (const childError of validate131.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+var _valid0 = _errs9 === errors;
+if(_valid0){
+valid3 = true;
+passing0 = 0;
+}
+const _errs10 = errors;
+if(Array.isArray(data1)){
+if(data1.length > 64){
+const err9 = {instancePath:instancePath+"/match/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"maxItems",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data1.length < 1){
+const err10 = {instancePath:instancePath+"/match/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"minItems",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+const len0 = data1.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate131(data1[i0], {instancePath:instancePath+"/match/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,parentData:data1,parentDataProperty:i0,rootData}))){
+if (vErrors === null) { vErrors = validate131.errors; } else { for (const childError of validate131.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/match/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs10 === errors;
+if(_valid0 && valid3){
+valid3 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid3 = true;
+passing0 = 1;
+}
+}
+if(!valid3){
+const err12 = {instancePath:instancePath+"/match/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),keyword:"oneOf",params:{passingSchemas: passing0}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/match",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.targets !== undefined){
+let data3 = data.targets;
+if(Array.isArray(data3)){
+if(data3.length > 16){
+const err14 = {instancePath:instancePath+"/targets",keyword:"maxItems",params:{limit: 16}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(data3.length < 1){
+const err15 = {instancePath:instancePath+"/targets",keyword:"minItems",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+const len1 = data3.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate123(data3[i1], {instancePath:instancePath+"/targets/" + i1,parentData:data3,parentDataProperty:i1,rootData}))){
+if (vErrors === null) { vErrors = validate123.errors; } else { for (const childError of validate123.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/targets",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate130.errors = vErrors;
+return errors === 0;
+}
+
+const schema50 = {"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}};
+
+function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3603,13 +4132,13 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate128.errors = vErrors;
+validate136.errors = vErrors;
 return errors === 0;
 }
 
-const schema48 = {"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]};
+const schema51 = {"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]};
 
-function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -3706,18 +4235,18 @@ vErrors = null;
 }
 }
 }
-validate132.errors = vErrors;
+validate140.errors = vErrors;
 return errors === 0;
 }
 
-const schema49 = {"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
-const schema50 = {"enum":["retry","fallback","fail"]};
+const schema52 = {"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
+const schema53 = {"enum":["retry","fallback","fail"]};
 
-function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(!(((data === "retry") || (data === "fallback")) || (data === "fail"))){
-const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema50.enum}};
+const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema53.enum}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3726,17 +4255,17 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate140.errors = vErrors;
+validate148.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func17.call(schema49.properties, key0))){
+if(!(func17.call(schema52.properties, key0))){
 const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
@@ -3748,80 +4277,80 @@ errors++;
 }
 }
 if(data.rate_limit !== undefined){
-if(!(validate140(data.rate_limit, {instancePath:instancePath+"/rate_limit",parentData:data,parentDataProperty:"rate_limit",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.rate_limit, {instancePath:instancePath+"/rate_limit",parentData:data,parentDataProperty:"rate_limit",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.server !== undefined){
-if(!(validate140(data.server, {instancePath:instancePath+"/server",parentData:data,parentDataProperty:"server",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.server, {instancePath:instancePath+"/server",parentData:data,parentDataProperty:"server",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate140(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.network !== undefined){
-if(!(validate140(data.network, {instancePath:instancePath+"/network",parentData:data,parentDataProperty:"network",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.network, {instancePath:instancePath+"/network",parentData:data,parentDataProperty:"network",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.auth !== undefined){
-if(!(validate140(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.not_found !== undefined){
-if(!(validate140(data.not_found, {instancePath:instancePath+"/not_found",parentData:data,parentDataProperty:"not_found",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.not_found, {instancePath:instancePath+"/not_found",parentData:data,parentDataProperty:"not_found",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.bad_request !== undefined){
-if(!(validate140(data.bad_request, {instancePath:instancePath+"/bad_request",parentData:data,parentDataProperty:"bad_request",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.bad_request, {instancePath:instancePath+"/bad_request",parentData:data,parentDataProperty:"bad_request",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.context_length !== undefined){
-if(!(validate140(data.context_length, {instancePath:instancePath+"/context_length",parentData:data,parentDataProperty:"context_length",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.context_length, {instancePath:instancePath+"/context_length",parentData:data,parentDataProperty:"context_length",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.content_filter !== undefined){
-if(!(validate140(data.content_filter, {instancePath:instancePath+"/content_filter",parentData:data,parentDataProperty:"content_filter",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.content_filter, {instancePath:instancePath+"/content_filter",parentData:data,parentDataProperty:"content_filter",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.interrupted_stream !== undefined){
-if(!(validate140(data.interrupted_stream, {instancePath:instancePath+"/interrupted_stream",parentData:data,parentDataProperty:"interrupted_stream",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.interrupted_stream, {instancePath:instancePath+"/interrupted_stream",parentData:data,parentDataProperty:"interrupted_stream",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.gateway !== undefined){
-if(!(validate140(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.payment !== undefined){
-if(!(validate140(data.payment, {instancePath:instancePath+"/payment",parentData:data,parentDataProperty:"payment",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.payment, {instancePath:instancePath+"/payment",parentData:data,parentDataProperty:"payment",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.invalid_response !== undefined){
-if(!(validate140(data.invalid_response, {instancePath:instancePath+"/invalid_response",parentData:data,parentDataProperty:"invalid_response",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate148(data.invalid_response, {instancePath:instancePath+"/invalid_response",parentData:data,parentDataProperty:"invalid_response",rootData}))){
+if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -3836,13 +4365,13 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate139.errors = vErrors;
+validate147.errors = vErrors;
 return errors === 0;
 }
 
 const pattern15 = new RegExp("^[a-z0-9][a-z0-9-]*$", "u");
 
-function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -3857,7 +4386,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((((((key0 === "targets") || (key0 === "strategy")) || (key0 === "retry")) || (key0 === "timeout")) || (key0 === "policy")) || (key0 === "options")) || (key0 === "params")) || (key0 === "dynamicRoute"))){
+if(!(func17.call(schema46.properties, key0))){
 const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err1];
@@ -3893,8 +4422,8 @@ errors++;
 }
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
-if(!(validate124(data0[i0], {instancePath:instancePath+"/targets/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-if (vErrors === null) { vErrors = validate124.errors; } else { for (const childError of validate124.errors) vErrors.push(childError); }
+if(!(validate126(data0[i0], {instancePath:instancePath+"/targets/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+if (vErrors === null) { vErrors = validate126.errors; } else { for (const childError of validate126.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -3910,10 +4439,11 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.strategy !== undefined){
-let data2 = data.strategy;
-if(!((data2 === "ordered") || (data2 === "weighted"))){
-const err5 = {instancePath:instancePath+"/strategy",keyword:"enum",params:{allowedValues: schema45.properties.strategy.enum}};
+if(data.when !== undefined){
+let data2 = data.when;
+if(Array.isArray(data2)){
+if(data2.length > 16){
+const err5 = {instancePath:instancePath+"/when",keyword:"maxItems",params:{limit: 16}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3922,22 +4452,63 @@ vErrors.push(err5);
 }
 errors++;
 }
+if(data2.length < 1){
+const err6 = {instancePath:instancePath+"/when",keyword:"minItems",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+const len1 = data2.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate130(data2[i1], {instancePath:instancePath+"/when/" + i1,parentData:data2,parentDataProperty:i1,rootData}))){
+if (vErrors === null) { vErrors = validate130.errors; } else { for (const childError of validate130.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/when",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.strategy !== undefined){
+let data4 = data.strategy;
+if(!((data4 === "ordered") || (data4 === "weighted"))){
+const err8 = {instancePath:instancePath+"/strategy",keyword:"enum",params:{allowedValues: schema46.properties.strategy.enum}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
 }
 if(data.retry !== undefined){
-if(!(validate128(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-if (vErrors === null) { vErrors = validate128.errors; } else { for (const childError of validate128.errors) vErrors.push(childError); }
+if(!(validate136(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+if (vErrors === null) { vErrors = validate136.errors; } else { for (const childError of validate136.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate132(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate132.errors; } else { for (const childError of validate132.errors) vErrors.push(childError); }
+if(!(validate140(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
-if(!(validate139(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-if (vErrors === null) { vErrors = validate139.errors; } else { for (const childError of validate139.errors) vErrors.push(childError); }
+if(!(validate147(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if (vErrors === null) { vErrors = validate147.errors; } else { for (const childError of validate147.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -3954,41 +4525,10 @@ errors = vErrors.length;
 }
 }
 if(data.dynamicRoute !== undefined){
-let data8 = data.dynamicRoute;
-if(typeof data8 === "string"){
-if(func2(data8) > 64){
-const err6 = {instancePath:instancePath+"/dynamicRoute",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-if(func2(data8) < 1){
-const err7 = {instancePath:instancePath+"/dynamicRoute",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if(!pattern15.test(data8)){
-const err8 = {instancePath:instancePath+"/dynamicRoute",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/dynamicRoute",keyword:"type",params:{type: "string"}};
+let data10 = data.dynamicRoute;
+if(typeof data10 === "string"){
+if(func2(data10) > 64){
+const err9 = {instancePath:instancePath+"/dynamicRoute",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3997,10 +4537,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-}
-else {
-const err10 = {instancePath,keyword:"type",params:{type: "object"}};
+if(func2(data10) < 1){
+const err10 = {instancePath:instancePath+"/dynamicRoute",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4009,20 +4547,53 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate123.errors = vErrors;
+if(!pattern15.test(data10)){
+const err11 = {instancePath:instancePath+"/dynamicRoute",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/dynamicRoute",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate125.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
 let valid0 = false;
 let passing0 = null;
 const _errs1 = errors;
-if(!(validate121(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate121.errors; } else { for (const childError of validate121.errors) vErrors.push(childError); }
+if(!(validate123(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate123.errors; } else { for (const childError of validate123.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 var _valid0 = _errs1 === errors;
@@ -4031,8 +4602,8 @@ valid0 = true;
 passing0 = 0;
 }
 const _errs2 = errors;
-if(!(validate123(data, {instancePath,parentData,parentDataProperty,rootData}))){
-if (vErrors === null) { vErrors = validate123.errors; } else { for (const childError of validate123.errors) vErrors.push(childError); }
+if(!(validate125(data, {instancePath,parentData,parentDataProperty,rootData}))){
+if (vErrors === null) { vErrors = validate125.errors; } else { for (const childError of validate125.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -4067,13 +4638,13 @@ vErrors = null;
 }
 }
 }
-validate120.errors = vErrors;
+validate122.errors = vErrors;
 return errors === 0;
 }
 
-const schema51 = {"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}};
+const schema54 = {"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}};
 
-function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4090,20 +4661,20 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate128(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-if (vErrors === null) { vErrors = validate128.errors; } else { for (const childError of validate128.errors) vErrors.push(childError); }
+if(!(validate136(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+if (vErrors === null) { vErrors = validate136.errors; } else { for (const childError of validate136.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate132(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate132.errors; } else { for (const childError of validate132.errors) vErrors.push(childError); }
+if(!(validate140(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
-if(!(validate139(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-if (vErrors === null) { vErrors = validate139.errors; } else { for (const childError of validate139.errors) vErrors.push(childError); }
+if(!(validate147(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if (vErrors === null) { vErrors = validate147.errors; } else { for (const childError of validate147.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4124,16 +4695,16 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate159.errors = vErrors;
+validate167.errors = vErrors;
 return errors === 0;
 }
 
-const schema52 = {"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}};
+const schema55 = {"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}};
 const pattern16 = new RegExp("^(memory|redis)$", "u");
 const pattern17 = new RegExp("^rediss?://[^\\s]+$", "u");
 const pattern18 = new RegExp("^[A-Za-z0-9_.:-]+$", "u");
 
-function validate165(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4305,14 +4876,14 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate165.errors = vErrors;
+validate173.errors = vErrors;
 return errors === 0;
 }
 
-const schema53 = {"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}};
-const schema54 = {"type":"string","minLength":1,"maxLength":512};
+const schema56 = {"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}};
+const schema57 = {"type":"string","minLength":1,"maxLength":512};
 
-function validate168(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate176(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
@@ -4347,13 +4918,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate168.errors = vErrors;
+validate176.errors = vErrors;
 return errors === 0;
 }
 
-const schema55 = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
+const schema58 = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 
-function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
@@ -4398,13 +4969,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate171.errors = vErrors;
+validate179.errors = vErrors;
 return errors === 0;
 }
 
 const pattern20 = new RegExp("^(\\*|https?://[^/\\s]+)$", "u");
 
-function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate175(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4440,8 +5011,8 @@ const _errs5 = errors;
 let valid3 = false;
 let passing0 = null;
 const _errs6 = errors;
-if(!(validate168(data1, {instancePath:instancePath+"/keys/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-if (vErrors === null) { vErrors = validate168.errors; } else { for (const childError of validate168.errors) vErrors.push(childError); }
+if(!(validate176(data1, {instancePath:instancePath+"/keys/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+if (vErrors === null) { vErrors = validate176.errors; } else { for (const childError of validate176.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 var _valid0 = _errs6 === errors;
@@ -4474,8 +5045,8 @@ errors++;
 }
 }
 if(data1.key !== undefined){
-if(!(validate168(data1.key, {instancePath:instancePath+"/keys/" + i0+"/key",parentData:data1,parentDataProperty:"key",rootData}))){
-if (vErrors === null) { vErrors = validate168.errors; } else { for (const childError of validate168.errors) vErrors.push(childError); }
+if(!(validate176(data1.key, {instancePath:instancePath+"/keys/" + i0+"/key",parentData:data1,parentDataProperty:"key",rootData}))){
+if (vErrors === null) { vErrors = validate176.errors; } else { for (const childError of validate176.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4504,8 +5075,8 @@ errors++;
 }
 const len1 = data3.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate171(data3[i1], {instancePath:instancePath+"/keys/" + i0+"/models/" + i1,parentData:data3,parentDataProperty:i1,rootData}))){
-if (vErrors === null) { vErrors = validate171.errors; } else { for (const childError of validate171.errors) vErrors.push(childError); }
+if(!(validate179(data3[i1], {instancePath:instancePath+"/keys/" + i0+"/models/" + i1,parentData:data3,parentDataProperty:i1,rootData}))){
+if (vErrors === null) { vErrors = validate179.errors; } else { for (const childError of validate179.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4821,7 +5392,7 @@ vErrors.push(err27);
 }
 errors++;
 }
-validate167.errors = vErrors;
+validate175.errors = vErrors;
 return errors === 0;
 }
 
@@ -5174,8 +5745,8 @@ errors++;
 }
 }
 for(const key6 in data6){
-if(!(validate120(data6[key6], {instancePath:instancePath+"/models/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key6,rootData}))){
-if (vErrors === null) { vErrors = validate120.errors; } else { for (const childError of validate120.errors) vErrors.push(childError); }
+if(!(validate122(data6[key6], {instancePath:instancePath+"/models/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key6,rootData}))){
+if (vErrors === null) { vErrors = validate122.errors; } else { for (const childError of validate122.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -5192,20 +5763,20 @@ errors++;
 }
 }
 if(data.defaults !== undefined){
-if(!(validate159(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
-if (vErrors === null) { vErrors = validate159.errors; } else { for (const childError of validate159.errors) vErrors.push(childError); }
+if(!(validate167(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+if (vErrors === null) { vErrors = validate167.errors; } else { for (const childError of validate167.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.health !== undefined){
-if(!(validate165(data.health, {instancePath:instancePath+"/health",parentData:data,parentDataProperty:"health",rootData}))){
-if (vErrors === null) { vErrors = validate165.errors; } else { for (const childError of validate165.errors) vErrors.push(childError); }
+if(!(validate173(data.health, {instancePath:instancePath+"/health",parentData:data,parentDataProperty:"health",rootData}))){
+if (vErrors === null) { vErrors = validate173.errors; } else { for (const childError of validate173.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.serve !== undefined){
-if(!(validate167(data.serve, {instancePath:instancePath+"/serve",parentData:data,parentDataProperty:"serve",rootData}))){
-if (vErrors === null) { vErrors = validate167.errors; } else { for (const childError of validate167.errors) vErrors.push(childError); }
+if(!(validate175(data.serve, {instancePath:instancePath+"/serve",parentData:data,parentDataProperty:"serve",rootData}))){
+if (vErrors === null) { vErrors = validate175.errors; } else { for (const childError of validate175.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }

@@ -80,6 +80,9 @@ export function responseAttributes(end: TraceCallEnd): Attributes {
     if (end.usage.outputTokens !== undefined)
       attributes['gen_ai.usage.output_tokens'] = end.usage.outputTokens;
   }
+  // No GenAI convention names a cost yet: the attribute is Switchyard's own.
+  const cost = end.route?.cost;
+  if (cost !== undefined) attributes['switchyard.cost_usd'] = cost;
   return attributes;
 }
 

@@ -7,6 +7,7 @@
  */
 import type { AttemptRecord } from '../errors.ts';
 import { redactorFor } from '../internal/redact.ts';
+import { costOf } from './call-cost.ts';
 import { usageOf } from './call-observation.ts';
 import type { ResolvedPlan, ResolvedTarget } from './resolve-plan.ts';
 import { runHook } from './run-hook.ts';
@@ -182,11 +183,19 @@ export class Served<T> {
         gatewayIds: record.gatewayIds ?? Object.freeze({}),
         ...(context === undefined ? {} : { context }),
       };
+      const { price } = target.upstream;
       if (this.#streamed) {
         Object.defineProperty(route, 'usage', { enumerable: true, get: () => this.usage });
+        if (price !== undefined)
+          Object.defineProperty(route, 'cost', {
+            enumerable: true,
+            get: () => costOf(this.usage, price),
+          });
       } else {
         const usage = usageOf((this.value as { usage?: unknown } | null)?.usage);
         if (usage !== undefined) Object.assign(route, { usage });
+        const cost = costOf(usage, price);
+        if (cost !== undefined) Object.assign(route, { cost });
       }
       this.#route = Object.freeze(route);
     }

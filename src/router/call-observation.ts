@@ -28,8 +28,13 @@ export function usageOf(value: unknown): TokenUsage | undefined {
   const totalTokens = count('total_tokens');
   if (inputTokens === undefined && outputTokens === undefined && totalTokens === undefined)
     return undefined;
+  const details = record['prompt_tokens_details'] ?? record['input_tokens_details'];
+  const cached = (details as { cached_tokens?: unknown } | null | undefined)?.cached_tokens;
+  const cachedInputTokens =
+    typeof cached === 'number' && Number.isFinite(cached) && cached > 0 ? cached : undefined;
   return Object.freeze({
     ...(inputTokens === undefined ? {} : { inputTokens }),
+    ...(cachedInputTokens === undefined ? {} : { cachedInputTokens }),
     ...(outputTokens === undefined ? {} : { outputTokens }),
     ...(totalTokens === undefined ? {} : { totalTokens }),
   });

@@ -7,6 +7,7 @@
 
 import type { CallSignal } from './call-signal.ts';
 import type { HealthStore } from './health-memory.ts';
+import type { RequestSize } from './request-size.ts';
 import type { ResolvedPlan, ResolvedTarget } from './resolve-plan.ts';
 import type { CallTrace } from './tracing.ts';
 import type { CallContext, RouterHooks, RouterRequestOptions } from './types.ts';
@@ -84,4 +85,9 @@ export type Call<T> = {
   readonly trace: CallTrace | undefined;
   /** A streamed call (its usage comes with its last chunks). */
   readonly streamed: boolean;
+  /**
+   * The request's estimated size, when some target of the plan declares a context window or an
+   * output limit (`plan.sized`); undefined otherwise, and no target is checked.
+   */
+  readonly size: RequestSize | undefined;
 };

@@ -9,13 +9,14 @@ import type {
   RouteTable,
   TargetOptions,
   UpstreamRoute,
+  WhenRoute,
 } from '../config/route-table.ts';
 import { RouterError, UnknownAliasError } from '../errors.ts';
 import { gatewayAdapters, mergeTargetOptions } from '../gateways/index.ts';
 import type { ClientSetup, GatewayAdapter } from '../gateways/types.ts';
 import { createNameIndex, type NameIndex } from '../internal/did-you-mean.ts';
 import { redactedText, redactorFor } from '../internal/redact.ts';
-import type { Plan, PlanTarget } from './types.ts';
+import type { CallContext, Plan, PlanTarget } from './types.ts';
 
 /** A target ready to be called. */
 export type ResolvedTarget = {
@@ -35,10 +36,25 @@ export type ResolvedTarget = {
 };
 
 /** A resolved plan (internal: holds revealed credentials inside `setup`). */
-export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase'> & {
+export type ResolvedPlan = Omit<Plan, 'targets' | 'worstCase' | 'conditions'> & {
   readonly targets: readonly ResolvedTarget[];
   /** Load balancing: each target's weight, by index (see `orderTargets`). */
   readonly weights?: readonly number[];
+  /**
+   * True when some target declares `contextWindow` or `maxOutputTokens`: only then does a call
+   * estimate its request's size (see `request-size.ts`).
+   */
+  readonly sized?: true;
+  /** The alias's `when` entries, each with its own plan; the first matching the context serves. */
+  readonly conditions?: readonly ResolvedCondition[];
+};
+
+/** One `when` entry of an alias, resolved. */
+export type ResolvedCondition = {
+  readonly match: WhenRoute['match'];
+  /** `match` as a list, read per call without walking an object's keys. */
+  readonly fields: readonly (readonly [string, readonly (string | number | boolean)[]])[];
+  readonly plan: ResolvedPlan;
 };
 
 /** Most direct (`<gateway>:<model>`) and default-gateway names kept resolved; names come from callers. */
@@ -121,6 +137,59 @@ function resolvePlan(state: ResolverState, model: string): ResolvedPlan {
 }
 
 function resolveAlias(state: ResolverState, alias: AliasRoute): ResolvedPlan {
+  const plan = resolveChain(state, alias, alias.targets);
+  if (alias.when === undefined) return plan;
+  return {
+    ...plan,
+    conditions: alias.when.map((entry) => ({
+      match: entry.match,
+      fields: Object.entries(entry.match),
+      plan: resolveChain(state, { ...alias, weights: undefined }, entry.targets),
+    })),
+  };
+}
+
+/**
+ * The plan a call runs: an alias's first `when` entry whose `match` the context satisfies, else
+ * the plan itself. A plan without conditions is returned as is.
+ */
+export function choosePlan(plan: ResolvedPlan, context: CallContext | undefined): ResolvedPlan {
+  const { conditions } = plan;
+  if (conditions === undefined || context === undefined) return plan;
+  for (const condition of conditions) {
+    if (matches(condition.fields, context)) return condition.plan;
+  }
+  return plan;
+}
+
+/** Whether every field has one of its values in `context` (own fields only). */
+function matches(fields: ResolvedCondition['fields'], context: CallContext): boolean {
+  for (const [field, values] of fields) {
+    const value = context[field];
+    if (value === undefined || !values.includes(value) || !Object.hasOwn(context, field))
+      return false;
+  }
+  return true;
+}
+
+/** An alias's plan over one chain of its (its `targets`, or a `when` entry's). */
+function resolveChain(
+  state: ResolverState,
+  alias: Omit<AliasRoute, 'weights'> & { readonly weights?: readonly number[] | undefined },
+  names: readonly string[],
+): ResolvedPlan {
+  const targets = names.map((name) => {
+    const upstream = state.table.upstreams[name];
+    if (upstream === undefined)
+      throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
+        code: 'INVALID_REQUEST',
+      });
+    const target = aliasTarget(state, alias, upstream);
+    const route = alias.dynamicRoute;
+    return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
+      ? { ...target, attemptMs: route.attemptMs }
+      : target;
+  });
   return {
     model: alias.name,
     kind: 'alias',
@@ -131,25 +200,19 @@ function resolveAlias(state: ResolverState, alias: AliasRoute): ResolvedPlan {
     ...(alias.weights === undefined
       ? {}
       : { strategy: 'weighted' as const, weights: alias.weights }),
-    targets: alias.targets.map((name) => {
-      const upstream = state.table.upstreams[name];
-      if (upstream === undefined)
-        throw new RouterError(`alias "${alias.name}" names unknown upstream "${name}"`, {
-          code: 'INVALID_REQUEST',
-        });
-      const target = aliasTarget(state, alias, upstream);
-      const route = alias.dynamicRoute;
-      return route !== undefined && name === `${route.gateway}:dynamic/${route.name}`
-        ? { ...target, attemptMs: route.attemptMs }
-        : target;
-    }),
+    ...(targets.some((target) => isSized(target.upstream)) ? { sized: true as const } : {}),
+    targets,
   };
+}
+
+function isSized(upstream: UpstreamRoute): boolean {
+  return upstream.contextWindow !== undefined || upstream.maxOutputTokens !== undefined;
 }
 
 /** An alias's target on an upstream: the upstream's shared one unless the alias adds its own. */
 function aliasTarget(
   state: ResolverState,
-  alias: AliasRoute,
+  alias: Pick<AliasRoute, 'options' | 'params'>,
   upstream: UpstreamRoute,
 ): ResolvedTarget {
   const shared = isEmpty(alias.options) && isEmpty(alias.params);
@@ -245,6 +308,12 @@ function resolveTarget(options: {
 
 /** The public, redacted view of a resolved plan. */
 export function toPublicPlan(plan: ResolvedPlan): Plan {
+  const conditions = plan.conditions?.map((condition) => ({
+    match: condition.match,
+    targets: publicTargets(condition.plan),
+  }));
+  const requestsOf = (each: ResolvedPlan) =>
+    each.targets.reduce((sum, target) => sum + each.retry.attempts * target.gatewayAttempts, 0);
   return {
     model: plan.model,
     kind: plan.kind,
@@ -254,44 +323,56 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
     policy: plan.policy,
     ...(plan.strategy === undefined ? {} : { strategy: plan.strategy }),
     worstCase: {
-      requests: plan.targets.reduce(
-        (sum, target) => sum + plan.retry.attempts * target.gatewayAttempts,
-        0,
+      requests: Math.max(
+        requestsOf(plan),
+        ...(plan.conditions ?? []).map((condition) => requestsOf(condition.plan)),
       ),
       timeMs: plan.timeouts.totalMs,
     },
-    targets: plan.targets.map((target, index): PlanTarget => {
-      const redactor = redactorFor(target.setup.secrets);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
-        if (value !== null)
-          headers[name] =
-            target.setup.secrets.includes(value) || /authorization/i.test(name)
-              ? redactedText
-              : redactor.text(value);
-      }
-      if (
-        target.setup.apiKey !== 'switchyard-no-key' &&
-        target.setup.defaultHeaders['authorization'] !== null
-      ) {
-        headers['authorization'] = redactedText;
-      }
-      Object.assign(headers, target.headers);
-      return {
-        upstream: target.upstream.name,
-        gateway: target.gateway.name,
-        gatewayType: target.gateway.type,
-        url: `${target.setup.baseURL}/${plan.serves === 'embeddings' ? 'embeddings' : 'chat/completions'}`,
-        model: target.upstream.model,
-        authMode: target.gateway.auth.mode,
-        headers,
-        body: target.body,
-        gatewayAttempts: target.gatewayAttempts,
-        ...(target.attemptMs === undefined ? {} : { attemptMs: target.attemptMs }),
-        ...weightOf(plan, index),
-      };
-    }),
+    targets: publicTargets(plan),
+    ...(conditions === undefined ? {} : { conditions }),
   };
+}
+
+/** A plan's targets, redacted. */
+function publicTargets(plan: ResolvedPlan): PlanTarget[] {
+  return plan.targets.map((target, index): PlanTarget => {
+    const redactor = redactorFor(target.setup.secrets);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(target.setup.defaultHeaders)) {
+      if (value !== null)
+        headers[name] =
+          target.setup.secrets.includes(value) || /authorization/i.test(name)
+            ? redactedText
+            : redactor.text(value);
+    }
+    if (
+      target.setup.apiKey !== 'switchyard-no-key' &&
+      target.setup.defaultHeaders['authorization'] !== null
+    ) {
+      headers['authorization'] = redactedText;
+    }
+    Object.assign(headers, target.headers);
+    const { upstream } = target;
+    return {
+      upstream: upstream.name,
+      gateway: target.gateway.name,
+      gatewayType: target.gateway.type,
+      url: `${target.setup.baseURL}/${plan.serves === 'embeddings' ? 'embeddings' : 'chat/completions'}`,
+      model: upstream.model,
+      authMode: target.gateway.auth.mode,
+      headers,
+      body: target.body,
+      gatewayAttempts: target.gatewayAttempts,
+      ...(target.attemptMs === undefined ? {} : { attemptMs: target.attemptMs }),
+      ...weightOf(plan, index),
+      ...(upstream.contextWindow === undefined ? {} : { contextWindow: upstream.contextWindow }),
+      ...(upstream.maxOutputTokens === undefined
+        ? {}
+        : { maxOutputTokens: upstream.maxOutputTokens }),
+      ...(upstream.price === undefined ? {} : { price: upstream.price }),
+    };
+  });
 }
 
 /** A weighted plan's target weight and share of first tries; nothing for an ordered plan. */

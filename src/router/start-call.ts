@@ -13,7 +13,8 @@ import type { CallRegistry } from './call-registry.ts';
 import { CallSignal } from './call-signal.ts';
 import { checkAnswer, isAnswer } from './check-answer.ts';
 import { firstIndex } from './fast-path.ts';
-import { orderTargets, type PlanResolver } from './resolve-plan.ts';
+import { estimateRequestSize } from './request-size.ts';
+import { choosePlan, orderTargets, type PlanResolver } from './resolve-plan.ts';
 import { assertServesResponses } from './responses-support.ts';
 import { type PendingFailure, reportServed, startAttemptTimer, succeed } from './retry-target.ts';
 import type { RouterTracing } from './tracing.ts';
@@ -56,7 +57,10 @@ const callNames = {
 export function startCall<T>(options: CallStart, send: Send<T>): Call<T> {
   const { state, params, requestOptions, operation } = options;
   if (state.closed) throw new RouterError('the router is closed', { code: 'ROUTER_CLOSED' });
-  const plan = state.resolver.resolve(params.model);
+  const context = requestOptions?.context;
+  const resolved = state.resolver.resolve(params.model);
+  // An alias with `when` entries runs the chain its first matching entry names.
+  const plan = resolved.conditions === undefined ? resolved : choosePlan(resolved, context);
   // The Responses API serves chat models.
   const kind: ModelKind = operation === 'embeddings' ? 'embeddings' : 'chat';
   if (plan.serves !== undefined && plan.serves !== kind) {
@@ -77,7 +81,6 @@ export function startCall<T>(options: CallStart, send: Send<T>): Call<T> {
   const order =
     plan.weights === undefined ? undefined : orderTargets(plan.weights, state.runtime.random);
   const { runtime } = state;
-  const context = requestOptions?.context;
   const streamed = (params as { stream?: unknown }).stream === true;
   // Tracing costs nothing unless a tracer is given and records this call.
   const trace = state.tracing?.startCall({
@@ -100,6 +103,9 @@ export function startCall<T>(options: CallStart, send: Send<T>): Call<T> {
     context,
     trace,
     streamed,
+    // Only a plan that declares a window pays for the estimate.
+    size:
+      plan.sized === undefined ? undefined : estimateRequestSize(params as Record<string, unknown>),
   };
 }
 

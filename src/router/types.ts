@@ -12,6 +12,7 @@ import type {
   RetryPolicy,
   RouteTable,
   Timeouts,
+  UpstreamPrice,
 } from '../config/route-table.ts';
 import type { AttemptRecord } from '../errors.ts';
 import type { HealthMemoryOptions, HealthStore } from './health-memory.ts';
@@ -44,6 +45,11 @@ export type CallContext = Readonly<Record<string, string | number | boolean>>;
 export type TokenUsage = {
   /** Prompt tokens (`usage.prompt_tokens`). */
   readonly inputTokens?: number;
+  /**
+   * Of the prompt tokens, those the provider served from its cache
+   * (`usage.prompt_tokens_details.cached_tokens`), when it reported any.
+   */
+  readonly cachedInputTokens?: number;
   /** Completion tokens (`usage.completion_tokens`). */
   readonly outputTokens?: number;
   /** `usage.total_tokens`. */
@@ -200,6 +206,20 @@ export type PlanTarget = {
   readonly weight?: number;
   /** With `strategy: 'weighted'`: the share of calls that start with this target, 0 to 1. */
   readonly share?: number;
+  /** The upstream's context window, in tokens, when declared (`contextWindow`). */
+  readonly contextWindow?: number;
+  /** The most output tokens the upstream writes, when declared (`maxOutputTokens`). */
+  readonly maxOutputTokens?: number;
+  /** The upstream's price, USD per million tokens, when declared (`price`). */
+  readonly price?: UpstreamPrice;
+};
+
+/** One `when` entry of an alias's plan: the context it matches and the targets it runs. */
+export type PlanCondition = {
+  /** Context field → the values that match (a call matches when every field does). */
+  readonly match: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  /** The targets a matching call runs, in fallback order. */
+  readonly targets: readonly PlanTarget[];
 };
 
 /** What a call to a model would do, computed without I/O. */
@@ -216,6 +236,11 @@ export type Plan = {
   readonly serves?: ModelKind;
   /** Targets in fallback order (with `strategy: 'weighted'`, as listed; each call draws its own order). */
   readonly targets: readonly PlanTarget[];
+  /**
+   * The alias's `when` entries, in order: a call whose context matches one runs its targets
+   * instead of `targets`. Undefined when the alias has none.
+   */
+  readonly conditions?: readonly PlanCondition[];
   /** Present for load-balanced aliases: each call orders the targets by their `weight`. */
   readonly strategy?: 'weighted';
   readonly retry: RetryPolicy;
@@ -223,7 +248,10 @@ export type Plan = {
   readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;
   /** The most a call can cost: requests sent (gateway-side attempts counted) and time. */
   readonly worstCase: {
-    /** Requests, at most: each target's attempts × its gateway-side attempts, summed. */
+    /**
+     * Requests, at most: each target's attempts × its gateway-side attempts, summed (with
+     * `conditions`, over the longest of the chains).
+     */
     readonly requests: number;
     /** Milliseconds, at most: the call's deadline (streams: until their first content chunk). */
     readonly timeMs: number;
@@ -250,6 +278,13 @@ export type RouteInfo = {
    * streams when the stream ends (ask with `stream_options: { include_usage: true }`).
    */
   readonly usage?: TokenUsage;
+  /**
+   * What the call cost, in USD: the serving attempt's `usage` at its upstream's `price`
+   * (cached prompt tokens at `price.cachedInput`). Undefined when the upstream has no `price`
+   * or the gateway reported no usage; for streams, known when the stream ends (like `usage`).
+   * Failed attempts before it are not counted: gateways do not report their usage.
+   */
+  readonly cost?: number;
 };
 
 /** The promise a router call returns: the result, plus ways to see the route and the response. */

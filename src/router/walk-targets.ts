@@ -18,6 +18,7 @@ import { AttemptLog, describeTarget } from './attempt-log.ts';
 import type { Call } from './call.ts';
 import { classifyError } from './classify-error.ts';
 import type { HealthTicket } from './health-memory.ts';
+import { sizeMismatch } from './request-size.ts';
 import type { ResolvedTarget } from './resolve-plan.ts';
 import { type PendingFailure, retryTarget, type TargetOutcome } from './retry-target.ts';
 import { runHook } from './run-hook.ts';
@@ -73,6 +74,10 @@ type Walked = {
   lastError: unknown;
   /** The error class the policy stopped the call on, if it did. */
   stoppedOn: ErrorClass | undefined;
+  /** Targets skipped because the request cannot fit them. */
+  tooSmall: number;
+  /** After a context-length error on a target with a known window: that window, in tokens. */
+  refusedWindow: number | undefined;
 };
 
 async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Promise<Served<T>> {
@@ -84,11 +89,14 @@ async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Pr
     primaryError: undefined,
     lastError: undefined,
     stoppedOn: undefined,
+    tooSmall: 0,
+    refusedWindow: undefined,
   };
   const count = plan.targets.length;
   for (let position = 0; position < count; position++) {
     const index = order === undefined ? position : (order[position] as number);
     const target = plan.targets[index] as ResolvedTarget;
+    if (skipTooSmall({ call, log, target, index, walked })) continue;
     let ticket =
       position === 0 && options.first !== undefined ? options.first.ticket : acquire(call, target);
     // A shared store answers asynchronously; the in-memory one costs no extra tick.
@@ -120,10 +128,12 @@ async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Pr
     if (outcome.ok) return outcome.served;
     walked.primaryError ??= outcome.error;
     walked.lastError = outcome.error;
+    const errorClass = classifyError(outcome.error);
     if (outcome.stopsCall) {
-      walked.stoppedOn = classifyError(outcome.error);
+      walked.stoppedOn = errorClass;
       break;
     }
+    if (errorClass === 'context_length') noteRefusedWindow(walked, target);
     reportFallback({ call, from: target, position, error: outcome.error });
   }
   return tryCoolest({ call, log, walked });
@@ -188,7 +198,9 @@ async function tryCoolest<T>(options: {
     primaryError: walked.primaryError,
     lastError: walked.lastError,
     ...(walked.stoppedOn === undefined
-      ? {}
+      ? !walked.sent && walked.cooling.length === 0 && walked.tooSmall > 0
+        ? { reason: 'context-length' as const }
+        : {}
       : { reason: 'policy-stop' as const, stoppedOn: walked.stoppedOn }),
   });
   runHook({
@@ -202,6 +214,53 @@ async function tryCoolest<T>(options: {
     },
   });
   throw failed;
+}
+
+/** Logs a target the request cannot fit as skipped (nothing sent); false when it may fit. */
+function skipTooSmall<T>(options: {
+  call: Call<T>;
+  log: AttemptLog;
+  target: ResolvedTarget;
+  index: number;
+  walked: Walked;
+}): boolean {
+  const { target, walked } = options;
+  const reason = sizeSkip(options.call, target, walked);
+  if (reason === undefined) return false;
+  walked.tooSmall += 1;
+  options.log.add({
+    ...describeTarget(target, options.index, 0),
+    errorClass: 'context_length',
+    decision: 'skipped',
+    waitMs: 0,
+    durationMs: 0,
+    message: reason,
+  });
+  return true;
+}
+
+/** A context-length error from a declared window: no window as small can take the request. */
+function noteRefusedWindow(walked: Walked, target: ResolvedTarget): void {
+  const window = target.upstream.contextWindow;
+  if (window !== undefined) walked.refusedWindow = Math.max(walked.refusedWindow ?? 0, window);
+}
+
+/**
+ * Why a target cannot take this call's request (its window or output limit is too small, or a
+ * context-length error already came from a window at least as large), or undefined to send it.
+ * Targets whose window is not declared are always sent to.
+ */
+function sizeSkip<T>(call: Call<T>, target: ResolvedTarget, walked: Walked): string | undefined {
+  const { refusedWindow } = walked;
+  const { contextWindow } = target.upstream;
+  if (
+    refusedWindow !== undefined &&
+    contextWindow !== undefined &&
+    contextWindow <= refusedWindow
+  ) {
+    return `a ${refusedWindow}-token window already refused the request as too long; upstream "${target.upstream.name}" has a ${contextWindow}-token window (contextWindow)`;
+  }
+  return call.size === undefined ? undefined : sizeMismatch(target, call.size);
 }
 
 /** Asks health memory whether a target may be sent to now. */

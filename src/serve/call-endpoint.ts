@@ -3,6 +3,7 @@
  * `/v1/responses`): the body read within its limits, the access policy, the call, the answer.
  */
 import type { AttemptRecord } from '../errors.ts';
+import type { RouteInfo } from '../router/types.ts';
 import { checkAccess } from './access-policy.ts';
 import { attemptHeaders, callChat, callEmbeddings, callResponses } from './call-router.ts';
 import type { KeyGrant } from './client-keys.ts';
@@ -62,12 +63,21 @@ async function makeCall(options: MakeCallOptions): Promise<Response> {
   const refused = checkAccess({ router, model: record.model, params, keysRequired, grant });
   if (refused !== undefined) return fail(record, { error: refused });
   record.stream = params['stream'] === true;
+  let streamRoute: RouteInfo | undefined;
+  const { metrics } = state;
   const call = {
     router,
     params,
     stream: record.stream,
     signal: record.request.signal,
-    ...(state.metrics === undefined ? {} : { onStreamEnd: () => state.metrics?.inFlight(-1) }),
+    ...(metrics === undefined
+      ? {}
+      : {
+          onStreamEnd: () => {
+            metrics.inFlight(-1);
+            metrics.cost(record.model, streamRoute?.cost, router.config());
+          },
+        }),
   };
   try {
     const answer =
@@ -84,6 +94,7 @@ async function makeCall(options: MakeCallOptions): Promise<Response> {
       });
       return fail(record, { error });
     }
+    streamRoute = answer.route;
     return finish(record, answer);
   } catch (error) {
     record.stream = false;

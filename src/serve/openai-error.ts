@@ -84,6 +84,9 @@ export function errorFromRouter(error: unknown): ServeError {
     case 'STREAM_INTERRUPTED':
       return serveError({ status: 502, message, code: 'stream_interrupted' });
     case 'ALL_TARGETS_FAILED': {
+      // No target's context window fits the request: the client's to shorten, as OpenAI says it.
+      if ((error as { reason?: unknown }).reason === 'context-length')
+        return serveError({ status: 400, message, code: 'context_length_exceeded' });
       const status = (error as { status?: unknown }).status;
       if (typeof status === 'number' && relayedStatuses.has(status)) {
         return serveError({ status, message, code: upstreamCode(error) ?? 'upstream_error' });

@@ -83,6 +83,8 @@ export function finish(record: RequestRecord, options: FinishOptions): Response 
       model: record.model,
       attempts: route?.attempts ?? options.attempts,
       durationMs,
+      // A stream's usage (and cost) is known when it ends: see `onStreamEnd`.
+      cost: record.stream ? undefined : route?.cost,
     },
     record.router?.config(),
   );

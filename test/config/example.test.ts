@@ -76,6 +76,7 @@ describe('config.example.yaml', () => {
       'edge-chain',
       'support',
       'balanced',
+      'tiered',
       'mini',
     ]);
     // balanced: load balancing, 3:1.
@@ -95,6 +96,22 @@ describe('config.example.yaml', () => {
     expect(table.aliases['fast']?.timeouts.totalMs).toBe(120_000);
     // smart: the shorthand form.
     expect(table.aliases['smart']?.targets).toEqual(['claude']);
+    // tiered: each when entry's chain resolved like targets (aliases spliced, inline targets).
+    expect(table.aliases['tiered']?.when?.map((entry) => [entry.match, entry.targets])).toEqual([
+      [
+        { tier: ['free'] },
+        ['cloudflare-open:workers-ai/@cf/meta/llama-3.1-8b-instruct', 'local:llama3.2'],
+      ],
+      [
+        { region: ['eu', 'ch'] },
+        ['openrouter:mistralai/mistral-small', 'llama-groq', 'gpt-mini-or'],
+      ],
+    ]);
+    expect(table.upstreams['gpt-mini-or']?.price).toEqual({
+      input: 0.15,
+      output: 0.6,
+      cachedInput: 0.075,
+    });
     // reliable: nested aliases spliced in.
     expect(table.aliases['reliable']?.targets).toEqual([
       'claude',
