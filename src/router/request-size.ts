@@ -58,15 +58,25 @@ function outputOf(body: Readonly<Record<string, unknown>>): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-/** Characters of text in a message list, a content part list or a string (iterative: any depth). */
+/**
+ * Characters of text in a message list, a content part list or a string (iterative: any depth).
+ * An object met twice is counted once, so a cyclic request (which the SDK then refuses to send)
+ * cannot keep the walk going.
+ */
 function countCharacters(value: unknown): number {
   let total = 0;
   const stack: unknown[] = [value];
+  const seen = new Set<object>();
   while (stack.length > 0) {
     const item = stack.pop();
-    if (typeof item === 'string') total += item.length;
-    else if (Array.isArray(item)) for (const each of item) stack.push(each);
-    else if (item !== null && typeof item === 'object') {
+    if (typeof item === 'string') {
+      total += item.length;
+      continue;
+    }
+    if (item === null || typeof item !== 'object' || seen.has(item)) continue;
+    seen.add(item);
+    if (Array.isArray(item)) for (const each of item) stack.push(each);
+    else {
       const record = item as Record<string, unknown>;
       stack.push(record['content'], record['text'], record['input'], record['output']);
       if (record['tool_calls'] !== undefined) total += countJson(record['tool_calls']);

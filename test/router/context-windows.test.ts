@@ -173,6 +173,13 @@ describe('estimateRequestSize', () => {
       outputTokens: undefined,
     });
   });
+
+  it('counts an object met twice once, so a cyclic request ends the walk', () => {
+    const part: Record<string, unknown> = { type: 'text', text: 'c'.repeat(50) };
+    const message: Record<string, unknown> = { role: 'user', content: [part, part] };
+    (message['content'] as unknown[]).push(message);
+    expect(estimateRequestSize({ messages: [message] }).promptTokens).toBe(50 / charactersPerToken);
+  });
 });
 
 describe('plan and validate', () => {
