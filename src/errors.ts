@@ -228,8 +228,12 @@ export type AttemptRecord = {
   readonly status?: number;
   /** Error class, for a failed attempt. */
   readonly errorClass?: ErrorClass;
-  /** What happened next. `skipped`: not sent (the upstream was cooling down). */
-  readonly decision: 'success' | 'retry' | 'fallback' | 'fail' | 'skipped';
+  /**
+   * What happened next. `skipped`: not sent (the upstream was cooling down, or the request
+   * cannot fit its window). `cancelled`: a hedged attempt the router aborted because the other
+   * attempt of the hedge sent content first.
+   */
+  readonly decision: 'success' | 'retry' | 'fallback' | 'fail' | 'skipped' | 'cancelled';
   /** Wait before the next request, in milliseconds (0 when none). */
   readonly waitMs: number;
   /** Time from sending to the outcome, in milliseconds. */
@@ -238,6 +242,11 @@ export type AttemptRecord = {
   readonly message?: string;
   /** Gateway response identifiers, when the gateway sent them (e.g. `cf-aig-log-id`). */
   readonly gatewayIds?: Readonly<Record<string, string>>;
+  /**
+   * True for both attempts of a hedged stream (the alias's `hedge`): they ran in parallel, the
+   * first to send content served. Absent on every other attempt.
+   */
+  readonly hedged?: true;
   /** The call's context (`RouterRequestOptions.context`), when the request gave one. */
   readonly context?: Readonly<Record<string, string | number | boolean>>;
 };
