@@ -34,6 +34,11 @@ models:
     retry: { attempts: 1 }
     timeout: 30s
     hedge: { after: 200ms, maxShare: 0.01 }
+  tight:
+    targets: [slow, fast]
+    retry: { attempts: 1 }
+    timeout: 1s
+    hedge: { after: 200ms }
   three:
     targets: [slow, fast, last]
     retry: { attempts: 1 }
@@ -177,6 +182,43 @@ describe('a hedged stream', () => {
       ['slow', true],
     ]);
     expect(route.attempts[1]?.errorClass).toBe('timeout');
+    await hedging.close();
+  });
+
+  it('the first target sending content first after the hedge started serves, and the second request is aborted', async () => {
+    const hedging = router();
+    slowFirst(700);
+    emulator.inject({ match: { model: 'model-fast' }, fault: { type: 'delay', ms: 8000 } });
+    const { data, route } = await hedging.chat.completions.create(ask('hedged')).withRoute();
+    expect(route.upstream).toBe('slow');
+    expect(await readAll(data)).toContain('model-slow');
+    expect(route.attempts.map((attempt) => [attempt.upstream, attempt.decision])).toEqual([
+      ['fast', 'cancelled'],
+      ['slow', 'success'],
+    ]);
+    await vi.waitFor(() => expect(requestsTo('model-fast')[0]?.outcome).toBe('client-closed'), {
+      timeout: 5000,
+    });
+    await hedging.close();
+  });
+
+  it('the deadline ends a hedge: both requests are aborted', async () => {
+    const hedging = router();
+    slowFirst(8000);
+    emulator.inject({ match: { model: 'model-fast' }, fault: { type: 'delay', ms: 8000 } });
+    const error = await hedging.chat.completions.create(ask('tight')).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect((error as RouterError).code).toBe('DEADLINE_EXCEEDED');
+    expect((error as RouterError & { attempts: unknown[] }).attempts).toHaveLength(2);
+    await vi.waitFor(
+      () => {
+        expect(requestsTo('model-slow')[0]?.outcome).toBe('client-closed');
+        expect(requestsTo('model-fast')[0]?.outcome).toBe('client-closed');
+      },
+      { timeout: 5000 },
+    );
     await hedging.close();
   });
 
