@@ -131,9 +131,7 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
 const defaultHedgeShare = 0.1;
 
 /** `hedge`: its wait before the next target starts, and its budget. */
-function compileHedge(
-  options: CompileAliasOptions & { path: ConfigPath },
-): HedgeRoute | undefined {
+function compileHedge(options: CompileAliasOptions & { path: ConfigPath }): HedgeRoute | undefined {
   const hedge = options.input.alias.hedge;
   if (hedge === undefined) return undefined;
   const afterMs = durationIn({

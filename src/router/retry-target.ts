@@ -306,7 +306,11 @@ function logFailure<T>(
 }
 
 /** Tells health memory about a failure; a 429/503 Retry-After sets the cool-down. */
-export function reportHealth<T>(options: { call: Call<T>; target: ResolvedTarget; cause: unknown }): void {
+export function reportHealth<T>(options: {
+  call: Call<T>;
+  target: ResolvedTarget;
+  cause: unknown;
+}): void {
   const { health, now } = options.call.runtime;
   if (health === undefined) return;
   const asked = retryAfterMs(options.cause, now());

@@ -42,7 +42,11 @@ export type StreamOperation<C extends CommittedAttempt = CommittedStream> = {
    * Opens an attempt on the call's current controller, or on `controller` when given (a hedged
    * stream's second attempt: only an operation with `hedges` honours it).
    */
-  readonly open: (call: Call<C>, target: ResolvedTarget, controller?: AbortController) => Promise<C>;
+  readonly open: (
+    call: Call<C>,
+    target: ResolvedTarget,
+    controller?: AbortController,
+  ) => Promise<C>;
   readonly send: Send<C>;
   /** Whether an alias's `hedge` applies (chat completions streams). */
   readonly hedges?: true;

@@ -5,11 +5,14 @@
  * emulator, whose `delay` fault holds a response's headers back (a slow first token).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { formatPlan } from '../../src/cli/format-plan.ts';
+import { paintFor } from '../../src/cli/output.ts';
 import { parseConfig } from '../../src/config/parse-config.ts';
 import { type Emulator, startEmulator } from '../../src/emulator/index.ts';
 import { RouterError } from '../../src/errors.ts';
 import { createRouter } from '../../src/router/create-router.ts';
 import { budgetWindow, HedgeBudget } from '../../src/router/hedge-stream.ts';
+import { catchConfigError } from '../config/helpers.ts';
 
 const configYaml = `
 version: 1
@@ -62,17 +65,18 @@ const router = () =>
   createRouter(parseConfig(configYaml, { env: { GATEWAY_URL: emulator.url } }), { env: {} });
 const requestsTo = (model: string) =>
   emulator.requests.filter((request) => request.model === model);
-const ask = (model: string) =>
-  ({
-    model,
-    stream: true,
-    messages: [{ role: 'user', content: 'hello there' }],
-  }) as const;
+const ask = (model: string) => ({
+  model,
+  stream: true as const,
+  messages: [{ role: 'user' as const, content: 'hello there' }],
+});
 /** The first target holds its headers back for `ms`. */
 const slowFirst = (ms: number) =>
   emulator.inject({ match: { model: 'model-slow' }, fault: { type: 'delay', ms } });
 
-async function readAll(stream: AsyncIterable<{ choices: { delta?: { content?: string | null } }[] }>) {
+async function readAll(
+  stream: AsyncIterable<{ choices: { delta?: { content?: string | null } }[] }>,
+) {
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
   return text;
@@ -95,7 +99,11 @@ describe('a hedged stream', () => {
       decision: 'cancelled',
       hedged: true,
     });
-    expect(route.attempts[1]).toMatchObject({ upstream: 'fast', decision: 'success', hedged: true });
+    expect(route.attempts[1]).toMatchObject({
+      upstream: 'fast',
+      decision: 'success',
+      hedged: true,
+    });
     // The emulator saw the first request's connection closed by the client.
     await vi.waitFor(() => expect(requestsTo('model-slow')[0]?.outcome).toBe('client-closed'), {
       timeout: 5000,
@@ -177,10 +185,12 @@ describe('a hedged stream', () => {
     expect(requestsTo('model-fast')).toHaveLength(1);
     expect(route.attempts.at(-1)).toMatchObject({ upstream: 'last', decision: 'success' });
     expect(route.attempts.at(-1)?.hedged).toBeUndefined();
-    expect(route.attempts.slice(0, 2).map((attempt) => [attempt.upstream, attempt.hedged])).toEqual([
-      ['fast', true],
-      ['slow', true],
-    ]);
+    expect(route.attempts.slice(0, 2).map((attempt) => [attempt.upstream, attempt.hedged])).toEqual(
+      [
+        ['fast', true],
+        ['slow', true],
+      ],
+    );
     expect(route.attempts[1]?.errorClass).toBe('timeout');
     await hedging.close();
   });
@@ -282,5 +292,42 @@ describe('the hedge budget', () => {
     expect(budget.take(budget.count())).toBe(true);
     expect(budget.take(budget.count())).toBe(true);
     expect(budget.take(budget.count())).toBe(false);
+  });
+});
+
+describe('hedge in the config', () => {
+  it('compiles after and maxShare (default 0.1) into the plan, and plan shows it', () => {
+    const hedging = router();
+    expect(hedging.resolve('hedged').hedge).toEqual({ afterMs: 200, maxShare: 0.1 });
+    expect(hedging.resolve('frugal').hedge).toEqual({ afterMs: 200, maxShare: 0.01 });
+    expect(hedging.resolve('plain').hedge).toBeUndefined();
+    const text = formatPlan({
+      plan: hedging.resolve('hedged'),
+      paint: paintFor({ stream: { isTTY: false }, env: {} } as never),
+    });
+    expect(text).toContain('no content within 200ms (hedge.after) → target 2 starts in parallel');
+    expect(text).toContain('worst case 2 requests');
+  });
+
+  it('refuses a malformed after, a share outside (0, 1] and an unknown key, naming the place', () => {
+    const error = catchConfigError(() =>
+      parseConfig(`
+version: 1
+gateways:
+  local: { type: openai-compatible, baseURL: "http://127.0.0.1:1/v1", apiKey: sk-hedge }
+upstreams:
+  a: { gateway: local, model: a }
+  b: { gateway: local, model: b }
+models:
+  one: { targets: [a, b], hedge: { after: soon } }
+  two: { targets: [a, b], hedge: { after: 1s, maxShare: 0 } }
+  three: { targets: [a, b], hedge: { afer: 1s } }
+`),
+    );
+    const paths = error.issues.map((issue) => issue.path.join('.'));
+    expect(paths).toEqual(
+      expect.arrayContaining(['models.one.hedge.after', 'models.two.hedge.maxShare']),
+    );
+    expect(paths.some((path) => path.startsWith('models.three.hedge'))).toBe(true);
   });
 });
