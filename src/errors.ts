@@ -228,8 +228,8 @@ export type AttemptRecord = {
   readonly status?: number;
   /** Error class, for a failed attempt. */
   readonly errorClass?: ErrorClass;
-  /** What happened next. `skipped`: not sent (the upstream was cooling down). */
-  readonly decision: 'success' | 'retry' | 'fallback' | 'fail' | 'skipped';
+  /** What happened next. `skipped`: not sent. `cancelled`: a hedge's other attempt served first. */
+  readonly decision: 'success' | 'retry' | 'fallback' | 'fail' | 'skipped' | 'cancelled';
   /** Wait before the next request, in milliseconds (0 when none). */
   readonly waitMs: number;
   /** Time from sending to the outcome, in milliseconds. */
@@ -238,6 +238,8 @@ export type AttemptRecord = {
   readonly message?: string;
   /** Gateway response identifiers, when the gateway sent them (e.g. `cf-aig-log-id`). */
   readonly gatewayIds?: Readonly<Record<string, string>>;
+  /** True for both attempts of a hedged stream (the alias's `hedge`); absent otherwise. */
+  readonly hedged?: true;
   /** The call's context (`RouterRequestOptions.context`), when the request gave one. */
   readonly context?: Readonly<Record<string, string | number | boolean>>;
 };

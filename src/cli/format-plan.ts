@@ -112,6 +112,10 @@ export function describeReach(plan: Plan): string[] {
   const stopped = classesBy(plan, 'fail');
   if (stopped.length > 0) lines.push(`${stopped.join(', ')} → the call stops: no later target`);
   lines.push('a request that never left the process → the call stops (INVALID_REQUEST)');
+  if (plan.hedge !== undefined && count > 1)
+    lines.push(
+      `a stream with no content within ${formatDuration(plan.hedge.afterMs)} (hedge.after) → target 2 starts in parallel, the first to send content serves (at most ${Math.round(plan.hedge.maxShare * 100)} % of streamed calls hedged); its request is target 2's first attempt`,
+    );
   return lines;
 }
 

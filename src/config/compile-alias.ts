@@ -8,7 +8,7 @@ import type { ConfigPath, ReportIssue } from '../gateways/config-issues.ts';
 import { listNames } from '../internal/did-you-mean.ts';
 import { freezeRecord } from '../internal/freeze.ts';
 import { shareAttemptMs } from './attempt-share.ts';
-import { cascadeRetry, cascadeTimeouts } from './cascade-defaults.ts';
+import { cascadeRetry, cascadeTimeouts, durationIn } from './cascade-defaults.ts';
 import { type ServedThroughRoute, serveThroughRoute } from './compile-dynamic-route.ts';
 import { compileParams, compileTargetOptions } from './compile-options.ts';
 import { compileStrategy, splitTargets } from './compile-strategy.ts';
@@ -19,6 +19,7 @@ import type {
   ErrorAction,
   ErrorClass,
   GatewayRoute,
+  HedgeRoute,
   ModelKind,
   RetryPolicy,
   RouteTable,
@@ -109,11 +110,13 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
   const routed = aliasRoute({ ...options, path, weighted: weights !== undefined, retry, timeouts });
   if (routed !== undefined) options.addUpstream(routed.upstream);
   const when = compileWhen({ ...options, path, weighted: weights !== undefined });
+  const hedge = compileHedge({ ...options, path });
   return Object.freeze({
     name,
     ...(kind === undefined ? {} : { kind }),
     targets: routed?.targets ?? Object.freeze(chain.map((target) => target.name)),
     ...(when === undefined ? {} : { when }),
+    ...(hedge === undefined ? {} : { hedge }),
     ...(weights === undefined ? {} : { strategy: 'weighted' as const, weights }),
     retry,
     timeouts,
@@ -122,6 +125,24 @@ export function compileAlias(options: CompileAliasOptions): AliasRoute {
     params,
     ...(routed === undefined ? {} : { dynamicRoute: routed.dynamicRoute }),
   });
+}
+
+/** The hedge budget's default share: at most 1 streamed call in 10 is hedged (see docs/routing.md). */
+const defaultHedgeShare = 0.1;
+
+/** `hedge`: its wait before the next target starts, and its budget. */
+function compileHedge(options: CompileAliasOptions & { path: ConfigPath }): HedgeRoute | undefined {
+  const hedge = options.input.alias.hedge;
+  if (hedge === undefined) return undefined;
+  const afterMs = durationIn({
+    value: hedge.after,
+    path: [...options.path, 'hedge', 'after'],
+    min: 1,
+    max: 86_400_000,
+    report: options.report,
+  });
+  if (afterMs === undefined) return undefined;
+  return Object.freeze({ afterMs, maxShare: hedge.maxShare ?? defaultHedgeShare });
 }
 
 /**

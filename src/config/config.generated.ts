@@ -596,6 +596,7 @@ targets: [AliasTarget]|[AliasTarget, AliasTarget]|[AliasTarget, AliasTarget, Ali
  * @maxItems 16
  */
 when?: [WhenEntry]|[WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]|[WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry, WhenEntry]
+hedge?: Hedge
 /**
  * How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.
  */
@@ -627,6 +628,19 @@ match: {
  * @maxItems 16
  */
 targets: [TargetRef]|[TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]|[TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef, TargetRef]
+}
+/**
+ * Hedged first tokens, for streamed chat calls only: when the first target has sent no content within `after`, the next target starts in parallel; the first to send content serves and the other request is aborted. Off unless set.
+ */
+export interface Hedge {
+/**
+ * How long the first target may go without content before the next one starts in parallel.
+ */
+after: (string | number)
+/**
+ * Hedge budget: at most this share of the alias's last 100 streamed calls are hedged (a hedge over budget is not started). Default 0.1.
+ */
+maxShare?: number
 }
 /**
  * Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.

@@ -193,6 +193,14 @@ export type Timeouts = {
   readonly idleMs: number;
 };
 
+/** An alias's `hedge`, compiled. */
+export type HedgeRoute = {
+  /** Wait for the first target's first content before the next target starts, ms. */
+  readonly afterMs: number;
+  /** Most hedged calls among the alias's last 100 streamed calls, as a share (0 to 1]. @default 0.1 */
+  readonly maxShare: number;
+};
+
 /** A compiled alias. */
 export type AliasRoute = {
   readonly name: string;
@@ -205,6 +213,8 @@ export type AliasRoute = {
    * `targets` for that call; undefined = `targets` always.
    */
   readonly when?: readonly WhenRoute[];
+  /** Hedged first tokens for streamed chat calls (`hedge` in the config); undefined = off. */
+  readonly hedge?: HedgeRoute;
   /** `weighted`: each call draws the order of `targets` by `weights`; absent: as listed. */
   readonly strategy?: 'weighted';
   /** With `strategy: 'weighted'`: the weight of each target, by index (0: fallback only). */

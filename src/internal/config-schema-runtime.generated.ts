@@ -620,6 +620,9 @@ export const runtimeConfigSchema: Readonly<Record<string, unknown>> = {
             "$ref": "#/definitions/whenEntry"
           }
         },
+        "hedge": {
+          "$ref": "#/definitions/hedge"
+        },
         "strategy": {
           "x-expected": "ordered or weighted"
         },
@@ -643,6 +646,19 @@ export const runtimeConfigSchema: Readonly<Record<string, unknown>> = {
           "x-expected": "a route name: lowercase letters, digits and '-', starting with a letter or digit"
         }
       }
+    },
+    "hedge": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "after": {
+          "$ref": "#/definitions/duration"
+        },
+        "maxShare": {
+          "type": "number"
+        }
+      },
+      "x-expected": "{ after: <duration>, maxShare: <0..1> }"
     },
     "retry": {
       "type": "object",

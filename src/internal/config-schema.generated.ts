@@ -904,6 +904,9 @@ export const configSchema: Readonly<Record<string, unknown>> = {
             "$ref": "#/definitions/whenEntry"
           }
         },
+        "hedge": {
+          "$ref": "#/definitions/hedge"
+        },
         "strategy": {
           "description": "How a call orders the targets. `ordered` (the default): as listed, each a fallback for the ones before. `weighted`: load balancing: each call starts with a target drawn by `weight` among the healthy ones, and the others follow as fallbacks (also drawn by weight); targets with weight 0 come last, in order, as fallbacks only.",
           "enum": [
@@ -936,6 +939,27 @@ export const configSchema: Readonly<Record<string, unknown>> = {
           "x-expected": "a route name: lowercase letters, digits and '-', starting with a letter or digit"
         }
       }
+    },
+    "hedge": {
+      "description": "Hedged first tokens, for streamed chat calls only: when the first target has sent no content within `after`, the next target starts in parallel; the first to send content serves and the other request is aborted. Off unless set.",
+      "type": "object",
+      "additionalProperties": false,
+      "required": [
+        "after"
+      ],
+      "properties": {
+        "after": {
+          "description": "How long the first target may go without content before the next one starts in parallel.",
+          "$ref": "#/definitions/duration"
+        },
+        "maxShare": {
+          "description": "Hedge budget: at most this share of the alias's last 100 streamed calls are hedged (a hedge over budget is not started). Default 0.1.",
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 1
+        }
+      },
+      "x-expected": "{ after: <duration>, maxShare: <0..1> }"
     },
     "retry": {
       "description": "Retries on one target before falling back to the next. Backoff is exponential with jitter, capped by maxDelay.",

@@ -6,7 +6,7 @@ const runtimeHelper0 = { default: runtimeHelper0Module.default?.default ?? runti
 "use strict";
 export const validate = validate21;
 export default validate21;
-const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"type":"string","maxLength":2048},"version":{"const":1},"gateways":{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"type":"object","maxProperties":1000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}},"serveKey":{"type":"string","minLength":1,"maxLength":512},"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"gatewayName":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"secret":{"type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$"},"duration":{"oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},{"type":"integer","minimum":0,"maximum":86400000}]},"headers":{"type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]},"cloudflareGateway":{"type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"const":"cloudflare"},"accountId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"gatewayId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"endpoint":{"enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"$ref":"#/definitions/secret"},"keys":{"oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/secret"}}]},"unifiedBilling":{"type":"boolean"}}},"cloudflareOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/duration"},"skipCache":{"type":"boolean"},"cacheKey":{"type":"string","minLength":1,"maxLength":512},"metadata":{"type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"type":"boolean"},"collectLogPayload":{"type":"boolean"},"requestTimeout":{"$ref":"#/definitions/duration"},"maxAttempts":{"type":"integer","minimum":1,"maximum":5},"retryDelay":{"$ref":"#/definitions/duration"},"backoff":{"enum":["constant","linear","exponential"]},"eventId":{"type":"string","minLength":1,"maxLength":256},"customCost":{"type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"type":"number","minimum":0},"perTokenOut":{"type":"number","minimum":0}}},"byokAlias":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$"},"zdr":{"type":"boolean"}}},"attribution":{"type":"object","additionalProperties":false,"properties":{"url":{"$ref":"#/definitions/url"},"title":{"type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"enum":["cost","ttft","tps"]}}},"openrouterRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"sort":{"enum":["price","throughput","latency"]},"quantizations":{"$ref":"#/definitions/slugList"}}},"slugList":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"vercel"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"openrouter"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"const":"openai-compatible"},"baseURL":{"$ref":"#/definitions/url"},"apiKey":{"$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"},"contextWindow":{"type":"integer","minimum":1,"maximum":100000000},"maxOutputTokens":{"type":"integer","minimum":1,"maximum":100000000},"price":{"$ref":"#/definitions/price"}}},"params":{"type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"quantizations":{"$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]},"targetRef":{"type":"string","minLength":1,"maxLength":330},"aliasTarget":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]},"alias":{"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"when":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/whenEntry"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}},"retry":{"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}},"timeout":{"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]},"policy":{"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"enum":["chat","embeddings"]},"action":{"enum":["retry","fallback","fail"]},"defaults":{"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}},"health":{"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}},"price":{"type":"object","additionalProperties":false,"required":["input","output"],"properties":{"input":{"type":"number","minimum":0,"maximum":1000000},"output":{"type":"number","minimum":0,"maximum":1000000},"cachedInput":{"type":"number","minimum":0,"maximum":1000000}}},"whenEntry":{"type":"object","additionalProperties":false,"required":["match","targets"],"properties":{"match":{"type":"object","minProperties":1,"maxProperties":8,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"oneOf":[{"$ref":"#/definitions/contextValue"},{"type":"array","minItems":1,"maxItems":64,"items":{"$ref":"#/definitions/contextValue"}}]}},"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}}}},"contextValue":{"type":["string","number","boolean"],"maxLength":512}}};
+const schema6 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://switchyard.dev/schema/config.schema.json","type":"object","additionalProperties":false,"required":["version","gateways","models"],"properties":{"$schema":{"type":"string","maxLength":2048},"version":{"const":1},"gateways":{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/gateway"}},"upstreams":{"type":"object","maxProperties":1000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/upstream"}},"models":{"type":"object","minProperties":1,"maxProperties":10000,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/model"}},"defaults":{"$ref":"#/definitions/defaults"},"health":{"$ref":"#/definitions/health"},"serve":{"$ref":"#/definitions/serve"}},"definitions":{"serve":{"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}},"serveKey":{"type":"string","minLength":1,"maxLength":512},"name":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"gatewayName":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"},"secret":{"type":"string","minLength":1,"maxLength":4096},"url":{"type":"string","maxLength":2048,"pattern":"^https?://[^\\s]+$"},"duration":{"oneOf":[{"type":"string","maxLength":32,"pattern":"^[0-9]{1,9}(\\.[0-9]{1,3})?(ms|s|m|h)$"},{"type":"integer","minimum":0,"maximum":86400000}]},"headers":{"type":"object","maxProperties":32,"propertyNames":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"},"additionalProperties":{"type":"string","maxLength":8192}},"gateway":{"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]},"cloudflareGateway":{"type":"object","additionalProperties":false,"required":["type","accountId","auth"],"properties":{"type":{"const":"cloudflare"},"accountId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"gatewayId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"endpoint":{"enum":["compat","rest"]},"auth":{"$ref":"#/definitions/cloudflareAuth"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/cloudflareOptions"}}},"cloudflareAuth":{"type":"object","additionalProperties":false,"required":["keys"],"properties":{"token":{"$ref":"#/definitions/secret"},"keys":{"oneOf":[{"const":"stored"},{"type":"object","minProperties":1,"maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9._-]*$"},"additionalProperties":{"$ref":"#/definitions/secret"}}]},"unifiedBilling":{"type":"boolean"}}},"cloudflareOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/duration"},"skipCache":{"type":"boolean"},"cacheKey":{"type":"string","minLength":1,"maxLength":512},"metadata":{"type":"object","maxProperties":5,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":["string","number","boolean"],"maxLength":512}},"collectLog":{"type":"boolean"},"collectLogPayload":{"type":"boolean"},"requestTimeout":{"$ref":"#/definitions/duration"},"maxAttempts":{"type":"integer","minimum":1,"maximum":5},"retryDelay":{"$ref":"#/definitions/duration"},"backoff":{"enum":["constant","linear","exponential"]},"eventId":{"type":"string","minLength":1,"maxLength":256},"customCost":{"type":"object","additionalProperties":false,"required":["perTokenIn","perTokenOut"],"properties":{"perTokenIn":{"type":"number","minimum":0},"perTokenOut":{"type":"number","minimum":0}}},"byokAlias":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9._-]+$"},"zdr":{"type":"boolean"}}},"attribution":{"type":"object","additionalProperties":false,"properties":{"url":{"$ref":"#/definitions/url"},"title":{"type":"string","minLength":1,"maxLength":128}}},"vercelRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"enum":["cost","ttft","tps"]}}},"openrouterRouting":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"sort":{"enum":["price","throughput","latency"]},"quantizations":{"$ref":"#/definitions/slugList"}}},"slugList":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string","minLength":1,"maxLength":128}},"vercelGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"vercel"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/vercelOptions"}}},"vercelOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/vercelRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openrouterGateway":{"type":"object","additionalProperties":false,"required":["type","apiKey"],"properties":{"type":{"const":"openrouter"},"apiKey":{"$ref":"#/definitions/secret"},"baseURL":{"$ref":"#/definitions/url"},"headers":{"$ref":"#/definitions/headers"},"options":{"$ref":"#/definitions/openrouterOptions"}}},"openrouterOptions":{"type":"object","additionalProperties":false,"properties":{"routing":{"$ref":"#/definitions/openrouterRouting"},"attribution":{"$ref":"#/definitions/attribution"}}},"openaiCompatibleGateway":{"type":"object","additionalProperties":false,"required":["type","baseURL"],"properties":{"type":{"const":"openai-compatible"},"baseURL":{"$ref":"#/definitions/url"},"apiKey":{"$ref":"#/definitions/secret"},"headers":{"$ref":"#/definitions/headers"}}},"upstream":{"type":"object","additionalProperties":false,"required":["gateway","model"],"properties":{"gateway":{"$ref":"#/definitions/gatewayName"},"kind":{"$ref":"#/definitions/kind"},"model":{"type":"string","minLength":1,"maxLength":256},"params":{"$ref":"#/definitions/params"},"options":{"$ref":"#/definitions/targetOptions"},"contextWindow":{"type":"integer","minimum":1,"maximum":100000000},"maxOutputTokens":{"type":"integer","minimum":1,"maximum":100000000},"price":{"$ref":"#/definitions/price"}}},"params":{"type":"object","maxProperties":64,"propertyNames":{"type":"string","minLength":1,"maxLength":128},"additionalProperties":true},"targetOptions":{"type":"object","additionalProperties":false,"properties":{"cacheTtl":{"$ref":"#/definitions/cloudflareOptions/properties/cacheTtl"},"skipCache":{"$ref":"#/definitions/cloudflareOptions/properties/skipCache"},"cacheKey":{"$ref":"#/definitions/cloudflareOptions/properties/cacheKey"},"metadata":{"$ref":"#/definitions/cloudflareOptions/properties/metadata"},"collectLog":{"$ref":"#/definitions/cloudflareOptions/properties/collectLog"},"collectLogPayload":{"$ref":"#/definitions/cloudflareOptions/properties/collectLogPayload"},"requestTimeout":{"$ref":"#/definitions/cloudflareOptions/properties/requestTimeout"},"maxAttempts":{"$ref":"#/definitions/cloudflareOptions/properties/maxAttempts"},"retryDelay":{"$ref":"#/definitions/cloudflareOptions/properties/retryDelay"},"backoff":{"$ref":"#/definitions/cloudflareOptions/properties/backoff"},"eventId":{"$ref":"#/definitions/cloudflareOptions/properties/eventId"},"customCost":{"$ref":"#/definitions/cloudflareOptions/properties/customCost"},"byokAlias":{"$ref":"#/definitions/cloudflareOptions/properties/byokAlias"},"zdr":{"$ref":"#/definitions/cloudflareOptions/properties/zdr"},"routing":{"type":"object","additionalProperties":false,"properties":{"order":{"$ref":"#/definitions/slugList"},"only":{"$ref":"#/definitions/slugList"},"ignore":{"$ref":"#/definitions/slugList"},"models":{"$ref":"#/definitions/slugList"},"sort":{"type":"string","minLength":1,"maxLength":32},"allowFallbacks":{"type":"boolean"},"requireParameters":{"type":"boolean"},"dataCollection":{"enum":["allow","deny"]},"zdr":{"type":"boolean"},"quantizations":{"$ref":"#/definitions/slugList"}}},"attribution":{"$ref":"#/definitions/attribution"}}},"model":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"$ref":"#/definitions/alias"}]},"targetRef":{"type":"string","minLength":1,"maxLength":330},"aliasTarget":{"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]},"alias":{"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"when":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/whenEntry"}},"hedge":{"$ref":"#/definitions/hedge"},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}},"hedge":{"type":"object","additionalProperties":false,"required":["after"],"properties":{"after":{"$ref":"#/definitions/duration"},"maxShare":{"type":"number","exclusiveMinimum":0,"maximum":1}}},"retry":{"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}},"timeout":{"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]},"policy":{"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}},"kind":{"enum":["chat","embeddings"]},"action":{"enum":["retry","fallback","fail"]},"defaults":{"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}},"health":{"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}},"price":{"type":"object","additionalProperties":false,"required":["input","output"],"properties":{"input":{"type":"number","minimum":0,"maximum":1000000},"output":{"type":"number","minimum":0,"maximum":1000000},"cachedInput":{"type":"number","minimum":0,"maximum":1000000}}},"whenEntry":{"type":"object","additionalProperties":false,"required":["match","targets"],"properties":{"match":{"type":"object","minProperties":1,"maxProperties":8,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"oneOf":[{"$ref":"#/definitions/contextValue"},{"type":"array","minItems":1,"maxItems":64,"items":{"$ref":"#/definitions/contextValue"}}]}},"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/targetRef"}}}},"contextValue":{"type":["string","number","boolean"],"maxLength":512}}};
 const func2 = runtimeHelper0.default;
 const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const schema7 = {"type":"object","required":["type"],"properties":{"type":{"enum":["cloudflare","vercel","openrouter","openai-compatible"]}},"discriminator":{"propertyName":"type"},"oneOf":[{"$ref":"#/definitions/cloudflareGateway"},{"$ref":"#/definitions/vercelGateway"},{"$ref":"#/definitions/openrouterGateway"},{"$ref":"#/definitions/openaiCompatibleGateway"}]};
@@ -3583,7 +3583,7 @@ validate123.errors = vErrors;
 return errors === 0;
 }
 
-const schema46 = {"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"when":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/whenEntry"}},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}};
+const schema46 = {"type":"object","additionalProperties":false,"required":["targets"],"properties":{"targets":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/aliasTarget"}},"when":{"type":"array","minItems":1,"maxItems":16,"items":{"$ref":"#/definitions/whenEntry"}},"hedge":{"$ref":"#/definitions/hedge"},"strategy":{"enum":["ordered","weighted"]},"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"options":{"$ref":"#/definitions/targetOptions"},"params":{"$ref":"#/definitions/params"},"dynamicRoute":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[a-z0-9][a-z0-9-]*$"}}};
 const schema47 = {"oneOf":[{"$ref":"#/definitions/targetRef"},{"type":"object","additionalProperties":false,"required":["target"],"properties":{"target":{"$ref":"#/definitions/targetRef"},"weight":{"type":"number","minimum":0,"maximum":1000000}}}]};
 
 function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -4009,9 +4009,93 @@ validate130.errors = vErrors;
 return errors === 0;
 }
 
-const schema50 = {"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}};
+const schema50 = {"type":"object","additionalProperties":false,"required":["after"],"properties":{"after":{"$ref":"#/definitions/duration"},"maxShare":{"type":"number","exclusiveMinimum":0,"maximum":1}}};
 
 function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.after === undefined){
+const err0 = {instancePath,keyword:"required",params:{missingProperty: "after"}};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "after") || (key0 === "maxShare"))){
+const err1 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.after !== undefined){
+if(!(validate34(data.after, {instancePath:instancePath+"/after",parentData:data,parentDataProperty:"after",rootData}))){
+if (vErrors === null) { vErrors = validate34.errors; } else { for (const childError of validate34.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
+if(data.maxShare !== undefined){
+let data1 = data.maxShare;
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 1 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/maxShare",keyword:"maximum",params:{comparison: "<=", limit: 1}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data1 <= 0 || isNaN(data1)){
+const err3 = {instancePath:instancePath+"/maxShare",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/maxShare",keyword:"type",params:{type: "number"}};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate136.errors = vErrors;
+return errors === 0;
+}
+
+const schema51 = {"type":"object","additionalProperties":false,"properties":{"attempts":{"type":"integer","minimum":1,"maximum":10},"initialDelay":{"$ref":"#/definitions/duration"},"maxDelay":{"$ref":"#/definitions/duration"},"factor":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"boolean"}}};
+
+function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4132,13 +4216,13 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate136.errors = vErrors;
+validate139.errors = vErrors;
 return errors === 0;
 }
 
-const schema51 = {"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]};
+const schema52 = {"oneOf":[{"$ref":"#/definitions/duration"},{"type":"object","additionalProperties":false,"properties":{"total":{"$ref":"#/definitions/duration"},"attempt":{"$ref":"#/definitions/duration"},"firstToken":{"$ref":"#/definitions/duration"},"idle":{"$ref":"#/definitions/duration"}}}]};
 
-function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -4235,18 +4319,18 @@ vErrors = null;
 }
 }
 }
-validate140.errors = vErrors;
+validate143.errors = vErrors;
 return errors === 0;
 }
 
-const schema52 = {"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
-const schema53 = {"enum":["retry","fallback","fail"]};
+const schema53 = {"type":"object","additionalProperties":false,"properties":{"rate_limit":{"$ref":"#/definitions/action"},"server":{"$ref":"#/definitions/action"},"timeout":{"$ref":"#/definitions/action"},"network":{"$ref":"#/definitions/action"},"auth":{"$ref":"#/definitions/action"},"not_found":{"$ref":"#/definitions/action"},"bad_request":{"$ref":"#/definitions/action"},"context_length":{"$ref":"#/definitions/action"},"content_filter":{"$ref":"#/definitions/action"},"interrupted_stream":{"$ref":"#/definitions/action"},"gateway":{"$ref":"#/definitions/action"},"payment":{"$ref":"#/definitions/action"},"invalid_response":{"$ref":"#/definitions/action"}}};
+const schema54 = {"enum":["retry","fallback","fail"]};
 
-function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(!(((data === "retry") || (data === "fallback")) || (data === "fail"))){
-const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema53.enum}};
+const err0 = {instancePath,keyword:"enum",params:{allowedValues: schema54.enum}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4255,17 +4339,17 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate148.errors = vErrors;
+validate151.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(func17.call(schema52.properties, key0))){
+if(!(func17.call(schema53.properties, key0))){
 const err0 = {instancePath,keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err0];
@@ -4277,80 +4361,80 @@ errors++;
 }
 }
 if(data.rate_limit !== undefined){
-if(!(validate148(data.rate_limit, {instancePath:instancePath+"/rate_limit",parentData:data,parentDataProperty:"rate_limit",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.rate_limit, {instancePath:instancePath+"/rate_limit",parentData:data,parentDataProperty:"rate_limit",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.server !== undefined){
-if(!(validate148(data.server, {instancePath:instancePath+"/server",parentData:data,parentDataProperty:"server",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.server, {instancePath:instancePath+"/server",parentData:data,parentDataProperty:"server",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate148(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.network !== undefined){
-if(!(validate148(data.network, {instancePath:instancePath+"/network",parentData:data,parentDataProperty:"network",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.network, {instancePath:instancePath+"/network",parentData:data,parentDataProperty:"network",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.auth !== undefined){
-if(!(validate148(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.auth, {instancePath:instancePath+"/auth",parentData:data,parentDataProperty:"auth",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.not_found !== undefined){
-if(!(validate148(data.not_found, {instancePath:instancePath+"/not_found",parentData:data,parentDataProperty:"not_found",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.not_found, {instancePath:instancePath+"/not_found",parentData:data,parentDataProperty:"not_found",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.bad_request !== undefined){
-if(!(validate148(data.bad_request, {instancePath:instancePath+"/bad_request",parentData:data,parentDataProperty:"bad_request",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.bad_request, {instancePath:instancePath+"/bad_request",parentData:data,parentDataProperty:"bad_request",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.context_length !== undefined){
-if(!(validate148(data.context_length, {instancePath:instancePath+"/context_length",parentData:data,parentDataProperty:"context_length",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.context_length, {instancePath:instancePath+"/context_length",parentData:data,parentDataProperty:"context_length",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.content_filter !== undefined){
-if(!(validate148(data.content_filter, {instancePath:instancePath+"/content_filter",parentData:data,parentDataProperty:"content_filter",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.content_filter, {instancePath:instancePath+"/content_filter",parentData:data,parentDataProperty:"content_filter",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.interrupted_stream !== undefined){
-if(!(validate148(data.interrupted_stream, {instancePath:instancePath+"/interrupted_stream",parentData:data,parentDataProperty:"interrupted_stream",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.interrupted_stream, {instancePath:instancePath+"/interrupted_stream",parentData:data,parentDataProperty:"interrupted_stream",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.gateway !== undefined){
-if(!(validate148(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.gateway, {instancePath:instancePath+"/gateway",parentData:data,parentDataProperty:"gateway",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.payment !== undefined){
-if(!(validate148(data.payment, {instancePath:instancePath+"/payment",parentData:data,parentDataProperty:"payment",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.payment, {instancePath:instancePath+"/payment",parentData:data,parentDataProperty:"payment",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.invalid_response !== undefined){
-if(!(validate148(data.invalid_response, {instancePath:instancePath+"/invalid_response",parentData:data,parentDataProperty:"invalid_response",rootData}))){
-if (vErrors === null) { vErrors = validate148.errors; } else { for (const childError of validate148.errors) vErrors.push(childError); }
+if(!(validate151(data.invalid_response, {instancePath:instancePath+"/invalid_response",parentData:data,parentDataProperty:"invalid_response",rootData}))){
+if (vErrors === null) { vErrors = validate151.errors; } else { for (const childError of validate151.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4365,7 +4449,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate147.errors = vErrors;
+validate150.errors = vErrors;
 return errors === 0;
 }
 
@@ -4481,9 +4565,15 @@ vErrors.push(err7);
 errors++;
 }
 }
+if(data.hedge !== undefined){
+if(!(validate136(data.hedge, {instancePath:instancePath+"/hedge",parentData:data,parentDataProperty:"hedge",rootData}))){
+if (vErrors === null) { vErrors = validate136.errors; } else { for (const childError of validate136.errors) vErrors.push(childError); }
+errors = vErrors.length;
+}
+}
 if(data.strategy !== undefined){
-let data4 = data.strategy;
-if(!((data4 === "ordered") || (data4 === "weighted"))){
+let data5 = data.strategy;
+if(!((data5 === "ordered") || (data5 === "weighted"))){
 const err8 = {instancePath:instancePath+"/strategy",keyword:"enum",params:{allowedValues: schema46.properties.strategy.enum}};
 if(vErrors === null){
 vErrors = [err8];
@@ -4495,20 +4585,20 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate136(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-if (vErrors === null) { vErrors = validate136.errors; } else { for (const childError of validate136.errors) vErrors.push(childError); }
+if(!(validate139(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+if (vErrors === null) { vErrors = validate139.errors; } else { for (const childError of validate139.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate140(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate143(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate143.errors; } else { for (const childError of validate143.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
-if(!(validate147(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-if (vErrors === null) { vErrors = validate147.errors; } else { for (const childError of validate147.errors) vErrors.push(childError); }
+if(!(validate150(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if (vErrors === null) { vErrors = validate150.errors; } else { for (const childError of validate150.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4525,9 +4615,9 @@ errors = vErrors.length;
 }
 }
 if(data.dynamicRoute !== undefined){
-let data10 = data.dynamicRoute;
-if(typeof data10 === "string"){
-if(func2(data10) > 64){
+let data11 = data.dynamicRoute;
+if(typeof data11 === "string"){
+if(func2(data11) > 64){
 const err9 = {instancePath:instancePath+"/dynamicRoute",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err9];
@@ -4537,7 +4627,7 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(func2(data10) < 1){
+if(func2(data11) < 1){
 const err10 = {instancePath:instancePath+"/dynamicRoute",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err10];
@@ -4547,7 +4637,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(!pattern15.test(data10)){
+if(!pattern15.test(data11)){
 const err11 = {instancePath:instancePath+"/dynamicRoute",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9-]*$"}};
 if(vErrors === null){
 vErrors = [err11];
@@ -4642,9 +4732,9 @@ validate122.errors = vErrors;
 return errors === 0;
 }
 
-const schema54 = {"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}};
+const schema55 = {"type":"object","additionalProperties":false,"properties":{"retry":{"$ref":"#/definitions/retry"},"timeout":{"$ref":"#/definitions/timeout"},"policy":{"$ref":"#/definitions/policy"},"gateway":{"$ref":"#/definitions/gatewayName"}}};
 
-function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate170(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4661,20 +4751,20 @@ errors++;
 }
 }
 if(data.retry !== undefined){
-if(!(validate136(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
-if (vErrors === null) { vErrors = validate136.errors; } else { for (const childError of validate136.errors) vErrors.push(childError); }
+if(!(validate139(data.retry, {instancePath:instancePath+"/retry",parentData:data,parentDataProperty:"retry",rootData}))){
+if (vErrors === null) { vErrors = validate139.errors; } else { for (const childError of validate139.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.timeout !== undefined){
-if(!(validate140(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
-if (vErrors === null) { vErrors = validate140.errors; } else { for (const childError of validate140.errors) vErrors.push(childError); }
+if(!(validate143(data.timeout, {instancePath:instancePath+"/timeout",parentData:data,parentDataProperty:"timeout",rootData}))){
+if (vErrors === null) { vErrors = validate143.errors; } else { for (const childError of validate143.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.policy !== undefined){
-if(!(validate147(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
-if (vErrors === null) { vErrors = validate147.errors; } else { for (const childError of validate147.errors) vErrors.push(childError); }
+if(!(validate150(data.policy, {instancePath:instancePath+"/policy",parentData:data,parentDataProperty:"policy",rootData}))){
+if (vErrors === null) { vErrors = validate150.errors; } else { for (const childError of validate150.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -4695,16 +4785,16 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate167.errors = vErrors;
+validate170.errors = vErrors;
 return errors === 0;
 }
 
-const schema55 = {"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}};
+const schema56 = {"type":"object","additionalProperties":false,"required":["store"],"properties":{"store":{"type":"string","minLength":1,"maxLength":64,"pattern":"^(memory|redis)$"},"url":{"type":"string","minLength":9,"maxLength":2048,"pattern":"^rediss?://[^\\s]+$"},"prefix":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_.:-]+$"}}};
 const pattern16 = new RegExp("^(memory|redis)$", "u");
 const pattern17 = new RegExp("^rediss?://[^\\s]+$", "u");
 const pattern18 = new RegExp("^[A-Za-z0-9_.:-]+$", "u");
 
-function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate176(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -4876,14 +4966,14 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate173.errors = vErrors;
+validate176.errors = vErrors;
 return errors === 0;
 }
 
-const schema56 = {"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}};
-const schema57 = {"type":"string","minLength":1,"maxLength":512};
+const schema57 = {"type":"object","additionalProperties":false,"properties":{"keys":{"type":"array","maxItems":100,"items":{"oneOf":[{"$ref":"#/definitions/serveKey"},{"type":"object","additionalProperties":false,"required":["key"],"properties":{"key":{"$ref":"#/definitions/serveKey"},"models":{"type":"array","minItems":1,"maxItems":1000,"items":{"$ref":"#/definitions/name"}}}}]}},"directModels":{"type":"boolean"},"clientOverrides":{"oneOf":[{"type":"boolean"},{"type":"array","maxItems":64,"items":{"type":"string","minLength":1,"maxLength":128}}]},"cors":{"type":"object","additionalProperties":false,"required":["origins"],"properties":{"origins":{"type":"array","minItems":1,"maxItems":100,"items":{"type":"string","maxLength":256,"pattern":"^(\\*|https?://[^/\\s]+)$"}}}}}};
+const schema58 = {"type":"string","minLength":1,"maxLength":512};
 
-function validate176(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
@@ -4918,13 +5008,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate176.errors = vErrors;
+validate179.errors = vErrors;
 return errors === 0;
 }
 
-const schema58 = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
+const schema59 = {"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$"};
 
-function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(typeof data === "string"){
@@ -4969,13 +5059,13 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate179.errors = vErrors;
+validate182.errors = vErrors;
 return errors === 0;
 }
 
 const pattern20 = new RegExp("^(\\*|https?://[^/\\s]+)$", "u");
 
-function validate175(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate178(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -5011,8 +5101,8 @@ const _errs5 = errors;
 let valid3 = false;
 let passing0 = null;
 const _errs6 = errors;
-if(!(validate176(data1, {instancePath:instancePath+"/keys/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-if (vErrors === null) { vErrors = validate176.errors; } else { for (const childError of validate176.errors) vErrors.push(childError); }
+if(!(validate179(data1, {instancePath:instancePath+"/keys/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
+if (vErrors === null) { vErrors = validate179.errors; } else { for (const childError of validate179.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 var _valid0 = _errs6 === errors;
@@ -5045,8 +5135,8 @@ errors++;
 }
 }
 if(data1.key !== undefined){
-if(!(validate176(data1.key, {instancePath:instancePath+"/keys/" + i0+"/key",parentData:data1,parentDataProperty:"key",rootData}))){
-if (vErrors === null) { vErrors = validate176.errors; } else { for (const childError of validate176.errors) vErrors.push(childError); }
+if(!(validate179(data1.key, {instancePath:instancePath+"/keys/" + i0+"/key",parentData:data1,parentDataProperty:"key",rootData}))){
+if (vErrors === null) { vErrors = validate179.errors; } else { for (const childError of validate179.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -5075,8 +5165,8 @@ errors++;
 }
 const len1 = data3.length;
 for(let i1=0; i1<len1; i1++){
-if(!(validate179(data3[i1], {instancePath:instancePath+"/keys/" + i0+"/models/" + i1,parentData:data3,parentDataProperty:i1,rootData}))){
-if (vErrors === null) { vErrors = validate179.errors; } else { for (const childError of validate179.errors) vErrors.push(childError); }
+if(!(validate182(data3[i1], {instancePath:instancePath+"/keys/" + i0+"/models/" + i1,parentData:data3,parentDataProperty:i1,rootData}))){
+if (vErrors === null) { vErrors = validate182.errors; } else { for (const childError of validate182.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
@@ -5392,7 +5482,7 @@ vErrors.push(err27);
 }
 errors++;
 }
-validate175.errors = vErrors;
+validate178.errors = vErrors;
 return errors === 0;
 }
 
@@ -5763,20 +5853,20 @@ errors++;
 }
 }
 if(data.defaults !== undefined){
-if(!(validate167(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
-if (vErrors === null) { vErrors = validate167.errors; } else { for (const childError of validate167.errors) vErrors.push(childError); }
+if(!(validate170(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+if (vErrors === null) { vErrors = validate170.errors; } else { for (const childError of validate170.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.health !== undefined){
-if(!(validate173(data.health, {instancePath:instancePath+"/health",parentData:data,parentDataProperty:"health",rootData}))){
-if (vErrors === null) { vErrors = validate173.errors; } else { for (const childError of validate173.errors) vErrors.push(childError); }
+if(!(validate176(data.health, {instancePath:instancePath+"/health",parentData:data,parentDataProperty:"health",rootData}))){
+if (vErrors === null) { vErrors = validate176.errors; } else { for (const childError of validate176.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }
 if(data.serve !== undefined){
-if(!(validate175(data.serve, {instancePath:instancePath+"/serve",parentData:data,parentDataProperty:"serve",rootData}))){
-if (vErrors === null) { vErrors = validate175.errors; } else { for (const childError of validate175.errors) vErrors.push(childError); }
+if(!(validate178(data.serve, {instancePath:instancePath+"/serve",parentData:data,parentDataProperty:"serve",rootData}))){
+if (vErrors === null) { vErrors = validate178.errors; } else { for (const childError of validate178.errors) vErrors.push(childError); }
 errors = vErrors.length;
 }
 }

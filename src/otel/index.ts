@@ -163,7 +163,12 @@ function startAttemptSpan(options: {
     },
     options.parent,
   );
-  if (record.decision !== 'success' && record.decision !== 'skipped') {
+  // A hedge's cancelled attempt did not fail: the other one served first.
+  if (
+    record.decision !== 'success' &&
+    record.decision !== 'skipped' &&
+    record.decision !== 'cancelled'
+  ) {
     const message = attemptMessage(attempt, options.captureContent);
     span.setStatus({
       code: SpanStatusCode.ERROR,

@@ -92,6 +92,8 @@ export type ServedOptions<T> = {
   started: number;
   /** The walker's log (the records before the successful one); none on the success path. */
   log?: AttemptLog | undefined;
+  /** The successful attempt was one of a hedge's two (its record says `hedged: true`). */
+  hedged?: true;
 };
 
 /** A successful call: the value, the response, and the route, built on first request. */
@@ -109,6 +111,7 @@ export class Served<T> {
   readonly #earlier: readonly AttemptRecord[] | undefined;
   readonly #context: CallContext | undefined;
   readonly #streamed: boolean;
+  readonly #hedged: true | undefined;
   #record: AttemptRecord | undefined;
   #route: RouteInfo | undefined;
   /** A stream's token usage, once a chunk reported it. */
@@ -128,6 +131,7 @@ export class Served<T> {
     this.#earlier = options.log?.snapshot();
     this.#context = call.context;
     this.#streamed = call.streamed;
+    this.#hedged = options.hedged;
   }
 
   /** The serving response; on the success path, only once {@link Served.settle} has resolved. */
@@ -160,6 +164,7 @@ export class Served<T> {
         gatewayIds: Object.freeze(
           redactorFor(target.setup.secrets).inPlace(gatewayIds(response.headers)),
         ),
+        ...(this.#hedged === undefined ? {} : { hedged: this.#hedged }),
         ...(context === undefined ? {} : { context }),
       });
     }

@@ -67,6 +67,11 @@ export class CallSignal implements Registered {
    * while one runs: a stream's response headers end it, since the upstream is then alive.
    */
   handOverTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /**
+   * A hedged stream's second attempt's controller while both attempts run (see
+   * `hedge-stream.ts`): a stop of the call aborts it too.
+   */
+  hedge: AbortController | undefined = undefined;
   /** Set once the call has been stopped (deadline, caller, close): no renewal after that. */
   #stopped: RouterError | undefined;
 
@@ -116,6 +121,7 @@ export class CallSignal implements Registered {
     if (this.#stopped !== undefined) return;
     this.#stopped = reason;
     this.controller.abort(reason);
+    this.hedge?.abort(reason);
   }
 
   /**

@@ -196,6 +196,7 @@ function resolveChain(
     ...(alias.kind === undefined ? {} : { serves: alias.kind }),
     retry: alias.retry,
     timeouts: alias.timeouts,
+    ...(alias.hedge === undefined ? {} : { hedge: alias.hedge }),
     policy: alias.policy,
     ...(alias.weights === undefined
       ? {}
@@ -320,6 +321,7 @@ export function toPublicPlan(plan: ResolvedPlan): Plan {
     ...(plan.serves === undefined ? {} : { serves: plan.serves }),
     retry: plan.retry,
     timeouts: plan.timeouts,
+    ...(plan.hedge === undefined ? {} : { hedge: plan.hedge }),
     policy: plan.policy,
     ...(plan.strategy === undefined ? {} : { strategy: plan.strategy }),
     worstCase: {

@@ -30,7 +30,7 @@ import { type Decision, decide } from './retry-policy.ts';
 import { runHook } from './run-hook.ts';
 
 /** Error classes that say something about an upstream's health (not about the request). */
-const healthClasses = new Set<ErrorClass>([
+export const healthClasses: ReadonlySet<ErrorClass> = new Set<ErrorClass>([
   'server',
   'timeout',
   'network',
@@ -306,7 +306,11 @@ function logFailure<T>(
 }
 
 /** Tells health memory about a failure; a 429/503 Retry-After sets the cool-down. */
-function reportHealth<T>(options: { call: Call<T>; target: ResolvedTarget; cause: unknown }): void {
+export function reportHealth<T>(options: {
+  call: Call<T>;
+  target: ResolvedTarget;
+  cause: unknown;
+}): void {
   const { health, now } = options.call.runtime;
   if (health === undefined) return;
   const asked = retryAfterMs(options.cause, now());

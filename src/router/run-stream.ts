@@ -13,6 +13,7 @@ import type { Call } from './call.ts';
 import { streamObserver, traceStream } from './call-observation.ts';
 import { ChatProgress, continueStream } from './caller-stream.ts';
 import { firstIndex } from './fast-path.ts';
+import { runHedged } from './hedge-stream.ts';
 import { type PendingFailure, startAttemptTimer, succeed } from './retry-target.ts';
 import type { CommittedAttempt, StreamOperation } from './send-request.ts';
 import { type CallStart, hasSuccessHooks, reportFirstSuccess, startCall } from './start-call.ts';
@@ -49,6 +50,8 @@ export async function runStream<C extends CommittedAttempt, S>(
       served = await walkTargets({ call });
     } else if (!ticket.available) {
       served = await walkTargets({ call, first: { ticket } });
+    } else if (call.plan.hedge !== undefined && operation.hedges === true) {
+      served = await runHedged({ call, operation, target, index, ticket });
     } else {
       const started = call.signal.startedAt;
       const timer = startAttemptTimer(call, target, call.plan.targets.length);

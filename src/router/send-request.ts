@@ -38,8 +38,18 @@ export type CommittedAttempt = { readonly request: { asResponse(): Promise<Respo
  * response before they report.
  */
 export type StreamOperation<C extends CommittedAttempt = CommittedStream> = {
-  readonly open: (call: Call<C>, target: ResolvedTarget) => Promise<C>;
+  /**
+   * Opens an attempt on the call's current controller, or on `controller` when given (a hedged
+   * stream's second attempt: only an operation with `hedges` honours it).
+   */
+  readonly open: (
+    call: Call<C>,
+    target: ResolvedTarget,
+    controller?: AbortController,
+  ) => Promise<C>;
   readonly send: Send<C>;
+  /** Whether an alias's `hedge` applies (chat completions streams). */
+  readonly hedges?: true;
 };
 
 /** Creates the senders over a client pool. */
@@ -88,10 +98,12 @@ export function createSenders(pool: ClientPool): Senders {
  */
 export function streamOperation<C extends CommittedAttempt>(
   open: StreamOperation<C>['open'],
+  hedges?: true,
 ): StreamOperation<C> {
   return {
     open,
     send: (call, target) => open(call, target).then(committedAsSent),
+    ...(hedges === undefined ? {} : { hedges }),
   };
 }
 
@@ -101,7 +113,10 @@ async function committedAsSent<C extends CommittedAttempt>(committed: C): Promis
 
 /** The chat completions stream's operation: the SDK's chat stream, read to its first content. */
 function chatStreamOperation(start: StartStream): StreamOperation {
-  return streamOperation((call, target) => openToCommit(call, target, start, chatCommit));
+  return streamOperation(
+    (call, target, controller) => openToCommit(call, target, start, chatCommit, controller),
+    true,
+  );
 }
 
 /** A plain operation from how it starts a request and what its answer holds. */

@@ -42,7 +42,8 @@ export type CommitRule<T> = {
 };
 
 /**
- * Sends a streaming request to `target` on the call's current controller and reads it until its
+ * Sends a streaming request to `target` on `controller` (by default the call's current one: a
+ * hedged stream's second attempt has its own) and reads it until its
  * first content (as `rule` tells). Any failure before that point throws, so the attempt can be
  * retried or passed to the next target. The first-token limit covers the wait for headers too
  * (a slow first byte is a slow first token), and so does the idle limit before the first item.
@@ -54,8 +55,8 @@ export async function openToCommit<T>(
   target: ResolvedTarget,
   start: StartStream<T>,
   rule: CommitRule<T>,
+  controller: AbortController = call.signal.controller,
 ): Promise<Committed<T>> {
-  const controller = call.signal.controller;
   const { firstTokenMs, idleMs } = call.plan.timeouts;
   const firstTokenTimer =
     firstTokenMs === undefined
@@ -71,7 +72,7 @@ export async function openToCommit<T>(
     // it reads (SSE comment lines included) keeps the idle watch alive.
     const response = await request.asResponse();
     // Headers: the upstream is alive; from here the first-token and idle limits judge it.
-    call.signal.clearHandOver();
+    if (controller === call.signal.controller) call.signal.clearHandOver();
     iterator = sseEvents<T>(response, controller, idle.touch);
     const buffered: T[] = [];
     for (;;) {

@@ -8,6 +8,7 @@ import type {
   ErrorAction,
   ErrorClass,
   GatewayType,
+  HedgeRoute,
   ModelKind,
   RetryPolicy,
   RouteTable,
@@ -245,6 +246,11 @@ export type Plan = {
   readonly strategy?: 'weighted';
   readonly retry: RetryPolicy;
   readonly timeouts: Timeouts;
+  /**
+   * Hedged first tokens (streamed chat calls): the wait for the first target's content before
+   * the next target starts in parallel, and the budget. Undefined when the alias has no `hedge`.
+   */
+  readonly hedge?: HedgeRoute;
   readonly policy: Readonly<Record<ErrorClass, ErrorAction>>;
   /** The most a call can cost: requests sent (gateway-side attempts counted) and time. */
   readonly worstCase: {

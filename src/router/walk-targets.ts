@@ -31,10 +31,24 @@ export type FirstTarget = {
   readonly failure?: PendingFailure;
 };
 
+/**
+ * Where a walk resumes after a hedge whose two attempts both failed (`hedge-stream.ts`): its log
+ * holds them, and the walk goes on from `position` in the call's order.
+ */
+export type ResumeWalk = {
+  readonly log: AttemptLog;
+  readonly position: number;
+  readonly primaryError: unknown;
+  readonly lastError: unknown;
+  /** The error class the policy stops the call on, when one of the two failures does. */
+  readonly stoppedOn: ErrorClass | undefined;
+};
+
 /** Options of {@link walkTargets}. */
 export type WalkTargetsOptions<T> = {
   call: Call<T>;
   first?: FirstTarget;
+  resume?: ResumeWalk;
 };
 
 const go: HealthTicket = Object.freeze({ available: true, probe: false });
@@ -46,7 +60,9 @@ const go: HealthTicket = Object.freeze({ available: true, probe: false });
  */
 export async function walkTargets<T>(options: WalkTargetsOptions<T>): Promise<Served<T>> {
   const { call } = options;
-  const log = new AttemptLog({ model: call.plan.model, hooks: call.hooks, context: call.context });
+  const log =
+    options.resume?.log ??
+    new AttemptLog({ model: call.plan.model, hooks: call.hooks, context: call.context });
   const withContext = call.context === undefined ? {} : { context: call.context };
   try {
     return await walk({ ...options, log });
@@ -83,17 +99,19 @@ type Walked = {
 async function walk<T>(options: WalkTargetsOptions<T> & { log: AttemptLog }): Promise<Served<T>> {
   const { call, log } = options;
   const { plan, order } = call;
+  const { resume } = options;
   const walked: Walked = {
     cooling: [],
-    sent: false,
-    primaryError: undefined,
-    lastError: undefined,
-    stoppedOn: undefined,
+    sent: resume !== undefined,
+    primaryError: resume?.primaryError,
+    lastError: resume?.lastError,
+    stoppedOn: resume?.stoppedOn,
     tooSmall: 0,
     refusedWindow: undefined,
   };
   const count = plan.targets.length;
-  for (let position = 0; position < count; position++) {
+  const from = walked.stoppedOn === undefined ? (resume?.position ?? 0) : count;
+  for (let position = from; position < count; position++) {
     const index = order === undefined ? position : (order[position] as number);
     const target = plan.targets[index] as ResolvedTarget;
     if (skipTooSmall({ call, log, target, index, walked })) continue;

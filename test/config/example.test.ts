@@ -76,6 +76,7 @@ describe('config.example.yaml', () => {
       'edge-chain',
       'support',
       'balanced',
+      'hedged',
       'tiered',
       'mini',
     ]);

@@ -146,7 +146,7 @@ describe('parseConfig on the broken fixtures', () => {
       ['models', 'fast', 'retyr'],
     ]);
     expect(error.issues[1]?.message).toBe(
-      'unknown key "retyr" (did you mean "retry"?); allowed here: targets, when, strategy, retry, timeout, policy, options, params, dynamicRoute',
+      'unknown key "retyr" (did you mean "retry"?); allowed here: targets, when, hedge, strategy, retry, timeout, policy, options, params, dynamicRoute',
     );
   });
 
@@ -305,11 +305,11 @@ describe('full error messages', () => {
     expect(error.message).toMatchInlineSnapshot(`
       "misspelled-key.yaml: 2 problems
 
-      misspelled-key.yaml:11:5 SCHEMA_UNKNOWN_KEY models.fast.fallbakcs: unknown key "fallbakcs"; allowed here: targets, when, strategy, retry, timeout, policy, options, params, dynamicRoute
+      misspelled-key.yaml:11:5 SCHEMA_UNKNOWN_KEY models.fast.fallbakcs: unknown key "fallbakcs"; allowed here: targets, when, hedge, strategy, retry, timeout, policy, options, params, dynamicRoute
         11 |     fallbakcs: [llama]
            |     ^
 
-      misspelled-key.yaml:12:5 SCHEMA_UNKNOWN_KEY models.fast.retyr: unknown key "retyr" (did you mean "retry"?); allowed here: targets, when, strategy, retry, timeout, policy, options, params, dynamicRoute
+      misspelled-key.yaml:12:5 SCHEMA_UNKNOWN_KEY models.fast.retyr: unknown key "retyr" (did you mean "retry"?); allowed here: targets, when, hedge, strategy, retry, timeout, policy, options, params, dynamicRoute
         12 |     retyr: { attempts: 3 }
            |     ^"
     `);

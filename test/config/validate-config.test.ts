@@ -135,7 +135,7 @@ describe('validateConfig', () => {
         path: ['models', 'a', 'retyr'],
         atKey: true,
         message:
-          'unknown key "retyr" (did you mean "retry"?); allowed here: targets, when, strategy, retry, timeout, policy, options, params, dynamicRoute',
+          'unknown key "retyr" (did you mean "retry"?); allowed here: targets, when, hedge, strategy, retry, timeout, policy, options, params, dynamicRoute',
       },
     ],
     [
