@@ -1,7 +1,8 @@
 /**
  * A/B of two source trees of the router, in one process: the SDK alone, the router built from
  * `--base <dir>` (a directory holding a `src/` tree, e.g. `git archive main src | tar -x -C
- * <dir>`) and the router from this checkout, with one target (or `--alias chain3`), calls
+ * <dir>`) and the router from this checkout, with one target (or `--alias chain3`; `--alias sized`
+ * or `hedged` for a context window and a price, or an armed hedge, with a base that knows them), calls
  * interleaved one at a time in random order (bench/lib/interleave.ts), then garbage per call
  * and CPU time per call in blocks, rungs in a random order per round. Prints head − base and
  * each − SDK: plain p50, time to the first chunk, CPU µs and heap bytes per plain and per
@@ -98,7 +99,14 @@ const load = async (root: string) =>
   (await import(pathToFileURL(join(root, 'src', 'index.ts')).href)) as Api;
 const routerRung = (api: Api, id: string) => {
   const router = api.createRouter(
-    api.parseConfig(ladderConfigYaml({ mockUrl: mock.url, refusedUrl }), { env: benchEnv }),
+    api.parseConfig(
+      ladderConfigYaml({
+        mockUrl: mock.url,
+        refusedUrl,
+        routing: alias === 'sized' || alias === 'hedged',
+      }),
+      { env: benchEnv },
+    ),
     { health: false, ...fetchOption },
   );
   return {

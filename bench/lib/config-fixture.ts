@@ -20,8 +20,18 @@ export const benchEnv = { BENCH_API_KEY: 'sk-bench-0000' } as const;
  * policy (retry the same target once, with backoff, before falling back); the others fall back
  * at once (`policy: { server: fallback, network: fallback }`).
  */
-export function ladderConfigYaml(options: { mockUrl: string; refusedUrl: string }): string {
+export function ladderConfigYaml(options: {
+  mockUrl: string;
+  refusedUrl: string;
+  /**
+   * Add the aliases `sized` (a context window and a price on its one target) and `hedged` (a
+   * hedge that never fires on the healthy mock), for measuring what each costs when configured.
+   * Off by default: a router older than these keys could not parse them (`bench/ab.ts --base`).
+   */
+  routing?: boolean;
+}): string {
   const { mockUrl, refusedUrl } = options;
+  const routing = options.routing === true;
   const gateway = (baseURL: string) =>
     `    type: openai-compatible\n    baseURL: ${baseURL}\n    apiKey: \${BENCH_API_KEY}\n`;
   return `version: 1
@@ -38,9 +48,10 @@ upstreams:
   c: { gateway: gw-c, model: gpt-4o-mini }
   down-503: { gateway: gw-503, model: gpt-4o-mini }
   down-refused: { gateway: gw-refused, model: gpt-4o-mini }
-
+${routing ? '  a-sized: { gateway: gw-a, model: gpt-4o-mini, contextWindow: 128000, price: { input: 0.15, output: 0.6 } }\n' : ''}
 models:
   one: a
+${routing ? '  sized: a-sized\n  hedged: { targets: [a, b], hedge: { after: 10s } }\n' : ''}
   chain3:
     targets: [a, b, c]
   failover-503:
