@@ -106,4 +106,17 @@ describe('Redactor.copy', () => {
     expect(JSON.stringify(copy)).not.toContain(secret);
     expect(original.list[0]).toBe(secret);
   });
+
+  it("copies an error with its stack blanked, the original's untouched", () => {
+    const secret = 'sk-REDACT-stack-91cd';
+    // The stack as V8 formatted it, with the message of that moment, plus a frame that names it.
+    const original = new Error(`bad key ${secret}`);
+    original.stack = `Error: bad key ${secret}\n    at call (file:///app/${secret}.js:1:1)`;
+    const copy = createRedactor([secret]).copy(original) as Error;
+    expect(copy.message).toBe('bad key [redacted]');
+    expect(copy.stack).toBe(
+      'Error: bad key [redacted]\n    at call (file:///app/[redacted].js:1:1)',
+    );
+    expect(original.stack).toContain(secret);
+  });
 });
