@@ -82,6 +82,17 @@ async function readAll(
   return text;
 }
 
+/** Waits until the emulator saw both hedged requests closed by the client. */
+async function bothRequestsClosed(): Promise<void> {
+  await vi.waitFor(
+    () => {
+      expect(requestsTo('model-slow')[0]?.outcome).toBe('client-closed');
+      expect(requestsTo('model-fast')[0]?.outcome).toBe('client-closed');
+    },
+    { timeout: 5000 },
+  );
+}
+
 describe('a hedged stream', () => {
   it('is served by the second target when the first sends nothing within hedge.after, and the first request is aborted at the server', async () => {
     const hedging = router();
@@ -222,13 +233,7 @@ describe('a hedged stream', () => {
     );
     expect((error as RouterError).code).toBe('DEADLINE_EXCEEDED');
     expect((error as RouterError & { attempts: unknown[] }).attempts).toHaveLength(2);
-    await vi.waitFor(
-      () => {
-        expect(requestsTo('model-slow')[0]?.outcome).toBe('client-closed');
-        expect(requestsTo('model-fast')[0]?.outcome).toBe('client-closed');
-      },
-      { timeout: 5000 },
-    );
+    await bothRequestsClosed();
     await hedging.close();
   });
 
@@ -248,13 +253,7 @@ describe('a hedged stream', () => {
     expect((error as RouterError).code).toBe('ABORTED');
     const attempts = (error as RouterError & { attempts: { hedged?: true }[] }).attempts;
     expect(attempts).toHaveLength(2);
-    await vi.waitFor(
-      () => {
-        expect(requestsTo('model-slow')[0]?.outcome).toBe('client-closed');
-        expect(requestsTo('model-fast')[0]?.outcome).toBe('client-closed');
-      },
-      { timeout: 5000 },
-    );
+    await bothRequestsClosed();
     await hedging.close();
   });
 
@@ -270,13 +269,7 @@ describe('a hedged stream', () => {
       (caught: unknown) => caught,
     );
     expect((error as RouterError).code).toBe('ROUTER_CLOSED');
-    await vi.waitFor(
-      () => {
-        expect(requestsTo('model-slow')[0]?.outcome).toBe('client-closed');
-        expect(requestsTo('model-fast')[0]?.outcome).toBe('client-closed');
-      },
-      { timeout: 5000 },
-    );
+    await bothRequestsClosed();
   });
 });
 
